@@ -1,0 +1,60 @@
+import 'reflect-metadata';
+import { DataSource, type MixedList, type EntitySchema } from 'typeorm';
+import type { Logger } from './logger';
+
+export interface SubgraphDatabaseOptions {
+  /** postgres://… of the shared database; each subgraph lives in its own schema of it. */
+  url: string;
+  /** The PostgreSQL schema this subgraph owns, e.g. `tenancy`. */
+  schema: string;
+  // eslint-disable-next-line @typescript-eslint/ban-types
+  entities: MixedList<Function | string | EntitySchema>;
+  // eslint-disable-next-line @typescript-eslint/ban-types
+  migrations: MixedList<Function | string>;
+  poolSize?: number;
+  applicationName?: string;
+}
+
+/** A TypeORM DataSource for one subgraph's schema. Never `synchronize`: the schema comes from migrations. */
+export function createSubgraphDataSource(options: SubgraphDatabaseOptions): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: options.url,
+    schema: options.schema,
+    entities: options.entities,
+    migrations: options.migrations,
+    migrationsTableName: 'typeorm_migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    migrationsRun: false,
+    applicationName: options.applicationName ?? `tiergraph-${options.schema}`,
+    extra: { max: options.poolSize ?? 10 },
+  });
+}
+
+/**
+ * Runs the pending migrations of one subgraph's schema. Serialised across processes with an advisory lock,
+ * so several instances starting at once apply each migration exactly once.
+ */
+export async function runMigrations(dataSource: DataSource, logger?: Logger): Promise<string[]> {
+  const schema = (dataSource.options as { schema?: string }).schema;
+  if (!schema) throw new Error('runMigrations needs a DataSource with a schema');
+  const lockRunner = dataSource.createQueryRunner();
+  await lockRunner.connect();
+  try {
+    await lockRunner.query('SELECT pg_advisory_lock(hashtext($1))', [`tiergraph:migrations:${schema}`]);
+    await lockRunner.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    if (applied.length) logger?.info({ schema, migrations: applied.map((m) => m.name) }, 'migrations applied');
+    return applied.map((m) => m.name);
+  } finally {
+    await lockRunner.query('SELECT pg_advisory_unlock(hashtext($1))', [`tiergraph:migrations:${schema}`]).catch(() => undefined);
+    await lockRunner.release();
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Ids are UUIDs; anything else cannot exist, so callers answer NOT_FOUND without asking the database. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}

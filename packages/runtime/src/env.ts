@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+/** The development secret named in the contract; refused when NODE_ENV=production. */
+export const DEFAULT_JWT_SECRET = 'dev-only-secret-change-me';
+
+export const nodeEnvSchema = z.enum(['development', 'production', 'test']).default('development');
+export const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+export const portSchema = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+/** Variables every process shares: auth, logging, environment. */
+export const authEnvShape = {
+  NODE_ENV: nodeEnvSchema,
+  LOG_LEVEL: logLevelSchema,
+  AUTH_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').default(DEFAULT_JWT_SECRET),
+  AUTH_JWKS_URL: z.string().url().optional(),
+};
+
+/** Refuse the default secret in production: a shared default would let anyone mint admin tokens. */
+export function refuseDefaultSecretInProduction<T extends { NODE_ENV: string; AUTH_JWT_SECRET: string; AUTH_JWKS_URL?: string }>(
+  schema: z.ZodType<T, z.ZodTypeDef, unknown>,
+) {
+  return schema.superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && env.AUTH_JWT_SECRET === DEFAULT_JWT_SECRET && !env.AUTH_JWKS_URL) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['AUTH_JWT_SECRET'],
+        message: 'the development default secret cannot be used with NODE_ENV=production',
+      });
+    }
+  });
+}
+
+export class EnvError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'EnvError';
+  }
+}
+
+/** Parses an environment with a zod schema, reporting every problem at once. */
+export function parseEnv<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, source: NodeJS.ProcessEnv): T {
+  const result = schema.safeParse(source);
+  if (result.success) return result.data;
+  throw new EnvError(result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+}
+
+/** For `main` entry points: print every problem and exit non-zero. */
+export function parseEnvOrExit<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, source: NodeJS.ProcessEnv): T {
+  try {
+    return parseEnv(schema, source);
+  } catch (error) {
+    if (error instanceof EnvError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,109 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+
+/** Stable error codes of the contract (contract/README.md). */
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  FEATURE_LIMIT_REACHED: 'FEATURE_LIMIT_REACHED',
+  FEATURE_NOT_AVAILABLE: 'FEATURE_NOT_AVAILABLE',
+  SUBSCRIPTION_INACTIVE: 'SUBSCRIPTION_INACTIVE',
+  PAYMENT_SYSTEM_NOT_CONFIGURED: 'PAYMENT_SYSTEM_NOT_CONFIGURED',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base of every error a client may see; anything else is masked as INTERNAL_SERVER_ERROR. */
+export class AppError extends GraphQLError {
+  constructor(message: string, code: string, extensions: Record<string, unknown> = {}, httpStatus?: number) {
+    super(message, { extensions: { code, ...extensions, ...(httpStatus ? { http: { status: httpStatus } } : {}) } });
+    this.name = 'AppError';
+  }
+}
+
+export class UnauthenticatedError extends AppError {
+  constructor(message = 'authentication required') {
+    super(message, ErrorCode.UNAUTHENTICATED, {}, 401);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message = 'not allowed') {
+    super(message, ErrorCode.FORBIDDEN);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(entity: string, id: string) {
+    super(`${entity} ${id} not found`, ErrorCode.NOT_FOUND, { entity, id });
+  }
+}
+
+export class BadUserInputError extends AppError {
+  constructor(message: string, field: string) {
+    super(message, ErrorCode.BAD_USER_INPUT, { field });
+  }
+}
+
+const CLIENT_CODES = new Set<string>([
+  ...Object.values(ErrorCode).filter((c) => c !== ErrorCode.INTERNAL_SERVER_ERROR),
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'TIER_NOT_FOUND',
+  'STRIPE_PRICE_NOT_CONFIGURED',
+  'NO_ACTIVE_SUBSCRIPTION',
+  'SUBSCRIPTION_NOT_CANCELLED',
+]);
+
+/** Whether an error code is one the contract lets a client see verbatim. */
+export function isClientErrorCode(code: unknown): boolean {
+  return typeof code === 'string' && CLIENT_CODES.has(code);
+}
+
+/**
+ * Apollo `formatError`: client errors pass; everything else becomes INTERNAL_SERVER_ERROR without
+ * message detail or stack, carrying the request id that the log line also carries.
+ */
+export function maskInternalError(
+  formatted: GraphQLFormattedError,
+  requestId: string | undefined,
+  log: (details: { requestId?: string; error: GraphQLFormattedError }) => void,
+): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (isClientErrorCode(code)) {
+    const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  log({ requestId, error: formatted });
+  return {
+    message: 'Internal server error',
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, ...(requestId ? { requestId } : {}) },
+  };
+}
+
+/** A PostgreSQL unique violation (23505), with its constraint name. */
+export function uniqueViolation(error: unknown): string | undefined {
+  const e = error as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
+  const driver = e?.driverError ?? e;
+  return driver?.code === '23505' ? (driver.constraint ?? '') : undefined;
+}
+
+/**
+ * Maps a unique violation to a BAD_USER_INPUT naming the field, by constraint name; rethrows anything else.
+ * `byConstraint` maps constraint names to [field, message].
+ */
+export function rethrowUniqueViolation(error: unknown, byConstraint: Record<string, [field: string, message: string]>): never {
+  const constraint = uniqueViolation(error);
+  if (constraint !== undefined && byConstraint[constraint]) {
+    const [field, message] = byConstraint[constraint];
+    throw new BadUserInputError(message, field);
+  }
+  throw error;
+}

@@ -1,0 +1,159 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type Express, type Request } from 'express';
+import type { GraphQLSchema } from 'graphql';
+import type { DataSource } from 'typeorm';
+import type { Caller, TokenVerifier } from './auth';
+import { maskInternalError } from './errors';
+import type { Logger } from './logger';
+
+/** What every subgraph resolver gets; subgraphs extend it with their services and loaders. */
+export interface RequestContext extends BaseContext {
+  caller: Caller;
+  requestId: string;
+  logger: Logger;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+export function requestIdOf(req: Request): string {
+  const given = req.header('x-request-id');
+  return given && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** The current request's id, for code (formatError, logs) that is not handed the context. */
+export const requestScope = new AsyncLocalStorage<{ requestId: string }>();
+
+/** Express middleware: gives every request an id (the caller's `x-request-id` when well-formed) and echoes it. */
+export function withRequestId(req: Request, res: express.Response, next: express.NextFunction): void {
+  const requestId = requestIdOf(req);
+  res.setHeader('x-request-id', requestId);
+  requestScope.run({ requestId }, next);
+}
+
+export interface SubgraphServerOptions<TContext extends RequestContext> {
+  name: string;
+  port: number;
+  host?: string;
+  schema: GraphQLSchema;
+  dataSource: DataSource;
+  verifyToken: TokenVerifier;
+  logger: Logger;
+  introspection: boolean;
+  /** Adds the subgraph's services and per-request loaders to the verified base context. */
+  buildContext: (base: RequestContext) => TContext;
+  /** Extra REST routes (webhooks, uploads), mounted before /graphql. */
+  configureApp?: (app: Express) => void;
+  bodyLimit?: string;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  stop: () => Promise<void>;
+}
+
+/**
+ * One subgraph process: Apollo Server on express with `/graphql`, `GET /health` (database reachable),
+ * per-request token verification (the gateway already checked; a direct call is checked the same way),
+ * masked internal errors and a graceful stop.
+ */
+export async function startSubgraphServer<TContext extends RequestContext>(
+  options: SubgraphServerOptions<TContext>,
+): Promise<RunningServer> {
+  const { logger } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(withRequestId);
+  const httpServer = http.createServer(app);
+
+  const apollo = new ApolloServer<TContext>({
+    schema: options.schema,
+    introspection: options.introspection,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+    formatError: (formatted, error) =>
+      maskInternalError(formatted, requestScope.getStore()?.requestId, ({ requestId }) =>
+        logger.error({ err: error, requestId }, 'internal error'),
+      ),
+  });
+  await apollo.start();
+
+  app.get('/health', async (_req, res) => {
+    try {
+      await options.dataSource.query('SELECT 1');
+      res.json({ status: 'ok', service: options.name });
+    } catch (error) {
+      logger.warn({ err: error }, 'health check failed');
+      res.status(503).json({ status: 'unavailable', service: options.name });
+    }
+  });
+  options.configureApp?.(app);
+  app.use(
+    '/graphql',
+    express.json({ limit: options.bodyLimit ?? '1mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const requestId = requestScope.getStore()?.requestId ?? requestIdOf(req);
+        const caller = await options.verifyToken(req.header('authorization'));
+        return options.buildContext({ caller, requestId, logger: logger.child({ requestId }) });
+      },
+    }),
+  );
+
+  await listen(httpServer, options.port, options.host);
+  const port = (httpServer.address() as AddressInfo).port;
+  logger.info({ port }, `${options.name} subgraph ready`);
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    port,
+    stop: () =>
+      (stopping ??= (async () => {
+        await apollo.stop();
+        if (options.dataSource.isInitialized) await options.dataSource.destroy();
+        logger.info(`${options.name} subgraph stopped`);
+      })()),
+  };
+}
+
+/** Listens, turning "port taken" into a clear message. */
+export function listen(server: http.Server, port: number, host = '0.0.0.0'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} is already in use (set another with its *_PORT variable)`) : error);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+/** Stops on SIGINT/SIGTERM, once, and exits with 0 (1 when stopping failed). */
+export function stopOnSignals(stop: () => Promise<void>, logger: Logger): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    stop().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error({ err: error }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => handler('SIGINT'));
+  process.once('SIGTERM', () => handler('SIGTERM'));
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { authEnvShape, parseEnvOrExit, portSchema, refuseDefaultSecretInProduction } from './env';
+
+/** Default ports of the contract (contract/README.md). */
+export const DEFAULT_PORTS = {
+  gateway: 4000,
+  billing: 4001,
+  tenancy: 4002,
+  catalog: 4003,
+  orders: 4004,
+  media: 4005,
+  monitoring: 4006,
+} as const;
+export type SubgraphName = Exclude<keyof typeof DEFAULT_PORTS, 'gateway'>;
+export const SUBGRAPH_NAMES = Object.keys(DEFAULT_PORTS).filter((n) => n !== 'gateway') as SubgraphName[];
+
+/**
+ * The environment of one subgraph process: `<NAME>_PORT`, DATABASE_URL, auth, logging,
+ * MIGRATE_ON_START (default true; migrations are serialised with an advisory lock).
+ */
+export function subgraphEnvSchema(name: SubgraphName) {
+  const portVar = `${name.toUpperCase()}_PORT`;
+  const shape = {
+    ...authEnvShape,
+    DATABASE_URL: z.string().url({ message: 'DATABASE_URL must be a postgres:// URL' }),
+    DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    MIGRATE_ON_START: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  };
+  const withPort = { ...shape, [portVar]: portSchema(DEFAULT_PORTS[name]) } as typeof shape;
+  return refuseDefaultSecretInProduction(
+    z.object(withPort).transform((env) => ({ ...env, PORT: (env as Record<string, unknown>)[portVar] as number })),
+  );
+}
+export type SubgraphEnv = z.infer<ReturnType<typeof subgraphEnvSchema>>;
+
+export function parseSubgraphEnv(name: SubgraphName, source: NodeJS.ProcessEnv): SubgraphEnv {
+  return parseEnvOrExit(subgraphEnvSchema(name), source);
+}

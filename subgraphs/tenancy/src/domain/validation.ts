@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { BadUserInputError } from '@tiergraph/runtime';
+
+export const CODE_PATTERN = /^[a-z0-9-]{2,64}$/;
+
+const code = z.string().regex(CODE_PATTERN, 'must be 2 to 64 characters of a-z, 0-9 and -');
+const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const email = z.string().trim().toLowerCase().email('must be a valid email address').max(320);
+
+export const createPlatformInput = z.object({ code, name });
+export const createMerchantInput = z.object({ name, email });
+export const createStoreInput = z.object({ merchantId: z.string(), platformId: z.string(), code, name });
+export const addStoreUserInput = z.object({ storeId: z.string(), email, role: z.enum(['OWNER', 'MEMBER']) });
+
+/** Parses a mutation input; the first problem becomes BAD_USER_INPUT naming its field. */
+export function parseInput<T extends z.ZodTypeAny>(schema: T, input: unknown): z.infer<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue.path.join('.') || 'input';
+  throw new BadUserInputError(`${field} ${issue.message}`, field);
+}

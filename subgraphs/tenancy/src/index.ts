@@ -1,0 +1,22 @@
+import { loadTypeDefs, type SubgraphDefinition } from '@tiergraph/runtime';
+import type { TenancyContext } from './context';
+import { TenancyService } from './domain/tenancy-service';
+import { resolvers } from './resolvers';
+import { entities } from './store/entities';
+import { migrations } from './store/migrations';
+import { TenancyStore } from './store/tenancy-store';
+
+/** Composition root of the tenancy subgraph. */
+export const tenancySubgraph: SubgraphDefinition<TenancyContext> = {
+  name: 'tenancy',
+  typeDefs: loadTypeDefs(__dirname),
+  resolvers,
+  entities,
+  migrations,
+  createContext: ({ dataSource }) => {
+    const store = new TenancyStore(dataSource);
+    return (base) => ({ ...base, tenancy: new TenancyService(store, store.createLoaders(), base.caller) });
+  },
+};
+
+export { entities, migrations };

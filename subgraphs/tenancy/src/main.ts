@@ -1,0 +1,4 @@
+import { runSubgraphMain } from '@tiergraph/runtime';
+import { tenancySubgraph } from './index';
+
+void runSubgraphMain(tenancySubgraph);

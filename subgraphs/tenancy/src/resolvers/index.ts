@@ -1,0 +1,39 @@
+import { DateTimeResolver } from 'graphql-scalars';
+import type { Resolvers } from '../__generated__/resolvers-types';
+
+/** Thin: every resolver hands the caller's request to the TenancyService. */
+export const resolvers: Resolvers = {
+  DateTime: DateTimeResolver,
+  Query: {
+    platforms: (_root, _args, { tenancy }) => tenancy.platforms(),
+    platform: (_root, { id }, { tenancy }) => tenancy.platform(id),
+    merchant: (_root, { id }, { tenancy }) => tenancy.merchant(id),
+    store: (_root, { id }, { tenancy }) => tenancy.storeById(id),
+  },
+  Mutation: {
+    createPlatform: (_root, { input }, { tenancy }) => tenancy.createPlatform(input),
+    createMerchant: (_root, { input }, { tenancy }) => tenancy.createMerchant(input),
+    createStore: (_root, { input }, { tenancy }) => tenancy.createStore(input),
+    setStoreActive: (_root, { id, isActive }, { tenancy }) => tenancy.setStoreActive(id, isActive),
+    addStoreUser: (_root, { input }, { tenancy }) => tenancy.addStoreUser(input),
+    deactivateStoreUser: (_root, { id }, { tenancy }) => tenancy.deactivateStoreUser(id),
+  },
+  Platform: {
+    __resolveReference: ({ id }, { tenancy }) => tenancy.referencedPlatform(id),
+  },
+  Merchant: {
+    __resolveReference: ({ id }, { tenancy }) => tenancy.referencedMerchant(id),
+    stores: (merchant, _args, { tenancy }) => tenancy.storesOf(merchant),
+    users: (merchant, _args, { tenancy }) => tenancy.usersOfMerchant(merchant),
+    userStats: (merchant, _args, { tenancy }) => tenancy.userStatsOf(merchant),
+  },
+  Store: {
+    __resolveReference: ({ id }, { tenancy }) => tenancy.referencedStore(id),
+    merchant: (store, _args, { tenancy }) => tenancy.merchantOf(store),
+    platform: (store, _args, { tenancy }) => tenancy.platformOf(store),
+    users: (store, _args, { tenancy }) => tenancy.usersOfStore(store),
+  },
+  StoreUser: {
+    store: (user, _args, { tenancy }) => tenancy.storeOf(user),
+  },
+};

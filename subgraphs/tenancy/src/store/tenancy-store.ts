@@ -1,0 +1,134 @@
+import DataLoader from 'dataloader';
+import type { DataSource } from 'typeorm';
+import { PlatformEntity, MerchantEntity, StoreEntity, StoreUserEntity, type StoreUserRole } from './entities';
+
+export interface UserStatsRow {
+  owners: number;
+  teamMembers: number;
+  active: number;
+  inactive: number;
+}
+
+/** Owns tenancy's SQL. Every read that a resolver can fan out over is a batched `= ANY($1)`. */
+export class TenancyStore {
+  constructor(private readonly db: DataSource) {}
+
+  private byIds<T extends { id: string }>(entity: new () => T, ids: readonly string[]): Promise<(T | null)[]> {
+    return this.db
+      .getRepository(entity)
+      .createQueryBuilder('e')
+      .where('e.id = ANY(:ids)', { ids: [...ids] })
+      .getMany()
+      .then((rows) => {
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        return ids.map((id) => byId.get(id) ?? null);
+      });
+  }
+
+  allPlatforms(): Promise<PlatformEntity[]> {
+    return this.db.getRepository(PlatformEntity).find({ order: { code: 'ASC' } });
+  }
+
+  private groupBy<T>(rows: T[], keys: readonly string[], keyOf: (row: T) => string): T[][] {
+    const groups = new Map<string, T[]>(keys.map((k) => [k, []]));
+    for (const row of rows) groups.get(keyOf(row))?.push(row);
+    return keys.map((k) => groups.get(k) ?? []);
+  }
+
+  async storesOfMerchants(merchantIds: readonly string[]): Promise<StoreEntity[][]> {
+    const rows = await this.db
+      .getRepository(StoreEntity)
+      .createQueryBuilder('s')
+      .where('s.merchant_id = ANY(:ids)', { ids: [...merchantIds] })
+      .orderBy('s.created_at')
+      .addOrderBy('s.id')
+      .getMany();
+    return this.groupBy(rows, merchantIds, (s) => s.merchantId);
+  }
+
+  async usersOf(column: 'store_id' | 'merchant_id', ids: readonly string[]): Promise<StoreUserEntity[][]> {
+    const rows = await this.db
+      .getRepository(StoreUserEntity)
+      .createQueryBuilder('u')
+      .where(`u.${column} = ANY(:ids)`, { ids: [...ids] })
+      .orderBy('u.created_at')
+      .addOrderBy('u.id')
+      .getMany();
+    return this.groupBy(rows, ids, (u) => (column === 'store_id' ? u.storeId : u.merchantId));
+  }
+
+  async userStatsOfMerchants(merchantIds: readonly string[]): Promise<UserStatsRow[]> {
+    const rows: Array<{ merchant_id: string; owners: number; team_members: number; active: number; inactive: number }> =
+      await this.db.query(
+        `SELECT merchant_id,
+                count(*) FILTER (WHERE is_active AND role = 'OWNER')::int  AS owners,
+                count(*) FILTER (WHERE is_active AND role = 'MEMBER')::int AS team_members,
+                count(*) FILTER (WHERE is_active)::int                     AS active,
+                count(*) FILTER (WHERE NOT is_active)::int                 AS inactive
+           FROM tenancy.store_users
+          WHERE merchant_id = ANY($1)
+          GROUP BY merchant_id`,
+        [[...merchantIds]],
+      );
+    const byMerchant = new Map(rows.map((r) => [r.merchant_id, r]));
+    return merchantIds.map((id) => {
+      const r = byMerchant.get(id);
+      return { owners: r?.owners ?? 0, teamMembers: r?.team_members ?? 0, active: r?.active ?? 0, inactive: r?.inactive ?? 0 };
+    });
+  }
+
+  /** Per-request batching: one statement per kind of read, however many entities a plan asks for. */
+  createLoaders() {
+    return {
+      platform: new DataLoader((ids: readonly string[]) => this.byIds(PlatformEntity, ids)),
+      merchant: new DataLoader((ids: readonly string[]) => this.byIds(MerchantEntity, ids)),
+      store: new DataLoader((ids: readonly string[]) => this.byIds(StoreEntity, ids)),
+      storeUser: new DataLoader((ids: readonly string[]) => this.byIds(StoreUserEntity, ids)),
+      storesOfMerchant: new DataLoader((ids: readonly string[]) => this.storesOfMerchants(ids)),
+      usersOfStore: new DataLoader((ids: readonly string[]) => this.usersOf('store_id', ids)),
+      usersOfMerchant: new DataLoader((ids: readonly string[]) => this.usersOf('merchant_id', ids)),
+      userStatsOfMerchant: new DataLoader((ids: readonly string[]) => this.userStatsOfMerchants(ids)),
+    };
+  }
+
+  insertPlatform(values: { code: string; name: string }): Promise<PlatformEntity> {
+    const repo = this.db.getRepository(PlatformEntity);
+    return repo.save(repo.create(values));
+  }
+
+  insertMerchant(values: { name: string; email: string }): Promise<MerchantEntity> {
+    const repo = this.db.getRepository(MerchantEntity);
+    return repo.save(repo.create(values));
+  }
+
+  insertStore(values: { merchantId: string; platformId: string; code: string; name: string }): Promise<StoreEntity> {
+    const repo = this.db.getRepository(StoreEntity);
+    return repo.save(repo.create(values));
+  }
+
+  async setStoreActive(id: string, isActive: boolean): Promise<StoreEntity | null> {
+    const rows: Array<{ id: string }> = await this.db.query(
+      `UPDATE tenancy.stores SET is_active = $2 WHERE id = $1 RETURNING id`,
+      [id, isActive],
+    );
+    return rows.length ? this.db.getRepository(StoreEntity).findOneBy({ id }) : null;
+  }
+
+  insertStoreUser(store: StoreEntity, values: { email: string; role: StoreUserRole }): Promise<StoreUserEntity> {
+    const repo = this.db.getRepository(StoreUserEntity);
+    return repo.save(
+      repo.create({ ...values, storeId: store.id, merchantId: store.merchantId, platformId: store.platformId, deactivatedAt: null }),
+    );
+  }
+
+  /** Deactivates once: a second call keeps the first deactivation time. */
+  async deactivateStoreUser(id: string): Promise<StoreUserEntity | null> {
+    await this.db.query(
+      `UPDATE tenancy.store_users SET is_active = false, deactivated_at = coalesce(deactivated_at, now()) WHERE id = $1`,
+      [id],
+    );
+    return this.db.getRepository(StoreUserEntity).findOneBy({ id });
+  }
+}
+
+export type TenancyLoaders = ReturnType<TenancyStore['createLoaders']>;
