@@ -1,0 +1,43 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../scripts/lib/embedded-postgres';
+import { migrateAll } from '../scripts/lib/migrate';
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __tiergraphTestPostgres: { server?: EmbeddedPostgresHandle; adminUrl: string; template: string } | undefined;
+}
+
+/**
+ * One PostgreSQL per test run: the embedded server (or the server of DATABASE_URL), and a template database
+ * with every subgraph's migrations applied once. Each test file clones the template into its own database.
+ */
+export default async function globalSetup(): Promise<void> {
+  let server: EmbeddedPostgresHandle | undefined;
+  let adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) {
+    server = await startEmbeddedPostgres({
+      dataDir: join(mkdtempSync(join(tmpdir(), 'tiergraph-test-pg-')), 'data'),
+      port: await freePort(),
+      persistent: false,
+    });
+    adminUrl = server.urlFor('postgres');
+  }
+  const template = `tiergraph_template_${process.pid}`;
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${template}"`);
+    await admin.query(`CREATE DATABASE "${template}"`);
+  } finally {
+    await admin.end();
+  }
+  const templateUrl = new URL(adminUrl);
+  templateUrl.pathname = `/${template}`;
+  await migrateAll(templateUrl.toString());
+  process.env.TIERGRAPH_TEST_ADMIN_URL = adminUrl;
+  process.env.TIERGRAPH_TEST_TEMPLATE = template;
+  globalThis.__tiergraphTestPostgres = { server, adminUrl, template };
+}
