@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gatewayEnvSchema, startGateway, type RunningGateway } from '@tiergraph/gateway';
+import { SUBGRAPH_NAMES, type RunningSubgraph, type SubgraphName } from '@tiergraph/runtime';
+import { createTestDatabase, silentLogger, startTestSubgraph, TEST_JWT_SECRET, type TestDatabase } from '@tiergraph/testkit';
+import { parse, print, type OperationDefinitionNode } from 'graphql';
+import { subgraphs } from '../scripts/lib/subgraphs';
+
+export interface TestGraph {
+  db: TestDatabase;
+  subgraphs: Record<SubgraphName, RunningSubgraph>;
+  gateway: RunningGateway;
+  /** The gateway's base URL (no path). */
+  origin: string;
+  stop(): Promise<void>;
+}
+
+export function testGatewayEnv(overrides: Record<string, string> = {}) {
+  return gatewayEnvSchema.parse({ AUTH_JWT_SECRET: TEST_JWT_SECRET, NODE_ENV: 'test', LOG_LEVEL: 'silent', ...overrides });
+}
+
+export function startTestGateway(urls: Record<SubgraphName, string>, overrides: Record<string, string> = {}): Promise<RunningGateway> {
+  return startGateway({ env: testGatewayEnv(overrides), logger: silentLogger, port: 0, host: '127.0.0.1', subgraphUrls: urls });
+}
+
+/** The whole graph as real HTTP servers: six subgraphs on one fresh database, and the gateway in front. */
+export async function startTestGraph(): Promise<TestGraph> {
+  const db = await createTestDatabase();
+  const running = {} as Record<SubgraphName, RunningSubgraph>;
+  try {
+    await Promise.all(
+      SUBGRAPH_NAMES.map(async (name) => {
+        running[name] = await startTestSubgraph(subgraphs[name], db.url);
+      }),
+    );
+    const gateway = await startTestGateway(
+      Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, running[n].url])) as Record<SubgraphName, string>,
+    );
+    return {
+      db,
+      subgraphs: running,
+      gateway,
+      origin: `http://127.0.0.1:${gateway.port}`,
+      stop: async () => {
+        await gateway.stop();
+        await Promise.all(Object.values(running).map((s) => s.stop()));
+        await db.drop();
+      },
+    };
+  } catch (error) {
+    await Promise.all(Object.values(running).map((s) => s.stop()));
+    await db.drop();
+    throw error;
+  }
+}
+
+/** The published client contract, beside the repository in `../shared/contract/`. */
+export const CONTRACT_OPERATIONS_PATH = join(__dirname, '..', '..', 'shared', 'contract', 'operations.graphql');
+
+const contract = parse(readFileSync(CONTRACT_OPERATIONS_PATH, 'utf8'));
+
+/** One operation of the contract, exactly as clients send it. */
+export function contractOperation(name: string): string {
+  const operation = contract.definitions.find(
+    (d): d is OperationDefinitionNode => d.kind === 'OperationDefinition' && d.name?.value === name,
+  );
+  if (!operation) throw new Error(`the contract has no operation ${name}`);
+  return print(operation);
+}
+
+export function contractOperationNames(): string[] {
+  return contract.definitions.flatMap((d) => (d.kind === 'OperationDefinition' && d.name ? [d.name.value] : []));
+}

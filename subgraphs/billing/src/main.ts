@@ -1,0 +1,4 @@
+import { runSubgraphMain } from '@tiergraph/runtime';
+import { billingSubgraph } from './index';
+
+void runSubgraphMain(billingSubgraph);

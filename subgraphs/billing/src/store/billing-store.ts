@@ -1,0 +1,28 @@
+import DataLoader from 'dataloader';
+import type { DataSource } from 'typeorm';
+import { SubscriptionTierEntity } from './entities';
+
+/** Owns billing's SQL. Every read that a resolver can fan out over is a batched `= ANY(:codes)`. */
+export class BillingStore {
+  constructor(private readonly db: DataSource) {}
+
+  /** Tiers by code, in the order asked, null where unknown: one statement however many codes. */
+  async tiersByCodes(codes: readonly string[]): Promise<(SubscriptionTierEntity | null)[]> {
+    const rows = await this.db
+      .getRepository(SubscriptionTierEntity)
+      .createQueryBuilder('t')
+      .where('t.code = ANY(:codes)', { codes: [...codes] })
+      .getMany();
+    const byCode = new Map(rows.map((r) => [r.code, r]));
+    return codes.map((code) => byCode.get(code) ?? null);
+  }
+
+  /** Per-request batching: one statement per kind of read, however many entities a plan asks for. */
+  createLoaders() {
+    return {
+      tierByCode: new DataLoader((codes: readonly string[]) => this.tiersByCodes(codes)),
+    };
+  }
+}
+
+export type BillingLoaders = ReturnType<BillingStore['createLoaders']>;

@@ -1,0 +1,4 @@
+import { runSubgraphMain } from '@tiergraph/runtime';
+import { catalogSubgraph } from './index';
+
+void runSubgraphMain(catalogSubgraph);

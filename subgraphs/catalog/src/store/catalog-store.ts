@@ -1,0 +1,28 @@
+import DataLoader from 'dataloader';
+import type { DataSource } from 'typeorm';
+import { ProductEntity } from './entities';
+
+/** Owns catalog's SQL. Every read that a resolver can fan out over is a batched `= ANY(:ids)`. */
+export class CatalogStore {
+  constructor(private readonly db: DataSource) {}
+
+  /** Products by id, in the order asked, null where unknown: one statement however many ids. */
+  async productsByIds(ids: readonly string[]): Promise<(ProductEntity | null)[]> {
+    const rows = await this.db
+      .getRepository(ProductEntity)
+      .createQueryBuilder('p')
+      .where('p.id = ANY(:ids)', { ids: [...ids] })
+      .getMany();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /** Per-request batching: one statement per kind of read, however many entities a plan asks for. */
+  createLoaders() {
+    return {
+      product: new DataLoader((ids: readonly string[]) => this.productsByIds(ids)),
+    };
+  }
+}
+
+export type CatalogLoaders = ReturnType<CatalogStore['createLoaders']>;

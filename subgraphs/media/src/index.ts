@@ -1,0 +1,22 @@
+import { loadTypeDefs, type SubgraphDefinition } from '@tiergraph/runtime';
+import type { MediaContext } from './context';
+import { MediaService } from './domain/media-service';
+import { resolvers } from './resolvers';
+import { entities } from './store/entities';
+import { MediaStore } from './store/media-store';
+import { migrations } from './store/migrations';
+
+/** Composition root of the media subgraph. */
+export const mediaSubgraph: SubgraphDefinition<MediaContext> = {
+  name: 'media',
+  typeDefs: loadTypeDefs(__dirname),
+  resolvers,
+  entities,
+  migrations,
+  createContext: ({ dataSource }) => {
+    const store = new MediaStore(dataSource);
+    return (base) => ({ ...base, media: new MediaService(store.createLoaders(), base.caller) });
+  },
+};
+
+export { entities, migrations };

@@ -1,0 +1,4 @@
+import { runSubgraphMain } from '@tiergraph/runtime';
+import { mediaSubgraph } from './index';
+
+void runSubgraphMain(mediaSubgraph);

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { RunningSubgraph } from '@tiergraph/runtime';
+import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraph, tokenFor, type TestDatabase } from '@tiergraph/testkit';
+import { monitoringSubgraph } from '../index';
+
+const ENTITIES = `query($r: [_Any!]!) {
+  _entities(representations: $r) {
+    ... on CapacitySnapshot { id snapshotDate totalStores activeStores totalProducts totalOrdersMonth totalTeamMembers createdAt }
+  }
+}`;
+
+const ref = (id: string) => ({ __typename: 'CapacitySnapshot', id });
+
+describe('monitoring: the CapacitySnapshot entity', () => {
+  let db: TestDatabase;
+  let running: RunningSubgraph;
+  let yesterday: string;
+  let today: string;
+
+  async function insertSnapshot(date: string, totals: Partial<Record<'total_stores' | 'active_stores' | 'total_products' | 'total_orders_month' | 'total_team_members', number>> = {}): Promise<string> {
+    const columns = Object.keys(totals);
+    const [row]: Array<{ id: string }> = await running.dataSource.query(
+      `INSERT INTO monitoring.capacity_snapshots (snapshot_date${columns.map((c) => `, ${c}`).join('')})
+       VALUES ($1${columns.map((_, i) => `, $${i + 2}`).join('')}) RETURNING id`,
+      [date, ...Object.values(totals)],
+    );
+    return row.id;
+  }
+
+  const resolve = async (ids: string[], token?: string) => postGraphQL(running.url, { query: ENTITIES, variables: { r: ids.map(ref) } }, { token });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    running = await startTestSubgraph(monitoringSubgraph, db.url);
+    yesterday = await insertSnapshot('2024-11-20');
+    today = await insertSnapshot('2024-11-21', { total_stores: 12, active_stores: 10, total_products: 340, total_orders_month: 77, total_team_members: 5 });
+  });
+
+  afterAll(async () => {
+    await running?.stop();
+    await db?.drop();
+  });
+
+  it('lets an admin resolve snapshots in the order asked, with every field and zero defaults', async () => {
+    const res = await resolve([today, yesterday], await tokenFor({ role: 'admin' }));
+    expect(res.errors).toBeUndefined();
+    expect(res.data?._entities).toEqual([
+      { id: today, snapshotDate: '2024-11-21', totalStores: 12, activeStores: 10, totalProducts: 340, totalOrdersMonth: 77, totalTeamMembers: 5, createdAt: expect.any(String) },
+      { id: yesterday, snapshotDate: '2024-11-20', totalStores: 0, activeStores: 0, totalProducts: 0, totalOrdersMonth: 0, totalTeamMembers: 0, createdAt: expect.any(String) },
+    ]);
+  });
+
+  it('lets a service resolve snapshots', async () => {
+    const res = await resolve([yesterday], await tokenFor({ role: 'service' }));
+    expect(res.errors).toBeUndefined();
+    expect(res.data?._entities).toEqual([expect.objectContaining({ id: yesterday, snapshotDate: '2024-11-20' })]);
+  });
+
+  it('refuses merchants and store users with FORBIDDEN and no data, whether or not the snapshot exists', async () => {
+    const merchantId = randomUUID();
+    for (const token of [await tokenFor({ role: 'merchant', merchantId }), await tokenFor({ role: 'store', merchantId, storeId: randomUUID() })]) {
+      const res = await resolve([today, randomUUID()], token);
+      expect(errorCodes(res)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
+      expect(res.data?._entities).toEqual([null, null]);
+    }
+  });
+
+  it('answers NOT_FOUND for an unknown uuid and for an id that is no uuid', async () => {
+    const res = await resolve([randomUUID(), 'today'], await tokenFor({ role: 'admin' }));
+    expect(errorCodes(res)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
+    expect(res.data?._entities).toEqual([null, null]);
+  });
+
+  it('answers UNAUTHENTICATED (401) without a token', async () => {
+    const res = await resolve([today]);
+    expect(res.status).toBe(401);
+    expect(errorCodes(res)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('keeps one snapshot per day', async () => {
+    await expect(insertSnapshot('2024-11-21')).rejects.toMatchObject({ constraint: 'capacity_snapshots_date_key' });
+  });
+});

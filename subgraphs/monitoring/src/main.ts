@@ -1,0 +1,4 @@
+import { runSubgraphMain } from '@tiergraph/runtime';
+import { monitoringSubgraph } from './index';
+
+void runSubgraphMain(monitoringSubgraph);

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import type { RunningSubgraph } from '@tiergraph/runtime';
+import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraph, tokenFor, type TestDatabase } from '@tiergraph/testkit';
+import { ordersSubgraph } from '../index';
+
+const ENTITIES = `query($r: [_Any!]!) {
+  _entities(representations: $r) {
+    ... on Order { id status totalCents currency createdAt store { id } }
+  }
+}`;
+
+const ref = (id: string) => ({ __typename: 'Order', id });
+
+describe('orders: the Order entity', () => {
+  let db: TestDatabase;
+  let running: RunningSubgraph;
+  const platformId = randomUUID();
+  const merchantA = randomUUID();
+  const merchantB = randomUUID();
+  const storeA1 = randomUUID();
+  const storeA2 = randomUUID();
+  const storeB = randomUUID();
+  let first: string;
+  let second: string;
+  let other: string;
+
+  async function insertOrder(values: { merchantId: string; storeId: string; totalCents: number; status?: string; currency?: string }): Promise<string> {
+    const [row]: Array<{ id: string }> = await running.dataSource.query(
+      `INSERT INTO orders.orders (merchant_id, store_id, platform_id, status, total_cents, currency, customer_email)
+       VALUES ($1, $2, $3, coalesce($4, 'PENDING'), $5, coalesce($6, 'EUR'), 'buyer@example.com') RETURNING id`,
+      [values.merchantId, values.storeId, platformId, values.status ?? null, values.totalCents, values.currency ?? null],
+    );
+    return row.id;
+  }
+
+  const resolve = async (ids: string[], token?: string) => postGraphQL(running.url, { query: ENTITIES, variables: { r: ids.map(ref) } }, { token });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    running = await startTestSubgraph(ordersSubgraph, db.url);
+    first = await insertOrder({ merchantId: merchantA, storeId: storeA1, totalCents: 4200 });
+    second = await insertOrder({ merchantId: merchantA, storeId: storeA2, totalCents: 999, status: 'PAID', currency: 'USD' });
+    other = await insertOrder({ merchantId: merchantB, storeId: storeB, totalCents: 0, status: 'CANCELLED' });
+  });
+
+  afterAll(async () => {
+    await running?.stop();
+    await db?.drop();
+  });
+
+  it('lets an admin resolve orders in the order asked, with every field', async () => {
+    const res = await resolve([second, first], await tokenFor({ role: 'admin' }));
+    expect(res.errors).toBeUndefined();
+    expect(res.data?._entities).toEqual([
+      { id: second, status: 'PAID', totalCents: 999, currency: 'USD', createdAt: expect.any(String), store: { id: storeA2 } },
+      { id: first, status: 'PENDING', totalCents: 4200, currency: 'EUR', createdAt: expect.any(String), store: { id: storeA1 } },
+    ]);
+  });
+
+  it('lets the owning merchant resolve the orders of all its stores', async () => {
+    const res = await resolve([first, second], await tokenFor({ role: 'merchant', merchantId: merchantA }));
+    expect(res.errors).toBeUndefined();
+    expect(res.data?._entities.map((o: { id: string }) => o.id)).toEqual([first, second]);
+  });
+
+  it('refuses another merchant with FORBIDDEN and no data, while resolving its own', async () => {
+    const res = await resolve([first, other], await tokenFor({ role: 'merchant', merchantId: merchantB }));
+    expect(errorCodes(res)).toEqual(['FORBIDDEN']);
+    expect(res.errors?.[0].path).toEqual(['_entities', 0]);
+    expect(res.data?._entities[0]).toBeNull();
+    expect(res.data?._entities[1]).toMatchObject({ id: other, status: 'CANCELLED' });
+  });
+
+  it('lets a store user resolve its own store’s orders only', async () => {
+    const res = await resolve([first, second], await tokenFor({ role: 'store', merchantId: merchantA, storeId: storeA1 }));
+    expect(errorCodes(res)).toEqual(['FORBIDDEN']);
+    expect(res.data?._entities[0]).toMatchObject({ id: first });
+    expect(res.data?._entities[1]).toBeNull();
+  });
+
+  it('answers NOT_FOUND for an unknown uuid and for an id that is no uuid', async () => {
+    const res = await resolve([randomUUID(), '42'], await tokenFor({ role: 'service' }));
+    expect(errorCodes(res)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
+    expect(res.data?._entities).toEqual([null, null]);
+  });
+
+  it('answers UNAUTHENTICATED (401) without a token', async () => {
+    const res = await resolve([first]);
+    expect(res.status).toBe(401);
+    expect(errorCodes(res)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('keeps statuses, totals and items valid', async () => {
+    await expect(insertOrder({ merchantId: merchantA, storeId: storeA1, totalCents: 1, status: 'SHIPPED' })).rejects.toMatchObject({
+      constraint: 'orders_status_check',
+    });
+    await expect(insertOrder({ merchantId: merchantA, storeId: storeA1, totalCents: -1 })).rejects.toMatchObject({
+      constraint: 'orders_total_cents_check',
+    });
+    const item = `INSERT INTO orders.order_items (order_id, product_id, quantity, unit_price_cents) VALUES ($1, $2, $3, 100)`;
+    await running.dataSource.query(item, [first, randomUUID(), 2]);
+    await expect(running.dataSource.query(item, [first, randomUUID(), 0])).rejects.toMatchObject({ constraint: 'order_items_quantity_check' });
+    await expect(running.dataSource.query(item, [randomUUID(), randomUUID(), 1])).rejects.toMatchObject({ code: '23503' });
+  });
+});

@@ -1,0 +1,4 @@
+import { runSubgraphMain } from '@tiergraph/runtime';
+import { ordersSubgraph } from './index';
+
+void runSubgraphMain(ordersSubgraph);
