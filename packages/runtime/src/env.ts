@@ -37,9 +37,10 @@ export class EnvError extends Error {
   }
 }
 
-/** Parses an environment with a zod schema, reporting every problem at once. */
+/** Parses an environment with a zod schema, reporting every problem at once. An empty variable counts as unset. */
 export function parseEnv<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, source: NodeJS.ProcessEnv): T {
-  const result = schema.safeParse(source);
+  const set = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
+  const result = schema.safeParse(set);
   if (result.success) return result.data;
   throw new EnvError(result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
 }
