@@ -162,6 +162,19 @@ describe('the gateway', () => {
     }
   });
 
+  it('composes from the running subgraphs in the opt-in IntrospectAndCompose mode (with its own service token)', async () => {
+    const urls = Object.fromEntries(Object.entries(graph.subgraphs).map(([n, s]) => [n, s.url])) as never;
+    const live = await startTestGateway(urls, { GATEWAY_INTROSPECT_AND_COMPOSE: 'true' });
+    try {
+      const code = `live-${randomUUID().slice(0, 8)}`;
+      await ok('CreatePlatform', { input: { code, name: 'Live' } });
+      const response = await postGraphQL(live.url, { query: '{ platforms { code } }' }, { token: admin });
+      expect(response.data?.platforms).toEqual(expect.arrayContaining([{ code }]));
+    } finally {
+      await live.stop();
+    }
+  });
+
   it('allows introspection in development and refuses it with NODE_ENV=production', async () => {
     const query = '{ __schema { queryType { name } } }';
     const dev = await postGraphQL(graph.gateway.url, { query }, { token: admin });

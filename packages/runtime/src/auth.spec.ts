@@ -1,4 +1,6 @@
-import { SignJWT } from 'jose';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import { canManageStore, canReadMerchant, canReadStore, createTokenVerifier, signToken, type Caller } from './auth';
 
 const SECRET = 'a-secret-of-sufficient-length-1';
@@ -99,5 +101,37 @@ describe('tenant scopes', () => {
   it('lets only admins and the owning merchant manage a store team', () => {
     expect([admin, service, merchant, storeUser].map((c) => canManageStore(c, ownStore))).toEqual([true, false, true, false]);
     expect(canManageStore(merchant, foreignStore)).toBe(false);
+  });
+});
+
+describe('RS256 against a JWKS (AUTH_JWKS_URL)', () => {
+  let server: http.Server;
+  let jwksUrl: string;
+  let privateKey: KeyLike;
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('RS256');
+    privateKey = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    server = http.createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+  });
+
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('accepts a token signed by a key of the JWKS and refuses an HS256 token signed with the shared secret', async () => {
+    const verifyRs = createTokenVerifier({ AUTH_JWT_SECRET: SECRET, AUTH_JWKS_URL: jwksUrl });
+    const rs = await new SignJWT({ role: 'merchant', merchantId: 'M1' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setSubject('u9')
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    await expect(verifyRs(`Bearer ${rs}`)).resolves.toEqual({ role: 'merchant', userId: 'u9', merchantId: 'M1' });
+    const hs = await signToken(SECRET, { role: 'admin' });
+    expect(await codeAndMessage(verifyRs(`Bearer ${hs}`))).toEqual(['UNAUTHENTICATED', 'invalid token']);
   });
 });

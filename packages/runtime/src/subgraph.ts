@@ -8,7 +8,7 @@ import { createTokenVerifier, type AuthConfig } from './auth';
 import { createSubgraphDataSource, runMigrations } from './db';
 import { createLogger, type Logger } from './logger';
 import { startSubgraphServer, stopOnSignals, type RequestContext, type RunningServer } from './server';
-import { parseSubgraphEnv, type SubgraphName } from './subgraph-env';
+import type { SubgraphEnv, SubgraphName } from './subgraph-env';
 
 /** Reads a subgraph's SDL (`<subgraph>/schema.graphql`, next to its `src/`). */
 export function loadTypeDefs(srcDir: string): DocumentNode {
@@ -88,9 +88,8 @@ export async function startSubgraph<TContext extends RequestContext>(
   }
 }
 
-/** The `main` of a subgraph process: environment from process.env, stop on SIGINT/SIGTERM. */
-export async function runSubgraphMain<TContext extends RequestContext>(definition: SubgraphDefinition<TContext>): Promise<void> {
-  const env = parseSubgraphEnv(definition.name, process.env);
+/** The `main` of a subgraph process: start with the environment its env.ts parsed, stop on SIGINT/SIGTERM. */
+export async function runSubgraphMain<TContext extends RequestContext>(definition: SubgraphDefinition<TContext>, env: SubgraphEnv): Promise<void> {
   const logger = createLogger(definition.name, env.LOG_LEVEL);
   try {
     const running = await startSubgraph(definition, {

@@ -1,4 +1,5 @@
 import { runSubgraphMain } from '@tiergraph/runtime';
+import { loadEnv } from './env';
 import { billingSubgraph } from './index';
 
-void runSubgraphMain(billingSubgraph);
+void runSubgraphMain(billingSubgraph, loadEnv());

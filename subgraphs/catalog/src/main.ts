@@ -1,4 +1,5 @@
 import { runSubgraphMain } from '@tiergraph/runtime';
+import { loadEnv } from './env';
 import { catalogSubgraph } from './index';
 
-void runSubgraphMain(catalogSubgraph);
+void runSubgraphMain(catalogSubgraph, loadEnv());

@@ -1,4 +1,5 @@
 import { runSubgraphMain } from '@tiergraph/runtime';
+import { loadEnv } from './env';
 import { mediaSubgraph } from './index';
 
-void runSubgraphMain(mediaSubgraph);
+void runSubgraphMain(mediaSubgraph, loadEnv());

@@ -1,4 +1,5 @@
 import { runSubgraphMain } from '@tiergraph/runtime';
+import { loadEnv } from './env';
 import { monitoringSubgraph } from './index';
 
-void runSubgraphMain(monitoringSubgraph);
+void runSubgraphMain(monitoringSubgraph, loadEnv());

@@ -1,4 +1,5 @@
 import { runSubgraphMain } from '@tiergraph/runtime';
+import { loadEnv } from './env';
 import { ordersSubgraph } from './index';
 
-void runSubgraphMain(ordersSubgraph);
+void runSubgraphMain(ordersSubgraph, loadEnv());

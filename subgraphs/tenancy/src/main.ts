@@ -1,4 +1,5 @@
 import { runSubgraphMain } from '@tiergraph/runtime';
+import { loadEnv } from './env';
 import { tenancySubgraph } from './index';
 
-void runSubgraphMain(tenancySubgraph);
+void runSubgraphMain(tenancySubgraph, loadEnv());

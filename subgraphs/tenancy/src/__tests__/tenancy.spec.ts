@@ -9,7 +9,10 @@ import {
   type TestDatabase,
 } from '@tiergraph/testkit';
 import type { RunningSubgraph } from '@tiergraph/runtime';
+import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { tenancySubgraph } from '../index';
+
+const originalQuery = PostgresQueryRunner.prototype.query;
 
 let db: TestDatabase;
 let tenancy: RunningSubgraph;
@@ -268,5 +271,26 @@ describe('_entities', () => {
 
     const unknown = await call(query, { r: [{ __typename: 'Merchant', id: randomUUID() }] });
     expect(errorCodes(unknown)).toEqual(['NOT_FOUND']);
+  });
+
+  it('resolves 60 references of three types with one SQL statement per type', async () => {
+    const w = await world();
+    const statements: string[] = [];
+    const spy = jest.spyOn(PostgresQueryRunner.prototype, 'query').mockImplementation(function (this: PostgresQueryRunner, ...args) {
+      statements.push(String(args[0]));
+      return originalQuery.apply(this, args);
+    });
+    try {
+      const representations = Array.from({ length: 20 }, () => [
+        { __typename: 'Store', id: w.s1.id },
+        { __typename: 'Merchant', id: w.m2.id },
+        { __typename: 'Platform', id: w.platform.id },
+      ]).flat();
+      const data = await ok(`query($r: [_Any!]!) { _entities(representations: $r) { __typename } }`, { r: representations });
+      expect(data._entities).toHaveLength(60);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(statements.filter((sql) => /^SELECT/i.test(sql.trim()))).toHaveLength(3);
   });
 });
