@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { findByKeys } from '@tiergraph/runtime';
 import type { DataSource } from 'typeorm';
 import { SubscriptionTierEntity } from './entities';
 
@@ -7,14 +8,8 @@ export class BillingStore {
   constructor(private readonly db: DataSource) {}
 
   /** Tiers by code, in the order asked, null where unknown: one statement however many codes. */
-  async tiersByCodes(codes: readonly string[]): Promise<(SubscriptionTierEntity | null)[]> {
-    const rows = await this.db
-      .getRepository(SubscriptionTierEntity)
-      .createQueryBuilder('t')
-      .where('t.code = ANY(:codes)', { codes: [...codes] })
-      .getMany();
-    const byCode = new Map(rows.map((r) => [r.code, r]));
-    return codes.map((code) => byCode.get(code) ?? null);
+  tiersByCodes(codes: readonly string[]): Promise<(SubscriptionTierEntity | null)[]> {
+    return findByKeys(this.db, SubscriptionTierEntity, 'code', codes);
   }
 
   /** Per-request batching: one statement per kind of read, however many entities a plan asks for. */

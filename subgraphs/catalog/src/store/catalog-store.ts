@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { findByKeys } from '@tiergraph/runtime';
 import type { DataSource } from 'typeorm';
 import { ProductEntity } from './entities';
 
@@ -7,14 +8,8 @@ export class CatalogStore {
   constructor(private readonly db: DataSource) {}
 
   /** Products by id, in the order asked, null where unknown: one statement however many ids. */
-  async productsByIds(ids: readonly string[]): Promise<(ProductEntity | null)[]> {
-    const rows = await this.db
-      .getRepository(ProductEntity)
-      .createQueryBuilder('p')
-      .where('p.id = ANY(:ids)', { ids: [...ids] })
-      .getMany();
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return ids.map((id) => byId.get(id) ?? null);
+  productsByIds(ids: readonly string[]): Promise<(ProductEntity | null)[]> {
+    return findByKeys(this.db, ProductEntity, 'id', ids);
   }
 
   /** Per-request batching: one statement per kind of read, however many entities a plan asks for. */

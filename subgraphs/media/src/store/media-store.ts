@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { findByKeys } from '@tiergraph/runtime';
 import type { DataSource } from 'typeorm';
 import { MediaFileEntity } from './entities';
 
@@ -7,14 +8,8 @@ export class MediaStore {
   constructor(private readonly db: DataSource) {}
 
   /** Media files by id, in the order asked, null where unknown: one statement however many ids. */
-  async mediaFilesByIds(ids: readonly string[]): Promise<(MediaFileEntity | null)[]> {
-    const rows = await this.db
-      .getRepository(MediaFileEntity)
-      .createQueryBuilder('m')
-      .where('m.id = ANY(:ids)', { ids: [...ids] })
-      .getMany();
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return ids.map((id) => byId.get(id) ?? null);
+  mediaFilesByIds(ids: readonly string[]): Promise<(MediaFileEntity | null)[]> {
+    return findByKeys(this.db, MediaFileEntity, 'id', ids);
   }
 
   /** Per-request batching: one statement per kind of read, however many entities a plan asks for. */

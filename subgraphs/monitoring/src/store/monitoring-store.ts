@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { findByKeys } from '@tiergraph/runtime';
 import type { DataSource } from 'typeorm';
 import { CapacitySnapshotEntity } from './entities';
 
@@ -7,14 +8,8 @@ export class MonitoringStore {
   constructor(private readonly db: DataSource) {}
 
   /** Snapshots by id, in the order asked, null where unknown: one statement however many ids. */
-  async snapshotsByIds(ids: readonly string[]): Promise<(CapacitySnapshotEntity | null)[]> {
-    const rows = await this.db
-      .getRepository(CapacitySnapshotEntity)
-      .createQueryBuilder('s')
-      .where('s.id = ANY(:ids)', { ids: [...ids] })
-      .getMany();
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return ids.map((id) => byId.get(id) ?? null);
+  snapshotsByIds(ids: readonly string[]): Promise<(CapacitySnapshotEntity | null)[]> {
+    return findByKeys(this.db, CapacitySnapshotEntity, 'id', ids);
   }
 
   /** Per-request batching: one statement per kind of read, however many entities a plan asks for. */

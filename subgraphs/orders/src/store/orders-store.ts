@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { findByKeys } from '@tiergraph/runtime';
 import type { DataSource } from 'typeorm';
 import { OrderEntity } from './entities';
 
@@ -7,14 +8,8 @@ export class OrdersStore {
   constructor(private readonly db: DataSource) {}
 
   /** Orders by id, in the order asked, null where unknown: one statement however many ids. */
-  async ordersByIds(ids: readonly string[]): Promise<(OrderEntity | null)[]> {
-    const rows = await this.db
-      .getRepository(OrderEntity)
-      .createQueryBuilder('o')
-      .where('o.id = ANY(:ids)', { ids: [...ids] })
-      .getMany();
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return ids.map((id) => byId.get(id) ?? null);
+  ordersByIds(ids: readonly string[]): Promise<(OrderEntity | null)[]> {
+    return findByKeys(this.db, OrderEntity, 'id', ids);
   }
 
   /** Per-request batching: one statement per kind of read, however many entities a plan asks for. */

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { findByKeys } from '@tiergraph/runtime';
 import type { DataSource } from 'typeorm';
 import { PlatformEntity, MerchantEntity, StoreEntity, StoreUserEntity, type StoreUserRole } from './entities';
 
@@ -14,15 +15,7 @@ export class TenancyStore {
   constructor(private readonly db: DataSource) {}
 
   private byIds<T extends { id: string }>(entity: new () => T, ids: readonly string[]): Promise<(T | null)[]> {
-    return this.db
-      .getRepository(entity)
-      .createQueryBuilder('e')
-      .where('e.id = ANY(:ids)', { ids: [...ids] })
-      .getMany()
-      .then((rows) => {
-        const byId = new Map(rows.map((r) => [r.id, r]));
-        return ids.map((id) => byId.get(id) ?? null);
-      });
+    return findByKeys(this.db, entity, 'id', ids);
   }
 
   allPlatforms(): Promise<PlatformEntity[]> {
