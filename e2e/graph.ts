@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gatewayEnvSchema, startGateway, type RunningGateway } from '@tiergraph/gateway';
 import { SUBGRAPH_NAMES, type RunningSubgraph, type SubgraphName } from '@tiergraph/runtime';
-import { createTestDatabase, silentLogger, startTestSubgraph, TEST_JWT_SECRET, type TestDatabase } from '@tiergraph/testkit';
+import { createTestDatabase, silentLogger, startTestSubgraphs, TEST_JWT_SECRET, type TestDatabase } from '@tiergraph/testkit';
 import { parse, print, type OperationDefinitionNode } from 'graphql';
 import { subgraphs } from '../scripts/lib/subgraphs';
 
@@ -26,13 +26,9 @@ export function startTestGateway(urls: Record<SubgraphName, string>, overrides: 
 /** The whole graph as real HTTP servers: six subgraphs on one fresh database, and the gateway in front. */
 export async function startTestGraph(): Promise<TestGraph> {
   const db = await createTestDatabase();
-  const running = {} as Record<SubgraphName, RunningSubgraph>;
+  let running = {} as Record<SubgraphName, RunningSubgraph>;
   try {
-    await Promise.all(
-      SUBGRAPH_NAMES.map(async (name) => {
-        running[name] = await startTestSubgraph(subgraphs[name], db.url);
-      }),
-    );
+    running = await startTestSubgraphs(subgraphs, db.url);
     const gateway = await startTestGateway(
       Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, running[n].url])) as Record<SubgraphName, string>,
     );

@@ -11,7 +11,7 @@ import {
   listen,
   maskInternalError,
   requestScope,
-  signToken,
+  serviceTokenProvider,
   withRequestId,
   type Logger,
   type RunningServer,
@@ -48,13 +48,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const { env, logger } = options;
   const metrics = createGatewayMetrics();
   const verifyToken = createTokenVerifier(env);
-  let serviceToken: { token: string; expires: number } | undefined;
-  const getServiceToken = async () => {
-    if (!serviceToken || serviceToken.expires < Date.now() + 60_000) {
-      serviceToken = { token: await signToken(env.AUTH_JWT_SECRET, { role: 'service', sub: 'gateway' }, '10m'), expires: Date.now() + 600_000 };
-    }
-    return serviceToken.token;
-  };
+  const getServiceToken = serviceTokenProvider(env.AUTH_JWT_SECRET, 'gateway');
 
   const subgraphList = Object.entries(options.subgraphUrls).map(([name, url]) => ({ name, url }));
   const gateway = new ApolloGateway({

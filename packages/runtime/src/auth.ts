@@ -116,3 +116,14 @@ export function assertCanReadMerchant(caller: Caller, merchantId: string): void 
 export function assertCanReadStore(caller: Caller, store: { id: string; merchantId: string }): void {
   if (!canReadStore(caller, store)) throw new ForbiddenError('this store belongs to another tenant');
 }
+
+/** A service token for internal calls, re-signed shortly before it expires. */
+export function serviceTokenProvider(secret: string, sub: string): () => Promise<string> {
+  let current: { token: string; expires: number } | undefined;
+  return async () => {
+    if (!current || current.expires < Date.now() + 60_000) {
+      current = { token: await signToken(secret, { role: 'service', sub }, '10m'), expires: Date.now() + 600_000 };
+    }
+    return current.token;
+  };
+}

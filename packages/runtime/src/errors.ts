@@ -58,6 +58,7 @@ const CLIENT_CODES = new Set<string>([
   'STRIPE_PRICE_NOT_CONFIGURED',
   'NO_ACTIVE_SUBSCRIPTION',
   'SUBSCRIPTION_NOT_CANCELLED',
+  'ENTITLEMENTS_UNAVAILABLE',
 ]);
 
 /** Whether an error code is one the contract lets a client see verbatim. */

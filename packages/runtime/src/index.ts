@@ -6,3 +6,7 @@ export * from './logger';
 export * from './server';
 export * from './subgraph-env';
 export * from './subgraph';
+export * from './entitlements';
+export * from './features';
+export * from './notify';
+export * from './internal-client';

@@ -14,6 +14,15 @@ export const DEFAULT_PORTS = {
 export type SubgraphName = Exclude<keyof typeof DEFAULT_PORTS, 'gateway'>;
 export const SUBGRAPH_NAMES = Object.keys(DEFAULT_PORTS).filter((n) => n !== 'gateway') as SubgraphName[];
 
+export function defaultSubgraphUrl(name: SubgraphName): string {
+  return `http://127.0.0.1:${DEFAULT_PORTS[name]}/graphql`;
+}
+
+/** The `<NAME>_URL` of every subgraph from a parsed environment. */
+export function subgraphUrlsOf(env: Record<string, unknown>): Record<SubgraphName, string> {
+  return Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, String(env[`${n.toUpperCase()}_URL`] ?? defaultSubgraphUrl(n))])) as Record<SubgraphName, string>;
+}
+
 /**
  * The environment of one subgraph process: `<NAME>_PORT`, DATABASE_URL, auth, logging,
  * MIGRATE_ON_START (default true; migrations are serialised with an advisory lock).
@@ -25,6 +34,12 @@ export function subgraphEnvSchema(name: SubgraphName) {
     DATABASE_URL: z.string().url({ message: 'DATABASE_URL must be a postgres:// URL' }),
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     MIGRATE_ON_START: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+    /** Where this subgraph reaches the others for internal calls (entitlements, stores, products). */
+    ...Object.fromEntries(
+      (Object.keys(DEFAULT_PORTS) as Array<keyof typeof DEFAULT_PORTS>)
+        .filter((n) => n !== 'gateway')
+        .map((n) => [`${n.toUpperCase()}_URL`, z.string().url().default(defaultSubgraphUrl(n as SubgraphName))]),
+    ) as Record<`${Uppercase<SubgraphName>}_URL`, z.ZodDefault<z.ZodString>>,
   };
   const withPort = { ...shape, [portVar]: portSchema(DEFAULT_PORTS[name]) } as typeof shape;
   return refuseDefaultSecretInProduction(

@@ -4,11 +4,14 @@ import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import type { Express } from 'express';
 import { parse, type DocumentNode } from 'graphql';
 import type { DataSource, EntitySchema, MixedList } from 'typeorm';
-import { createTokenVerifier, type AuthConfig } from './auth';
+import { createTokenVerifier, serviceTokenProvider, type AuthConfig } from './auth';
 import { createSubgraphDataSource, runMigrations } from './db';
+import { BillingEntitlementsClient, EntitlementCache, type EntitlementSource } from './entitlements';
+import type { FeatureDeclaration } from './features';
+import { listenForEntitlementChanges, type ChangeListener } from './notify';
 import { createLogger, type Logger } from './logger';
 import { startSubgraphServer, stopOnSignals, type RequestContext, type RunningServer } from './server';
-import type { SubgraphEnv, SubgraphName } from './subgraph-env';
+import { defaultSubgraphUrl, SUBGRAPH_NAMES, subgraphUrlsOf, type SubgraphEnv, type SubgraphName } from './subgraph-env';
 
 /** Reads a subgraph's SDL (`<subgraph>/schema.graphql`, next to its `src/`). */
 export function loadTypeDefs(srcDir: string): DocumentNode {
@@ -18,6 +21,14 @@ export function loadTypeDefs(srcDir: string): DocumentNode {
 export interface SubgraphDependencies {
   dataSource: DataSource;
   logger: Logger;
+  /** postgres:// URL of the database (for LISTEN connections). */
+  databaseUrl: string;
+  /** Every subgraph's GraphQL URL, for internal calls. */
+  urls: Record<SubgraphName, string>;
+  /** Signs service tokens for internal calls between subgraphs. */
+  serviceToken: () => Promise<string>;
+  /** Effective limits from billing, cached in process and invalidated by LISTEN/NOTIFY (when the definition asks for them). */
+  entitlements: EntitlementSource;
 }
 
 /** Everything that makes one subgraph: its schema, resolvers, tables and how a request's context is built. */
@@ -29,6 +40,10 @@ export interface SubgraphDefinition<TContext extends RequestContext> {
   entities: MixedList<Function | string | EntitySchema>;
   // eslint-disable-next-line @typescript-eslint/ban-types
   migrations: MixedList<Function | string>;
+  /** The features this subgraph owns; registered with billing at start, so billing's code names none. */
+  features?: FeatureDeclaration[];
+  /** Whether this subgraph enforces limits and so needs billing's entitlements (cached, invalidated by NOTIFY). */
+  usesEntitlements?: boolean;
   /** Called once at start; returns the per-request context builder (services, loaders). */
   createContext: (deps: SubgraphDependencies) => (base: RequestContext) => TContext;
   configureApp?: (app: Express, deps: SubgraphDependencies) => void;
@@ -44,6 +59,10 @@ export interface StartSubgraphOptions {
   introspection?: boolean;
   migrate?: boolean;
   poolSize?: number;
+  /** Other subgraphs' GraphQL URLs (default: the contract's local ones). */
+  urls?: Partial<Record<SubgraphName, string>>;
+  /** Wait until billing has accepted this subgraph's feature declarations before resolving (tests). */
+  awaitFeatureRegistration?: boolean;
 }
 
 export type RunningSubgraph = RunningServer & { dataSource: DataSource };
@@ -66,9 +85,22 @@ export async function startSubgraph<TContext extends RequestContext>(
     poolSize: options.poolSize,
   });
   await dataSource.initialize();
+  let listener: ChangeListener | undefined;
+  let stopRegistration = () => undefined as void;
   try {
     if (options.migrate ?? true) await runMigrations(dataSource, logger);
-    const deps = { dataSource, logger };
+    const serviceToken = serviceTokenProvider(options.auth.AUTH_JWT_SECRET, definition.name);
+    const urls = { ...Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, defaultSubgraphUrl(n)])), ...options.urls } as Record<SubgraphName, string>;
+    const cache = new EntitlementCache(new BillingEntitlementsClient(urls.billing, serviceToken));
+    if (definition.usesEntitlements) {
+      listener = await listenForEntitlementChanges({
+        databaseUrl: options.databaseUrl,
+        logger,
+        onChange: (change) => cache.invalidate(change),
+        onConnectionChange: (live) => cache.setLive(live),
+      });
+    }
+    const deps: SubgraphDependencies = { dataSource, logger, databaseUrl: options.databaseUrl, urls, serviceToken, entitlements: cache };
     const server = await startSubgraphServer({
       name: definition.name,
       port: options.port,
@@ -81,11 +113,75 @@ export async function startSubgraph<TContext extends RequestContext>(
       buildContext: definition.createContext(deps),
       configureApp: definition.configureApp ? (app) => definition.configureApp!(app, deps) : undefined,
     });
-    return { ...server, dataSource };
+    if (definition.features?.length) {
+      // billing takes its own declarations the same way, at its own address
+      const billing = definition.name === 'billing' ? server.url : urls.billing;
+      const registration = registerFeaturesUntilAccepted(definition.name, definition.features, billing, serviceToken, logger);
+      stopRegistration = registration.stop;
+      if (options.awaitFeatureRegistration) await registration.accepted;
+    }
+    return {
+      ...server,
+      dataSource,
+      stop: async () => {
+        stopRegistration();
+        await listener?.close();
+        await server.stop();
+      },
+    };
   } catch (error) {
+    stopRegistration();
+    await listener?.close();
     await dataSource.destroy().catch(() => undefined);
     throw error;
   }
+}
+
+const REGISTER_FEATURES = `mutation RegisterFeatures($owner: String!, $features: [FeatureDeclarationInput!]!) {
+  registerFeatures(owner: $owner, features: $features)
+}`;
+
+/**
+ * Contributes the owner's feature declarations to billing's feature catalog, retrying until billing accepts
+ * them (billing may start after its owners).
+ */
+function registerFeaturesUntilAccepted(
+  owner: string,
+  features: FeatureDeclaration[],
+  billingUrl: string,
+  serviceToken: () => Promise<string>,
+  logger: Logger,
+): { accepted: Promise<void>; stop: () => void } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const accepted = new Promise<void>((resolve) => {
+    const attempt = async (delay: number): Promise<void> => {
+      if (stopped) return resolve();
+      try {
+        const response = await fetch(billingUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${await serviceToken()}` },
+          body: JSON.stringify({ query: REGISTER_FEATURES, variables: { owner, features } }),
+          signal: AbortSignal.timeout(3000),
+        });
+        const body = (await response.json()) as { errors?: Array<{ message: string }> };
+        if (!response.ok || body.errors?.length) throw new Error(body.errors?.[0]?.message ?? `HTTP ${response.status}`);
+        logger.info({ features: features.map((f) => f.code) }, 'feature declarations registered with billing');
+        return resolve();
+      } catch (error) {
+        logger.debug({ err: error }, 'billing did not take the feature declarations yet; retrying');
+        timer = setTimeout(() => void attempt(Math.min(delay * 2, 5000)), delay);
+      }
+    };
+    void attempt(200);
+  });
+  return {
+    accepted,
+    stop: () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
 }
 
 /** The `main` of a subgraph process: start with the environment its env.ts parsed, stop on SIGINT/SIGTERM. */
@@ -100,6 +196,7 @@ export async function runSubgraphMain<TContext extends RequestContext>(definitio
       introspection: env.NODE_ENV !== 'production',
       migrate: env.MIGRATE_ON_START,
       poolSize: env.DB_POOL_SIZE,
+      urls: subgraphUrlsOf(env),
     });
     stopOnSignals(running.stop, logger);
   } catch (error) {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { Client } from 'pg';
 import pino from 'pino';
 import {
@@ -7,6 +8,7 @@ import {
   type RequestContext,
   type RunningSubgraph,
   type SubgraphDefinition,
+  type SubgraphName,
   type TokenClaims,
 } from '@tiergraph/runtime';
 
@@ -51,20 +53,67 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-/** A subgraph as a real HTTP server on a free loopback port. */
+/** A free TCP port on the loopback interface. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestSubgraphOptions {
+  /** Default: a free port. */
+  port?: number;
+  /** Where the other subgraphs are (billing for entitlements, tenancy for stores, …). */
+  urls?: Partial<Record<SubgraphName, string>>;
+  /** Resolve only once billing has taken this subgraph's feature declarations. */
+  awaitFeatureRegistration?: boolean;
+}
+
+/** A subgraph as a real HTTP server on a loopback port. */
 export function startTestSubgraph<TContext extends RequestContext>(
   definition: SubgraphDefinition<TContext>,
   databaseUrl: string,
+  options: TestSubgraphOptions = {},
 ): Promise<RunningSubgraph> {
   return startSubgraph(definition, {
     databaseUrl,
-    port: 0,
+    port: options.port ?? 0,
     host: '127.0.0.1',
     auth: testAuth,
     logger: silentLogger,
     migrate: false,
     poolSize: 5,
+    urls: options.urls,
+    awaitFeatureRegistration: options.awaitFeatureRegistration,
   });
+}
+
+/**
+ * Several subgraphs on one database, each knowing where the others are (ports are chosen first, so they can
+ * start in any order), each resolving once its feature declarations are registered with billing.
+ */
+export async function startTestSubgraphs<N extends SubgraphName>(
+  definitions: Record<N, SubgraphDefinition<any>>,
+  databaseUrl: string,
+): Promise<Record<N, RunningSubgraph>> {
+  const names = Object.keys(definitions) as N[];
+  const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await freePort()] as const))) as Record<N, number>;
+  const urls = Object.fromEntries(names.map((n) => [n, `http://127.0.0.1:${ports[n]}/graphql`])) as Partial<Record<SubgraphName, string>>;
+  const started = await Promise.allSettled(
+    names.map((n) => startTestSubgraph(definitions[n], databaseUrl, { port: ports[n], urls, awaitFeatureRegistration: 'billing' in definitions })),
+  );
+  const running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(running.map((s) => s.stop()));
+    throw failed.reason;
+  }
+  return Object.fromEntries(names.map((n, i) => [n, running[i]])) as Record<N, RunningSubgraph>;
 }
 
 export function tokenFor(claims: TokenClaims, expiresIn: string | number = '10m'): Promise<string> {

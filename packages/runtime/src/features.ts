@@ -1,0 +1,18 @@
+/** A feature as its owner declares it; billing learns these through the graph and names none itself. */
+export interface FeatureDeclaration {
+  code: string;
+  name: string;
+  description: string;
+  category: string;
+  featureType: 'BINARY' | 'QUANTITATIVE';
+  scope: 'STORE' | 'MERCHANT';
+  /** What a quantitative feature counts, e.g. "products"; null for binary features. */
+  unit: string | null;
+  displayOrder: number;
+}
+
+/** One owner's count for one quantitative feature. */
+export interface FeatureUsage {
+  code: string;
+  current: number;
+}

@@ -1,0 +1,88 @@
+import { AppError } from './errors';
+
+/** Another subgraph could not answer an internal call. */
+export class InternalCallError extends Error {
+  constructor(
+    readonly target: string,
+    reason: string,
+  ) {
+    super(`${target}: ${reason}`);
+    this.name = 'InternalCallError';
+  }
+}
+
+/**
+ * One GraphQL call from a subgraph to another subgraph, with a service token: how owners ask billing for
+ * entitlements, billing asks tenancy about merchants, orders asks catalog about products.
+ */
+export async function callSubgraph<T>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown>,
+  serviceToken: () => Promise<string>,
+  timeoutMs = 3000,
+): Promise<T> {
+  let body: { data?: T | null; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await serviceToken()}` },
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    body = (await response.json().catch(() => ({ errors: [{ message: `HTTP ${response.status}` }] }))) as typeof body;
+    if (!response.ok && !body.errors?.length) throw new Error(`HTTP ${response.status}`);
+  } catch (error) {
+    throw new InternalCallError(url, (error as Error).message);
+  }
+  if (body.errors?.length || !body.data) {
+    const first = body.errors?.[0];
+    // a contract error of the callee (NOT_FOUND, BAD_USER_INPUT, …) is the caller's answer too
+    if (first?.extensions?.code && first.extensions.code !== 'INTERNAL_SERVER_ERROR') {
+      throw new AppError(first.message, first.extensions.code);
+    }
+    throw new InternalCallError(url, first?.message ?? 'no data');
+  }
+  return body.data;
+}
+
+export interface StoreRef {
+  id: string;
+  merchantId: string;
+  platformId: string;
+}
+
+const STORES = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Store { id merchantId platformId } } }`;
+
+/**
+ * Which merchant and platform a store belongs to, asked of tenancy (the source of truth) and kept in process:
+ * a store never moves, so a found store is cached for good; unknown stores are asked again next time.
+ */
+export class StoreDirectory {
+  private readonly known = new Map<string, StoreRef>();
+
+  constructor(
+    private readonly tenancyUrl: string,
+    private readonly serviceToken: () => Promise<string>,
+  ) {}
+
+  /** The store, or null when tenancy does not know it. */
+  async get(storeId: string): Promise<StoreRef | null> {
+    const cached = this.known.get(storeId);
+    if (cached) return cached;
+    try {
+      const data = await callSubgraph<{ _entities: Array<StoreRef | null> }>(
+        this.tenancyUrl,
+        STORES,
+        { r: [{ __typename: 'Store', id: storeId }] },
+        this.serviceToken,
+      );
+      const store = data._entities[0];
+      if (store) this.known.set(storeId, store);
+      return store ?? null;
+    } catch (error) {
+      if (error instanceof AppError && error.extensions.code === 'NOT_FOUND') return null;
+      throw error;
+    }
+  }
+}
