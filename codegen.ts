@@ -6,6 +6,12 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
  */
 type SubgraphCodegen = { context: string; mappers?: Record<string, string> };
 
+/** Entities another subgraph owns, as the contributing subgraphs receive them. */
+const references = {
+  Store: '@tiergraph/runtime#StoreReference',
+  MerchantSubscription: '@tiergraph/runtime#MerchantPlatformReference',
+};
+
 export const subgraphCodegen: Record<string, SubgraphCodegen> = {
   tenancy: {
     context: 'TenancyContext',
@@ -14,12 +20,29 @@ export const subgraphCodegen: Record<string, SubgraphCodegen> = {
       Merchant: '../store/entities#MerchantEntity',
       Store: '../store/entities#StoreEntity',
       StoreUser: '../store/entities#StoreUserEntity',
+      MerchantSubscription: '@tiergraph/runtime#MerchantPlatformReference',
     },
   },
-  billing: { context: 'BillingContext', mappers: { SubscriptionTier: '../store/entities#SubscriptionTierEntity' } },
-  catalog: { context: 'CatalogContext', mappers: { Product: '../store/entities#ProductEntity' } },
-  orders: { context: 'OrdersContext', mappers: { Order: '../store/entities#OrderEntity' } },
-  media: { context: 'MediaContext', mappers: { MediaFile: '../store/entities#MediaFileEntity' } },
+  billing: {
+    context: 'BillingContext',
+    mappers: {
+      SubscriptionTier: '../store/entities#SubscriptionTierEntity',
+      TierFeatureLimit: '../store/entities#TierFeatureLimitEntity',
+      MerchantSubscription: '../domain/references#SubscriptionParent',
+      SubscriptionHistoryEntry: '../store/entities#SubscriptionHistoryEntity',
+      AddOnProduct: '../store/entities#AddOnProductEntity',
+      StoreAddOn: '../store/entities#StoreAddOnEntity',
+      Invoice: '../store/entities#BillingHistoryEntity',
+      Store: '../domain/references#StoreParent',
+      Merchant: '../domain/references#MerchantParent',
+    },
+  },
+  catalog: {
+    context: 'CatalogContext',
+    mappers: { Product: '../store/entities#ProductEntity', ...references },
+  },
+  orders: { context: 'OrdersContext', mappers: { Order: '../store/entities#OrderEntity', ...references } },
+  media: { context: 'MediaContext', mappers: { MediaFile: '../store/entities#MediaFileEntity', ...references } },
   monitoring: { context: 'MonitoringContext', mappers: { CapacitySnapshot: '../store/entities#CapacitySnapshotEntity' } },
 };
 

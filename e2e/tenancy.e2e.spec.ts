@@ -46,6 +46,7 @@ describe('the contract tenancy operations through the gateway', () => {
       platform: { id: createPlatform.id, code: `shopify-${n}` },
     });
 
+    await ok('UpdateMerchantSubscription', { merchantId: createMerchant.id, platformId: createPlatform.id, input: { tierCode: 'professional' } });
     const owner = (await ok('AddStoreUser', { input: { storeId: createStore.id, email: 'owner@acme.test', role: 'OWNER' } })).addStoreUser;
     expect(owner).toEqual({ id: expect.any(String), email: 'owner@acme.test', role: 'OWNER', isActive: true, store: { id: createStore.id } });
     // the merchant manages its own team

@@ -1,4 +1,5 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { z } from 'zod';
 
 /** Stable error codes of the contract (contract/README.md). */
 export const ErrorCode = {
@@ -107,4 +108,13 @@ export function rethrowUniqueViolation(error: unknown, byConstraint: Record<stri
     throw new BadUserInputError(message, field);
   }
   throw error;
+}
+
+/** Parses an input with zod; the first problem becomes BAD_USER_INPUT naming its field (`limits.2.featureCode`). */
+export function parseInput<T extends z.ZodTypeAny>(schema: T, input: unknown): z.infer<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue.path.join('.') || 'input';
+  throw new BadUserInputError(`${field} ${issue.message}`, field);
 }

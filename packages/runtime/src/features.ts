@@ -16,3 +16,18 @@ export interface FeatureUsage {
   code: string;
   current: number;
 }
+
+/** A Store as another subgraph refers to it (tenancy owns it): the key, and the fields a plan fetched for @requires. */
+export interface StoreReference {
+  id: string;
+  merchantId?: string;
+  platformId?: string;
+}
+
+/** A MerchantSubscription by its second key, as usage contributors see it. */
+export interface MerchantPlatformReference {
+  merchantId: string;
+  platformId: string;
+  currentPeriodStart?: string | Date;
+  currentPeriodEnd?: string | Date;
+}

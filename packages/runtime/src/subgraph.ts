@@ -8,7 +8,7 @@ import { createTokenVerifier, serviceTokenProvider, type AuthConfig } from './au
 import { createSubgraphDataSource, runMigrations } from './db';
 import { BillingEntitlementsClient, EntitlementCache, type EntitlementSource } from './entitlements';
 import type { FeatureDeclaration } from './features';
-import { listenForEntitlementChanges, type ChangeListener } from './notify';
+import { listenForEntitlementChanges, type ChangeListener, type EntitlementChange } from './notify';
 import { createLogger, type Logger } from './logger';
 import { startSubgraphServer, stopOnSignals, type RequestContext, type RunningServer } from './server';
 import { defaultSubgraphUrl, SUBGRAPH_NAMES, subgraphUrlsOf, type SubgraphEnv, type SubgraphName } from './subgraph-env';
@@ -29,6 +29,8 @@ export interface SubgraphDependencies {
   serviceToken: () => Promise<string>;
   /** Effective limits from billing, cached in process and invalidated by LISTEN/NOTIFY (when the definition asks for them). */
   entitlements: EntitlementSource;
+  /** Runs `handler` on every entitlement change notification (and with { all: true } when the listener reconnects). */
+  onEntitlementChange: (handler: (change: EntitlementChange) => void) => void;
 }
 
 /** Everything that makes one subgraph: its schema, resolvers, tables and how a request's context is built. */
@@ -44,6 +46,8 @@ export interface SubgraphDefinition<TContext extends RequestContext> {
   features?: FeatureDeclaration[];
   /** Whether this subgraph enforces limits and so needs billing's entitlements (cached, invalidated by NOTIFY). */
   usesEntitlements?: boolean;
+  /** Where entitlements come from when not from billing over HTTP (billing itself reads its tables). */
+  entitlementSource?: (deps: Pick<SubgraphDependencies, 'dataSource' | 'logger'>) => EntitlementSource;
   /** Called once at start; returns the per-request context builder (services, loaders). */
   createContext: (deps: SubgraphDependencies) => (base: RequestContext) => TContext;
   configureApp?: (app: Express, deps: SubgraphDependencies) => void;
@@ -91,16 +95,26 @@ export async function startSubgraph<TContext extends RequestContext>(
     if (options.migrate ?? true) await runMigrations(dataSource, logger);
     const serviceToken = serviceTokenProvider(options.auth.AUTH_JWT_SECRET, definition.name);
     const urls = { ...Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, defaultSubgraphUrl(n)])), ...options.urls } as Record<SubgraphName, string>;
-    const cache = new EntitlementCache(new BillingEntitlementsClient(urls.billing, serviceToken));
+    const source = definition.entitlementSource?.({ dataSource, logger }) ?? new BillingEntitlementsClient(urls.billing, serviceToken);
+    const cache = new EntitlementCache(source);
+    const changeHandlers: Array<(change: EntitlementChange) => void> = [(change) => cache.invalidate(change)];
     if (definition.usesEntitlements) {
       listener = await listenForEntitlementChanges({
         databaseUrl: options.databaseUrl,
         logger,
-        onChange: (change) => cache.invalidate(change),
+        onChange: (change) => changeHandlers.forEach((handler) => handler(change)),
         onConnectionChange: (live) => cache.setLive(live),
       });
     }
-    const deps: SubgraphDependencies = { dataSource, logger, databaseUrl: options.databaseUrl, urls, serviceToken, entitlements: cache };
+    const deps: SubgraphDependencies = {
+      dataSource,
+      logger,
+      databaseUrl: options.databaseUrl,
+      urls,
+      serviceToken,
+      entitlements: cache,
+      onEntitlementChange: (handler) => changeHandlers.push(handler),
+    };
     const server = await startSubgraphServer({
       name: definition.name,
       port: options.port,

@@ -1,6 +1,7 @@
-import { loadTypeDefs, type SubgraphDefinition } from '@tiergraph/runtime';
+import { loadTypeDefs, StoreDirectory, type SubgraphDefinition } from '@tiergraph/runtime';
 import type { CatalogContext } from './context';
 import { CatalogService } from './domain/catalog-service';
+import { catalogFeatures } from './domain/features';
 import { resolvers } from './resolvers';
 import { CatalogStore } from './store/catalog-store';
 import { entities } from './store/entities';
@@ -13,10 +14,17 @@ export const catalogSubgraph: SubgraphDefinition<CatalogContext> = {
   resolvers,
   entities,
   migrations,
-  createContext: ({ dataSource }) => {
+  features: catalogFeatures,
+  usesEntitlements: true,
+  createContext: ({ dataSource, entitlements, urls, serviceToken }) => {
     const store = new CatalogStore(dataSource);
-    return (base) => ({ ...base, catalog: new CatalogService(store.createLoaders(), base.caller) });
+    // one directory per process: a store's merchant and platform never change, so what tenancy said is kept
+    const stores = new StoreDirectory(urls.tenancy, serviceToken);
+    return (base) => ({
+      ...base,
+      catalog: new CatalogService({ store, loaders: store.createLoaders(), stores, entitlements, caller: base.caller }),
+    });
   },
 };
 
-export { entities, migrations };
+export { catalogFeatures, entities, migrations };

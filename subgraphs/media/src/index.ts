@@ -1,5 +1,6 @@
 import { loadTypeDefs, type SubgraphDefinition } from '@tiergraph/runtime';
 import type { MediaContext } from './context';
+import { mediaFeatures } from './domain/features';
 import { MediaService } from './domain/media-service';
 import { resolvers } from './resolvers';
 import { entities } from './store/entities';
@@ -13,10 +14,12 @@ export const mediaSubgraph: SubgraphDefinition<MediaContext> = {
   resolvers,
   entities,
   migrations,
+  // media owns max_storage_mb but does not enforce it yet (uploads land later), so it needs no entitlements
+  features: mediaFeatures,
   createContext: ({ dataSource }) => {
     const store = new MediaStore(dataSource);
     return (base) => ({ ...base, media: new MediaService(store.createLoaders(), base.caller) });
   },
 };
 
-export { entities, migrations };
+export { entities, mediaFeatures, migrations };

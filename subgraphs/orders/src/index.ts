@@ -1,5 +1,7 @@
-import { loadTypeDefs, type SubgraphDefinition } from '@tiergraph/runtime';
+import { loadTypeDefs, StoreDirectory, type SubgraphDefinition } from '@tiergraph/runtime';
+import { CatalogClient } from './clients/catalog-client';
 import type { OrdersContext } from './context';
+import { ordersFeatures } from './domain/features';
 import { OrdersService } from './domain/orders-service';
 import { resolvers } from './resolvers';
 import { entities } from './store/entities';
@@ -13,10 +15,18 @@ export const ordersSubgraph: SubgraphDefinition<OrdersContext> = {
   resolvers,
   entities,
   migrations,
-  createContext: ({ dataSource }) => {
+  features: ordersFeatures,
+  usesEntitlements: true,
+  createContext: ({ dataSource, entitlements, urls, serviceToken }) => {
     const store = new OrdersStore(dataSource);
-    return (base) => ({ ...base, orders: new OrdersService(store.createLoaders(), base.caller) });
+    // one directory per process: a store's merchant and platform never change, so what tenancy said is kept
+    const stores = new StoreDirectory(urls.tenancy, serviceToken);
+    const catalog = new CatalogClient(urls.catalog, serviceToken);
+    return (base) => ({
+      ...base,
+      orders: new OrdersService({ store, loaders: store.createLoaders(), stores, catalog, entitlements, caller: base.caller }),
+    });
   },
 };
 
-export { entities, migrations };
+export { entities, migrations, ordersFeatures };

@@ -1,6 +1,7 @@
 import { loadTypeDefs, type SubgraphDefinition } from '@tiergraph/runtime';
 import type { TenancyContext } from './context';
 import { TenancyService } from './domain/tenancy-service';
+import { tenancyFeatures } from './features';
 import { resolvers } from './resolvers';
 import { entities } from './store/entities';
 import { migrations } from './store/migrations';
@@ -13,9 +14,11 @@ export const tenancySubgraph: SubgraphDefinition<TenancyContext> = {
   resolvers,
   entities,
   migrations,
-  createContext: ({ dataSource }) => {
+  features: tenancyFeatures,
+  usesEntitlements: true,
+  createContext: ({ dataSource, entitlements }) => {
     const store = new TenancyStore(dataSource);
-    return (base) => ({ ...base, tenancy: new TenancyService(store, store.createLoaders(), base.caller) });
+    return (base) => ({ ...base, tenancy: new TenancyService(store, store.createLoaders(), base.caller, dataSource, entitlements) });
   },
 };
 

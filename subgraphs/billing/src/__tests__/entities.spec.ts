@@ -56,9 +56,9 @@ describe('billing: the SubscriptionTier entity', () => {
     }
   });
 
-  it('answers NOT_FOUND for an unknown code and for a malformed one', async () => {
+  it('answers TIER_NOT_FOUND for an unknown code and for a malformed one', async () => {
     const res = await resolve(['no-such-tier', 'Not A Code', 'test_basic'], await tokenFor({ role: 'merchant', merchantId: randomUUID() }));
-    expect(errorCodes(res)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
+    expect(errorCodes(res)).toEqual(['TIER_NOT_FOUND', 'TIER_NOT_FOUND']);
     expect(res.data?._entities).toEqual([null, null, expect.objectContaining({ code: 'test_basic' })]);
   });
 

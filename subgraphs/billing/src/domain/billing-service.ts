@@ -1,26 +1,415 @@
-import { NotFoundError } from '@tiergraph/runtime';
-import type { BillingLoaders } from '../store/billing-store';
-import type { SubscriptionTierEntity } from '../store/entities';
+import {
+  ACTIVE_STATUSES,
+  AppError,
+  assertCanReadMerchant,
+  assertCanReadStore,
+  BadUserInputError,
+  callSubgraph,
+  ForbiddenError,
+  isUuid,
+  NotFoundError,
+  parseInput,
+  rethrowUniqueViolation,
+  type Caller,
+  type EntitlementSource,
+  type SubscriptionStatus,
+} from '@tiergraph/runtime';
+import { z } from 'zod';
+import type { BillingLoaders, BillingStore, MerchantPlatform, SubscriptionFilter } from '../store/billing-store';
+import type {
+  AddOnProductEntity,
+  BillingHistoryEntity,
+  MerchantSubscriptionEntity,
+  StoreAddOnEntity,
+  SubscriptionChange,
+  SubscriptionHistoryEntity,
+  SubscriptionTierEntity,
+  TierFeatureLimitEntity,
+} from '../store/entities';
+import type { DeclarationRegistry } from './declarations';
+import { effectiveFeatures, summarize, usageByCode, usageMetrics, type FeatureSummary, type UsageMetric } from './feature-summary';
+import { currentPeriod, firstPeriod } from './periods';
+import { contributedUsage, type ContributedUsage, type StoreParent, type SubscriptionParent } from './references';
+import {
+  createTierInput,
+  featureDeclarationsInput,
+  overridesInput,
+  pageArgs,
+  tierLimitsInput,
+  updateSubscriptionInput,
+  updateTierInput,
+} from './validation';
 
-/** The format the table enforces; anything else cannot exist, so it is NOT_FOUND without asking the database. */
-const TIER_CODE = /^[a-z0-9_-]{2,64}$/;
+export class TierNotFoundError extends AppError {
+  constructor(code: string) {
+    super(`subscription tier ${code} not found`, 'TIER_NOT_FOUND', { tierCode: code });
+  }
+}
 
-/**
- * Billing's rules for one request. Tiers are readable by every authenticated caller (the request context
- * already refused anonymous ones), so nothing here depends on the caller yet.
- */
+const TIER_UNIQUE: Record<string, [string, string]> = { subscription_tiers_code_key: ['code', 'a tier with this code already exists'] };
+const DAY_MS = 86_400_000;
+
+/** Process-wide collaborators of the billing service (one per process, shared by requests). */
+export interface BillingShared {
+  store: BillingStore;
+  declarations: DeclarationRegistry;
+  entitlements: EntitlementSource;
+  tenancyUrl: string;
+  serviceToken: () => Promise<string>;
+  clock: () => Date;
+}
+
+const MERCHANT_AND_PLATFORM = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Merchant { id name } ... on Platform { id } } }`;
+
+/** Billing's rules for one request: who may read and change what, and how limits, usage and history combine. */
 export class BillingService {
-  constructor(private readonly loaders: BillingLoaders) {}
+  constructor(
+    private readonly shared: BillingShared,
+    private readonly loaders: BillingLoaders,
+    private readonly caller: Caller,
+  ) {}
+
+  private requireAdmin(): void {
+    if (this.caller.role !== 'admin') throw new ForbiddenError('this operation needs the admin role');
+  }
+
+  private requireAdminOrService(): void {
+    if (this.caller.role !== 'admin' && this.caller.role !== 'service') throw new ForbiddenError('this operation needs the admin role');
+  }
+
+  // ───────────── tiers ─────────────
+
+  subscriptionTiers(includeInactive: boolean): Promise<SubscriptionTierEntity[]> {
+    if (includeInactive) this.requireAdminOrService();
+    return this.shared.store.tiers(includeInactive);
+  }
 
   async tier(code: string): Promise<SubscriptionTierEntity> {
-    const tier = TIER_CODE.test(code) ? await this.loaders.tierByCode.load(code) : null;
-    if (!tier) throw new NotFoundError('SubscriptionTier', code);
+    const tier = /^[a-z0-9_-]{2,64}$/.test(code) ? await this.loaders.tierByCode.load(code) : null;
+    if (!tier) throw new TierNotFoundError(code);
     return tier;
   }
 
-  // ───────────── federation references: the same rules as any read ─────────────
-
-  referencedTier(code: string): Promise<SubscriptionTierEntity> {
-    return this.tier(code);
+  async tierOf(subscription: MerchantSubscriptionEntity): Promise<SubscriptionTierEntity> {
+    const tier = await this.loaders.tierById.load(subscription.tierId);
+    if (!tier) throw new Error(`subscription ${subscription.id} refers to a missing tier`);
+    return tier;
   }
+
+  limitsOf(tier: SubscriptionTierEntity): Promise<TierFeatureLimitEntity[]> {
+    return this.loaders.limitsOfTier.load(tier.id);
+  }
+
+  async createTier(input: unknown): Promise<SubscriptionTierEntity> {
+    this.requireAdmin();
+    const values = parseInput(createTierInput, input);
+    return this.shared.store
+      .insertTier({
+        ...values,
+        description: values.description ?? null,
+        priceAnnualCents: values.priceAnnualCents ?? null,
+        currency: values.currency ?? 'EUR',
+        isActive: values.isActive ?? true,
+        isPublic: values.isPublic ?? true,
+        displayOrder: values.displayOrder ?? 0,
+        stripePriceMonthlyId: values.stripePriceMonthlyId ?? null,
+        stripePriceAnnualId: values.stripePriceAnnualId ?? null,
+      })
+      .catch((error) => rethrowUniqueViolation(error, TIER_UNIQUE));
+  }
+
+  async updateTier(code: string, input: unknown): Promise<SubscriptionTierEntity> {
+    this.requireAdmin();
+    const values = parseInput(updateTierInput, input);
+    for (const required of ['name', 'priceMonthlyCents', 'isActive', 'isPublic', 'displayOrder'] as const) {
+      if (values[required] === null) throw new BadUserInputError(`${required} cannot be null`, required);
+    }
+    const changes = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+    const tier = await this.shared.store.updateTier(code, changes);
+    if (!tier) throw new TierNotFoundError(code);
+    return tier;
+  }
+
+  async deleteTier(code: string): Promise<boolean> {
+    this.requireAdmin();
+    const outcome = await this.shared.store.deleteTier(code);
+    if (outcome === 'not-found') throw new TierNotFoundError(code);
+    if (outcome === 'in-use') throw new BadUserInputError(`tier ${code} is used by subscriptions: move them to another tier first`, 'code');
+    return true;
+  }
+
+  async setTierFeatureLimits(tierCode: string, limits: unknown): Promise<TierFeatureLimitEntity[]> {
+    this.requireAdmin();
+    const { limits: rows } = parseInput(z.object({ limits: tierLimitsInput }), { limits });
+    const tier = await this.tier(tierCode);
+    await this.assertDeclared(rows.map((r) => r.featureCode), 'limits');
+    await this.shared.store.replaceTierLimits(tier.id, rows.map((r) => ({ featureCode: r.featureCode, limitValue: r.limitValue ?? null, enabled: r.enabled })));
+    const [saved] = await this.shared.store.limitsOfTiers([tier.id]);
+    return saved;
+  }
+
+  /** Every code must be one an owner declared: unknown codes are BAD_USER_INPUT on their row. */
+  private async assertDeclared(codes: string[], field: string): Promise<void> {
+    const declared = await this.shared.declarations.byCode();
+    codes.forEach((code, i) => {
+      if (!declared.has(code)) throw new BadUserInputError(`unknown feature code ${code}`, `${field}.${i}.featureCode`);
+    });
+  }
+
+  // ───────────── overrides ─────────────
+
+  async setOverrides(merchantId: string, platformId: string, overrides: unknown) {
+    this.requireAdmin();
+    const { overrides: rows } = parseInput(z.object({ overrides: overridesInput }), { overrides });
+    await this.merchantAndPlatform(merchantId, platformId);
+    await this.assertDeclared(rows.map((r) => r.featureCode), 'overrides');
+    await this.shared.store.replaceOverrides({ merchantId, platformId }, rows.map((r) => ({ featureCode: r.featureCode, limitValue: r.limitValue ?? null, enabled: r.isEnabled })));
+    const [saved] = await this.shared.store.overridesOf([{ merchantId, platformId }]);
+    return saved;
+  }
+
+  /** Asks tenancy (the source of truth) that both exist; the merchant's name is kept for the admin search. */
+  private async merchantAndPlatform(merchantId: string, platformId: string): Promise<{ name: string }> {
+    if (!isUuid(merchantId)) throw new NotFoundError('Merchant', merchantId);
+    if (!isUuid(platformId)) throw new NotFoundError('Platform', platformId);
+    const data = await callSubgraph<{ _entities: Array<{ id: string; name?: string } | null> }>(
+      this.shared.tenancyUrl,
+      MERCHANT_AND_PLATFORM,
+      { r: [{ __typename: 'Merchant', id: merchantId }, { __typename: 'Platform', id: platformId }] },
+      this.shared.serviceToken,
+    );
+    const [merchant, platform] = data._entities;
+    if (!merchant) throw new NotFoundError('Merchant', merchantId);
+    if (!platform) throw new NotFoundError('Platform', platformId);
+    return { name: merchant.name ?? '' };
+  }
+
+  // ───────────── subscriptions ─────────────
+
+  async updateSubscription(merchantId: string, platformId: string, input: unknown): Promise<MerchantSubscriptionEntity> {
+    this.requireAdmin();
+    const values = parseInput(updateSubscriptionInput, input);
+    const { name } = await this.merchantAndPlatform(merchantId, platformId);
+    const tier = values.tierCode ? await this.tier(values.tierCode) : null;
+    const previousTier = async (tierId: string) => (await this.loaders.tierById.load(tierId))!;
+    const now = this.shared.clock();
+    const actor = this.caller.userId;
+    const reason = values.reason ?? null;
+
+    return this.shared.store.writeSubscription({ merchantId, platformId }, async (current) => {
+      const history: Array<Omit<SubscriptionHistoryEntity, 'id' | 'subscriptionId'>> = [];
+      const entry = (change: SubscriptionChange, extra: Partial<SubscriptionHistoryEntity>) =>
+        history.push({ change, fromTierCode: null, toTierCode: null, fromStatus: null, toStatus: null, reason, actor, changedAt: now, ...extra });
+
+      if (!current) {
+        if (!tier) throw new BadUserInputError('a new subscription needs a tierCode', 'tierCode');
+        const cycle = values.billingCycle ?? 'MONTHLY';
+        const trial = values.trialDays ? new Date(now.getTime() + values.trialDays * DAY_MS) : null;
+        const status: SubscriptionStatus = values.status ?? (trial ? 'TRIAL' : 'ACTIVE');
+        const period = firstPeriod(now, cycle);
+        entry('CREATED', { toTierCode: tier.code, toStatus: status });
+        return {
+          subscription: {
+            merchantName: name,
+            tierId: tier.id,
+            status,
+            billingCycle: cycle,
+            currentPeriodStart: period.start,
+            currentPeriodEnd: period.end,
+            trialEndsAt: trial,
+            cancelAtPeriodEnd: false,
+            cancelledAt: status === 'CANCELLED' ? now : null,
+          },
+          history,
+        };
+      }
+
+      const next: Partial<MerchantSubscriptionEntity> = { merchantName: name };
+      if (tier && tier.id !== current.tierId) {
+        const from = await previousTier(current.tierId);
+        const change = tier.priceMonthlyCents > from.priceMonthlyCents ? 'UPGRADE' : tier.priceMonthlyCents < from.priceMonthlyCents ? 'DOWNGRADE' : 'TIER_CHANGE';
+        entry(change, { fromTierCode: from.code, toTierCode: tier.code });
+        next.tierId = tier.id;
+      }
+      if (values.billingCycle && values.billingCycle !== current.billingCycle) {
+        const period = firstPeriod(now, values.billingCycle);
+        entry('CYCLE_CHANGE', { reason: reason ?? `${current.billingCycle} → ${values.billingCycle}` });
+        Object.assign(next, { billingCycle: values.billingCycle, currentPeriodStart: period.start, currentPeriodEnd: period.end });
+      }
+      let status = current.status;
+      if (values.trialDays !== undefined && values.trialDays !== null) {
+        if (values.trialDays > 0) {
+          next.trialEndsAt = new Date(now.getTime() + values.trialDays * DAY_MS);
+          entry('TRIAL_STARTED', { fromStatus: status, toStatus: 'TRIAL' });
+          status = 'TRIAL';
+        } else {
+          next.trialEndsAt = null;
+        }
+      }
+      if (values.status && values.status !== status) {
+        entry('STATUS_CHANGE', { fromStatus: status, toStatus: values.status });
+        status = values.status;
+      }
+      if (status !== current.status) {
+        next.status = status;
+        next.cancelledAt = status === 'CANCELLED' ? now : null;
+      }
+      return { subscription: next, history };
+    });
+  }
+
+  async subscriptionOfMerchant(merchantId: string, platformId: string): Promise<MerchantSubscriptionEntity | null> {
+    assertCanReadMerchant(this.caller, merchantId);
+    if (!isUuid(platformId)) return null;
+    return this.loaders.subscriptionOf.load({ merchantId, platformId });
+  }
+
+  async subscriptionOfStore(store: StoreParent): Promise<MerchantSubscriptionEntity | null> {
+    assertCanReadStore(this.caller, store);
+    return this.loaders.subscriptionOf.load({ merchantId: store.merchantId, platformId: store.platformId });
+  }
+
+  /** A reference by either key; the usage a plan brings for `features` stays on the returned object. */
+  async referencedSubscription(reference: { id?: string; merchantId?: string; platformId?: string } & ContributedUsage): Promise<SubscriptionParent | null> {
+    let subscription: MerchantSubscriptionEntity | null = null;
+    if (reference.id) subscription = isUuid(reference.id) ? await this.loaders.subscriptionById.load(reference.id) : null;
+    else if (reference.merchantId && reference.platformId && isUuid(reference.merchantId) && isUuid(reference.platformId)) {
+      subscription = await this.loaders.subscriptionOf.load({ merchantId: reference.merchantId, platformId: reference.platformId });
+    }
+    if (!subscription) throw new NotFoundError('MerchantSubscription', reference.id ?? `${reference.merchantId}:${reference.platformId}`);
+    assertCanReadMerchant(this.caller, subscription.merchantId);
+    return { ...subscription, ...contributedUsage(reference) };
+  }
+
+  history(subscription: MerchantSubscriptionEntity): Promise<SubscriptionHistoryEntity[]> {
+    return this.loaders.historyOf.load(subscription.id);
+  }
+
+  /** The period as of now: stored, or rolled forward by whole cycles when the stored one has ended. */
+  periodOf(subscription: MerchantSubscriptionEntity) {
+    return currentPeriod({ start: subscription.currentPeriodStart, end: subscription.currentPeriodEnd }, subscription.billingCycle, this.shared.clock());
+  }
+
+  // ───────────── features and usage ─────────────
+
+  private async summaryFor(pair: MerchantPlatform, subscription: MerchantSubscriptionEntity | null, usage: ContributedUsage): Promise<FeatureSummary[]> {
+    const [declarations, overrides, tierLimits] = await Promise.all([
+      this.shared.declarations.all(),
+      this.loaders.overridesOf.load(pair),
+      subscription ? this.loaders.limitsOfTier.load(subscription.tierId) : Promise.resolve([]),
+    ]);
+    const active = !!subscription && ACTIVE_STATUSES.includes(subscription.status);
+    const features = effectiveFeatures(tierLimits, overrides.map((o) => ({ ...o, enabled: o.isEnabled })), active);
+    return summarize(declarations, features, usageByCode(usage.catalogUsage, usage.ordersUsage, usage.tenancyUsage, usage.mediaUsage));
+  }
+
+  features(subscription: SubscriptionParent): Promise<FeatureSummary[]> {
+    return this.summaryFor(subscription, subscription, subscription);
+  }
+
+  async usageOfStore(store: StoreParent): Promise<UsageMetric[]> {
+    assertCanReadStore(this.caller, store);
+    const pair = { merchantId: store.merchantId, platformId: store.platformId };
+    return usageMetrics(await this.summaryFor(pair, await this.loaders.subscriptionOf.load(pair), store));
+  }
+
+  async hasFeature(store: StoreParent, code: string): Promise<boolean> {
+    assertCanReadStore(this.caller, store);
+    const entitlements = await this.shared.entitlements.get(store.merchantId, store.platformId);
+    return entitlements.features[code]?.enabled ?? false;
+  }
+
+  async featureCatalog() {
+    this.requireAdminOrService();
+    const byCategory = new Map<string, Awaited<ReturnType<DeclarationRegistry['all']>>>();
+    for (const declaration of await this.shared.declarations.all()) {
+      byCategory.set(declaration.category, [...(byCategory.get(declaration.category) ?? []), declaration]);
+    }
+    return [...byCategory].map(([category, features]) => ({ category, features }));
+  }
+
+  async registerFeatures(owner: string, features: unknown): Promise<number> {
+    this.requireAdminOrService();
+    if (!/^[a-z0-9_-]{2,64}$/.test(owner)) throw new BadUserInputError('owner must be a subgraph name', 'owner');
+    const { features: rows } = parseInput(z.object({ features: featureDeclarationsInput }), { features });
+    const declared = await this.shared.declarations.byCode();
+    rows.forEach((row, i) => {
+      const existing = declared.get(row.code);
+      if (existing && existing.owner !== owner) {
+        throw new BadUserInputError(`feature ${row.code} is already declared by ${existing.owner}`, `features.${i}.code`);
+      }
+    });
+    await this.shared.store.replaceDeclarations(owner, rows);
+    this.shared.declarations.invalidate();
+    return rows.length;
+  }
+
+  /** For the subgraphs that enforce limits. */
+  async entitlements(merchantId: string, platformId: string) {
+    this.requireAdminOrService();
+    const entitlements = await this.shared.entitlements.get(merchantId, platformId);
+    return { ...entitlements, features: Object.entries(entitlements.features).map(([code, f]) => ({ code, ...f })) };
+  }
+
+  // ───────────── admin views ─────────────
+
+  async stats() {
+    this.requireAdminOrService();
+    return { ...(await this.shared.store.stats()), currency: 'EUR' };
+  }
+
+  async subscriptions(first: number, after: string | null | undefined, filter: SubscriptionFilter | null | undefined) {
+    this.requireAdminOrService();
+    parseInput(pageArgs, { first });
+    const cursor = after ? decodeCursor(after) : null;
+    const [page, totalCount] = await Promise.all([this.shared.store.page(filter ?? {}, first, cursor), this.shared.store.count(filter ?? {})]);
+    const edges = page.rows.map((node) => ({ node, cursor: encodeCursor(node) }));
+    return {
+      totalCount,
+      edges,
+      pageInfo: {
+        hasNextPage: page.hasNextPage,
+        hasPreviousPage: !!cursor,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+    };
+  }
+
+  // ───────────── add-ons and invoices ─────────────
+
+  addOnProducts(): Promise<AddOnProductEntity[]> {
+    return this.shared.store.addOnProducts();
+  }
+
+  async addOnsOf(store: { id: string; merchantId: string }): Promise<StoreAddOnEntity[]> {
+    assertCanReadStore(this.caller, store);
+    return this.loaders.addOnsOfStore.load(store.id);
+  }
+
+  async addOnProductOf(addOn: StoreAddOnEntity): Promise<AddOnProductEntity> {
+    const product = await this.loaders.addOnProductByCode.load(addOn.addOnCode);
+    if (!product) throw new Error(`store add-on ${addOn.id} refers to a missing product`);
+    return product;
+  }
+
+  async invoicesOf(store: StoreParent, first: number): Promise<BillingHistoryEntity[]> {
+    assertCanReadStore(this.caller, store);
+    if (first < 1 || first > 100) throw new BadUserInputError('first must be between 1 and 100', 'first');
+    return (await this.loaders.invoicesOf.load({ merchantId: store.merchantId, platformId: store.platformId })).slice(0, first);
+  }
+}
+
+function encodeCursor(row: MerchantSubscriptionEntity): string {
+  return Buffer.from(JSON.stringify([row.merchantName, row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { merchantName: string; id: string } {
+  try {
+    const [merchantName, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof merchantName === 'string' && typeof id === 'string' && isUuid(id)) return { merchantName, id };
+  } catch {
+    // fall through
+  }
+  throw new BadUserInputError('after is not a cursor of this list', 'after');
 }

@@ -1,11 +1,51 @@
+import { DateTimeResolver } from 'graphql-scalars';
 import type { Resolvers } from '../__generated__/resolvers-types';
 
-/**
- * Thin: every resolver hands the caller's request to the BillingService.
- * (No DateTime yet: the schema exposes no timestamp, and a resolver for a type the schema lacks is refused.)
- */
+/** Thin: every resolver hands the caller's request to the BillingService. */
 export const resolvers: Resolvers = {
+  DateTime: DateTimeResolver,
+  Query: {
+    subscriptionTiers: (_root, { includeInactive }, { billing }) => billing.subscriptionTiers(includeInactive ?? false),
+    featureCatalog: (_root, _args, { billing }) => billing.featureCatalog(),
+    subscriptionStats: (_root, _args, { billing }) => billing.stats(),
+    merchantSubscriptions: (_root, { first, after, filter }, { billing }) => billing.subscriptions(first ?? 50, after, filter),
+    addOnProducts: (_root, _args, { billing }) => billing.addOnProducts(),
+    entitlements: (_root, { merchantId, platformId }, { billing }) => billing.entitlements(merchantId, platformId),
+  },
+  Mutation: {
+    createSubscriptionTier: (_root, { input }, { billing }) => billing.createTier(input),
+    updateSubscriptionTier: (_root, { code, input }, { billing }) => billing.updateTier(code, input),
+    deleteSubscriptionTier: (_root, { code }, { billing }) => billing.deleteTier(code),
+    setTierFeatureLimits: (_root, { tierCode, limits }, { billing }) => billing.setTierFeatureLimits(tierCode, limits),
+    setMerchantFeatureOverrides: (_root, { merchantId, platformId, overrides }, { billing }) => billing.setOverrides(merchantId, platformId, overrides),
+    updateMerchantSubscription: (_root, { merchantId, platformId, input }, { billing }) => billing.updateSubscription(merchantId, platformId, input),
+    registerFeatures: (_root, { owner, features }, { billing }) => billing.registerFeatures(owner, features),
+  },
   SubscriptionTier: {
-    __resolveReference: ({ code }, { billing }) => billing.referencedTier(code),
+    __resolveReference: ({ code }, { billing }) => billing.tier(code),
+    featureLimits: (tier, _args, { billing }) => billing.limitsOf(tier),
+  },
+  MerchantSubscription: {
+    __resolveReference: (reference, { billing }) => billing.referencedSubscription(reference),
+    merchant: (subscription) => ({ id: subscription.merchantId }),
+    platform: (subscription) => ({ id: subscription.platformId }),
+    tier: (subscription, _args, { billing }) => billing.tierOf(subscription),
+    currentPeriodStart: (subscription, _args, { billing }) => billing.periodOf(subscription).start,
+    currentPeriodEnd: (subscription, _args, { billing }) => billing.periodOf(subscription).end,
+    history: (subscription, _args, { billing }) => billing.history(subscription),
+    features: (subscription, _args, { billing }) => billing.features(subscription),
+  },
+  Merchant: {
+    subscription: (merchant, { platformId }, { billing }) => billing.subscriptionOfMerchant(merchant.id, platformId),
+  },
+  Store: {
+    subscription: (store, _args, { billing }) => billing.subscriptionOfStore(store),
+    hasFeature: (store, { code }, { billing }) => billing.hasFeature(store, code),
+    usage: (store, _args, { billing }) => billing.usageOfStore(store),
+    invoices: (store, { first }, { billing }) => billing.invoicesOf(store, first ?? 10),
+    addOns: (store, _args, { billing }) => billing.addOnsOf(store),
+  },
+  StoreAddOn: {
+    addOn: (addOn, _args, { billing }) => billing.addOnProductOf(addOn),
   },
 };

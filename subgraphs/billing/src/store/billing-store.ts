@@ -1,23 +1,321 @@
 import DataLoader from 'dataloader';
-import { findByKeys } from '@tiergraph/runtime';
-import type { DataSource } from 'typeorm';
-import { SubscriptionTierEntity } from './entities';
+import { findByKeys, notifyEntitlementsChanged, type EntitlementChange, type FeatureDeclaration, type SubscriptionStatus } from '@tiergraph/runtime';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { LimitRow } from '../domain/feature-summary';
+import {
+  AddOnProductEntity,
+  BillingHistoryEntity,
+  FeatureDeclarationEntity,
+  MerchantFeatureOverrideEntity,
+  MerchantSubscriptionEntity,
+  StoreAddOnEntity,
+  SubscriptionHistoryEntity,
+  SubscriptionTierEntity,
+  TierFeatureLimitEntity,
+} from './entities';
 
-/** Owns billing's SQL. Every read that a resolver can fan out over is a batched `= ANY(:codes)`. */
+export interface MerchantPlatform {
+  merchantId: string;
+  platformId: string;
+}
+const pairKey = (p: MerchantPlatform) => `${p.merchantId}:${p.platformId}`;
+
+export interface SubscriptionFilter {
+  status?: SubscriptionStatus | null;
+  tierCode?: string | null;
+  search?: string | null;
+}
+
+export interface SubscriptionPage {
+  rows: MerchantSubscriptionEntity[];
+  hasNextPage: boolean;
+}
+
+export interface StatsRow {
+  totalTiers: number;
+  activeTiers: number;
+  publicTiers: number;
+  totalSubscriptions: number;
+  activeSubscriptions: number;
+  trialSubscriptions: number;
+  pastDueSubscriptions: number;
+  cancelledSubscriptions: number;
+  mrrCents: number;
+}
+
+/** Groups rows under the keys asked for, keeping the keys' order. */
+function groupUnder<T>(keys: readonly string[], rows: T[], keyOf: (row: T) => string): T[][] {
+  const groups = new Map<string, T[]>(keys.map((k) => [k, []]));
+  for (const row of rows) groups.get(keyOf(row))?.push(row);
+  return keys.map((k) => groups.get(k) ?? []);
+}
+
+/** `WHERE (merchant_id, platform_id) IN (…)` for a batch of pairs, as one parameter pair. */
+function pairArrays(pairs: readonly MerchantPlatform[]): [string[], string[]] {
+  return [pairs.map((p) => p.merchantId), pairs.map((p) => p.platformId)];
+}
+
+/** Owns billing's SQL. Reads a resolver can fan out over are batched; writes notify the entitlement caches. */
 export class BillingStore {
   constructor(private readonly db: DataSource) {}
 
-  /** Tiers by code, in the order asked, null where unknown: one statement however many codes. */
-  tiersByCodes(codes: readonly string[]): Promise<(SubscriptionTierEntity | null)[]> {
-    return findByKeys(this.db, SubscriptionTierEntity, 'code', codes);
+  // ───────────── tiers ─────────────
+
+  tiers(includeInactive: boolean): Promise<SubscriptionTierEntity[]> {
+    return this.db.getRepository(SubscriptionTierEntity).find({
+      where: includeInactive ? {} : { isActive: true, isPublic: true },
+      order: { displayOrder: 'ASC', code: 'ASC' },
+    });
+  }
+
+  async limitsOfTiers(tierIds: readonly string[]): Promise<TierFeatureLimitEntity[][]> {
+    const rows = await this.db
+      .getRepository(TierFeatureLimitEntity)
+      .createQueryBuilder('l')
+      .where('l.tier_id = ANY(:ids)', { ids: [...tierIds] })
+      .orderBy('l.feature_code')
+      .getMany();
+    return groupUnder(tierIds, rows, (r) => r.tierId);
+  }
+
+  insertTier(values: Partial<SubscriptionTierEntity>): Promise<SubscriptionTierEntity> {
+    const repo = this.db.getRepository(SubscriptionTierEntity);
+    return repo.save(repo.create(values));
+  }
+
+  async updateTier(code: string, values: Partial<SubscriptionTierEntity>): Promise<SubscriptionTierEntity | null> {
+    const repo = this.db.getRepository(SubscriptionTierEntity);
+    if (Object.keys(values).length) await repo.update({ code }, values);
+    return repo.findOneBy({ code });
+  }
+
+  /** Deletes a tier nobody subscribes to, atomically: 'in-use' when a subscription refers to it. */
+  deleteTier(code: string): Promise<'deleted' | 'not-found' | 'in-use'> {
+    return this.db.transaction(async (manager) => {
+      const [tier]: Array<{ id: string }> = await manager.query(`SELECT id FROM billing.subscription_tiers WHERE code = $1 FOR UPDATE`, [code]);
+      if (!tier) return 'not-found';
+      const [{ used }] = await manager.query(`SELECT EXISTS (SELECT 1 FROM billing.merchant_subscriptions WHERE tier_id = $1) AS used`, [tier.id]);
+      if (used) return 'in-use';
+      await manager.query(`DELETE FROM billing.subscription_tiers WHERE id = $1`, [tier.id]);
+      return 'deleted';
+    });
+  }
+
+  /** Replaces a tier's limits in one transaction and tells every cache. */
+  replaceTierLimits(tierId: string, limits: LimitRow[]): Promise<void> {
+    return this.db.transaction(async (manager) => {
+      await manager.query(`DELETE FROM billing.tier_feature_limits WHERE tier_id = $1 AND NOT (feature_code = ANY($2))`, [
+        tierId,
+        limits.map((l) => l.featureCode),
+      ]);
+      for (const l of limits) {
+        await manager.query(
+          `INSERT INTO billing.tier_feature_limits (tier_id, feature_code, limit_value, enabled) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (tier_id, feature_code) DO UPDATE SET limit_value = EXCLUDED.limit_value, enabled = EXCLUDED.enabled`,
+          [tierId, l.featureCode, l.limitValue, l.enabled],
+        );
+      }
+      await notifyEntitlementsChanged(manager, { all: true });
+    });
+  }
+
+  // ───────────── overrides ─────────────
+
+  async overridesOf(pairs: readonly MerchantPlatform[]): Promise<MerchantFeatureOverrideEntity[][]> {
+    const rows = await this.db
+      .getRepository(MerchantFeatureOverrideEntity)
+      .createQueryBuilder('o')
+      .where(`(o.merchant_id, o.platform_id) IN (SELECT * FROM unnest(:merchants::uuid[], :platforms::uuid[]))`, {
+        merchants: pairs.map((p) => p.merchantId),
+        platforms: pairs.map((p) => p.platformId),
+      })
+      .orderBy('o.feature_code')
+      .getMany();
+    return groupUnder(pairs.map(pairKey), rows, pairKey);
+  }
+
+  replaceOverrides(pair: MerchantPlatform, overrides: LimitRow[]): Promise<void> {
+    return this.db.transaction(async (manager) => {
+      await manager.query(
+        `DELETE FROM billing.merchant_feature_overrides WHERE merchant_id = $1 AND platform_id = $2 AND NOT (feature_code = ANY($3))`,
+        [pair.merchantId, pair.platformId, overrides.map((o) => o.featureCode)],
+      );
+      for (const o of overrides) {
+        await manager.query(
+          `INSERT INTO billing.merchant_feature_overrides (merchant_id, platform_id, feature_code, limit_value, is_enabled)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (merchant_id, platform_id, feature_code) DO UPDATE SET limit_value = EXCLUDED.limit_value, is_enabled = EXCLUDED.is_enabled`,
+          [pair.merchantId, pair.platformId, o.featureCode, o.limitValue, o.enabled],
+        );
+      }
+      await notifyEntitlementsChanged(manager, pair);
+    });
+  }
+
+  // ───────────── subscriptions ─────────────
+
+  async subscriptionsOf(pairs: readonly MerchantPlatform[]): Promise<(MerchantSubscriptionEntity | null)[]> {
+    const rows = await this.db
+      .getRepository(MerchantSubscriptionEntity)
+      .createQueryBuilder('s')
+      .where(`(s.merchant_id, s.platform_id) IN (SELECT * FROM unnest(:merchants::uuid[], :platforms::uuid[]))`, {
+        merchants: pairs.map((p) => p.merchantId),
+        platforms: pairs.map((p) => p.platformId),
+      })
+      .getMany();
+    const byPair = new Map(rows.map((r) => [pairKey(r), r]));
+    return pairs.map((p) => byPair.get(pairKey(p)) ?? null);
+  }
+
+  async historyOf(subscriptionIds: readonly string[]): Promise<SubscriptionHistoryEntity[][]> {
+    const rows = await this.db
+      .getRepository(SubscriptionHistoryEntity)
+      .createQueryBuilder('h')
+      .where('h.subscription_id = ANY(:ids)', { ids: [...subscriptionIds] })
+      .orderBy('h.changed_at', 'DESC')
+      .addOrderBy('h.id', 'DESC')
+      .getMany();
+    return groupUnder(subscriptionIds, rows, (h) => h.subscriptionId);
+  }
+
+  /**
+   * Writes a subscription and its history entries in one transaction, serialised per merchant and platform,
+   * and notifies every entitlement cache when it commits. `change` gets the current row (null: none yet).
+   */
+  writeSubscription(
+    pair: MerchantPlatform,
+    change: (current: MerchantSubscriptionEntity | null, manager: EntityManager) => Promise<{
+      subscription: Partial<MerchantSubscriptionEntity>;
+      history: Array<Omit<SubscriptionHistoryEntity, 'id' | 'subscriptionId'>>;
+    }>,
+  ): Promise<MerchantSubscriptionEntity> {
+    return this.db.transaction(async (manager) => {
+      const repo = manager.getRepository(MerchantSubscriptionEntity);
+      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`billing:subscription:${pairKey(pair)}`]);
+      const current = await repo.findOneBy({ merchantId: pair.merchantId, platformId: pair.platformId });
+      const { subscription, history } = await change(current, manager);
+      const saved = await repo.save(current ? repo.merge(current, subscription) : repo.create({ ...pair, ...subscription }));
+      if (history.length) {
+        const historyRepo = manager.getRepository(SubscriptionHistoryEntity);
+        await historyRepo.insert(history.map((h) => ({ ...h, subscriptionId: saved.id })));
+      }
+      await notifyEntitlementsChanged(manager, pair);
+      return saved;
+    });
+  }
+
+  async page(filter: SubscriptionFilter, first: number, after: { merchantName: string; id: string } | null): Promise<SubscriptionPage> {
+    const query = this.filtered(filter).orderBy('s.merchant_name').addOrderBy('s.id').limit(first + 1);
+    if (after) query.andWhere('(s.merchant_name, s.id) > (:afterName, :afterId)', { afterName: after.merchantName, afterId: after.id });
+    const rows = await query.getMany();
+    return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
+  }
+
+  count(filter: SubscriptionFilter): Promise<number> {
+    return this.filtered(filter).getCount();
+  }
+
+  private filtered(filter: SubscriptionFilter) {
+    const query = this.db.getRepository(MerchantSubscriptionEntity).createQueryBuilder('s');
+    if (filter.status) query.andWhere('s.status = :status', { status: filter.status });
+    if (filter.tierCode) {
+      query.andWhere('s.tier_id = (SELECT id FROM billing.subscription_tiers WHERE code = :tierCode)', { tierCode: filter.tierCode });
+    }
+    if (filter.search) {
+      const pattern = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query.andWhere('s.merchant_name ILIKE :pattern', { pattern });
+    }
+    return query;
+  }
+
+  async stats(): Promise<StatsRow> {
+    const [row] = await this.db.query(`
+      SELECT
+        (SELECT count(*) FROM billing.subscription_tiers)::int AS "totalTiers",
+        (SELECT count(*) FROM billing.subscription_tiers WHERE is_active)::int AS "activeTiers",
+        (SELECT count(*) FROM billing.subscription_tiers WHERE is_active AND is_public)::int AS "publicTiers",
+        count(s.id)::int AS "totalSubscriptions",
+        count(s.id) FILTER (WHERE s.status = 'ACTIVE')::int AS "activeSubscriptions",
+        count(s.id) FILTER (WHERE s.status = 'TRIAL')::int AS "trialSubscriptions",
+        count(s.id) FILTER (WHERE s.status = 'PAST_DUE')::int AS "pastDueSubscriptions",
+        count(s.id) FILTER (WHERE s.status = 'CANCELLED')::int AS "cancelledSubscriptions",
+        coalesce(sum(
+          CASE WHEN s.billing_cycle = 'ANNUAL' AND t.price_annual_cents IS NOT NULL THEN t.price_annual_cents / 12.0
+               ELSE t.price_monthly_cents END
+        ) FILTER (WHERE s.status IN ('ACTIVE', 'PAST_DUE')), 0) AS "mrr"
+      FROM billing.merchant_subscriptions s
+      JOIN billing.subscription_tiers t ON t.id = s.tier_id`);
+    const { mrr, ...counts } = row;
+    return { ...counts, mrrCents: Math.round(Number(mrr)) };
+  }
+
+  // ───────────── feature declarations ─────────────
+
+  declarations(): Promise<FeatureDeclarationEntity[]> {
+    return this.db.getRepository(FeatureDeclarationEntity).find({ order: { category: 'ASC', displayOrder: 'ASC', code: 'ASC' } });
+  }
+
+  /** Replaces one owner's declarations; a code already declared by another owner is refused by the caller. */
+  replaceDeclarations(owner: string, declarations: FeatureDeclaration[]): Promise<void> {
+    return this.db.transaction(async (manager) => {
+      await manager.query(`DELETE FROM billing.feature_declarations WHERE owner = $1 AND NOT (code = ANY($2))`, [owner, declarations.map((d) => d.code)]);
+      for (const d of declarations) {
+        await manager.query(
+          `INSERT INTO billing.feature_declarations (code, owner, name, description, category, feature_type, scope, unit, display_order)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (code) DO UPDATE SET owner = EXCLUDED.owner, name = EXCLUDED.name, description = EXCLUDED.description,
+             category = EXCLUDED.category, feature_type = EXCLUDED.feature_type, scope = EXCLUDED.scope, unit = EXCLUDED.unit,
+             display_order = EXCLUDED.display_order`,
+          [d.code, owner, d.name, d.description, d.category, d.featureType, d.scope, d.unit, d.displayOrder],
+        );
+      }
+      await notifyEntitlementsChanged(manager, { all: true } satisfies EntitlementChange);
+    });
+  }
+
+  // ───────────── add-ons and invoices ─────────────
+
+  addOnProducts(): Promise<AddOnProductEntity[]> {
+    return this.db.getRepository(AddOnProductEntity).find({ where: { isActive: true }, order: { displayOrder: 'ASC' } });
+  }
+
+  async addOnsOfStores(storeIds: readonly string[]): Promise<StoreAddOnEntity[][]> {
+    const rows = await this.db
+      .getRepository(StoreAddOnEntity)
+      .createQueryBuilder('a')
+      .where('a.store_id = ANY(:ids)', { ids: [...storeIds] })
+      .orderBy('a.created_at')
+      .getMany();
+    return groupUnder(storeIds, rows, (a) => a.storeId);
+  }
+
+  async invoicesOf(pairs: readonly MerchantPlatform[]): Promise<BillingHistoryEntity[][]> {
+    const [merchants, platforms] = pairArrays(pairs);
+    const rows = await this.db
+      .getRepository(BillingHistoryEntity)
+      .createQueryBuilder('b')
+      .where(`(b.merchant_id, b.platform_id) IN (SELECT * FROM unnest(:merchants::uuid[], :platforms::uuid[]))`, { merchants, platforms })
+      .orderBy('b.created_at', 'DESC')
+      .getMany();
+    return groupUnder(pairs.map(pairKey), rows, pairKey);
   }
 
   /** Per-request batching: one statement per kind of read, however many entities a plan asks for. */
   createLoaders() {
     return {
-      tierByCode: new DataLoader((codes: readonly string[]) => this.tiersByCodes(codes)),
+      tierByCode: new DataLoader((codes: readonly string[]) => findByKeys(this.db, SubscriptionTierEntity, 'code', codes)),
+      tierById: new DataLoader((ids: readonly string[]) => findByKeys(this.db, SubscriptionTierEntity, 'id', ids)),
+      limitsOfTier: new DataLoader((ids: readonly string[]) => this.limitsOfTiers(ids)),
+      subscriptionById: new DataLoader((ids: readonly string[]) => findByKeys(this.db, MerchantSubscriptionEntity, 'id', ids)),
+      subscriptionOf: new DataLoader((pairs: readonly MerchantPlatform[]) => this.subscriptionsOf(pairs), { cacheKeyFn: pairKey }),
+      overridesOf: new DataLoader((pairs: readonly MerchantPlatform[]) => this.overridesOf(pairs), { cacheKeyFn: pairKey }),
+      historyOf: new DataLoader((ids: readonly string[]) => this.historyOf(ids)),
+      addOnsOfStore: new DataLoader((ids: readonly string[]) => this.addOnsOfStores(ids)),
+      addOnProductByCode: new DataLoader((codes: readonly string[]) => findByKeys(this.db, AddOnProductEntity, 'code', codes)),
+      invoicesOf: new DataLoader((pairs: readonly MerchantPlatform[]) => this.invoicesOf(pairs), { cacheKeyFn: pairKey }),
     };
   }
 }
 
 export type BillingLoaders = ReturnType<BillingStore['createLoaders']>;
+export { pairKey };

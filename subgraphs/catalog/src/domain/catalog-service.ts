@@ -1,17 +1,71 @@
-import { canReadStore, ForbiddenError, isUuid, NotFoundError, type Caller } from '@tiergraph/runtime';
-import type { CatalogLoaders } from '../store/catalog-store';
+import {
+  assertCanReadMerchant,
+  assertCanReadStore,
+  BadUserInputError,
+  canReadStore,
+  ForbiddenError,
+  isUuid,
+  NotFoundError,
+  rethrowUniqueViolation,
+  type Caller,
+  type EntitlementSource,
+  type FeatureUsage,
+  type StoreDirectory,
+  type StoreRef,
+} from '@tiergraph/runtime';
+import type { CatalogLoaders, CatalogStore, MerchantKey } from '../store/catalog-store';
 import type { ProductEntity } from '../store/entities';
+import { decodeCursor, encodeCursor } from './cursor';
+import { MAX_PRODUCTS } from './features';
+import { createProductInput, pageSize, parseInput } from './validation';
 
-/** Catalog's rules for one request: who may read which product. */
+const UNIQUE_FIELDS: Record<string, [string, string]> = {
+  products_store_sku_key: ['sku', 'the store already has a product with this sku'],
+};
+
+/** A Store as the graph hands it to catalog: its key, plus tenancy's fields where a field @requires them. */
+export interface StoreRepresentation {
+  id: string;
+  merchantId?: string | null;
+  platformId?: string | null;
+}
+
+export interface ProductConnectionResult {
+  totalCount: number;
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  edges: Array<{ cursor: string; node: ProductEntity }>;
+}
+
+export interface CatalogServiceDependencies {
+  store: CatalogStore;
+  loaders: CatalogLoaders;
+  /** Which merchant and platform a store belongs to (tenancy). */
+  stores: StoreDirectory;
+  /** Effective limits (billing), cached and invalidated on change. */
+  entitlements: EntitlementSource;
+  caller: Caller;
+}
+
+/** A field that federation must have handed over (@requires); a representation without it cannot be answered. */
+function required(store: StoreRepresentation, field: 'merchantId' | 'platformId'): string {
+  const value = store[field];
+  if (typeof value !== 'string' || !value) throw new BadUserInputError(`the Store representation needs ${field}`, field);
+  return value;
+}
+
+/** Catalog's rules for one request: who may read and change which products, and what a valid product is. */
 export class CatalogService {
-  constructor(
-    private readonly loaders: CatalogLoaders,
-    private readonly caller: Caller,
-  ) {}
+  private readonly caller: Caller;
 
-  /** A product is visible to whoever may read its store; unknown (or non-uuid) ids are NOT_FOUND. */
+  constructor(private readonly deps: CatalogServiceDependencies) {
+    this.caller = deps.caller;
+  }
+
+  // ───────────── reads ─────────────
+
+  /** A product is visible to whoever may read its store; unknown (or non-uuid) ids are NOT_FOUND. Deleted ones still resolve. */
   async product(id: string): Promise<ProductEntity> {
-    const product = isUuid(id) ? await this.loaders.product.load(id) : null;
+    const product = isUuid(id) ? await this.deps.loaders.product.load(id) : null;
     if (!product) throw new NotFoundError('Product', id);
     if (!canReadStore(this.caller, { id: product.storeId, merchantId: product.merchantId })) {
       throw new ForbiddenError('this product belongs to another tenant');
@@ -19,9 +73,110 @@ export class CatalogService {
     return product;
   }
 
+  /** A store's products that are not deleted, a Relay page (first 1 to 100, after an earlier endCursor). */
+  async productsOfStore(store: StoreRepresentation, args: { first?: number | null; after?: string | null }): Promise<ProductConnectionResult> {
+    // the rows carry the merchant too: a representation that names the wrong merchant lists nothing
+    const merchantId = required(store, 'merchantId');
+    assertCanReadStore(this.caller, { id: store.id, merchantId });
+    const first = parseInput(pageSize, args.first, 'first');
+    const after = args.after === null || args.after === undefined ? null : decodeCursor(args.after);
+    if (args.after && !after) throw new BadUserInputError('after is not a cursor of this list', 'after');
+    const [page, totalCount] = await Promise.all([
+      this.deps.loaders.productPage.load({ storeId: store.id, merchantId, first, after }),
+      this.deps.loaders.productCountOfStore.load({ storeId: store.id, merchantId }),
+    ]);
+    const edges = page.products.map((node, i) => ({ cursor: encodeCursor(page.positions[i]), node }));
+    return {
+      totalCount,
+      pageInfo: {
+        hasNextPage: page.hasNextPage,
+        hasPreviousPage: after !== null,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges[edges.length - 1]?.cursor ?? null,
+      },
+      edges,
+    };
+  }
+
+  // ───────────── usage: catalog's part of billing's fan-out ─────────────
+
+  /** max_products for a merchant on a platform: admins and services, the merchant itself and its store users. */
+  async usageOfMerchant(key: MerchantKey): Promise<FeatureUsage[]> {
+    assertCanReadMerchant(this.caller, key.merchantId);
+    return [{ code: MAX_PRODUCTS, current: await this.deps.loaders.productCountOfMerchant.load(key) }];
+  }
+
+  /** The same, reached from a store: whoever may read the store (merchant-scoped, so the merchant's count). */
+  async usageOfStore(store: StoreRepresentation): Promise<FeatureUsage[]> {
+    const merchantId = required(store, 'merchantId');
+    const platformId = required(store, 'platformId');
+    assertCanReadStore(this.caller, { id: store.id, merchantId });
+    return [{ code: MAX_PRODUCTS, current: await this.deps.loaders.productCountOfMerchant.load({ merchantId, platformId }) }];
+  }
+
+  // ───────────── mutations ─────────────
+
+  /**
+   * Creates a product within the merchant's max_products: the limit comes from billing (fails closed when billing
+   * cannot be asked), the count and the insert happen under a per-merchant lock in one transaction.
+   */
+  async createProduct(input: unknown): Promise<ProductEntity> {
+    const values = parseInput(createProductInput, input);
+    const store = await this.writableStore(values.storeId);
+    const key = { merchantId: store.merchantId, platformId: store.platformId };
+    try {
+      return await this.deps.store.createWithinLimit({
+        entitlements: this.deps.entitlements,
+        featureCode: MAX_PRODUCTS,
+        ...key,
+        count: (manager) => this.deps.store.countProducts(manager, key),
+        create: (manager) =>
+          this.deps.store.insertProduct(manager, {
+            ...key,
+            storeId: store.id,
+            sku: values.sku,
+            name: values.name,
+            priceCents: values.priceCents,
+            currency: values.currency,
+          }),
+      });
+    } catch (error) {
+      return rethrowUniqueViolation(error, UNIQUE_FIELDS);
+    }
+  }
+
+  /** Soft-deletes a product (frees its slot); NOT_FOUND when unknown or already deleted. */
+  async deleteProduct(id: string): Promise<boolean> {
+    const product = isUuid(id) ? await this.deps.loaders.product.load(id) : null;
+    if (!product || product.deletedAt) throw new NotFoundError('Product', id);
+    this.assertCanWrite({ id: product.storeId, merchantId: product.merchantId });
+    if (!(await this.deps.store.softDeleteProduct(id))) throw new NotFoundError('Product', id);
+    return true;
+  }
+
+  /** The store (from tenancy), when it exists and the caller may change its catalog. */
+  private async writableStore(storeId: string): Promise<StoreRef> {
+    const store = isUuid(storeId) ? await this.deps.stores.get(storeId) : null;
+    if (!store) throw new NotFoundError('Store', storeId);
+    this.assertCanWrite(store);
+    return store;
+  }
+
+  /** Admins, the merchant that owns the store and that store's users; services read but never write. */
+  private assertCanWrite(store: { id: string; merchantId: string }): void {
+    if (this.caller.role === 'service') throw new ForbiddenError("a service cannot change a store's catalog");
+    if (!canReadStore(this.caller, store)) throw new ForbiddenError('this store belongs to another tenant');
+  }
+
   // ───────────── federation references: the same rules as any read ─────────────
 
   referencedProduct(id: string): Promise<ProductEntity> {
     return this.product(id);
+  }
+
+  /** Only the key travels; the usage field checks who asks. */
+  async referencedMerchantSubscription(key: MerchantKey): Promise<MerchantKey> {
+    assertCanReadMerchant(this.caller, key.merchantId);
+    return { merchantId: key.merchantId, platformId: key.platformId };
   }
 }

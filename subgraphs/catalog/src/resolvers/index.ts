@@ -4,8 +4,22 @@ import type { Resolvers } from '../__generated__/resolvers-types';
 /** Thin: every resolver hands the caller's request to the CatalogService. */
 export const resolvers: Resolvers = {
   DateTime: DateTimeResolver,
+  Mutation: {
+    createProduct: (_root, { input }, { catalog }) => catalog.createProduct(input),
+    deleteProduct: (_root, { id }, { catalog }) => catalog.deleteProduct(id),
+  },
+  MerchantSubscription: {
+    __resolveReference: (key, { catalog }) => catalog.referencedMerchantSubscription(key),
+    catalogUsage: (subscription, _args, { catalog }) => catalog.usageOfMerchant(subscription),
+  },
+  Store: {
+    // the representation is the store: tenancy's merchantId/platformId arrive with it where a field @requires them
+    catalogUsage: (store, _args, { catalog }) => catalog.usageOfStore(store),
+    products: (store, args, { catalog }) => catalog.productsOfStore(store, args),
+  },
   Product: {
     __resolveReference: ({ id }, { catalog }) => catalog.referencedProduct(id),
+    isActive: (product) => product.isActive && !product.deletedAt,
     store: (product) => ({ id: product.storeId }),
   },
 };

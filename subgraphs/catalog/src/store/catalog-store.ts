@@ -1,9 +1,78 @@
 import DataLoader from 'dataloader';
-import { findByKeys } from '@tiergraph/runtime';
-import type { DataSource } from 'typeorm';
+import { createWithinLimit, findByKeys, isUuid, type CreateWithinLimitOptions } from '@tiergraph/runtime';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { ProductPosition } from '../domain/cursor';
 import { ProductEntity } from './entities';
 
-/** Owns catalog's SQL. Every read that a resolver can fan out over is a batched `= ANY(:ids)`. */
+/** A merchant on a platform: what merchant-scoped features are counted per. */
+export interface MerchantKey {
+  merchantId: string;
+  platformId: string;
+}
+
+/** One page of one store's products: `first` after `after`, both as the client asked. */
+export interface PageRequest {
+  storeId: string;
+  /** Only the store's products of this merchant (the representation's merchantId) are listed. */
+  merchantId: string;
+  first: number;
+  after: ProductPosition | null;
+}
+
+export interface ProductPage {
+  products: ProductEntity[];
+  /** Each product's position (for its cursor), in the order of `products`. */
+  positions: ProductPosition[];
+  hasNextPage: boolean;
+}
+
+export interface NewProduct {
+  merchantId: string;
+  storeId: string;
+  platformId: string;
+  sku: string;
+  name: string;
+  priceCents: number;
+  currency: string;
+}
+
+type ProductRow = {
+  id: string;
+  merchant_id: string;
+  store_id: string;
+  platform_id: string;
+  sku: string;
+  name: string;
+  price_cents: number;
+  currency: string;
+  is_active: boolean;
+  created_at: Date;
+  deleted_at: Date | null;
+};
+
+function productOf(row: ProductRow): ProductEntity {
+  return Object.assign(new ProductEntity(), {
+    id: row.id,
+    merchantId: row.merchant_id,
+    storeId: row.store_id,
+    platformId: row.platform_id,
+    sku: row.sku,
+    name: row.name,
+    priceCents: row.price_cents,
+    currency: row.currency,
+    isActive: row.is_active,
+    createdAt: row.created_at,
+    deletedAt: row.deleted_at,
+  });
+}
+
+/** created_at in UTC with PostgreSQL's microseconds: a JS Date would drop them and break keyset paging. */
+const POSITION_TIME = `to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/**
+ * Owns catalog's SQL. Every read that a resolver can fan out over is one statement per batch: products by id,
+ * product counts per merchant (usage) and per store, and the pages of many stores at once.
+ */
 export class CatalogStore {
   constructor(private readonly db: DataSource) {}
 
@@ -12,11 +81,129 @@ export class CatalogStore {
     return findByKeys(this.db, ProductEntity, 'id', ids);
   }
 
+  /** max_products usage: the products that are not deleted per (merchant, platform), one statement per batch. */
+  async productCountsOfMerchants(keys: readonly MerchantKey[]): Promise<number[]> {
+    const valid = keys.filter((k) => isUuid(k.merchantId) && isUuid(k.platformId));
+    if (!valid.length) return keys.map(() => 0);
+    const rows: Array<{ merchant_id: string; platform_id: string; n: number }> = await this.db.query(
+      `SELECT merchant_id, platform_id, count(*)::int AS n
+         FROM catalog.products
+        WHERE (merchant_id, platform_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
+          AND deleted_at IS NULL
+        GROUP BY merchant_id, platform_id`,
+      [valid.map((k) => k.merchantId), valid.map((k) => k.platformId)],
+    );
+    const counts = new Map(rows.map((r) => [`${r.merchant_id}:${r.platform_id}`, r.n]));
+    return keys.map((k) => counts.get(`${k.merchantId.toLowerCase()}:${k.platformId.toLowerCase()}`) ?? 0);
+  }
+
+  /** The products that are not deleted per store (of the given merchant), one statement per batch. */
+  async productCountsOfStores(keys: ReadonlyArray<{ storeId: string; merchantId: string }>): Promise<number[]> {
+    const valid = keys.filter((k) => isUuid(k.storeId) && isUuid(k.merchantId));
+    if (!valid.length) return keys.map(() => 0);
+    const rows: Array<{ store_id: string; merchant_id: string; n: number }> = await this.db.query(
+      `SELECT store_id, merchant_id, count(*)::int AS n
+         FROM catalog.products
+        WHERE (store_id, merchant_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
+          AND deleted_at IS NULL
+        GROUP BY store_id, merchant_id`,
+      [valid.map((k) => k.storeId), valid.map((k) => k.merchantId)],
+    );
+    const counts = new Map(rows.map((r) => [`${r.store_id}:${r.merchant_id}`, r.n]));
+    return keys.map((k) => counts.get(`${k.storeId.toLowerCase()}:${k.merchantId.toLowerCase()}`) ?? 0);
+  }
+
+  /**
+   * Pages of many stores in one statement: per request a LATERAL keyset scan over (created_at, id) that reads
+   * first + 1 rows (the extra row only says whether there is a next page).
+   */
+  async productPages(requests: readonly PageRequest[]): Promise<ProductPage[]> {
+    const pages: ProductPage[] = requests.map(() => ({ products: [], positions: [], hasNextPage: false }));
+    const asked = requests.flatMap((r, index) => (isUuid(r.storeId) && isUuid(r.merchantId) ? [{ ...r, index }] : []));
+    if (!asked.length) return pages;
+    const rows: Array<ProductRow & { request: number; position_time: string }> = await this.db.query(
+      `SELECT r.request::int AS request, p.*, ${POSITION_TIME} AS position_time
+         FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::uuid[], $6::int[])
+              AS r(request, store_id, merchant_id, after_time, after_id, page_size)
+        CROSS JOIN LATERAL (
+              SELECT *
+                FROM catalog.products q
+               WHERE q.store_id = r.store_id
+                 AND q.merchant_id = r.merchant_id
+                 AND q.deleted_at IS NULL
+                 AND (r.after_time IS NULL OR (q.created_at, q.id) > (r.after_time, r.after_id))
+               ORDER BY q.created_at, q.id
+               LIMIT r.page_size + 1) p
+        ORDER BY r.request, p.created_at, p.id`,
+      [
+        asked.map((r) => r.index),
+        asked.map((r) => r.storeId),
+        asked.map((r) => r.merchantId),
+        asked.map((r) => r.after?.createdAt ?? null),
+        asked.map((r) => r.after?.id ?? null),
+        asked.map((r) => r.first),
+      ],
+    );
+    for (const row of rows) {
+      const page = pages[row.request];
+      if (page.products.length === requests[row.request].first) {
+        page.hasNextPage = true;
+        continue;
+      }
+      page.products.push(productOf(row));
+      page.positions.push({ createdAt: row.position_time, id: row.id });
+    }
+    return pages;
+  }
+
   /** Per-request batching: one statement per kind of read, however many entities a plan asks for. */
   createLoaders() {
     return {
       product: new DataLoader((ids: readonly string[]) => this.productsByIds(ids)),
+      productCountOfMerchant: new DataLoader((keys: readonly MerchantKey[]) => this.productCountsOfMerchants(keys), {
+        cacheKeyFn: (k) => `${k.merchantId}:${k.platformId}`,
+      }),
+      productCountOfStore: new DataLoader((keys: ReadonlyArray<{ storeId: string; merchantId: string }>) => this.productCountsOfStores(keys), {
+        cacheKeyFn: (k) => `${k.storeId}:${k.merchantId}`,
+      }),
+      productPage: new DataLoader((requests: readonly PageRequest[]) => this.productPages(requests), {
+        cacheKeyFn: (r) => JSON.stringify([r.storeId, r.merchantId, r.first, r.after?.createdAt ?? null, r.after?.id ?? null]),
+      }),
     };
+  }
+
+  // ───────────── writes ─────────────
+
+  /** createWithinLimit on catalog's database: the lock, the count and the insert in one transaction. */
+  createWithinLimit<T>(options: Omit<CreateWithinLimitOptions<T>, 'dataSource'>): Promise<T> {
+    return createWithinLimit({ ...options, dataSource: this.db });
+  }
+
+  /** What max_products counts, inside the caller's transaction: the merchant's products on the platform that are not deleted. */
+  async countProducts(manager: EntityManager, key: MerchantKey): Promise<number> {
+    const [{ n }]: Array<{ n: number }> = await manager.query(
+      `SELECT count(*)::int AS n FROM catalog.products WHERE merchant_id = $1 AND platform_id = $2 AND deleted_at IS NULL`,
+      [key.merchantId, key.platformId],
+    );
+    return n;
+  }
+
+  insertProduct(manager: EntityManager, values: NewProduct): Promise<ProductEntity> {
+    const repo = manager.getRepository(ProductEntity);
+    return repo.save(repo.create({ ...values, isActive: true, deletedAt: null }));
+  }
+
+  /** Soft-deletes once: whether this call deleted the product (false when unknown or already deleted). */
+  async softDeleteProduct(id: string): Promise<boolean> {
+    // a CTE, so the driver answers rows (a bare UPDATE answers [rows, count])
+    const rows: Array<{ id: string }> = await this.db.query(
+      `WITH deleted AS (
+         UPDATE catalog.products SET deleted_at = now(), is_active = false WHERE id = $1 AND deleted_at IS NULL RETURNING id
+       )
+       SELECT id FROM deleted`,
+      [id],
+    );
+    return rows.length === 1;
   }
 }
 

@@ -15,6 +15,8 @@ export class ProductEntity {
   @Column({ type: 'char', length: 3, default: 'EUR' }) currency!: string;
   @Column({ name: 'is_active', type: 'boolean', default: true }) isActive!: boolean;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  /** Soft delete: set once; a deleted product is not counted, listed or orderable, but still resolves by reference. */
+  @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true }) deletedAt!: Date | null;
 }
 
 export const entities = [ProductEntity];

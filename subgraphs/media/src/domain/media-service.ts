@@ -1,8 +1,32 @@
-import { canReadStore, ForbiddenError, isUuid, NotFoundError, type Caller } from '@tiergraph/runtime';
+import {
+  assertCanReadMerchant,
+  assertCanReadStore,
+  BadUserInputError,
+  canReadStore,
+  ForbiddenError,
+  isUuid,
+  NotFoundError,
+  type Caller,
+  type FeatureUsage,
+} from '@tiergraph/runtime';
 import type { MediaFileEntity } from '../store/entities';
-import type { MediaLoaders } from '../store/media-store';
+import type { MediaLoaders, MerchantKey } from '../store/media-store';
+import { MAX_STORAGE_MB } from './features';
 
-/** Media's rules for one request: who may read which file. */
+/** A Store as the graph hands it to media: its key, plus tenancy's fields where a field @requires them. */
+export interface StoreRepresentation {
+  id: string;
+  merchantId?: string | null;
+  platformId?: string | null;
+}
+
+function required(store: StoreRepresentation, field: 'merchantId' | 'platformId'): string {
+  const value = store[field];
+  if (typeof value !== 'string' || !value) throw new BadUserInputError(`the Store representation needs ${field}`, field);
+  return value;
+}
+
+/** Media's rules for one request: who may read which file and the storage a merchant uses. */
 export class MediaService {
   constructor(
     private readonly loaders: MediaLoaders,
@@ -19,9 +43,31 @@ export class MediaService {
     return file;
   }
 
+  // ───────────── usage: media's part of billing's fan-out ─────────────
+
+  /** max_storage_mb for a merchant on a platform: admins and services, the merchant itself and its store users. */
+  async usageOfMerchant(key: MerchantKey): Promise<FeatureUsage[]> {
+    assertCanReadMerchant(this.caller, key.merchantId);
+    return [{ code: MAX_STORAGE_MB, current: await this.loaders.storageMbOfMerchant.load(key) }];
+  }
+
+  /** The same, reached from a store: whoever may read the store (merchant-scoped, so the merchant's total). */
+  async usageOfStore(store: StoreRepresentation): Promise<FeatureUsage[]> {
+    const merchantId = required(store, 'merchantId');
+    const platformId = required(store, 'platformId');
+    assertCanReadStore(this.caller, { id: store.id, merchantId });
+    return [{ code: MAX_STORAGE_MB, current: await this.loaders.storageMbOfMerchant.load({ merchantId, platformId }) }];
+  }
+
   // ───────────── federation references: the same rules as any read ─────────────
 
   referencedMediaFile(id: string): Promise<MediaFileEntity> {
     return this.mediaFile(id);
+  }
+
+  /** Only the key travels; the usage field checks who asks. */
+  async referencedMerchantSubscription(key: MerchantKey): Promise<MerchantKey> {
+    assertCanReadMerchant(this.caller, key.merchantId);
+    return { merchantId: key.merchantId, platformId: key.platformId };
   }
 }

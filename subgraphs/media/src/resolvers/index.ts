@@ -4,6 +4,14 @@ import type { Resolvers } from '../__generated__/resolvers-types';
 /** Thin: every resolver hands the caller's request to the MediaService. */
 export const resolvers: Resolvers = {
   DateTime: DateTimeResolver,
+  MerchantSubscription: {
+    __resolveReference: (key, { media }) => media.referencedMerchantSubscription(key),
+    mediaUsage: (subscription, _args, { media }) => media.usageOfMerchant(subscription),
+  },
+  Store: {
+    // the representation is the store: tenancy's merchantId/platformId arrive with it where a field @requires them
+    mediaUsage: (store, _args, { media }) => media.usageOfStore(store),
+  },
   MediaFile: {
     __resolveReference: ({ id }, { media }) => media.referencedMediaFile(id),
     // bigint arrives from pg as a string

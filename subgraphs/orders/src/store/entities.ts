@@ -25,7 +25,10 @@ export class OrderItemEntity {
   /** A catalog product; catalog owns it, so no foreign key. */
   @Column({ name: 'product_id', type: 'uuid' }) productId!: string;
   @Column({ type: 'integer' }) quantity!: number;
+  /** The product's price when the order was placed: later price changes in catalog do not touch it. */
   @Column({ name: 'unit_price_cents', type: 'integer' }) unitPriceCents!: number;
+  /** 0-based place of the item in the order as it was placed. */
+  @Column({ type: 'integer', default: 0 }) position!: number;
 }
 
 export const entities = [OrderEntity, OrderItemEntity];

@@ -1,9 +1,34 @@
 import DataLoader from 'dataloader';
-import { findByKeys } from '@tiergraph/runtime';
-import type { DataSource } from 'typeorm';
-import { OrderEntity } from './entities';
+import { createWithinLimit, findByKeys, isUuid, type CreateWithinLimitOptions } from '@tiergraph/runtime';
+import type { DataSource, EntityManager } from 'typeorm';
+import { OrderEntity, OrderItemEntity } from './entities';
 
-/** Owns orders' SQL. Every read that a resolver can fan out over is a batched `= ANY(:ids)`. */
+/** A merchant on a platform: what merchant-scoped features are counted per. */
+export interface MerchantKey {
+  merchantId: string;
+  platformId: string;
+}
+
+/** The orders of a merchant on a platform created in [periodStart, periodEnd) (ISO 8601 instants). */
+export interface PeriodKey extends MerchantKey {
+  periodStart: string;
+  periodEnd: string;
+}
+
+export interface NewOrder extends MerchantKey {
+  storeId: string;
+  totalCents: number;
+  currency: string;
+  customerEmail: string | null;
+}
+
+export interface NewOrderItem {
+  productId: string;
+  quantity: number;
+  unitPriceCents: number;
+}
+
+/** Owns orders' SQL. Every read that a resolver can fan out over is one statement per batch. */
 export class OrdersStore {
   constructor(private readonly db: DataSource) {}
 
@@ -12,11 +37,88 @@ export class OrdersStore {
     return findByKeys(this.db, OrderEntity, 'id', ids);
   }
 
+  /** The items of many orders, each in the order it was placed. */
+  async itemsOfOrders(orderIds: readonly string[]): Promise<OrderItemEntity[][]> {
+    const rows = await this.db
+      .getRepository(OrderItemEntity)
+      .createQueryBuilder('i')
+      .where('i.order_id = ANY(:ids)', { ids: [...orderIds] })
+      .orderBy('i.order_id')
+      .addOrderBy('i.position')
+      .addOrderBy('i.id')
+      .getMany();
+    const byOrder = new Map<string, OrderItemEntity[]>(orderIds.map((id) => [id, []]));
+    for (const row of rows) byOrder.get(row.orderId)?.push(row);
+    return orderIds.map((id) => byOrder.get(id) ?? []);
+  }
+
+  /** max_orders_per_month usage: orders per (merchant, platform) inside each key's period, one statement per batch. */
+  async orderCountsInPeriods(keys: readonly PeriodKey[]): Promise<number[]> {
+    const asked = keys.flatMap((k, index) => (isUuid(k.merchantId) && isUuid(k.platformId) ? [{ ...k, index }] : []));
+    const counts = keys.map(() => 0);
+    if (!asked.length) return counts;
+    const rows: Array<{ key: number; n: number }> = await this.db.query(
+      `SELECT k.key, count(o.id)::int AS n
+         FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[])
+              AS k(key, merchant_id, platform_id, period_start, period_end)
+         LEFT JOIN orders.orders o
+                ON o.merchant_id = k.merchant_id
+               AND o.platform_id = k.platform_id
+               AND o.created_at >= k.period_start
+               AND o.created_at < k.period_end
+        GROUP BY k.key`,
+      [
+        asked.map((k) => k.index),
+        asked.map((k) => k.merchantId),
+        asked.map((k) => k.platformId),
+        asked.map((k) => k.periodStart),
+        asked.map((k) => k.periodEnd),
+      ],
+    );
+    for (const row of rows) counts[row.key] = row.n;
+    return counts;
+  }
+
   /** Per-request batching: one statement per kind of read, however many entities a plan asks for. */
   createLoaders() {
     return {
       order: new DataLoader((ids: readonly string[]) => this.ordersByIds(ids)),
+      itemsOfOrder: new DataLoader((ids: readonly string[]) => this.itemsOfOrders(ids)),
+      orderCountInPeriod: new DataLoader((keys: readonly PeriodKey[]) => this.orderCountsInPeriods(keys), {
+        cacheKeyFn: (k) => JSON.stringify([k.merchantId, k.platformId, k.periodStart, k.periodEnd]),
+      }),
     };
+  }
+
+  // ───────────── writes ─────────────
+
+  /** createWithinLimit on orders' database: the lock, the count and the insert in one transaction. */
+  createWithinLimit<T>(options: Omit<CreateWithinLimitOptions<T>, 'dataSource'>): Promise<T> {
+    return createWithinLimit({ ...options, dataSource: this.db });
+  }
+
+  /**
+   * What max_orders_per_month counts, inside the caller's transaction: the merchant's orders on the platform
+   * created in [periodStart, periodEnd) (an open bound when billing names none).
+   */
+  async countOrdersInPeriod(manager: EntityManager, key: MerchantKey, periodStart: string | null, periodEnd: string | null): Promise<number> {
+    const [{ n }]: Array<{ n: number }> = await manager.query(
+      `SELECT count(*)::int AS n
+         FROM orders.orders
+        WHERE merchant_id = $1 AND platform_id = $2
+          AND created_at >= coalesce($3::timestamptz, '-infinity') AND created_at < coalesce($4::timestamptz, 'infinity')`,
+      [key.merchantId, key.platformId, periodStart, periodEnd],
+    );
+    return n;
+  }
+
+  /** The order and its items, in the caller's transaction. */
+  async insertOrder(manager: EntityManager, order: NewOrder, items: NewOrderItem[]): Promise<{ order: OrderEntity; items: OrderItemEntity[] }> {
+    const orders = manager.getRepository(OrderEntity);
+    const saved = await orders.save(orders.create({ ...order, status: 'PENDING' }));
+    const itemRepo = manager.getRepository(OrderItemEntity);
+    const savedItems = await itemRepo.save(items.map((item, position) => itemRepo.create({ ...item, orderId: saved.id, position })));
+    return { order: saved, items: savedItems };
   }
 }
 

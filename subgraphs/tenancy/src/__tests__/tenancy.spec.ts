@@ -3,19 +3,21 @@ import {
   createTestDatabase,
   errorCodes,
   postGraphQL,
-  startTestSubgraph,
+  startTestSubgraphs,
   tokenFor,
   type GraphQLResponse,
   type TestDatabase,
 } from '@tiergraph/testkit';
 import type { RunningSubgraph } from '@tiergraph/runtime';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
+import { billingSubgraph } from '@tiergraph/billing';
 import { tenancySubgraph } from '../index';
 
 const originalQuery = PostgresQueryRunner.prototype.query;
 
 let db: TestDatabase;
 let tenancy: RunningSubgraph;
+let billing: RunningSubgraph;
 let adminToken: string;
 
 const ops = {
@@ -54,6 +56,8 @@ async function world() {
   const s1 = (await ok(ops.createStore, { input: { merchantId: m1.id, platformId: platform.id, code: `s1-${suffix}`, name: 'Store 1' } })).createStore;
   const s1b = (await ok(ops.createStore, { input: { merchantId: m1.id, platformId: platform.id, code: `s1b-${suffix}`, name: 'Store 1b' } })).createStore;
   const s2 = (await ok(ops.createStore, { input: { merchantId: m2.id, platformId: platform.id, code: `s2-${suffix}`, name: 'Store 2' } })).createStore;
+  await subscribe(m1.id, platform.id, { tierCode: 'enterprise' });
+  await subscribe(m2.id, platform.id, { tierCode: 'enterprise' });
   const tokens = {
     admin: adminToken,
     service: await tokenFor({ role: 'service' }),
@@ -66,14 +70,26 @@ async function world() {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  tenancy = await startTestSubgraph(tenancySubgraph, db.url);
+  ({ tenancy, billing } = await startTestSubgraphs({ tenancy: tenancySubgraph, billing: billingSubgraph }, db.url));
   adminToken = await tokenFor({ role: 'admin' });
 });
 
 afterAll(async () => {
   await tenancy?.stop();
+  await billing?.stop();
   await db?.drop();
 });
+
+const SUBSCRIBE = `mutation($m: ID!, $p: ID!, $input: UpdateMerchantSubscriptionInput!) {
+  updateMerchantSubscription(merchantId: $m, platformId: $p, input: $input) { id status } }`;
+const OVERRIDE = `mutation($m: ID!, $p: ID!, $o: [MerchantFeatureOverrideInput!]!) {
+  setMerchantFeatureOverrides(merchantId: $m, platformId: $p, overrides: $o) { featureCode } }`;
+
+/** A subscription through billing, as an admin would set it. */
+async function subscribe(merchantId: string, platformId: string, input: Record<string, unknown>): Promise<void> {
+  const response = await postGraphQL(billing.url, { query: SUBSCRIBE, variables: { m: merchantId, p: platformId, input } }, { token: adminToken });
+  if (response.errors) throw new Error(JSON.stringify(response.errors));
+}
 
 describe('tenancy operations', () => {
   it('creates platforms, merchants and stores that link to each other', async () => {
@@ -112,6 +128,46 @@ describe('tenancy operations', () => {
     await ok(ops.deactivateStoreUser, { id: user.id });
     const [second] = await tenancy.dataSource.query(`SELECT deactivated_at FROM tenancy.store_users WHERE id = $1`, [user.id]);
     expect(second.deactivated_at).toEqual(first.deactivated_at);
+  });
+});
+
+describe('max_team_members: enforced where users are added', () => {
+  it('refuses the member past the plan (essential: 1) with the counts; owners and deactivated members do not count', async () => {
+    const w = await world();
+    await subscribe(w.m1.id, w.platform.id, { tierCode: 'essential' });
+    await ok(ops.addStoreUser, { input: { storeId: w.s1.id, email: 'owner1@example.com', role: 'OWNER' } });
+    const first = (await ok(ops.addStoreUser, { input: { storeId: w.s1.id, email: 'm1@example.com', role: 'MEMBER' } })).addStoreUser;
+    const refused = await call(ops.addStoreUser, { input: { storeId: w.s1b.id, email: 'm2@example.com', role: 'MEMBER' } });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'FEATURE_LIMIT_REACHED', featureCode: 'max_team_members', current: 1, limit: 1 });
+    // an owner is never a team member
+    await ok(ops.addStoreUser, { input: { storeId: w.s1b.id, email: 'owner2@example.com', role: 'OWNER' } });
+    // a deactivated member frees the slot
+    await ok(ops.deactivateStoreUser, { id: first.id });
+    await ok(ops.addStoreUser, { input: { storeId: w.s1b.id, email: 'm2@example.com', role: 'MEMBER' } });
+  });
+
+  it('lets exactly k of 20 concurrent member adds through when k slots are left', async () => {
+    const w = await world();
+    await postGraphQL(billing.url, { query: OVERRIDE, variables: { m: w.m1.id, p: w.platform.id, o: [{ featureCode: 'max_team_members', limitValue: 6, isEnabled: true }] } }, { token: adminToken });
+    await ok(ops.addStoreUser, { input: { storeId: w.s1.id, email: 'pre@example.com', role: 'MEMBER' } });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => call(ops.addStoreUser, { input: { storeId: i % 2 ? w.s1.id : w.s1b.id, email: `racer${i}@example.com`, role: 'MEMBER' } })),
+    );
+    expect(results.filter((r) => !r.errors).length).toBe(5);
+    expect(results.flatMap(errorCodes)).toEqual(Array(15).fill('FEATURE_LIMIT_REACHED'));
+    const [{ n }] = await tenancy.dataSource.query(
+      `SELECT count(*)::int AS n FROM tenancy.store_users WHERE merchant_id = $1 AND role = 'MEMBER' AND is_active`,
+      [w.m1.id],
+    );
+    expect(n).toBe(6);
+  });
+
+  it('needs an active subscription for members, not for owners', async () => {
+    const w = await world();
+    await subscribe(w.m2.id, w.platform.id, { status: 'CANCELLED' });
+    const refused = await call(ops.addStoreUser, { input: { storeId: w.s2.id, email: 'x@example.com', role: 'MEMBER' } });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'SUBSCRIPTION_INACTIVE', status: 'CANCELLED' });
+    await ok(ops.addStoreUser, { input: { storeId: w.s2.id, email: 'owner@example.com', role: 'OWNER' } });
   });
 });
 

@@ -8,8 +8,14 @@ import {
   NotFoundError,
   requireAdmin,
   rethrowUniqueViolation,
+  createWithinLimit,
   type Caller,
+  type EntitlementSource,
+  type FeatureUsage,
+  type MerchantPlatformReference,
 } from '@tiergraph/runtime';
+import type { DataSource, EntityManager } from 'typeorm';
+import { TEAM_MEMBERS } from '../features';
 import type { MerchantEntity, PlatformEntity, StoreEntity, StoreUserEntity } from '../store/entities';
 import type { TenancyLoaders, TenancyStore, UserStatsRow } from '../store/tenancy-store';
 import { addStoreUserInput, createMerchantInput, createPlatformInput, createStoreInput, parseInput } from './validation';
@@ -27,6 +33,8 @@ export class TenancyService {
     private readonly store: TenancyStore,
     private readonly loaders: TenancyLoaders,
     private readonly caller: Caller,
+    private readonly dataSource: DataSource,
+    private readonly entitlements: EntitlementSource,
   ) {}
 
   // ───────────── reads ─────────────
@@ -94,6 +102,7 @@ export class TenancyService {
   async storeOf(user: StoreUserEntity): Promise<StoreEntity> {
     const store = await this.loaders.store.load(user.storeId);
     if (!store) throw new NotFoundError('Store', user.storeId);
+    assertCanReadStore(this.caller, store);
     return store;
   }
 
@@ -131,11 +140,27 @@ export class TenancyService {
   }
 
   async addStoreUser(input: unknown): Promise<StoreUserEntity> {
+    const store = await this.manageableStore(String((input as { storeId?: unknown })?.storeId ?? ''));
     const values = parseInput(addStoreUserInput, input);
-    const store = await this.manageableStore(values.storeId);
-    return this.store
-      .insertStoreUser(store, { email: values.email, role: values.role })
-      .catch((e) => rethrowUniqueViolation(e, UNIQUE_FIELDS));
+    const insert = (manager?: EntityManager) =>
+      this.store.insertStoreUser(store, { email: values.email, role: values.role }, manager).catch((e) => rethrowUniqueViolation(e, UNIQUE_FIELDS));
+    if (values.role === 'OWNER') return insert();
+    return createWithinLimit({
+      dataSource: this.dataSource,
+      entitlements: this.entitlements,
+      featureCode: TEAM_MEMBERS,
+      merchantId: store.merchantId,
+      platformId: store.platformId,
+      count: (manager) => this.store.countTeamMembers(manager, store.merchantId, store.platformId),
+      create: insert,
+    });
+  }
+
+  /** Tenancy's usage contribution: active MEMBERs across the merchant's stores on the platform. */
+  async usageOf(pair: MerchantPlatformReference): Promise<FeatureUsage[]> {
+    assertCanReadMerchant(this.caller, pair.merchantId);
+    if (!isUuid(pair.merchantId) || !isUuid(pair.platformId)) throw new NotFoundError('MerchantSubscription', `${pair.merchantId}:${pair.platformId}`);
+    return [{ code: TEAM_MEMBERS, current: await this.loaders.teamMembersOf.load(pair) }];
   }
 
   async deactivateStoreUser(id: string): Promise<StoreUserEntity> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { BadUserInputError } from '@tiergraph/runtime';
+
+export { parseInput } from '@tiergraph/runtime';
 
 export const CODE_PATTERN = /^[a-z0-9-]{2,64}$/;
 
@@ -11,12 +12,3 @@ export const createPlatformInput = z.object({ code, name });
 export const createMerchantInput = z.object({ name, email });
 export const createStoreInput = z.object({ merchantId: z.string(), platformId: z.string(), code, name });
 export const addStoreUserInput = z.object({ storeId: z.string(), email, role: z.enum(['OWNER', 'MEMBER']) });
-
-/** Parses a mutation input; the first problem becomes BAD_USER_INPUT naming its field. */
-export function parseInput<T extends z.ZodTypeAny>(schema: T, input: unknown): z.infer<T> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue.path.join('.') || 'input';
-  throw new BadUserInputError(`${field} ${issue.message}`, field);
-}

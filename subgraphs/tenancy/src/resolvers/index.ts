@@ -32,6 +32,11 @@ export const resolvers: Resolvers = {
     merchant: (store, _args, { tenancy }) => tenancy.merchantOf(store),
     platform: (store, _args, { tenancy }) => tenancy.platformOf(store),
     users: (store, _args, { tenancy }) => tenancy.usersOfStore(store),
+    tenancyUsage: (store, _args, { tenancy }) => tenancy.usageOf(store),
+  },
+  MerchantSubscription: {
+    __resolveReference: (reference) => reference,
+    tenancyUsage: (subscription, _args, { tenancy }) => tenancy.usageOf(subscription),
   },
   StoreUser: {
     store: (user, _args, { tenancy }) => tenancy.storeOf(user),

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
-import { findByKeys } from '@tiergraph/runtime';
-import type { DataSource } from 'typeorm';
+import { findByKeys, type MerchantPlatformReference } from '@tiergraph/runtime';
+import type { DataSource, EntityManager } from 'typeorm';
 import { PlatformEntity, MerchantEntity, StoreEntity, StoreUserEntity, type StoreUserRole } from './entities';
 
 export interface UserStatsRow {
@@ -70,6 +70,20 @@ export class TenancyStore {
     });
   }
 
+  /** Active MEMBERs per merchant and platform: what max_team_members limits. */
+  async teamMembersOf(pairs: readonly MerchantPlatformReference[]): Promise<number[]> {
+    const rows: Array<{ merchant_id: string; platform_id: string; n: number }> = await this.db.query(
+      `SELECT merchant_id, platform_id, count(*)::int AS n
+         FROM tenancy.store_users
+        WHERE is_active AND role = 'MEMBER'
+          AND (merchant_id, platform_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
+        GROUP BY merchant_id, platform_id`,
+      [pairs.map((p) => p.merchantId), pairs.map((p) => p.platformId)],
+    );
+    const counts = new Map(rows.map((r) => [`${r.merchant_id}:${r.platform_id}`, r.n]));
+    return pairs.map((p) => counts.get(`${p.merchantId}:${p.platformId}`) ?? 0);
+  }
+
   /** Per-request batching: one statement per kind of read, however many entities a plan asks for. */
   createLoaders() {
     return {
@@ -81,6 +95,9 @@ export class TenancyStore {
       usersOfStore: new DataLoader((ids: readonly string[]) => this.usersOf('store_id', ids)),
       usersOfMerchant: new DataLoader((ids: readonly string[]) => this.usersOf('merchant_id', ids)),
       userStatsOfMerchant: new DataLoader((ids: readonly string[]) => this.userStatsOfMerchants(ids)),
+      teamMembersOf: new DataLoader((pairs: readonly MerchantPlatformReference[]) => this.teamMembersOf(pairs), {
+        cacheKeyFn: (p) => `${p.merchantId}:${p.platformId}`,
+      }),
     };
   }
 
@@ -107,8 +124,17 @@ export class TenancyStore {
     return rows.length ? this.db.getRepository(StoreEntity).findOneBy({ id }) : null;
   }
 
-  insertStoreUser(store: StoreEntity, values: { email: string; role: StoreUserRole }): Promise<StoreUserEntity> {
-    const repo = this.db.getRepository(StoreUserEntity);
+  /** Active MEMBERs of a merchant on a platform, counted inside the caller's transaction (under its lock). */
+  async countTeamMembers(manager: EntityManager, merchantId: string, platformId: string): Promise<number> {
+    const [{ n }] = await manager.query(
+      `SELECT count(*)::int AS n FROM tenancy.store_users WHERE merchant_id = $1 AND platform_id = $2 AND is_active AND role = 'MEMBER'`,
+      [merchantId, platformId],
+    );
+    return n;
+  }
+
+  insertStoreUser(store: StoreEntity, values: { email: string; role: StoreUserRole }, manager: EntityManager = this.db.manager): Promise<StoreUserEntity> {
+    const repo = manager.getRepository(StoreUserEntity);
     return repo.save(
       repo.create({ ...values, storeId: store.id, merchantId: store.merchantId, platformId: store.platformId, deactivatedAt: null }),
     );

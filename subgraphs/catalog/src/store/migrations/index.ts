@@ -1,3 +1,4 @@
 import { CatalogInit1732147202000 } from './1732147202000-catalog-init';
+import { CatalogSoftDelete1732147402000 } from './1732147402000-catalog-soft-delete';
 
-export const migrations = [CatalogInit1732147202000];
+export const migrations = [CatalogInit1732147202000, CatalogSoftDelete1732147402000];

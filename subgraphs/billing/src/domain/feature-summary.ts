@@ -1,0 +1,119 @@
+import type { FeatureDeclaration, FeatureEntitlement, FeatureUsage } from '@tiergraph/runtime';
+
+/** A tier's limit for one feature, or a merchant's override of it. */
+export interface LimitRow {
+  featureCode: string;
+  limitValue: number | null;
+  enabled: boolean;
+}
+
+export interface FeatureSummary {
+  code: string;
+  name: string;
+  description: string;
+  category: string;
+  featureType: FeatureDeclaration['featureType'];
+  scope: FeatureDeclaration['scope'];
+  enabled: boolean;
+  limit: number | null;
+  current: number | null;
+  remaining: number | null;
+  percentUsed: number | null;
+  isOverride: boolean;
+  unit: string | null;
+}
+
+export interface UsageMetric {
+  code: string;
+  name: string;
+  current: number;
+  limit: number | null;
+  percentage: number;
+  isUnlimited: boolean;
+  isAtLimit: boolean;
+  isApproachingLimit: boolean;
+}
+
+/**
+ * Effective entitlement per feature code: an override decides while it exists (even without an active
+ * subscription, as an admin's explicit grant), else the tier's limit while the subscription is active.
+ * A feature that is not enabled allows nothing (limit 0).
+ */
+export function effectiveFeatures(tierLimits: LimitRow[], overrides: LimitRow[], active: boolean): Map<string, FeatureEntitlement & { isOverride: boolean }> {
+  const result = new Map<string, FeatureEntitlement & { isOverride: boolean }>();
+  if (active) {
+    for (const row of tierLimits) {
+      result.set(row.featureCode, { enabled: row.enabled, limit: row.enabled ? row.limitValue : 0, isOverride: false });
+    }
+  }
+  for (const row of overrides) {
+    result.set(row.featureCode, { enabled: row.enabled, limit: row.enabled ? row.limitValue : 0, isOverride: true });
+  }
+  return result;
+}
+
+/** Percentage of a limit in use, capped at 100; a zero limit is full. */
+export function percentOf(current: number, limit: number): number {
+  if (limit <= 0) return 100;
+  return Math.min(100, Math.round((current / limit) * 10000) / 100);
+}
+
+/** Merges the owners' usage contributions by feature code (each code has one owner). */
+export function usageByCode(...contributions: Array<FeatureUsage[] | undefined>): Map<string, number> {
+  const usage = new Map<string, number>();
+  for (const list of contributions) for (const { code, current } of list ?? []) usage.set(code, (usage.get(code) ?? 0) + current);
+  return usage;
+}
+
+/** Every declared feature, in catalog order, with its effective limit and usage. */
+export function summarize(
+  declarations: FeatureDeclaration[],
+  features: Map<string, FeatureEntitlement & { isOverride: boolean }>,
+  usage: Map<string, number>,
+): FeatureSummary[] {
+  return declarations.map((declaration) => {
+    const entitlement = features.get(declaration.code);
+    const enabled = entitlement?.enabled ?? false;
+    const base = {
+      code: declaration.code,
+      name: declaration.name,
+      description: declaration.description,
+      category: declaration.category,
+      featureType: declaration.featureType,
+      scope: declaration.scope,
+      enabled,
+      isOverride: entitlement?.isOverride ?? false,
+      unit: declaration.unit,
+    };
+    if (declaration.featureType === 'BINARY') return { ...base, limit: null, current: null, remaining: null, percentUsed: null };
+    const limit = entitlement ? entitlement.limit : 0;
+    const current = usage.get(declaration.code) ?? 0;
+    return {
+      ...base,
+      limit,
+      current,
+      remaining: limit === null ? null : Math.max(0, limit - current),
+      percentUsed: limit === null ? null : percentOf(current, limit),
+    };
+  });
+}
+
+/** A store's usage meters: the quantitative features of its summary. */
+export function usageMetrics(summary: FeatureSummary[]): UsageMetric[] {
+  return summary
+    .filter((f) => f.featureType === 'QUANTITATIVE')
+    .map((f) => {
+      const current = f.current ?? 0;
+      const percentage = f.limit === null ? 0 : percentOf(current, f.limit);
+      return {
+        code: f.code,
+        name: f.name,
+        current,
+        limit: f.limit,
+        percentage,
+        isUnlimited: f.limit === null,
+        isAtLimit: f.limit !== null && percentage >= 100,
+        isApproachingLimit: f.limit !== null && percentage >= 80,
+      };
+    });
+}
