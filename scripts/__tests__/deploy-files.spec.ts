@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_PORTS, SUBGRAPH_NAMES } from '@tiergraph/runtime';
 import { parse } from 'yaml';
 
 /**
@@ -11,15 +12,15 @@ const repoRoot = join(__dirname, '..', '..');
 const composePath = join(__dirname, '..', '..', 'docker-compose.yml');
 const dockerfilePath = join(repoRoot, 'Dockerfile');
 
-const SUBGRAPH_PORTS = {
-  billing: 4001,
-  tenancy: 4002,
-  catalog: 4003,
-  orders: 4004,
-  media: 4005,
-  monitoring: 4006,
-} as const;
-const SUBGRAPHS = Object.keys(SUBGRAPH_PORTS) as (keyof typeof SUBGRAPH_PORTS)[];
+/** The contract's ports (billing 4001 … monitoring 4006), from the runtime rather than copied here. */
+const SUBGRAPH_PORTS = DEFAULT_PORTS;
+const SUBGRAPHS = SUBGRAPH_NAMES;
+
+/** `<NAME>_URL` of every subgraph as the compose network names it. */
+const expectedUrls = () =>
+  Object.fromEntries(SUBGRAPHS.map((name) => [`${name.toUpperCase()}_URL`, `http://${name}:${SUBGRAPH_PORTS[name]}/graphql`]));
+const urlsOf = (env: Record<string, string>) =>
+  Object.fromEntries(SUBGRAPHS.map((name) => [`${name.toUpperCase()}_URL`, env[`${name.toUpperCase()}_URL`]]));
 
 interface ComposeService {
   image?: string;
@@ -113,14 +114,26 @@ describe('docker-compose.yml', () => {
   it('points the gateway at every subgraph and makes it wait for all of them', () => {
     const { services } = loadCompose();
     const gateway = services.gateway;
-    const env = envOf(gateway);
-    for (const name of SUBGRAPHS) {
-      expect({ variable: `${name.toUpperCase()}_URL`, value: env[`${name.toUpperCase()}_URL`] }).toEqual({
-        variable: `${name.toUpperCase()}_URL`,
-        value: `http://${name}:${SUBGRAPH_PORTS[name]}/graphql`,
-      });
-    }
+    expect(urlsOf(envOf(gateway))).toEqual(expectedUrls());
     expect(dependsOnNames(gateway)).toEqual(expect.arrayContaining([...SUBGRAPHS]));
+  });
+
+  it.each(SUBGRAPHS)('%s: knows every subgraph URL for its internal calls (entitlements, stores, products)', (name) => {
+    const { services } = loadCompose();
+    expect({ service: name, urls: urlsOf(envOf(services[name])) }).toEqual({ service: name, urls: expectedUrls() });
+  });
+
+  it('builds the image once and runs every tiergraph service from it', () => {
+    const { services } = loadCompose();
+    const tiergraph = ['gateway', ...SUBGRAPHS];
+    expect(tiergraph.map((name) => ({ name, image: services[name].image }))).toEqual(
+      tiergraph.map((name) => ({ name, image: 'tiergraph:local' })),
+    );
+    const building = Object.entries(services)
+      .filter(([, service]) => service.build !== undefined)
+      .map(([name]) => name);
+    expect(building).toHaveLength(1);
+    expect(tiergraph).toContain(building[0]);
   });
 
   it('requires AUTH_JWT_SECRET (no default) for the gateway and every subgraph', () => {

@@ -134,4 +134,55 @@ describe('RS256 against a JWKS (AUTH_JWKS_URL)', () => {
     const hs = await signToken(SECRET, { role: 'admin' });
     expect(await codeAndMessage(verifyRs(`Bearer ${hs}`))).toEqual(['UNAUTHENTICATED', 'invalid token']);
   });
+
+  const rsToken = (claims: { iss?: string; aud?: string }) => {
+    const jwt = new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('a1').setExpirationTime('5m');
+    if (claims.iss) jwt.setIssuer(claims.iss);
+    if (claims.aud) jwt.setAudience(claims.aud);
+    return jwt.sign(privateKey);
+  };
+
+  it('checks AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE when they are set', async () => {
+    const verifyRs = createTokenVerifier({
+      AUTH_JWT_SECRET: SECRET,
+      AUTH_JWKS_URL: jwksUrl,
+      AUTH_JWT_ISSUER: 'https://id.example.com/',
+      AUTH_JWT_AUDIENCE: 'tiergraph',
+    });
+    const good = await rsToken({ iss: 'https://id.example.com/', aud: 'tiergraph' });
+    await expect(verifyRs(`Bearer ${good}`)).resolves.toEqual({ role: 'admin', userId: 'a1' });
+    for (const claims of [
+      { iss: 'https://evil.example.com/', aud: 'tiergraph' },
+      { iss: 'https://id.example.com/', aud: 'another-api' },
+      { aud: 'tiergraph' },
+      { iss: 'https://id.example.com/' },
+    ]) {
+      expect({ claims, result: await codeAndMessage(verifyRs(`Bearer ${await rsToken(claims)}`)) }).toEqual({
+        claims,
+        result: ['UNAUTHENTICATED', 'invalid token'],
+      });
+    }
+  });
+
+  it('accepts an HS256 token signed with the shared secret only for role service', async () => {
+    const verifyRs = createTokenVerifier({
+      AUTH_JWT_SECRET: SECRET,
+      AUTH_JWKS_URL: jwksUrl,
+      AUTH_JWT_ISSUER: 'https://id.example.com/',
+      AUTH_JWT_AUDIENCE: 'tiergraph',
+    });
+    const service = await signToken(SECRET, { role: 'service', sub: 'billing' });
+    await expect(verifyRs(`Bearer ${service}`)).resolves.toEqual({ role: 'service', userId: 'billing' });
+    for (const claims of [{ role: 'admin' }, { role: 'merchant', merchantId: 'M1' }, { role: 'store', merchantId: 'M1', storeId: 'S1' }] as const) {
+      const token = await signToken(SECRET, claims);
+      expect({ role: claims.role, result: await codeAndMessage(verifyRs(`Bearer ${token}`)) }).toEqual({
+        role: claims.role,
+        result: ['UNAUTHENTICATED', 'invalid token'],
+      });
+    }
+    const foreign = await signToken('another-secret-of-enough-length', { role: 'service' });
+    expect(await codeAndMessage(verifyRs(`Bearer ${foreign}`))).toEqual(['UNAUTHENTICATED', 'invalid token']);
+    const expired = await signToken(SECRET, { role: 'service' }, Math.floor(Date.now() / 1000) - 10);
+    expect(await codeAndMessage(verifyRs(`Bearer ${expired}`))).toEqual(['UNAUTHENTICATED', 'token expired']);
+  });
 });

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, jwtVerify, SignJWT, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import { ForbiddenError, UnauthenticatedError } from './errors';
 
@@ -22,30 +22,53 @@ const claimsSchema = z.discriminatedUnion('role', [
 export interface AuthConfig {
   AUTH_JWT_SECRET: string;
   AUTH_JWKS_URL?: string;
+  /** With AUTH_JWKS_URL: the issuer (`iss`) RS256 tokens must carry. */
+  AUTH_JWT_ISSUER?: string;
+  /** With AUTH_JWKS_URL: the audience (`aud`) RS256 tokens must carry. */
+  AUTH_JWT_AUDIENCE?: string;
 }
 
 export type TokenVerifier = (authorization: string | undefined) => Promise<Caller>;
 
 /**
  * Verifies `Authorization: Bearer <JWT>`: HS256 with the shared secret, or RS256 against a JWKS when
- * AUTH_JWKS_URL is set. Every failure is UNAUTHENTICATED; the reason goes to the message, never a stack.
+ * AUTH_JWKS_URL is set (checking AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE when those are set). In JWKS mode an HS256
+ * token signed with the shared secret is still accepted, but only for `role: service`: internal calls between
+ * the subgraphs and the gateway's IntrospectAndCompose sign service tokens with it. Every failure is
+ * UNAUTHENTICATED; the reason goes to the message, never a stack.
  */
 export function createTokenVerifier(config: AuthConfig): TokenVerifier {
   const secret = new TextEncoder().encode(config.AUTH_JWT_SECRET);
   const jwks: JWTVerifyGetKey | undefined = config.AUTH_JWKS_URL ? createRemoteJWKSet(new URL(config.AUTH_JWKS_URL)) : undefined;
+  const jwksOptions = {
+    algorithms: ['RS256'],
+    requiredClaims: ['exp'],
+    ...(config.AUTH_JWT_ISSUER ? { issuer: config.AUTH_JWT_ISSUER } : {}),
+    ...(config.AUTH_JWT_AUDIENCE ? { audience: config.AUTH_JWT_AUDIENCE } : {}),
+  };
+  const secretOptions = { algorithms: ['HS256'], requiredClaims: ['exp'] };
   return async (authorization) => {
     if (!authorization) throw new UnauthenticatedError('missing Authorization header');
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match) throw new UnauthenticatedError('Authorization must be "Bearer <token>"');
+    const token = match[1];
     let payload: unknown;
+    /** Signed with the shared secret although a JWKS is configured: good for service tokens only. */
+    let serviceOnly = false;
     try {
-      payload = jwks
-        ? (await jwtVerify(match[1], jwks, { algorithms: ['RS256'], requiredClaims: ['exp'] })).payload
-        : (await jwtVerify(match[1], secret, { algorithms: ['HS256'], requiredClaims: ['exp'] })).payload;
+      if (jwks && algorithmOf(token) === 'HS256') {
+        serviceOnly = true;
+        payload = (await jwtVerify(token, secret, secretOptions)).payload;
+      } else if (jwks) {
+        payload = (await jwtVerify(token, jwks, jwksOptions)).payload;
+      } else {
+        payload = (await jwtVerify(token, secret, secretOptions)).payload;
+      }
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw new UnauthenticatedError('token expired');
       throw new UnauthenticatedError('invalid token');
     }
+    if (serviceOnly && (payload as { role?: unknown }).role !== 'service') throw new UnauthenticatedError('invalid token');
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new UnauthenticatedError('token claims are incomplete for its role');
     const c = claims.data;
@@ -59,6 +82,15 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
         return { role: 'store', userId: c.sub, merchantId: c.merchantId, storeId: c.storeId };
     }
   };
+}
+
+/** The `alg` of a token's protected header, or undefined when it is not a readable JWS. */
+function algorithmOf(token: string): string | undefined {
+  try {
+    return decodeProtectedHeader(token).alg;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface TokenClaims {

@@ -59,9 +59,15 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
+const lower = (value: unknown): unknown => (typeof value === 'string' ? value.toLowerCase() : value);
+
 /**
  * The rows whose `key` is one of `keys`, in the order of `keys` (null where there is none), with one
  * `= ANY($1)` statement however many keys: the batch function behind a subgraph's DataLoaders.
+ *
+ * String keys match case-insensitively: ids may arrive in upper case (isUuid accepts it) while PostgreSQL
+ * returns uuids in lower case, and codes are stored in lower case. The statement asks for each key as given
+ * and lower-cased (the column's index still serves it); rows are matched exactly first, then lower-cased.
  */
 export async function findByKeys<T extends ObjectLiteral, K extends keyof T & string>(
   db: DataSource,
@@ -69,11 +75,14 @@ export async function findByKeys<T extends ObjectLiteral, K extends keyof T & st
   key: K,
   keys: readonly T[K][],
 ): Promise<(T | null)[]> {
+  const wanted = [...new Set(keys.flatMap((k) => (typeof k === 'string' ? [k, k.toLowerCase()] : [k])))];
   const rows = await db
     .getRepository(entity)
     .createQueryBuilder('e')
-    .where(`e.${key} = ANY(:keys)`, { keys: [...keys] })
+    .where(`e.${key} = ANY(:keys)`, { keys: wanted })
     .getMany();
-  const byKey = new Map(rows.map((row) => [row[key], row]));
-  return keys.map((k) => byKey.get(k) ?? null);
+  const byKey = new Map<unknown, T>(rows.map((row) => [row[key], row]));
+  const byLowerKey = new Map<unknown, T>();
+  for (const row of rows) if (!byLowerKey.has(lower(row[key]))) byLowerKey.set(lower(row[key]), row);
+  return keys.map((k) => byKey.get(k) ?? byLowerKey.get(lower(k)) ?? null);
 }

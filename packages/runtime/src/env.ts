@@ -13,6 +13,10 @@ export const authEnvShape = {
   LOG_LEVEL: logLevelSchema,
   AUTH_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').default(DEFAULT_JWT_SECRET),
   AUTH_JWKS_URL: z.string().url().optional(),
+  /** With AUTH_JWKS_URL: the `iss` an RS256 token must carry. */
+  AUTH_JWT_ISSUER: z.string().min(1).optional(),
+  /** With AUTH_JWKS_URL: the `aud` an RS256 token must carry. */
+  AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
 };
 
 /** Refuse the default secret in production: a shared default would let anyone mint admin tokens. */

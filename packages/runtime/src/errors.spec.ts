@@ -29,11 +29,14 @@ describe('rethrowUniqueViolation', () => {
 
   it('maps a known constraint to BAD_USER_INPUT with the field', () => {
     expect(() => rethrowUniqueViolation({ driverError: { code: '23505', constraint: 'things_code_key' } }, map)).toThrow(BadUserInputError);
+    let thrown: unknown = 'nothing was thrown';
     try {
       rethrowUniqueViolation({ code: '23505', constraint: 'things_code_key' }, map);
     } catch (error) {
-      expect((error as BadUserInputError).extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'code' });
+      thrown = error;
     }
+    expect(thrown).toBeInstanceOf(BadUserInputError);
+    expect((thrown as BadUserInputError).extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'code' });
   });
 
   it('rethrows other errors unchanged', () => {

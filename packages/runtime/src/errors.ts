@@ -60,6 +60,8 @@ const CLIENT_CODES = new Set<string>([
   'NO_ACTIVE_SUBSCRIPTION',
   'SUBSCRIPTION_NOT_CANCELLED',
   'ENTITLEMENTS_UNAVAILABLE',
+  'CATALOG_UNAVAILABLE',
+  'TENANCY_UNAVAILABLE',
 ]);
 
 /** Whether an error code is one the contract lets a client see verbatim. */

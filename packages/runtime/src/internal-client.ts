@@ -82,6 +82,9 @@ export class StoreDirectory {
       return store ?? null;
     } catch (error) {
       if (error instanceof AppError && error.extensions.code === 'NOT_FOUND') return null;
+      if (error instanceof InternalCallError) {
+        throw new AppError(`tenancy cannot be reached to look up store ${storeId}; nothing was changed`, 'TENANCY_UNAVAILABLE');
+      }
       throw error;
     }
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import net from 'node:net';
 import { Client } from 'pg';
 import pino from 'pino';
@@ -127,29 +128,50 @@ export interface GraphQLResponse<T = Record<string, any>> {
   errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, any> }>;
 }
 
-/** POSTs one GraphQL operation as a client would. */
-export async function postGraphQL<T = Record<string, any>>(
+/**
+ * POSTs one GraphQL operation as a client would, on a fresh connection: test servers come and go on reused
+ * ports, and a pooled keep-alive socket to a stopped server would fail the next request with ECONNRESET.
+ */
+export function postGraphQL<T = Record<string, any>>(
   url: string,
   body: { query: string; variables?: Record<string, unknown>; operationName?: string },
   options: { token?: string; headers?: Record<string, string> } = {},
 ): Promise<GraphQLResponse<T>> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      ...options.headers,
-    },
-    body: JSON.stringify(body),
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          ...options.headers,
+        },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: { data?: T | null; errors?: GraphQLResponse['errors'] };
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            parsed = { errors: [{ message: text, extensions: { code: 'NON_JSON_RESPONSE' } }] };
+          }
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(response.headers)) if (typeof value === 'string') headers.set(name, value);
+          resolve({ status: response.statusCode ?? 0, headers, data: parsed.data, errors: parsed.errors });
+        });
+      },
+    );
+    request.on('error', reject);
+    request.end(payload);
   });
-  const text = await response.text();
-  let parsed: { data?: T | null; errors?: GraphQLResponse['errors'] } = {};
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = { errors: [{ message: text, extensions: { code: 'NON_JSON_RESPONSE' } }] };
-  }
-  return { status: response.status, headers: response.headers, data: parsed.data, errors: parsed.errors };
 }
 
 /** The codes of a response's errors, for compact assertions. */

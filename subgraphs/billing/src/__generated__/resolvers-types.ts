@@ -195,10 +195,8 @@ export type MerchantSubscription = {
   history: Array<SubscriptionHistoryEntry>;
   id: Scalars['ID']['output'];
   mediaUsage: Array<FeatureUsage>;
-  merchant: Merchant;
   merchantId: Scalars['ID']['output'];
   ordersUsage: Array<FeatureUsage>;
-  platform: Platform;
   platformId: Scalars['ID']['output'];
   status: SubscriptionStatus;
   tenancyUsage: Array<FeatureUsage>;
@@ -290,11 +288,6 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
   hasPreviousPage: Scalars['Boolean']['output'];
   startCursor?: Maybe<Scalars['String']['output']>;
-};
-
-export type Platform = {
-  __typename?: 'Platform';
-  id: Scalars['ID']['output'];
 };
 
 export type Query = {
@@ -653,7 +646,6 @@ export type ResolversTypes = ResolversObject<{
   MerchantSubscriptionFilter: MerchantSubscriptionFilter;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Platform: ResolverTypeWrapper<Platform>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Store: ResolverTypeWrapper<StoreParent>;
   StoreAddOn: ResolverTypeWrapper<StoreAddOnEntity>;
@@ -696,7 +688,6 @@ export type ResolversParentTypes = ResolversObject<{
   MerchantSubscriptionFilter: MerchantSubscriptionFilter;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
-  Platform: Platform;
   Query: Record<PropertyKey, never>;
   Store: StoreParent;
   StoreAddOn: StoreAddOnEntity;
@@ -809,9 +800,7 @@ export type MerchantSubscriptionResolvers<ContextType = BillingContext, ParentTy
   features?: Resolver<Array<ResolversTypes['FeatureSummary']>, ParentType, ContextType>;
   history?: Resolver<Array<ResolversTypes['SubscriptionHistoryEntry']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  merchant?: Resolver<ResolversTypes['Merchant'], ParentType, ContextType>;
   merchantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  platform?: Resolver<ResolversTypes['Platform'], ParentType, ContextType>;
   platformId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['SubscriptionStatus'], ParentType, ContextType>;
   tier?: Resolver<ResolversTypes['SubscriptionTier'], ParentType, ContextType>;
@@ -844,10 +833,6 @@ export type PageInfoResolvers<ContextType = BillingContext, ParentType extends R
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-}>;
-
-export type PlatformResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['Platform'] = ResolversParentTypes['Platform']> = ResolversObject<{
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
 export type QueryResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
@@ -951,7 +936,6 @@ export type Resolvers<ContextType = BillingContext> = ResolversObject<{
   MerchantSubscriptionEdge?: MerchantSubscriptionEdgeResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
-  Platform?: PlatformResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Store?: StoreResolvers<ContextType>;
   StoreAddOn?: StoreAddOnResolvers<ContextType>;

@@ -27,8 +27,6 @@ export const resolvers: Resolvers = {
   },
   MerchantSubscription: {
     __resolveReference: (reference, { billing }) => billing.referencedSubscription(reference),
-    merchant: (subscription) => ({ id: subscription.merchantId }),
-    platform: (subscription) => ({ id: subscription.platformId }),
     tier: (subscription, _args, { billing }) => billing.tierOf(subscription),
     currentPeriodStart: (subscription, _args, { billing }) => billing.periodOf(subscription).start,
     currentPeriodEnd: (subscription, _args, { billing }) => billing.periodOf(subscription).end,

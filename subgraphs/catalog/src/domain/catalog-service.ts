@@ -6,29 +6,27 @@ import {
   ForbiddenError,
   isUuid,
   NotFoundError,
+  parseInput,
   rethrowUniqueViolation,
   type Caller,
   type EntitlementSource,
   type FeatureUsage,
   type StoreDirectory,
   type StoreRef,
+  type StoreReference,
 } from '@tiergraph/runtime';
 import type { CatalogLoaders, CatalogStore, MerchantKey } from '../store/catalog-store';
 import type { ProductEntity } from '../store/entities';
 import { decodeCursor, encodeCursor } from './cursor';
 import { MAX_PRODUCTS } from './features';
-import { createProductInput, pageSize, parseInput } from './validation';
+import { createProductInput, pageArgs } from './validation';
 
 const UNIQUE_FIELDS: Record<string, [string, string]> = {
   products_store_sku_key: ['sku', 'the store already has a product with this sku'],
 };
 
 /** A Store as the graph hands it to catalog: its key, plus tenancy's fields where a field @requires them. */
-export interface StoreRepresentation {
-  id: string;
-  merchantId?: string | null;
-  platformId?: string | null;
-}
+export type StoreRepresentation = StoreReference;
 
 export interface ProductConnectionResult {
   totalCount: number;
@@ -78,7 +76,7 @@ export class CatalogService {
     // the rows carry the merchant too: a representation that names the wrong merchant lists nothing
     const merchantId = required(store, 'merchantId');
     assertCanReadStore(this.caller, { id: store.id, merchantId });
-    const first = parseInput(pageSize, args.first, 'first');
+    const { first } = parseInput(pageArgs, { first: args.first });
     const after = args.after === null || args.after === undefined ? null : decodeCursor(args.after);
     if (args.after && !after) throw new BadUserInputError('after is not a cursor of this list', 'after');
     const [page, totalCount] = await Promise.all([

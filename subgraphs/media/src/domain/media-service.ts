@@ -8,17 +8,14 @@ import {
   NotFoundError,
   type Caller,
   type FeatureUsage,
+  type StoreReference,
 } from '@tiergraph/runtime';
 import type { MediaFileEntity } from '../store/entities';
 import type { MediaLoaders, MerchantKey } from '../store/media-store';
 import { MAX_STORAGE_MB } from './features';
 
 /** A Store as the graph hands it to media: its key, plus tenancy's fields where a field @requires them. */
-export interface StoreRepresentation {
-  id: string;
-  merchantId?: string | null;
-  platformId?: string | null;
-}
+export type StoreRepresentation = StoreReference;
 
 function required(store: StoreRepresentation, field: 'merchantId' | 'platformId'): string {
   const value = store[field];

@@ -6,33 +6,29 @@ import {
   ForbiddenError,
   isUuid,
   NotFoundError,
+  parseInput,
   type Caller,
   type EntitlementSource,
   type FeatureUsage,
+  type MerchantPlatformReference,
   type StoreDirectory,
   type StoreRef,
+  type StoreReference,
 } from '@tiergraph/runtime';
 import type { CatalogClient, CatalogProduct } from '../clients/catalog-client';
 import type { OrderEntity, OrderItemEntity } from '../store/entities';
-import type { MerchantKey, NewOrderItem, OrdersLoaders, OrdersStore } from '../store/orders-store';
+import type { NewOrderItem, OrdersLoaders, OrdersStore } from '../store/orders-store';
 import { MAX_ORDERS_PER_MONTH } from './features';
-import { parseInput, placeOrderInput } from './validation';
+import { placeOrderInput } from './validation';
 
 /** The largest total an order can hold (a PostgreSQL integer, like GraphQL's Int). */
 const MAX_TOTAL_CENTS = 2_147_483_647;
 
 /** A Store as the graph hands it to orders: its key, plus tenancy's fields where a field @requires them. */
-export interface StoreRepresentation {
-  id: string;
-  merchantId?: string | null;
-  platformId?: string | null;
-}
+export type StoreRepresentation = StoreReference;
 
 /** A MerchantSubscription as the graph hands it to orders: its key, plus billing's period where ordersUsage @requires it. */
-export interface SubscriptionRepresentation extends MerchantKey {
-  currentPeriodStart?: Date | string | null;
-  currentPeriodEnd?: Date | string | null;
-}
+export type SubscriptionRepresentation = MerchantPlatformReference;
 
 export interface OrderItemResult {
   product: { id: string };

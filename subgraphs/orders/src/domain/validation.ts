@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { BadUserInputError } from '@tiergraph/runtime';
 
 export const MAX_ITEMS_PER_ORDER = 100;
 
@@ -21,12 +20,3 @@ export const placeOrderInput = z.object({
     .transform((value) => value ?? null),
 });
 export type PlaceOrderValues = z.infer<typeof placeOrderInput>;
-
-/** Parses a mutation input; the first problem becomes BAD_USER_INPUT naming its field (e.g. items.2.quantity). */
-export function parseInput<T extends z.ZodTypeAny>(schema: T, input: unknown): z.infer<T> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue.path.join('.') || 'input';
-  throw new BadUserInputError(`${field} ${issue.message}`, field);
-}

@@ -74,7 +74,9 @@ export type Merchant = {
 
 export type MerchantSubscription = {
   __typename?: 'MerchantSubscription';
+  merchant: Merchant;
   merchantId: Scalars['ID']['output'];
+  platform: Platform;
   platformId: Scalars['ID']['output'];
   tenancyUsage: Array<FeatureUsage>;
 };
@@ -385,7 +387,9 @@ export type MerchantResolvers<ContextType = TenancyContext, ParentType extends R
 
 export type MerchantSubscriptionResolvers<ContextType = TenancyContext, ParentType extends ResolversParentTypes['MerchantSubscription'] = ResolversParentTypes['MerchantSubscription'], FederationReferenceType extends FederationReferenceTypes['MerchantSubscription'] = FederationReferenceTypes['MerchantSubscription']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['MerchantSubscription']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  merchant?: Resolver<ResolversTypes['Merchant'], ParentType, ContextType>;
   merchantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  platform?: Resolver<ResolversTypes['Platform'], ParentType, ContextType>;
   platformId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   tenancyUsage?: Resolver<Array<ResolversTypes['FeatureUsage']>, ParentType, ContextType>;
 }>;

@@ -36,6 +36,8 @@ export const resolvers: Resolvers = {
   },
   MerchantSubscription: {
     __resolveReference: (reference) => reference,
+    merchant: (subscription, _args, { tenancy }) => tenancy.merchant(subscription.merchantId),
+    platform: (subscription, _args, { tenancy }) => tenancy.platform(subscription.platformId),
     tenancyUsage: (subscription, _args, { tenancy }) => tenancy.usageOf(subscription),
   },
   StoreUser: {

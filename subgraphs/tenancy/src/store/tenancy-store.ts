@@ -117,8 +117,9 @@ export class TenancyStore {
   }
 
   async setStoreActive(id: string, isActive: boolean): Promise<StoreEntity | null> {
+    // a bare UPDATE … RETURNING comes back from TypeORM as [rows, count]; a CTE returns plain rows
     const rows: Array<{ id: string }> = await this.db.query(
-      `UPDATE tenancy.stores SET is_active = $2 WHERE id = $1 RETURNING id`,
+      `WITH updated AS (UPDATE tenancy.stores SET is_active = $2 WHERE id = $1 RETURNING id) SELECT id FROM updated`,
       [id, isActive],
     );
     return rows.length ? this.db.getRepository(StoreEntity).findOneBy({ id }) : null;

@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { errorCodes, postGraphQL, tokenFor, type GraphQLResponse } from '@tiergraph/testkit';
+import { contractOperation, startTestGraph, type TestGraph } from './graph';
+
+let graph: TestGraph;
+let admin: string;
+
+async function send(operationName: string, variables: Record<string, unknown>, token: string = admin): Promise<GraphQLResponse> {
+  return postGraphQL(graph.gateway.url, { query: contractOperation(operationName), variables, operationName }, { token });
+}
+
+async function ok(operationName: string, variables: Record<string, unknown>, token?: string): Promise<any> {
+  const response = await send(operationName, variables, token);
+  if (response.errors?.length) throw new Error(`${operationName}: ${JSON.stringify(response.errors)}`);
+  return response.data;
+}
+
+type Feature = { code: string; enabled: boolean; limit: number | null; current: number | null; remaining: number | null; percentUsed: number | null; isOverride: boolean };
+const byCode = <T extends { code: string }>(list: T[]) => Object.fromEntries(list.map((f) => [f.code, f]));
+
+/** A merchant on a platform with two stores, on the professional plan, with products, orders and a team. */
+async function merchantWithUsage() {
+  const n = randomUUID().slice(0, 8);
+  const platform = (await ok('CreatePlatform', { input: { code: `p-${n}`, name: 'P' } })).createPlatform;
+  const merchant = (await ok('CreateMerchant', { input: { name: `Acme ${n}`, email: `acme-${n}@example.com` } })).createMerchant;
+  const store1 = (await ok('CreateStore', { input: { merchantId: merchant.id, platformId: platform.id, code: 'one', name: 'One' } })).createStore;
+  const store2 = (await ok('CreateStore', { input: { merchantId: merchant.id, platformId: platform.id, code: 'two', name: 'Two' } })).createStore;
+  await ok('UpdateMerchantSubscription', { merchantId: merchant.id, platformId: platform.id, input: { tierCode: 'professional', reason: 'signed up' } });
+  const storeToken = await tokenFor({ role: 'store', merchantId: merchant.id, storeId: store1.id });
+  const products = [];
+  for (const [i, store] of [store1, store1, store1, store2, store2].entries()) {
+    const token = store.id === store1.id ? storeToken : admin;
+    products.push((await ok('CreateProduct', { input: { storeId: store.id, sku: `SKU-${i}`, name: `Product ${i}`, priceCents: 1000 + i } }, token)).createProduct);
+  }
+  await ok('PlaceOrder', { input: { storeId: store1.id, items: [{ productId: products[0].id, quantity: 2 }, { productId: products[1].id, quantity: 1 }] } }, storeToken);
+  await ok('PlaceOrder', { input: { storeId: store2.id, items: [{ productId: products[3].id, quantity: 1 }] } });
+  await ok('AddStoreUser', { input: { storeId: store1.id, email: 'owner@acme.test', role: 'OWNER' } });
+  await ok('AddStoreUser', { input: { storeId: store1.id, email: 'm1@acme.test', role: 'MEMBER' } });
+  await ok('AddStoreUser', { input: { storeId: store2.id, email: 'm2@acme.test', role: 'MEMBER' } });
+  return { platform, merchant, store1, store2, products, storeToken, merchantToken: await tokenFor({ role: 'merchant', merchantId: merchant.id }) };
+}
+
+beforeAll(async () => {
+  graph = await startTestGraph();
+  admin = await tokenFor({ role: 'admin' });
+});
+
+afterAll(async () => {
+  await graph?.stop();
+});
+
+describe('FeatureSummary by federated fan-out', () => {
+  it('MerchantFeatures: every declared feature, usage contributed by catalog, orders, tenancy and media, limits from the tier', async () => {
+    const w = await merchantWithUsage();
+    const { merchant } = await ok('MerchantFeatures', { merchantId: w.merchant.id, platformId: w.platform.id }, w.merchantToken);
+    const sub = merchant.subscription;
+    expect(sub).toMatchObject({ status: 'ACTIVE', billingCycle: 'MONTHLY', tier: { code: 'professional', name: 'Professional' }, cancelAtPeriodEnd: false });
+    // the period follows the monthly cycle from the subscription's start
+    const start = new Date(sub.currentPeriodStart);
+    const end = new Date(sub.currentPeriodEnd);
+    expect(end.getUTCMonth()).toBe((start.getUTCMonth() + 1) % 12);
+    expect(sub.history).toEqual([{ fromTierCode: null, toTierCode: 'professional', change: 'CREATED', reason: 'signed up', changedAt: expect.any(String) }]);
+
+    const features = byCode<Feature & { category: string; featureType: string; scope: string }>(sub.features);
+    expect(Object.keys(features).sort()).toEqual(
+      ['ai_tokens_per_month', 'analytics_dashboard', 'api_access', 'basic_analytics', 'basic_support', 'max_orders_per_month', 'max_products', 'max_storage_mb', 'max_team_members', 'priority_support', 'white_label'].sort(),
+    );
+    const pick = ({ enabled, limit, current, remaining, percentUsed, isOverride }: Feature) => ({ enabled, limit, current, remaining, percentUsed, isOverride });
+    expect(pick(features.max_products)).toEqual({ enabled: true, limit: 500, current: 5, remaining: 495, percentUsed: 1, isOverride: false });
+    expect(pick(features.max_orders_per_month)).toEqual({ enabled: true, limit: 500, current: 2, remaining: 498, percentUsed: 0.4, isOverride: false });
+    expect(pick(features.max_team_members)).toEqual({ enabled: true, limit: 3, current: 2, remaining: 1, percentUsed: 66.67, isOverride: false });
+    expect(pick(features.max_storage_mb)).toEqual({ enabled: true, limit: 5120, current: 0, remaining: 5120, percentUsed: 0, isOverride: false });
+    expect(pick(features.ai_tokens_per_month)).toEqual({ enabled: true, limit: 500000, current: 0, remaining: 500000, percentUsed: 0, isOverride: false });
+    expect(pick(features.analytics_dashboard)).toEqual({ enabled: true, limit: null, current: null, remaining: null, percentUsed: null, isOverride: false });
+    expect(pick(features.api_access)).toMatchObject({ enabled: false, isOverride: false });
+    expect(features.max_products).toMatchObject({ category: 'limits', featureType: 'QUANTITATIVE', scope: 'MERCHANT', unit: 'products' });
+  });
+
+  it('an override beats the tier at once, everywhere: summary, meters, HasFeature and enforcement', async () => {
+    const w = await merchantWithUsage();
+    expect((await ok('HasFeature', { storeId: w.store1.id, featureCode: 'api_access' }, w.storeToken)).store.hasFeature).toBe(false);
+    // prime every cache with the tier's values first
+    await ok('CreateProduct', { input: { storeId: w.store1.id, sku: 'PRIME', name: 'Prime', priceCents: 1 } }, w.storeToken);
+
+    await ok('SetMerchantFeatureOverrides', {
+      merchantId: w.merchant.id,
+      platformId: w.platform.id,
+      overrides: [
+        { featureCode: 'max_products', limitValue: 6, isEnabled: true },
+        { featureCode: 'api_access', limitValue: null, isEnabled: true },
+      ],
+    });
+    expect((await ok('HasFeature', { storeId: w.store1.id, featureCode: 'api_access' }, w.storeToken)).store.hasFeature).toBe(true);
+    const { merchant } = await ok('MerchantFeatures', { merchantId: w.merchant.id, platformId: w.platform.id });
+    expect(byCode<Feature>(merchant.subscription.features).max_products).toMatchObject({ limit: 6, current: 6, remaining: 0, percentUsed: 100, isOverride: true });
+    const refused = await send('CreateProduct', { input: { storeId: w.store2.id, sku: 'ONE-TOO-MANY', name: 'x', priceCents: 1 } }, w.merchantToken);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'FEATURE_LIMIT_REACHED', featureCode: 'max_products', current: 6, limit: 6 });
+
+    const billing = await ok('StoreBilling', { storeId: w.store1.id }, w.storeToken);
+    expect(byCode<any>(billing.store.usage).max_products).toEqual({
+      code: 'max_products', name: 'Products', current: 6, limit: 6, percentage: 100, isUnlimited: false, isAtLimit: true, isApproachingLimit: true,
+    });
+
+    // removing the overrides (upsert with an empty list) restores the tier
+    await ok('SetMerchantFeatureOverrides', { merchantId: w.merchant.id, platformId: w.platform.id, overrides: [] });
+    expect((await ok('HasFeature', { storeId: w.store1.id, featureCode: 'api_access' }, w.storeToken)).store.hasFeature).toBe(false);
+    await ok('CreateProduct', { input: { storeId: w.store2.id, sku: 'NOW-FITS', name: 'x', priceCents: 1 } }, w.merchantToken);
+  });
+
+  it('StoreBilling: the store’s plan, meters flagged at 80 % and 100 %, unlimited meters, add-on products', async () => {
+    const w = await merchantWithUsage();
+    await ok('UpdateMerchantSubscription', { merchantId: w.merchant.id, platformId: w.platform.id, input: { tierCode: 'enterprise' } });
+    await ok('SetMerchantFeatureOverrides', {
+      merchantId: w.merchant.id,
+      platformId: w.platform.id,
+      overrides: [{ featureCode: 'max_orders_per_month', limitValue: 2, isEnabled: true }, { featureCode: 'max_team_members', limitValue: 2, isEnabled: true }],
+    });
+    const { store, addOnProducts } = await ok('StoreBilling', { storeId: w.store2.id }, w.merchantToken);
+    expect(store.subscription).toMatchObject({ status: 'ACTIVE', tier: { code: 'enterprise', name: 'Enterprise', priceMonthlyCents: 39900 } });
+    const usage = byCode<any>(store.usage);
+    expect(usage.max_products).toMatchObject({ current: 5, limit: null, percentage: 0, isUnlimited: true, isAtLimit: false, isApproachingLimit: false });
+    expect(usage.max_orders_per_month).toMatchObject({ current: 2, limit: 2, percentage: 100, isAtLimit: true });
+    expect(usage.max_team_members).toMatchObject({ current: 2, limit: 2, isAtLimit: true, isApproachingLimit: true });
+    expect(store.invoices).toEqual([]);
+    expect(store.addOns).toEqual([]);
+    expect(addOnProducts.map((a: { code: string; priceCents: number; billingPeriod: string }) => [a.code, a.priceCents, a.billingPeriod])).toEqual([
+      ['domain', 1500, 'ANNUAL'],
+      ['ssl_premium', 4900, 'ANNUAL'],
+      ['email_5', 500, 'MONTHLY'],
+      ['email_10', 900, 'MONTHLY'],
+      ['email_25', 1900, 'MONTHLY'],
+    ]);
+  });
+
+  it('history records tier and status changes; an inactive subscription refuses creation and disables features', async () => {
+    const w = await merchantWithUsage();
+    await ok('UpdateMerchantSubscription', { merchantId: w.merchant.id, platformId: w.platform.id, input: { tierCode: 'business', reason: 'growing' } });
+    await ok('UpdateMerchantSubscription', { merchantId: w.merchant.id, platformId: w.platform.id, input: { tierCode: 'essential' } });
+    await ok('UpdateMerchantSubscription', { merchantId: w.merchant.id, platformId: w.platform.id, input: { status: 'CANCELLED', reason: 'closing' } });
+    const { merchant } = await ok('MerchantFeatures', { merchantId: w.merchant.id, platformId: w.platform.id }, w.merchantToken);
+    expect(merchant.subscription.history.map((h: any) => [h.change, h.fromTierCode, h.toTierCode, h.reason])).toEqual([
+      ['STATUS_CHANGE', null, null, 'closing'],
+      ['DOWNGRADE', 'business', 'essential', null],
+      ['UPGRADE', 'professional', 'business', 'growing'],
+      ['CREATED', null, 'professional', 'signed up'],
+    ]);
+    expect(merchant.subscription.status).toBe('CANCELLED');
+    expect(merchant.subscription.features.every((f: Feature) => !f.enabled)).toBe(true);
+    const refused = await send('CreateProduct', { input: { storeId: w.store1.id, sku: 'NO', name: 'x', priceCents: 1 } }, w.storeToken);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'SUBSCRIPTION_INACTIVE', status: 'CANCELLED' });
+    const order = await send('PlaceOrder', { input: { storeId: w.store1.id, items: [{ productId: w.products[0].id, quantity: 1 }] } }, w.storeToken);
+    expect(errorCodes(order)).toEqual(['SUBSCRIPTION_INACTIVE']);
+  });
+
+  it('denies other tenants: a merchant cannot read another merchant’s features or store billing', async () => {
+    const a = await merchantWithUsage();
+    const b = await merchantWithUsage();
+    expect(errorCodes(await send('MerchantFeatures', { merchantId: a.merchant.id, platformId: a.platform.id }, b.merchantToken))).toContain('FORBIDDEN');
+    expect(errorCodes(await send('StoreBilling', { storeId: a.store1.id }, b.merchantToken))).toContain('FORBIDDEN');
+    expect(errorCodes(await send('HasFeature', { storeId: a.store2.id, featureCode: 'api_access' }, a.storeToken))).toContain('FORBIDDEN');
+    for (const op of ['SubscriptionStats', 'SubscriptionTiers', 'FeatureCatalog']) {
+      expect(errorCodes(await send(op, {}, a.merchantToken))).toContain('FORBIDDEN');
+    }
+  });
+});
+
+describe('admin', () => {
+  it('AdminSubscriptions: filter by status, tier and merchant name, paginate, with features per row', async () => {
+    const w = await merchantWithUsage();
+    const name = w.merchant.name as string;
+    const search = await ok('AdminSubscriptions', { first: 10, filter: { search: name.toUpperCase().slice(2), tierCode: 'professional', status: 'ACTIVE' } });
+    expect(search.merchantSubscriptions.totalCount).toBe(1);
+    const row = search.merchantSubscriptions.edges[0].node;
+    expect(row).toMatchObject({ status: 'ACTIVE', merchant: { id: w.merchant.id, name }, platform: { id: w.platform.id, code: w.platform.code }, tier: { code: 'professional' } });
+    expect(byCode<any>(row.features).max_products).toMatchObject({ current: 5, limit: 500 });
+
+    const none = await ok('AdminSubscriptions', { first: 10, filter: { search: name, tierCode: 'enterprise' } });
+    expect(none.merchantSubscriptions.totalCount).toBe(0);
+
+    // pages of 2 walk every subscription once
+    const total = (await ok('AdminSubscriptions', { first: 1000 })).merchantSubscriptions.totalCount;
+    const seen: string[] = [];
+    let after: string | null = null;
+    do {
+      const page: any = (await ok('AdminSubscriptions', { first: 2, after })).merchantSubscriptions;
+      seen.push(...page.edges.map((e: any) => e.node.id));
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    } while (after);
+    expect(seen.length).toBe(total);
+    expect(new Set(seen).size).toBe(total);
+  });
+
+  it('SubscriptionTiers lists the seeded reference tiers with the capacity-planning limits', async () => {
+    const { subscriptionTiers } = await ok('SubscriptionTiers', {});
+    const seeded = byCode<any>(subscriptionTiers);
+    const limit = (tier: string, code: string) => seeded[tier].featureLimits.find((l: any) => l.featureCode === code)?.limitValue;
+    expect(['essential', 'professional', 'business', 'enterprise'].map((t) => [seeded[t].priceMonthlyCents, limit(t, 'max_products'), limit(t, 'max_orders_per_month'), limit(t, 'max_team_members')])).toEqual([
+      [4900, 200, 100, 1],
+      [9900, 500, 500, 3],
+      [19900, 2000, 2000, 10],
+      [39900, null, null, null],
+    ]);
+  });
+});

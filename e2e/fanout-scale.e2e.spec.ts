@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { postGraphQL, tokenFor } from '@tiergraph/testkit';
+import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
+import { contractOperation, startTestGraph, type TestGraph } from './graph';
+
+const MERCHANTS = 1000;
+let graph: TestGraph;
+let admin: string;
+const platformId = randomUUID();
+
+/** 1,000 merchants with subscriptions on one platform, written straight into each owner's tables. */
+async function seed(): Promise<void> {
+  const db = graph.subgraphs.tenancy.dataSource;
+  await db.query(`INSERT INTO tenancy.platforms (id, code, name) VALUES ($1, 'scale', 'Scale')`, [platformId]);
+  await db.query(
+    `INSERT INTO tenancy.merchants (id, name, email)
+     SELECT gen_random_uuid(), 'Merchant ' || lpad(i::text, 4, '0'), 'm' || i || '@scale.test' FROM generate_series(1, $1) AS i`,
+    [MERCHANTS],
+  );
+  await db.query(
+    `INSERT INTO billing.merchant_subscriptions (merchant_id, platform_id, merchant_name, tier_id, status, billing_cycle, current_period_start, current_period_end)
+     SELECT m.id, $1, m.name, t.id, 'ACTIVE', 'MONTHLY', now() - interval '3 days', now() + interval '27 days'
+       FROM tenancy.merchants m
+       JOIN billing.subscription_tiers t ON t.code = (ARRAY['essential', 'professional', 'business', 'enterprise'])[1 + (abs(hashtext(m.id::text)) % 4)]
+      WHERE m.email LIKE '%@scale.test'`,
+    [platformId],
+  );
+  // Merchant 0001 gets 7 products in its store
+  await db.query(
+    `INSERT INTO catalog.products (merchant_id, store_id, platform_id, sku, name, price_cents)
+     SELECT m.id, gen_random_uuid(), $1, 'SKU-' || i, 'P' || i, 100 FROM tenancy.merchants m, generate_series(1, 7) AS i WHERE m.name = 'Merchant 0001'`,
+    [platformId],
+  );
+}
+
+/** Subgraph fetches made by the gateway, per subgraph, from its own metrics. */
+async function fetchCounts(): Promise<Record<string, number>> {
+  const metric = await graph.gateway.metrics.subgraphFetchDuration.get();
+  return Object.fromEntries(metric.values.filter((v) => v.metricName?.endsWith('_count')).map((v) => [String(v.labels.subgraph), v.value]));
+}
+
+/** Runs the contract's AdminSubscriptions and counts subgraph fetches and SQL statements it caused. */
+async function measure(first: number) {
+  const statements: string[] = [];
+  const original = PostgresQueryRunner.prototype.query;
+  const spy = jest.spyOn(PostgresQueryRunner.prototype, 'query').mockImplementation(function (this: PostgresQueryRunner, ...args) {
+    statements.push(String(args[0]));
+    return original.apply(this, args);
+  });
+  const before = await fetchCounts();
+  let response;
+  try {
+    response = await postGraphQL(graph.gateway.url, { query: contractOperation('AdminSubscriptions'), variables: { first, filter: { search: 'Merchant ' } } }, { token: admin });
+  } finally {
+    spy.mockRestore();
+  }
+  const after = await fetchCounts();
+  const fetches = Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - (before[k] ?? 0)]).filter(([, n]) => n !== 0));
+  return { response, fetches, statements: statements.length };
+}
+
+beforeAll(async () => {
+  graph = await startTestGraph();
+  admin = await tokenFor({ role: 'admin' });
+  await seed();
+});
+
+afterAll(async () => {
+  await graph?.stop();
+});
+
+describe('no N+1: a page of 1,000 subscriptions with features', () => {
+  it('makes the same subgraph fetches and SQL statements for 10 rows as for 1,000', async () => {
+    await measure(5); // warm the per-process caches (feature catalog, entitlements) so both runs compare like with like
+    const small = await measure(10);
+    const large = await measure(1000);
+
+    expect(large.response.errors).toBeUndefined();
+    const connection = large.response.data?.merchantSubscriptions;
+    expect(connection.totalCount).toBe(MERCHANTS);
+    expect(connection.edges).toHaveLength(MERCHANTS);
+    const first = connection.edges[0].node;
+    expect(first.merchant.name).toBe('Merchant 0001');
+    expect(first.features.find((f: { code: string }) => f.code === 'max_products').current).toBe(7);
+
+    // one fetch per subgraph per plan step, whatever the page size
+    expect(large.fetches).toEqual(small.fetches);
+    // billing twice (the page, then the features with the contributed usage), every contributor once
+    expect(large.fetches).toEqual({ billing: 2, tenancy: 1, catalog: 1, orders: 1, media: 1 });
+    // and SQL statements that do not grow with the page
+    expect(large.statements).toBe(small.statements);
+    expect(large.statements).toBeLessThanOrEqual(15);
+  });
+});
