@@ -89,22 +89,31 @@ export class BillingEntitlementsClient implements EntitlementSource {
  * While the change listener is down nothing is cached (a TTL alone is not invalidation).
  */
 export class EntitlementCache implements EntitlementSource {
-  private readonly entries = new Map<string, Promise<Entitlements>>();
+  private readonly entries = new Map<string, { value: Promise<Entitlements>; expiresAt?: number }>();
   private live = false;
 
-  constructor(private readonly source: EntitlementSource) {}
+  constructor(
+    private readonly source: EntitlementSource,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   get(merchantId: string, platformId: string): Promise<Entitlements> {
     if (!this.live) return this.source.get(merchantId, platformId);
     const key = `${merchantId}:${platformId}`;
     const cached = this.entries.get(key);
-    if (cached) return cached;
-    const fetched = this.source.get(merchantId, platformId);
-    this.entries.set(key, fetched);
-    fetched.catch(() => {
-      if (this.entries.get(key) === fetched) this.entries.delete(key);
-    });
-    return fetched;
+    // a period that has ended is a change no one notifies: the next period starts counting from zero
+    if (cached && (cached.expiresAt === undefined || this.now() < cached.expiresAt)) return cached.value;
+    const entry: { value: Promise<Entitlements>; expiresAt?: number } = { value: this.source.get(merchantId, platformId) };
+    this.entries.set(key, entry);
+    entry.value.then(
+      (entitlements) => {
+        if (entitlements.periodEnd) entry.expiresAt = Date.parse(entitlements.periodEnd);
+      },
+      () => {
+        if (this.entries.get(key) === entry) this.entries.delete(key);
+      },
+    );
+    return entry.value;
   }
 
   invalidate(change: EntitlementChange): void {
@@ -115,10 +124,6 @@ export class EntitlementCache implements EntitlementSource {
   setLive(live: boolean): void {
     this.live = live;
     if (!live) this.entries.clear();
-  }
-
-  get size(): number {
-    return this.entries.size;
   }
 }
 

@@ -197,7 +197,7 @@ export class BillingService {
     const reason = values.reason ?? null;
 
     return this.shared.store.writeSubscription({ merchantId, platformId }, async (current) => {
-      const history: Array<Omit<SubscriptionHistoryEntity, 'id' | 'subscriptionId'>> = [];
+      const history: Array<Omit<SubscriptionHistoryEntity, 'id' | 'subscriptionId' | 'seq'>> = [];
       const entry = (change: SubscriptionChange, extra: Partial<SubscriptionHistoryEntity>) =>
         history.push({ change, fromTierCode: null, toTierCode: null, fromStatus: null, toStatus: null, reason, actor, changedAt: now, ...extra });
 

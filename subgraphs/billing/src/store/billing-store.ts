@@ -173,7 +173,7 @@ export class BillingStore {
       .createQueryBuilder('h')
       .where('h.subscription_id = ANY(:ids)', { ids: [...subscriptionIds] })
       .orderBy('h.changed_at', 'DESC')
-      .addOrderBy('h.id', 'DESC')
+      .addOrderBy('h.seq', 'DESC')
       .getMany();
     return groupUnder(subscriptionIds, rows, (h) => h.subscriptionId);
   }
@@ -186,7 +186,7 @@ export class BillingStore {
     pair: MerchantPlatform,
     change: (current: MerchantSubscriptionEntity | null, manager: EntityManager) => Promise<{
       subscription: Partial<MerchantSubscriptionEntity>;
-      history: Array<Omit<SubscriptionHistoryEntity, 'id' | 'subscriptionId'>>;
+      history: Array<Omit<SubscriptionHistoryEntity, 'id' | 'subscriptionId' | 'seq'>>;
     }>,
   ): Promise<MerchantSubscriptionEntity> {
     return this.db.transaction(async (manager) => {

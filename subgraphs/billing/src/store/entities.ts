@@ -80,6 +80,8 @@ export class SubscriptionHistoryEntity {
   @Column({ type: 'text', nullable: true }) reason!: string | null;
   @Column({ type: 'text' }) actor!: string;
   @Column({ name: 'changed_at', type: 'timestamptz' }) changedAt!: Date;
+  /** Recording order: entries of one change share their time. */
+  @Column({ type: 'bigint', insert: false, select: false }) seq!: string;
 }
 
 /** A feature as its owner declared it (registered at the owner's start). */

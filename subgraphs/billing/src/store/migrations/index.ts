@@ -1,4 +1,5 @@
 import { BillingInit1732147201000 } from './1732147201000-billing-init';
 import { BillingCore1732147300000 } from './1732147300000-billing-core';
+import { HistoryOrder1732147301000 } from './1732147301000-history-order';
 
-export const migrations = [BillingInit1732147201000, BillingCore1732147300000];
+export const migrations = [BillingInit1732147201000, BillingCore1732147300000, HistoryOrder1732147301000];
