@@ -33,6 +33,8 @@ const startEnvSchema = refuseDefaultSecretInProduction(
     DATA_DIR: z.string().default('.data'),
     EMBEDDED_PG_PORT: portSchema(54329),
     STARTUP_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
+    /** Extra node flags for every service process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (not allowed in NODE_OPTIONS). */
+    SERVICE_NODE_FLAGS: z.string().default(''),
     ...portShape,
   }),
 );
@@ -177,7 +179,7 @@ async function main(): Promise<void> {
     const childEnv = { ...process.env, ...ports, ...urls, DATABASE_URL: databaseUrl, MIGRATE_ON_START: 'false' };
     const launch = (name: ServiceName, entry: string) => {
       if (shuttingDown) throw new ShuttingDown();
-      const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+      const child = spawn(process.execPath, [...env.SERVICE_NODE_FLAGS.split(/\s+/).filter(Boolean), '--import', 'tsx', entry], {
         cwd: ROOT,
         env: childEnv,
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,8 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayMetrics } from './metrics';
 
+type Fetcher = NonNullable<NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher']>;
+
 export interface GatewayContext {
   authorization: string;
   requestId: string;
@@ -17,7 +19,9 @@ export class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayCont
     private readonly metrics: GatewayMetrics,
     private readonly serviceToken: () => Promise<string>,
   ) {
-    super({ url });
+    // Node's own fetch (undici) honours the subgraphs' keep-alive timeout; the default fetcher reuses the
+    // longest-idle socket with no idle timeout and meets sockets the subgraph already closed (ECONNRESET).
+    super({ url, fetcher: fetch as unknown as Fetcher });
   }
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {

@@ -125,6 +125,10 @@ export async function startSubgraphServer<TContext extends RequestContext>(
 
 /** Listens, turning "port taken" into a clear message. */
 export function listen(server: http.Server, port: number, host = '0.0.0.0'): Promise<void> {
+  // Keep idle connections longer than the clients' pools do (the gateway, a load balancer), so a client never
+  // reuses a socket the server is closing at that moment.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       server.off('listening', onListening);

@@ -58,15 +58,14 @@ export class OrdersStore {
     const counts = keys.map(() => 0);
     if (!asked.length) return counts;
     const rows: Array<{ key: number; n: number }> = await this.db.query(
-      `SELECT k.key, count(o.id)::int AS n
+      // a count per key is an index-only range scan on (merchant_id, platform_id, created_at); a join + GROUP BY
+      // over every matched order sorted 700,000 rows for a page of 1,000 subscriptions
+      `SELECT k.key,
+              (SELECT count(*) FROM orders.orders o
+                WHERE o.merchant_id = k.merchant_id AND o.platform_id = k.platform_id
+                  AND o.created_at >= k.period_start AND o.created_at < k.period_end)::int AS n
          FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[])
-              AS k(key, merchant_id, platform_id, period_start, period_end)
-         LEFT JOIN orders.orders o
-                ON o.merchant_id = k.merchant_id
-               AND o.platform_id = k.platform_id
-               AND o.created_at >= k.period_start
-               AND o.created_at < k.period_end
-        GROUP BY k.key`,
+              AS k(key, merchant_id, platform_id, period_start, period_end)`,
       [
         asked.map((k) => k.index),
         asked.map((k) => k.merchantId),

@@ -1,0 +1,102 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** The bench stack's ports: beside the defaults (4000–4006, 54329), so a `pnpm start` can keep running. */
+export const BENCH_PORTS = {
+  EMBEDDED_PG_PORT: 54339,
+  GATEWAY_PORT: 4100,
+  BILLING_PORT: 4101,
+  TENANCY_PORT: 4102,
+  CATALOG_PORT: 4103,
+  ORDERS_PORT: 4104,
+  MEDIA_PORT: 4105,
+  MONITORING_PORT: 4106,
+} as const;
+/** Relative to the repository root, as start.ts resolves DATA_DIR. */
+export const BENCH_DATA_DIR = join('.data', 'bench');
+export const BENCH_DATABASE_URL = `postgres://postgres:postgres@127.0.0.1:${BENCH_PORTS.EMBEDDED_PG_PORT}/tiergraph`;
+export const BENCH_GATEWAY = `http://127.0.0.1:${BENCH_PORTS.GATEWAY_PORT}`;
+
+export interface RunningStack {
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+const lastLines = (file: string, n: number) => {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
+  } catch {
+    return '(no log)';
+  }
+};
+
+/**
+ * Starts the whole stack exactly as `pnpm start` does (scripts/start.ts: embedded PostgreSQL, migrations, six
+ * subgraphs, gateway) on the bench ports and data directory; resolves once it prints "tiergraph is healthy".
+ * Its output goes to <DATA_DIR>/stack.log; start.ts's own lines are echoed.
+ */
+export async function startStack(root: string, options: { secret: string; timeoutMs?: number; say: (line: string) => void }): Promise<RunningStack> {
+  const dataDir = join(root, BENCH_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  const logFile = join(dataDir, 'stack.log');
+  const log = createWriteStream(logFile);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    AUTH_JWT_SECRET: options.secret,
+    DATA_DIR: BENCH_DATA_DIR,
+    ...Object.fromEntries(Object.entries(BENCH_PORTS).map(([name, port]) => [name, String(port)])),
+  };
+  // the embedded PostgreSQL, always; start.ts derives every <NAME>_URL from the ports
+  delete env.DATABASE_URL;
+  for (const name of ['BILLING', 'TENANCY', 'CATALOG', 'ORDERS', 'MEDIA', 'MONITORING']) delete env[`${name}_URL`];
+
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join('scripts', 'start.ts')], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the stack was not healthy within ${(options.timeoutMs ?? 180_000) / 1000} s`)), options.timeoutMs ?? 180_000);
+    const onLine = (line: string) => {
+      log.write(`${line}\n`);
+      if (line.startsWith('[start]')) options.say(`  ${line}`);
+      if (line.includes('tiergraph is healthy')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', onLine);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`scripts/start.ts exited (${signal ?? `code ${code}`}) before the stack was healthy; last lines of ${logFile}:\n${lastLines(logFile, 30)}`));
+    });
+  }).catch(async (error: Error) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    throw error;
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    logFile,
+    stop: () =>
+      (stopping ??= (async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        // start.ts stops the services, then PostgreSQL, then exits; SIGKILL only if it hangs (its exit hook
+        // then kills the service groups it started).
+        const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+        child.kill('SIGTERM');
+        await exited;
+        clearTimeout(killer);
+        log.end();
+      })()),
+  };
+}
