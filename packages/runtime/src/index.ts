@@ -10,3 +10,4 @@ export * from './entitlements';
 export * from './features';
 export * from './notify';
 export * from './internal-client';
+export * from './representations';

@@ -32,8 +32,10 @@ export async function listenForEntitlementChanges(options: {
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
 
-  const connect = async (): Promise<void> => {
-    const next = new Client({ connectionString: options.databaseUrl, application_name: 'tiergraph-entitlements-listener' });
+  /** `initial`: the first connect at start, whose failure fails the start instead of retrying in the background. */
+  const connect = async (initial = false): Promise<void> => {
+    // keepAlive: a half-open connection would look live while notifications are lost
+    const next = new Client({ connectionString: options.databaseUrl, application_name: 'tiergraph-entitlements-listener', keepAlive: true });
     next.on('notification', (message) => {
       try {
         options.onChange(JSON.parse(message.payload ?? '{"all":true}') as EntitlementChange);
@@ -57,9 +59,9 @@ export async function listenForEntitlementChanges(options: {
       await next.query(`LISTEN ${ENTITLEMENTS_CHANNEL}`);
     } catch (error) {
       await next.end().catch(() => undefined);
-      if (closed) return;
-      retry = setTimeout(() => void connect().catch(() => undefined), 1000);
-      throw error;
+      if (initial) throw error;
+      if (!closed) retry = setTimeout(() => void connect().catch(() => undefined), 1000);
+      return;
     }
     if (closed) {
       await next.end();
@@ -70,7 +72,7 @@ export async function listenForEntitlementChanges(options: {
     options.onConnectionChange?.(true);
   };
 
-  await connect();
+  await connect(true);
   return {
     close: async () => {
       closed = true;

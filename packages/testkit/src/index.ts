@@ -178,3 +178,4 @@ export function postGraphQL<T = Record<string, any>>(
 export function errorCodes(response: GraphQLResponse): string[] {
   return (response.errors ?? []).map((e) => String(e.extensions?.code));
 }
+export * from './world';

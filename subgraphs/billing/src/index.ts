@@ -1,4 +1,4 @@
-import { loadTypeDefs, type SubgraphDefinition } from '@tiergraph/runtime';
+import { loadTypeDefs, StoreDirectory, type SubgraphDefinition } from '@tiergraph/runtime';
 import type { BillingContext } from './context';
 import { BillingService, type BillingShared } from './domain/billing-service';
 import { DatabaseEntitlements } from './domain/database-entitlements';
@@ -27,7 +27,16 @@ export const billingSubgraph: SubgraphDefinition<BillingContext> = {
     onEntitlementChange((change) => {
       if ('all' in change) declarations.invalidate();
     });
-    const shared: BillingShared = { store, declarations, entitlements, tenancyUrl: urls.tenancy, serviceToken, clock: systemClock };
+    const shared: BillingShared = {
+      store,
+      declarations,
+      entitlements,
+      currentEntitlements: new DatabaseEntitlements(store, systemClock),
+      stores: new StoreDirectory(urls.tenancy, serviceToken),
+      tenancyUrl: urls.tenancy,
+      serviceToken,
+      clock: systemClock,
+    };
     return (base) => ({ ...base, billing: new BillingService(shared, store.createLoaders(), base.caller) });
   },
 };

@@ -1,4 +1,4 @@
-import { loadTypeDefs, type SubgraphDefinition } from '@tiergraph/runtime';
+import { loadTypeDefs, StoreDirectory, type SubgraphDefinition } from '@tiergraph/runtime';
 import type { MediaContext } from './context';
 import { mediaFeatures } from './domain/features';
 import { MediaService } from './domain/media-service';
@@ -16,9 +16,10 @@ export const mediaSubgraph: SubgraphDefinition<MediaContext> = {
   migrations,
   // media owns max_storage_mb but does not enforce it yet (uploads land later), so it needs no entitlements
   features: mediaFeatures,
-  createContext: ({ dataSource }) => {
+  createContext: ({ dataSource, urls, serviceToken }) => {
     const store = new MediaStore(dataSource);
-    return (base) => ({ ...base, media: new MediaService(store.createLoaders(), base.caller) });
+    const stores = new StoreDirectory(urls.tenancy, serviceToken);
+    return (base) => ({ ...base, media: new MediaService(store.createLoaders(), base.caller, stores) });
   },
 };
 

@@ -192,7 +192,8 @@ describe('subscriptions', () => {
     const register = `mutation { registerFeatures(owner: "catalog", features: [{ code: "max_team_members", name: "x", description: "", category: "limits", featureType: QUANTITATIVE, scope: MERCHANT, displayOrder: 1 }]) }`;
     expect(errorCodes(await call(billing.url, register, {}, merchantToken))).toEqual(['FORBIDDEN']);
     // a code another owner declared cannot be taken over
-    expect((await call(billing.url, register, {}, service)).errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'features.0.code' });
+    const asCatalog = await tokenFor({ role: 'service', sub: 'catalog' });
+    expect((await call(billing.url, register, {}, asCatalog)).errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'features.0.code' });
   });
 });
 
@@ -240,5 +241,66 @@ describe('entitlement caches across instances (LISTEN/NOTIFY)', () => {
     // a tier change is a change too
     await ok(billingB.url, SUBSCRIBE, { m: m.merchantId, p: m.platformId, input: { status: 'CANCELLED' } });
     expect(errorCodes(await addMember(tenancy.url, 'e@example.com'))).toEqual(['SUBSCRIPTION_INACTIVE']);
+  });
+});
+
+describe('representations sent straight to billing', () => {
+  const STORE_FIELDS = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Store { subscription { status } addOns { id } } } }`;
+  const FEATURE = `query($r: [_Any!]!, $code: String!) { _entities(representations: $r) { ... on Store { hasFeature(code: $code) } } }`;
+
+  async function storeOf(m: { merchantId: string; platformId: string }, code: string): Promise<string> {
+    const { createStore } = await ok(tenancy.url, `mutation($m: ID!, $p: ID!, $c: String!) { createStore(input: { merchantId: $m, platformId: $p, code: $c, name: "S" }) { id } }`, { m: m.merchantId, p: m.platformId, c: code });
+    return createStore.id;
+  }
+
+  it('refuses a store user who names another platform of its merchant, and lists no add-ons of a store the merchant does not own', async () => {
+    const a = await merchant();
+    const otherPlatform = (await ok(tenancy.url, `mutation { createPlatform(input: { code: "other-${randomUUID().slice(0, 8)}", name: "O" }) { id } }`)).createPlatform.id;
+    const storeA = await storeOf(a, 'a-store');
+    await ok(billing.url, SUBSCRIBE, { m: a.merchantId, p: otherPlatform, input: { tierCode: 'enterprise' } });
+    const storeUser = await tokenFor({ role: 'store', merchantId: a.merchantId, storeId: storeA });
+    const forged = await call(billing.url, STORE_FIELDS, { r: [{ __typename: 'Store', id: storeA, merchantId: a.merchantId, platformId: otherPlatform }] }, storeUser);
+    expect(errorCodes(forged)).toContain('FORBIDDEN');
+    expect(forged.data?._entities?.[0]?.subscription ?? null).toBeNull();
+
+    const b = await merchant();
+    const storeB = await storeOf(b, 'b-store');
+    await billing.dataSource.query(`INSERT INTO billing.store_add_ons (store_id, merchant_id, add_on_code, status) VALUES ($1, $2, 'domain', 'active')`, [storeB, b.merchantId]);
+    const merchantA = await tokenFor({ role: 'merchant', merchantId: a.merchantId });
+    const borrowed = await ok(billing.url, `query($r: [_Any!]!) { _entities(representations: $r) { ... on Store { addOns { id } } } }`, { r: [{ __typename: 'Store', id: storeB, merchantId: a.merchantId, platformId: a.platformId }] }, merchantA);
+    expect(borrowed._entities).toEqual([{ addOns: [] }]);
+    const own = await ok(billing.url, `query($r: [_Any!]!) { _entities(representations: $r) { ... on Store { addOns { id } } } }`, { r: [{ __typename: 'Store', id: storeB, merchantId: b.merchantId, platformId: b.platformId }] });
+    expect(own._entities[0].addOns).toHaveLength(1);
+  });
+
+  it('answers NOT_FOUND, not a failed cast, for ids that are not uuids, and BAD_USER_INPUT for an unknown feature code', async () => {
+    const bad = await call(billing.url, FEATURE, { r: [{ __typename: 'Store', id: 'nope', merchantId: 'x', platformId: 'y' }], code: 'api_access' });
+    expect(errorCodes(bad)).toEqual(['NOT_FOUND']);
+    const m = await merchant();
+    const store = await storeOf(m, 'feature-store');
+    const unknown = await call(billing.url, FEATURE, { r: [{ __typename: 'Store', id: store, ...m }], code: 'teleportation' });
+    expect(unknown.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'code' });
+    const entitlements = await call(billing.url, `{ entitlements(merchantId: "x", platformId: "y") { active } }`, {}, await tokenFor({ role: 'service' }));
+    expect(errorCodes(entitlements)).toEqual(['NOT_FOUND']);
+  });
+
+  it('takes ids in upper case as the same ids: the change reaches the caches', async () => {
+    const m = await merchant();
+    const store = await storeOf(m, 'upper-store');
+    await ok(billing.url, SUBSCRIBE, { m: m.merchantId.toUpperCase(), p: m.platformId.toUpperCase(), input: { tierCode: 'essential' } });
+    const ask = async () => (await ok(billing.url, FEATURE, { r: [{ __typename: 'Store', id: store, ...m }], code: 'api_access' }))._entities[0].hasFeature;
+    expect(await ask()).toBe(false);
+    await ok(billing.url, OVERRIDES, { m: m.merchantId.toUpperCase(), p: m.platformId.toUpperCase(), o: [{ featureCode: 'api_access', isEnabled: true }] });
+    expect(await ask()).toBe(true);
+    expect(await count(`SELECT count(*)::int AS n FROM billing.merchant_subscriptions WHERE merchant_id = $1`, [m.merchantId])).toBe(1);
+  });
+
+  it('keeps a feature declared by one owner from being taken over by another, and a service token to its own name', async () => {
+    const register = (owner: string) =>
+      `mutation { registerFeatures(owner: "${owner}", features: [{ code: "max_team_members", name: "x", description: "", category: "limits", featureType: QUANTITATIVE, scope: MERCHANT, displayOrder: 1 }]) }`;
+    expect((await call(billing.url, register('catalog'), {}, admin)).errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'features.0.code' });
+    expect(errorCodes(await call(billing.url, register('tenancy'), {}, await tokenFor({ role: 'service', sub: 'catalog' })))).toEqual(['FORBIDDEN']);
+    const [{ owner }] = await billing.dataSource.query(`SELECT owner FROM billing.feature_declarations WHERE code = 'max_team_members'`);
+    expect(owner).toBe('tenancy');
   });
 });

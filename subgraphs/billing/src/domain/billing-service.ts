@@ -12,7 +12,10 @@ import {
   rethrowUniqueViolation,
   type Caller,
   type EntitlementSource,
+  type StoreDirectory,
   type SubscriptionStatus,
+  merchantPlatform,
+  verifiedStore,
 } from '@tiergraph/runtime';
 import { z } from 'zod';
 import type { BillingLoaders, BillingStore, MerchantPlatform, SubscriptionFilter } from '../store/billing-store';
@@ -53,7 +56,11 @@ const DAY_MS = 86_400_000;
 export interface BillingShared {
   store: BillingStore;
   declarations: DeclarationRegistry;
+  /** Cached and invalidated by NOTIFY: for billing's own reads (hasFeature). */
   entitlements: EntitlementSource;
+  /** Straight from the tables: what the other subgraphs' caches are filled from (a cached answer could be stale). */
+  currentEntitlements: EntitlementSource;
+  stores: StoreDirectory;
   tenancyUrl: string;
   serviceToken: () => Promise<string>;
   clock: () => Date;
@@ -158,20 +165,25 @@ export class BillingService {
 
   // ───────────── overrides ─────────────
 
-  async setOverrides(merchantId: string, platformId: string, overrides: unknown) {
+  async setOverrides(rawMerchantId: string, rawPlatformId: string, overrides: unknown) {
     this.requireAdmin();
     const { overrides: rows } = parseInput(z.object({ overrides: overridesInput }), { overrides });
-    await this.merchantAndPlatform(merchantId, platformId);
+    const { merchantId, platformId } = await this.merchantAndPlatform(rawMerchantId, rawPlatformId);
     await this.assertDeclared(rows.map((r) => r.featureCode), 'overrides');
     await this.shared.store.replaceOverrides({ merchantId, platformId }, rows.map((r) => ({ featureCode: r.featureCode, limitValue: r.limitValue ?? null, enabled: r.isEnabled })));
     const [saved] = await this.shared.store.overridesOf([{ merchantId, platformId }]);
     return saved;
   }
 
-  /** Asks tenancy (the source of truth) that both exist; the merchant's name is kept for the admin search. */
-  private async merchantAndPlatform(merchantId: string, platformId: string): Promise<{ name: string }> {
-    if (!isUuid(merchantId)) throw new NotFoundError('Merchant', merchantId);
-    if (!isUuid(platformId)) throw new NotFoundError('Platform', platformId);
+  /**
+   * Asks tenancy (the source of truth) that both exist; the merchant's name is kept for the admin search.
+   * Returns the ids in lower case, as every row, cache key and notification has them.
+   */
+  private async merchantAndPlatform(rawMerchantId: string, rawPlatformId: string): Promise<{ name: string; merchantId: string; platformId: string }> {
+    if (!isUuid(rawMerchantId)) throw new NotFoundError('Merchant', rawMerchantId);
+    if (!isUuid(rawPlatformId)) throw new NotFoundError('Platform', rawPlatformId);
+    const merchantId = rawMerchantId.toLowerCase();
+    const platformId = rawPlatformId.toLowerCase();
     const data = await callSubgraph<{ _entities: Array<{ id: string; name?: string } | null> }>(
       this.shared.tenancyUrl,
       MERCHANT_AND_PLATFORM,
@@ -181,15 +193,15 @@ export class BillingService {
     const [merchant, platform] = data._entities;
     if (!merchant) throw new NotFoundError('Merchant', merchantId);
     if (!platform) throw new NotFoundError('Platform', platformId);
-    return { name: merchant.name ?? '' };
+    return { name: merchant.name ?? '', merchantId, platformId };
   }
 
   // ───────────── subscriptions ─────────────
 
-  async updateSubscription(merchantId: string, platformId: string, input: unknown): Promise<MerchantSubscriptionEntity> {
+  async updateSubscription(rawMerchantId: string, rawPlatformId: string, input: unknown): Promise<MerchantSubscriptionEntity> {
     this.requireAdmin();
     const values = parseInput(updateSubscriptionInput, input);
-    const { name } = await this.merchantAndPlatform(merchantId, platformId);
+    const { name, merchantId, platformId } = await this.merchantAndPlatform(rawMerchantId, rawPlatformId);
     const tier = values.tierCode ? await this.tier(values.tierCode) : null;
     const previousTier = async (tierId: string) => (await this.loaders.tierById.load(tierId))!;
     const now = this.shared.clock();
@@ -260,13 +272,13 @@ export class BillingService {
 
   async subscriptionOfMerchant(merchantId: string, platformId: string): Promise<MerchantSubscriptionEntity | null> {
     assertCanReadMerchant(this.caller, merchantId);
-    if (!isUuid(platformId)) return null;
-    return this.loaders.subscriptionOf.load({ merchantId, platformId });
+    if (!isUuid(merchantId) || !isUuid(platformId)) return null;
+    return this.loaders.subscriptionOf.load(merchantPlatform(merchantId, platformId));
   }
 
   async subscriptionOfStore(store: StoreParent): Promise<MerchantSubscriptionEntity | null> {
-    assertCanReadStore(this.caller, store);
-    return this.loaders.subscriptionOf.load({ merchantId: store.merchantId, platformId: store.platformId });
+    const { merchantId, platformId } = await verifiedStore(this.caller, store, this.shared.stores);
+    return this.loaders.subscriptionOf.load({ merchantId, platformId });
   }
 
   /** A reference by either key; the usage a plan brings for `features` stays on the returned object. */
@@ -274,7 +286,7 @@ export class BillingService {
     let subscription: MerchantSubscriptionEntity | null = null;
     if (reference.id) subscription = isUuid(reference.id) ? await this.loaders.subscriptionById.load(reference.id) : null;
     else if (reference.merchantId && reference.platformId && isUuid(reference.merchantId) && isUuid(reference.platformId)) {
-      subscription = await this.loaders.subscriptionOf.load({ merchantId: reference.merchantId, platformId: reference.platformId });
+      subscription = await this.loaders.subscriptionOf.load(merchantPlatform(reference.merchantId, reference.platformId));
     }
     if (!subscription) throw new NotFoundError('MerchantSubscription', reference.id ?? `${reference.merchantId}:${reference.platformId}`);
     assertCanReadMerchant(this.caller, subscription.merchantId);
@@ -308,15 +320,17 @@ export class BillingService {
   }
 
   async usageOfStore(store: StoreParent): Promise<UsageMetric[]> {
-    assertCanReadStore(this.caller, store);
-    const pair = { merchantId: store.merchantId, platformId: store.platformId };
+    const { merchantId, platformId } = await verifiedStore(this.caller, store, this.shared.stores);
+    const pair = { merchantId, platformId };
     return usageMetrics(await this.summaryFor(pair, await this.loaders.subscriptionOf.load(pair), store));
   }
 
+  /** Whether the plan includes the feature: an active subscription whose override, else tier, enables it. */
   async hasFeature(store: StoreParent, code: string): Promise<boolean> {
-    assertCanReadStore(this.caller, store);
-    const entitlements = await this.shared.entitlements.get(store.merchantId, store.platformId);
-    return entitlements.features[code]?.enabled ?? false;
+    const { merchantId, platformId } = await verifiedStore(this.caller, store, this.shared.stores);
+    if (!(await this.shared.declarations.byCode()).has(code)) throw new BadUserInputError(`unknown feature code ${code}`, 'code');
+    const entitlements = await this.shared.entitlements.get(merchantId, platformId);
+    return entitlements.active && (entitlements.features[code]?.enabled ?? false);
   }
 
   async featureCatalog() {
@@ -331,6 +345,10 @@ export class BillingService {
   async registerFeatures(owner: string, features: unknown): Promise<number> {
     this.requireAdminOrService();
     if (!/^[a-z0-9_-]{2,64}$/.test(owner)) throw new BadUserInputError('owner must be a subgraph name', 'owner');
+    // a subgraph's service token is issued in its own name: it registers its own features only
+    if (this.caller.role === 'service' && this.caller.userId !== owner) {
+      throw new ForbiddenError(`a service token of ${this.caller.userId} cannot register features for ${owner}`);
+    }
     const { features: rows } = parseInput(z.object({ features: featureDeclarationsInput }), { features });
     const declared = await this.shared.declarations.byCode();
     rows.forEach((row, i) => {
@@ -339,15 +357,20 @@ export class BillingService {
         throw new BadUserInputError(`feature ${row.code} is already declared by ${existing.owner}`, `features.${i}.code`);
       }
     });
-    await this.shared.store.replaceDeclarations(owner, rows);
+    const taken = await this.shared.store.replaceDeclarations(owner, rows);
+    if (taken.length) {
+      const i = rows.findIndex((row) => row.code === taken[0]);
+      throw new BadUserInputError(`feature ${taken[0]} is already declared by another owner`, `features.${i}.code`);
+    }
     this.shared.declarations.invalidate();
     return rows.length;
   }
 
   /** For the subgraphs that enforce limits. */
-  async entitlements(merchantId: string, platformId: string) {
+  async entitlements(rawMerchantId: string, rawPlatformId: string) {
     this.requireAdminOrService();
-    const entitlements = await this.shared.entitlements.get(merchantId, platformId);
+    const { merchantId, platformId } = merchantPlatform(rawMerchantId, rawPlatformId);
+    const entitlements = await this.shared.currentEntitlements.get(merchantId, platformId);
     return { ...entitlements, features: Object.entries(entitlements.features).map(([code, f]) => ({ code, ...f })) };
   }
 
@@ -382,9 +405,13 @@ export class BillingService {
     return this.shared.store.addOnProducts();
   }
 
-  async addOnsOf(store: { id: string; merchantId: string }): Promise<StoreAddOnEntity[]> {
-    assertCanReadStore(this.caller, store);
-    return this.loaders.addOnsOfStore.load(store.id);
+  async addOnsOf(store: { id: string; merchantId?: string }): Promise<StoreAddOnEntity[]> {
+    if (!store.merchantId) throw new BadUserInputError('the Store representation needs merchantId', 'merchantId');
+    if (!isUuid(store.id) || !isUuid(store.merchantId)) throw new NotFoundError('Store', store.id);
+    const key = { storeId: store.id.toLowerCase(), merchantId: store.merchantId.toLowerCase() };
+    assertCanReadStore(this.caller, { id: key.storeId, merchantId: key.merchantId });
+    // by store AND merchant: a representation naming the caller's merchant with another's store finds nothing
+    return this.loaders.addOnsOfStore.load(key);
   }
 
   async addOnProductOf(addOn: StoreAddOnEntity): Promise<AddOnProductEntity> {
@@ -394,9 +421,9 @@ export class BillingService {
   }
 
   async invoicesOf(store: StoreParent, first: number): Promise<BillingHistoryEntity[]> {
-    assertCanReadStore(this.caller, store);
+    const { merchantId, platformId } = await verifiedStore(this.caller, store, this.shared.stores);
     if (first < 1 || first > 100) throw new BadUserInputError('first must be between 1 and 100', 'first');
-    return (await this.loaders.invoicesOf.load({ merchantId: store.merchantId, platformId: store.platformId })).slice(0, first);
+    return (await this.loaders.invoicesOf.load({ merchantId, platformId })).slice(0, first);
   }
 }
 

@@ -26,9 +26,9 @@ describe('effective features', () => {
     expect(features.get('max_orders_per_month')).toEqual({ enabled: true, limit: 100, isOverride: false });
   });
 
-  it('grants nothing from the tier when the subscription is not active, but keeps explicit overrides', () => {
+  it('grants nothing, overrides included, when the subscription is not active', () => {
     const features = effectiveFeatures(tier, [{ featureCode: 'white_label', limitValue: null, enabled: true }], false);
-    expect([...features.keys()]).toEqual(['white_label']);
+    expect([...features.keys()]).toEqual([]);
   });
 });
 

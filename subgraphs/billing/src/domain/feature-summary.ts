@@ -35,16 +35,15 @@ export interface UsageMetric {
 }
 
 /**
- * Effective entitlement per feature code: an override decides while it exists (even without an active
- * subscription, as an admin's explicit grant), else the tier's limit while the subscription is active.
- * A feature that is not enabled allows nothing (limit 0).
+ * Effective entitlement per feature code while the subscription is active (TRIAL, ACTIVE, PAST_DUE): the
+ * merchant's override where there is one, else the tier's limit. Without an active subscription nothing is
+ * enabled, overrides included. A feature that is not enabled allows nothing (limit 0).
  */
 export function effectiveFeatures(tierLimits: LimitRow[], overrides: LimitRow[], active: boolean): Map<string, FeatureEntitlement & { isOverride: boolean }> {
   const result = new Map<string, FeatureEntitlement & { isOverride: boolean }>();
-  if (active) {
-    for (const row of tierLimits) {
-      result.set(row.featureCode, { enabled: row.enabled, limit: row.enabled ? row.limitValue : 0, isOverride: false });
-    }
+  if (!active) return result;
+  for (const row of tierLimits) {
+    result.set(row.featureCode, { enabled: row.enabled, limit: row.enabled ? row.limitValue : 0, isOverride: false });
   }
   for (const row of overrides) {
     result.set(row.featureCode, { enabled: row.enabled, limit: row.enabled ? row.limitValue : 0, isOverride: true });

@@ -255,9 +255,17 @@ export class BillingStore {
     return this.db.getRepository(FeatureDeclarationEntity).find({ order: { category: 'ASC', displayOrder: 'ASC', code: 'ASC' } });
   }
 
-  /** Replaces one owner's declarations; a code already declared by another owner is refused by the caller. */
-  replaceDeclarations(owner: string, declarations: FeatureDeclaration[]): Promise<void> {
+  /**
+   * Replaces one owner's declarations in one transaction. A code another owner holds is never taken over (the
+   * upsert only updates the same owner's row): such codes are returned, and nothing is written.
+   */
+  replaceDeclarations(owner: string, declarations: FeatureDeclaration[]): Promise<string[]> {
     return this.db.transaction(async (manager) => {
+      const taken: Array<{ code: string }> = await manager.query(
+        `SELECT code FROM billing.feature_declarations WHERE code = ANY($1) AND owner <> $2 FOR UPDATE`,
+        [declarations.map((d) => d.code), owner],
+      );
+      if (taken.length) return taken.map((t) => t.code);
       await manager.query(`DELETE FROM billing.feature_declarations WHERE owner = $1 AND NOT (code = ANY($2))`, [owner, declarations.map((d) => d.code)]);
       for (const d of declarations) {
         await manager.query(
@@ -265,11 +273,13 @@ export class BillingStore {
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
            ON CONFLICT (code) DO UPDATE SET owner = EXCLUDED.owner, name = EXCLUDED.name, description = EXCLUDED.description,
              category = EXCLUDED.category, feature_type = EXCLUDED.feature_type, scope = EXCLUDED.scope, unit = EXCLUDED.unit,
-             display_order = EXCLUDED.display_order`,
+             display_order = EXCLUDED.display_order
+           WHERE feature_declarations.owner = EXCLUDED.owner`,
           [d.code, owner, d.name, d.description, d.category, d.featureType, d.scope, d.unit, d.displayOrder],
         );
       }
       await notifyEntitlementsChanged(manager, { all: true } satisfies EntitlementChange);
+      return [];
     });
   }
 
@@ -279,14 +289,18 @@ export class BillingStore {
     return this.db.getRepository(AddOnProductEntity).find({ where: { isActive: true }, order: { displayOrder: 'ASC' } });
   }
 
-  async addOnsOfStores(storeIds: readonly string[]): Promise<StoreAddOnEntity[][]> {
+  async addOnsOfStores(keys: ReadonlyArray<{ storeId: string; merchantId: string }>): Promise<StoreAddOnEntity[][]> {
     const rows = await this.db
       .getRepository(StoreAddOnEntity)
       .createQueryBuilder('a')
-      .where('a.store_id = ANY(:ids)', { ids: [...storeIds] })
+      .where(`(a.store_id, a.merchant_id) IN (SELECT * FROM unnest(:stores::uuid[], :merchants::uuid[]))`, {
+        stores: keys.map((k) => k.storeId),
+        merchants: keys.map((k) => k.merchantId),
+      })
       .orderBy('a.created_at')
       .getMany();
-    return groupUnder(storeIds, rows, (a) => a.storeId);
+    const keyOf = (k: { storeId: string; merchantId: string }) => `${k.storeId}:${k.merchantId}`;
+    return groupUnder(keys.map(keyOf), rows, keyOf);
   }
 
   async invoicesOf(pairs: readonly MerchantPlatform[]): Promise<BillingHistoryEntity[][]> {
@@ -310,7 +324,9 @@ export class BillingStore {
       subscriptionOf: new DataLoader((pairs: readonly MerchantPlatform[]) => this.subscriptionsOf(pairs), { cacheKeyFn: pairKey }),
       overridesOf: new DataLoader((pairs: readonly MerchantPlatform[]) => this.overridesOf(pairs), { cacheKeyFn: pairKey }),
       historyOf: new DataLoader((ids: readonly string[]) => this.historyOf(ids)),
-      addOnsOfStore: new DataLoader((ids: readonly string[]) => this.addOnsOfStores(ids)),
+      addOnsOfStore: new DataLoader((keys: ReadonlyArray<{ storeId: string; merchantId: string }>) => this.addOnsOfStores(keys), {
+        cacheKeyFn: (k) => `${k.storeId}:${k.merchantId}`,
+      }),
       addOnProductByCode: new DataLoader((codes: readonly string[]) => findByKeys(this.db, AddOnProductEntity, 'code', codes)),
       invoicesOf: new DataLoader((pairs: readonly MerchantPlatform[]) => this.invoicesOf(pairs), { cacheKeyFn: pairKey }),
     };

@@ -8,6 +8,7 @@ import {
   NotFoundError,
   parseInput,
   rethrowUniqueViolation,
+  verifiedStore,
   type Caller,
   type EntitlementSource,
   type FeatureUsage,
@@ -44,13 +45,6 @@ export interface CatalogServiceDependencies {
   caller: Caller;
 }
 
-/** A field that federation must have handed over (@requires); a representation without it cannot be answered. */
-function required(store: StoreRepresentation, field: 'merchantId' | 'platformId'): string {
-  const value = store[field];
-  if (typeof value !== 'string' || !value) throw new BadUserInputError(`the Store representation needs ${field}`, field);
-  return value;
-}
-
 /** Catalog's rules for one request: who may read and change which products, and what a valid product is. */
 export class CatalogService {
   private readonly caller: Caller;
@@ -74,7 +68,10 @@ export class CatalogService {
   /** A store's products that are not deleted, a Relay page (first 1 to 100, after an earlier endCursor). */
   async productsOfStore(store: StoreRepresentation, args: { first?: number | null; after?: string | null }): Promise<ProductConnectionResult> {
     // the rows carry the merchant too: a representation that names the wrong merchant lists nothing
-    const merchantId = required(store, 'merchantId');
+    // products are listed by store AND merchant, so a representation naming another merchant lists nothing
+    if (!store.merchantId) throw new BadUserInputError('the Store representation needs merchantId', 'merchantId');
+    if (!isUuid(store.id) || !isUuid(store.merchantId)) throw new NotFoundError('Store', store.id);
+    const merchantId = store.merchantId.toLowerCase();
     assertCanReadStore(this.caller, { id: store.id, merchantId });
     const { first } = parseInput(pageArgs, { first: args.first });
     const after = args.after === null || args.after === undefined ? null : decodeCursor(args.after);
@@ -106,9 +103,7 @@ export class CatalogService {
 
   /** The same, reached from a store: whoever may read the store (merchant-scoped, so the merchant's count). */
   async usageOfStore(store: StoreRepresentation): Promise<FeatureUsage[]> {
-    const merchantId = required(store, 'merchantId');
-    const platformId = required(store, 'platformId');
-    assertCanReadStore(this.caller, { id: store.id, merchantId });
+    const { merchantId, platformId } = await verifiedStore(this.caller, store, this.deps.stores);
     return [{ code: MAX_PRODUCTS, current: await this.deps.loaders.productCountOfMerchant.load({ merchantId, platformId }) }];
   }
 

@@ -5,7 +5,7 @@ import { tenancySubgraph } from '@tiergraph/tenancy';
 import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraphs, tokenFor, type GraphQLResponse, type TestDatabase } from '@tiergraph/testkit';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { mediaSubgraph } from '../index';
-import { createWorld, expectData, setupOps, type World } from './world';
+import { createWorld, expectData, setupOps, type World } from '@tiergraph/testkit';
 
 const originalQuery = PostgresQueryRunner.prototype.query;
 const MiB = 1024 * 1024;

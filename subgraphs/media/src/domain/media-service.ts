@@ -5,7 +5,10 @@ import {
   canReadStore,
   ForbiddenError,
   isUuid,
+  merchantPlatform,
   NotFoundError,
+  type StoreDirectory,
+  verifiedStore,
   type Caller,
   type FeatureUsage,
   type StoreReference,
@@ -17,17 +20,13 @@ import { MAX_STORAGE_MB } from './features';
 /** A Store as the graph hands it to media: its key, plus tenancy's fields where a field @requires them. */
 export type StoreRepresentation = StoreReference;
 
-function required(store: StoreRepresentation, field: 'merchantId' | 'platformId'): string {
-  const value = store[field];
-  if (typeof value !== 'string' || !value) throw new BadUserInputError(`the Store representation needs ${field}`, field);
-  return value;
-}
 
 /** Media's rules for one request: who may read which file and the storage a merchant uses. */
 export class MediaService {
   constructor(
     private readonly loaders: MediaLoaders,
     private readonly caller: Caller,
+    private readonly stores: StoreDirectory,
   ) {}
 
   /** A media file is visible to whoever may read its store; unknown (or non-uuid) ids are NOT_FOUND. */
@@ -45,14 +44,12 @@ export class MediaService {
   /** max_storage_mb for a merchant on a platform: admins and services, the merchant itself and its store users. */
   async usageOfMerchant(key: MerchantKey): Promise<FeatureUsage[]> {
     assertCanReadMerchant(this.caller, key.merchantId);
-    return [{ code: MAX_STORAGE_MB, current: await this.loaders.storageMbOfMerchant.load(key) }];
+    return [{ code: MAX_STORAGE_MB, current: await this.loaders.storageMbOfMerchant.load(merchantPlatform(key.merchantId, key.platformId)) }];
   }
 
   /** The same, reached from a store: whoever may read the store (merchant-scoped, so the merchant's total). */
   async usageOfStore(store: StoreRepresentation): Promise<FeatureUsage[]> {
-    const merchantId = required(store, 'merchantId');
-    const platformId = required(store, 'platformId');
-    assertCanReadStore(this.caller, { id: store.id, merchantId });
+    const { merchantId, platformId } = await verifiedStore(this.caller, store, this.stores);
     return [{ code: MAX_STORAGE_MB, current: await this.loaders.storageMbOfMerchant.load({ merchantId, platformId }) }];
   }
 

@@ -7,6 +7,7 @@ import {
   isUuid,
   NotFoundError,
   parseInput,
+  verifiedStore,
   type Caller,
   type EntitlementSource,
   type FeatureUsage,
@@ -104,9 +105,7 @@ export class OrdersService {
 
   /** The same, reached from a store, in the period of billing's entitlements (0 without a subscription). */
   async usageOfStore(store: StoreRepresentation): Promise<FeatureUsage[]> {
-    const merchantId = required(store, 'merchantId', 'Store');
-    const platformId = required(store, 'platformId', 'Store');
-    assertCanReadStore(this.caller, { id: store.id, merchantId });
+    const { merchantId, platformId } = await verifiedStore(this.caller, store, this.deps.stores);
     const entitlements = await this.deps.entitlements.get(merchantId, platformId);
     if (!entitlements.periodStart || !entitlements.periodEnd) return [{ code: MAX_ORDERS_PER_MONTH, current: 0 }];
     const current = await this.deps.loaders.orderCountInPeriod.load({

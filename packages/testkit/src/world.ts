@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { postGraphQL, tokenFor, type GraphQLResponse } from '@tiergraph/testkit';
+import { postGraphQL, tokenFor, type GraphQLResponse } from './index';
 
 /** Tenancy and billing as these tests set them up: through their GraphQL, with an admin token. */
 export const setupOps = {

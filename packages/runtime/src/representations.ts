@@ -1,0 +1,41 @@
+import { assertCanReadStore, type Caller } from './auth';
+import { isUuid } from './db';
+import { BadUserInputError, ForbiddenError, NotFoundError } from './errors';
+import type { StoreReference } from './features';
+import type { StoreDirectory } from './internal-client';
+
+export interface VerifiedStore {
+  id: string;
+  merchantId: string;
+  platformId: string;
+}
+
+/**
+ * The ids of a Store representation that a field @requires, checked before anything is read with them:
+ * present (the gateway hands them over), well-formed (NOT_FOUND otherwise, never a failed uuid cast), lower case
+ * (how PostgreSQL returns them, so cache keys and notifications match), and readable by the caller. A direct
+ * `_entities` call could name any merchant or platform: the merchant must be the caller's (canReadStore), and a
+ * store user's token names its store and merchant but not its platform, so that is checked with tenancy.
+ */
+export async function verifiedStore(caller: Caller, store: StoreReference, directory: StoreDirectory): Promise<VerifiedStore> {
+  for (const field of ['merchantId', 'platformId'] as const) {
+    if (!store[field]) throw new BadUserInputError(`the Store representation needs ${field}`, field);
+  }
+  const ids = { id: store.id, merchantId: store.merchantId!, platformId: store.platformId! };
+  if (!isUuid(ids.id) || !isUuid(ids.merchantId) || !isUuid(ids.platformId)) throw new NotFoundError('Store', store.id);
+  const verified = { id: ids.id.toLowerCase(), merchantId: ids.merchantId.toLowerCase(), platformId: ids.platformId.toLowerCase() };
+  assertCanReadStore(caller, verified);
+  if (caller.role === 'store') {
+    const known = await directory.get(verified.id);
+    if (!known || known.merchantId !== verified.merchantId || known.platformId !== verified.platformId) {
+      throw new ForbiddenError('this store belongs to another tenant');
+    }
+  }
+  return verified;
+}
+
+/** A merchant and platform pair from a representation or arguments: well-formed and lower case. */
+export function merchantPlatform(merchantId: string, platformId: string, entity = 'MerchantSubscription'): { merchantId: string; platformId: string } {
+  if (!isUuid(merchantId) || !isUuid(platformId)) throw new NotFoundError(entity, `${merchantId}:${platformId}`);
+  return { merchantId: merchantId.toLowerCase(), platformId: platformId.toLowerCase() };
+}
