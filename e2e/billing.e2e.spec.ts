@@ -164,6 +164,25 @@ describe('FeatureSummary by federated fan-out', () => {
   });
 });
 
+describe('without Stripe', () => {
+  it('answers PAYMENT_SYSTEM_NOT_CONFIGURED for the Stripe-backed operations and keeps the rest of the graph working', async () => {
+    const w = await merchantWithUsage();
+    const attempts: Array<[string, Record<string, unknown>]> = [
+      ['CreateCheckoutSession', { storeId: w.store1.id, tierCode: 'business', billingCycle: 'MONTHLY' }],
+      ['CreatePortalSession', { storeId: w.store1.id }],
+      ['ChangeSubscriptionTier', { storeId: w.store1.id, tierCode: 'business' }],
+      ['CancelSubscription', { storeId: w.store1.id }],
+      ['ReactivateSubscription', { storeId: w.store1.id }],
+      ['PurchaseAddOn', { storeId: w.store1.id, addOnCode: 'domain', domainName: 'shop.example.com' }],
+    ];
+    for (const [operation, variables] of attempts) {
+      expect([operation, errorCodes(await send(operation, variables, w.merchantToken))]).toEqual([operation, ['PAYMENT_SYSTEM_NOT_CONFIGURED']]);
+    }
+    expect((await ok('UpcomingInvoice', { storeId: w.store1.id }, w.merchantToken)).store.upcomingInvoice).toBeNull();
+    expect((await ok('StoreBilling', { storeId: w.store1.id }, w.merchantToken)).store.subscription.status).toBe('ACTIVE');
+  });
+});
+
 describe('admin', () => {
   it('AdminSubscriptions: filter by status, tier and merchant name, paginate, with features per row', async () => {
     const w = await merchantWithUsage();

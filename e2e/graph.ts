@@ -23,12 +23,15 @@ export function startTestGateway(urls: Record<SubgraphName, string>, overrides: 
   return startGateway({ env: testGatewayEnv(overrides), logger: silentLogger, port: 0, host: '127.0.0.1', subgraphUrls: urls });
 }
 
-/** The whole graph as real HTTP servers: six subgraphs on one fresh database, and the gateway in front. */
-export async function startTestGraph(): Promise<TestGraph> {
+/**
+ * The whole graph as real HTTP servers: six subgraphs on one fresh database, and the gateway in front.
+ * `replace` swaps in differently configured definitions (billing with Stripe, say).
+ */
+export async function startTestGraph(replace: Partial<typeof subgraphs> = {}): Promise<TestGraph> {
   const db = await createTestDatabase();
   let running = {} as Record<SubgraphName, RunningSubgraph>;
   try {
-    running = await startTestSubgraphs(subgraphs, db.url);
+    running = await startTestSubgraphs({ ...subgraphs, ...replace }, db.url);
     const gateway = await startTestGateway(
       Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, running[n].url])) as Record<SubgraphName, string>,
     );

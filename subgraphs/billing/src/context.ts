@@ -1,6 +1,8 @@
 import type { RequestContext } from '@tiergraph/runtime';
 import type { BillingService } from './domain/billing-service';
+import type { PaymentService } from './stripe/payment-service';
 
 export interface BillingContext extends RequestContext {
   billing: BillingService;
+  payments: PaymentService;
 }

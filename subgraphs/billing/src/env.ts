@@ -1,9 +1,32 @@
-import { parseSubgraphEnv, subgraphEnvSchema, type SubgraphEnv } from '@tiergraph/runtime';
+import { parseEnvOrExit, subgraphEnvSchema, type SubgraphEnv } from '@tiergraph/runtime';
+import { z } from 'zod';
+import { DEFAULT_RETURN_URL, type StripeSettings } from './stripe/settings';
 
-/** The billing process's environment: the shared subgraph variables (README, Configuration). */
-export const billingEnvSchema = subgraphEnvSchema('billing');
+/** Billing's own variables on top of the shared subgraph ones (README, Configuration). */
+const stripeEnvSchema = z.object({
+  /** Without it the Stripe-backed operations answer PAYMENT_SYSTEM_NOT_CONFIGURED; the rest of the graph works. */
+  STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  /** Without it POST /webhooks/stripe answers 503. */
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** e.g. http://127.0.0.1:12111 for the local stand-in (`pnpm stripe:local`); default: Stripe itself. */
+  STRIPE_API_BASE: z.string().url().optional(),
+  /** Trial of a merchant's first subscription. */
+  STRIPE_TRIAL_DAYS: z.coerce.number().int().min(0).max(365).default(30),
+  /** The merchant's billing page, where Checkout and the portal return to. */
+  BILLING_RETURN_URL: z.string().url().default(DEFAULT_RETURN_URL),
+});
 
-/** Parses process.env once at start; every problem is reported and the process exits non-zero. */
-export function loadEnv(): SubgraphEnv {
-  return parseSubgraphEnv('billing', process.env);
+export function loadEnv(): { env: SubgraphEnv; stripe: StripeSettings } {
+  const env = parseEnvOrExit(subgraphEnvSchema('billing'), process.env);
+  const stripe = parseEnvOrExit(stripeEnvSchema, process.env);
+  return {
+    env,
+    stripe: {
+      secretKey: stripe.STRIPE_SECRET_KEY,
+      webhookSecret: stripe.STRIPE_WEBHOOK_SECRET,
+      apiBase: stripe.STRIPE_API_BASE,
+      trialDays: stripe.STRIPE_TRIAL_DAYS,
+      returnUrl: stripe.BILLING_RETURN_URL,
+    },
+  };
 }

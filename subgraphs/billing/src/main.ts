@@ -1,5 +1,6 @@
 import { runSubgraphMain } from '@tiergraph/runtime';
 import { loadEnv } from './env';
-import { billingSubgraph } from './index';
+import { createBillingSubgraph } from './index';
 
-void runSubgraphMain(billingSubgraph, loadEnv());
+const { env, stripe } = loadEnv();
+void runSubgraphMain(createBillingSubgraph({ stripe }), env);

@@ -38,6 +38,12 @@ export type BillingCycle =
   | 'ANNUAL'
   | 'MONTHLY';
 
+export type CheckoutSession = {
+  __typename?: 'CheckoutSession';
+  sessionId: Scalars['String']['output'];
+  url: Scalars['String']['output'];
+};
+
 export type CreateSubscriptionTierInput = {
   code: Scalars['String']['input'];
   currency?: InputMaybe<Scalars['String']['input']>;
@@ -154,6 +160,12 @@ export type Invoice = {
   status: Scalars['String']['output'];
 };
 
+export type InvoiceLine = {
+  __typename?: 'InvoiceLine';
+  amountCents: Scalars['Int']['output'];
+  description?: Maybe<Scalars['String']['output']>;
+};
+
 export type Merchant = {
   __typename?: 'Merchant';
   id: Scalars['ID']['output'];
@@ -226,9 +238,22 @@ export type MerchantSubscriptionFilter = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  cancelAddOn: StoreAddOn;
+  /** At the period's end unless immediately. */
+  cancelSubscription: MerchantSubscription;
+  /** Moves the Stripe subscription to the tier's price with proration; a downgrade past current usage is allowed. */
+  changeSubscriptionTier: MerchantSubscription;
+  /** A Stripe Checkout session for the tier and cycle; the merchant's first subscription gets the trial. */
+  createCheckoutSession: CheckoutSession;
+  /** A Stripe billing portal session for the merchant's customer. */
+  createPortalSession: PortalSession;
   createSubscriptionTier: SubscriptionTier;
   /** Refused while any subscription uses the tier. */
   deleteSubscriptionTier: Scalars['Boolean']['output'];
+  /** A Checkout session for an add-on; quantity ≥ 1; a domain add-on needs a valid domainName. */
+  purchaseAddOn: CheckoutSession;
+  /** Undoes a pending cancellation (SUBSCRIPTION_NOT_CANCELLED when none is pending). */
+  reactivateSubscription: MerchantSubscription;
   /** Internal: a subgraph contributes the features it owns (service). */
   registerFeatures: Scalars['Int']['output'];
   /** Upsert in one transaction: overrides not listed are removed. limitValue null with isEnabled true = unlimited. */
@@ -241,6 +266,37 @@ export type Mutation = {
 };
 
 
+export type MutationCancelAddOnArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationCancelSubscriptionArgs = {
+  immediately?: InputMaybe<Scalars['Boolean']['input']>;
+  reason?: InputMaybe<Scalars['String']['input']>;
+  storeId: Scalars['ID']['input'];
+};
+
+
+export type MutationChangeSubscriptionTierArgs = {
+  billingCycle?: InputMaybe<BillingCycle>;
+  storeId: Scalars['ID']['input'];
+  tierCode: Scalars['String']['input'];
+};
+
+
+export type MutationCreateCheckoutSessionArgs = {
+  billingCycle: BillingCycle;
+  storeId: Scalars['ID']['input'];
+  tierCode: Scalars['String']['input'];
+};
+
+
+export type MutationCreatePortalSessionArgs = {
+  storeId: Scalars['ID']['input'];
+};
+
+
 export type MutationCreateSubscriptionTierArgs = {
   input: CreateSubscriptionTierInput;
 };
@@ -248,6 +304,19 @@ export type MutationCreateSubscriptionTierArgs = {
 
 export type MutationDeleteSubscriptionTierArgs = {
   code: Scalars['String']['input'];
+};
+
+
+export type MutationPurchaseAddOnArgs = {
+  addOnCode: Scalars['String']['input'];
+  domainName?: InputMaybe<Scalars['String']['input']>;
+  quantity?: InputMaybe<Scalars['Int']['input']>;
+  storeId: Scalars['ID']['input'];
+};
+
+
+export type MutationReactivateSubscriptionArgs = {
+  storeId: Scalars['ID']['input'];
 };
 
 
@@ -288,6 +357,11 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
   hasPreviousPage: Scalars['Boolean']['output'];
   startCursor?: Maybe<Scalars['String']['output']>;
+};
+
+export type PortalSession = {
+  __typename?: 'PortalSession';
+  url: Scalars['String']['output'];
 };
 
 export type Query = {
@@ -340,6 +414,8 @@ export type Store = {
   /** The subscription of the store's merchant on the store's platform; null when there is none. */
   subscription?: Maybe<MerchantSubscription>;
   tenancyUsage: Array<FeatureUsage>;
+  /** The next invoice of the merchant's Stripe subscription; null without one. */
+  upcomingInvoice?: Maybe<UpcomingInvoice>;
   /** Usage meters of the quantitative features. */
   usage: Array<UsageMetric>;
 };
@@ -442,6 +518,15 @@ export type TierFeatureLimitInput = {
   enabled: Scalars['Boolean']['input'];
   featureCode: Scalars['String']['input'];
   limitValue?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** What Stripe will charge next, proration included. */
+export type UpcomingInvoice = {
+  __typename?: 'UpcomingInvoice';
+  amountDueCents: Scalars['Int']['output'];
+  currency: Scalars['String']['output'];
+  lines: Array<InvoiceLine>;
+  nextPaymentAttempt?: Maybe<Scalars['DateTime']['output']>;
 };
 
 export type UpdateMerchantSubscriptionInput = {
@@ -588,6 +673,22 @@ export type FederationReferenceTypes = ResolversObject<{
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
@@ -622,6 +723,7 @@ export type ResolversTypes = ResolversObject<{
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   BillingCycle: BillingCycle;
+  CheckoutSession: ResolverTypeWrapper<CheckoutSession>;
   CreateSubscriptionTierInput: CreateSubscriptionTierInput;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -637,6 +739,7 @@ export type ResolversTypes = ResolversObject<{
   FeatureUsage: ResolverTypeWrapper<FeatureUsage>;
   Invoice: ResolverTypeWrapper<BillingHistoryEntity>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  InvoiceLine: ResolverTypeWrapper<InvoiceLine>;
   Merchant: ResolverTypeWrapper<MerchantParent>;
   MerchantFeatureOverride: ResolverTypeWrapper<MerchantFeatureOverride>;
   MerchantFeatureOverrideInput: MerchantFeatureOverrideInput;
@@ -646,6 +749,7 @@ export type ResolversTypes = ResolversObject<{
   MerchantSubscriptionFilter: MerchantSubscriptionFilter;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PortalSession: ResolverTypeWrapper<PortalSession>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Store: ResolverTypeWrapper<StoreParent>;
   StoreAddOn: ResolverTypeWrapper<StoreAddOnEntity>;
@@ -656,6 +760,7 @@ export type ResolversTypes = ResolversObject<{
   SubscriptionTier: ResolverTypeWrapper<SubscriptionTierEntity>;
   TierFeatureLimit: ResolverTypeWrapper<TierFeatureLimitEntity>;
   TierFeatureLimitInput: TierFeatureLimitInput;
+  UpcomingInvoice: ResolverTypeWrapper<UpcomingInvoice>;
   UpdateMerchantSubscriptionInput: UpdateMerchantSubscriptionInput;
   UpdateSubscriptionTierInput: UpdateSubscriptionTierInput;
   UsageMetric: ResolverTypeWrapper<UsageMetric>;
@@ -666,6 +771,7 @@ export type ResolversParentTypes = ResolversObject<{
   AddOnProduct: AddOnProductEntity;
   String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
+  CheckoutSession: CheckoutSession;
   CreateSubscriptionTierInput: CreateSubscriptionTierInput;
   Boolean: Scalars['Boolean']['output'];
   DateTime: Scalars['DateTime']['output'];
@@ -679,6 +785,7 @@ export type ResolversParentTypes = ResolversObject<{
   FeatureUsage: FeatureUsage;
   Invoice: BillingHistoryEntity;
   ID: Scalars['ID']['output'];
+  InvoiceLine: InvoiceLine;
   Merchant: MerchantParent;
   MerchantFeatureOverride: MerchantFeatureOverride;
   MerchantFeatureOverrideInput: MerchantFeatureOverrideInput;
@@ -688,6 +795,7 @@ export type ResolversParentTypes = ResolversObject<{
   MerchantSubscriptionFilter: MerchantSubscriptionFilter;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
+  PortalSession: PortalSession;
   Query: Record<PropertyKey, never>;
   Store: StoreParent;
   StoreAddOn: StoreAddOnEntity;
@@ -696,6 +804,7 @@ export type ResolversParentTypes = ResolversObject<{
   SubscriptionTier: SubscriptionTierEntity;
   TierFeatureLimit: TierFeatureLimitEntity;
   TierFeatureLimitInput: TierFeatureLimitInput;
+  UpcomingInvoice: UpcomingInvoice;
   UpdateMerchantSubscriptionInput: UpdateMerchantSubscriptionInput;
   UpdateSubscriptionTierInput: UpdateSubscriptionTierInput;
   UsageMetric: UsageMetric;
@@ -708,6 +817,11 @@ export type AddOnProductResolvers<ContextType = BillingContext, ParentType exten
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   priceCents?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type CheckoutSessionResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['CheckoutSession'] = ResolversParentTypes['CheckoutSession']> = ResolversObject<{
+  sessionId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -778,6 +892,11 @@ export type InvoiceResolvers<ContextType = BillingContext, ParentType extends Re
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type InvoiceLineResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['InvoiceLine'] = ResolversParentTypes['InvoiceLine']> = ResolversObject<{
+  amountCents?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
 export type MerchantResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['Merchant'] = ResolversParentTypes['Merchant'], FederationReferenceType extends FederationReferenceTypes['Merchant'] = FederationReferenceTypes['Merchant']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Merchant']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -819,8 +938,15 @@ export type MerchantSubscriptionEdgeResolvers<ContextType = BillingContext, Pare
 }>;
 
 export type MutationResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  cancelAddOn?: Resolver<ResolversTypes['StoreAddOn'], ParentType, ContextType, RequireFields<MutationCancelAddOnArgs, 'id'>>;
+  cancelSubscription?: Resolver<ResolversTypes['MerchantSubscription'], ParentType, ContextType, RequireFields<MutationCancelSubscriptionArgs, 'immediately' | 'storeId'>>;
+  changeSubscriptionTier?: Resolver<ResolversTypes['MerchantSubscription'], ParentType, ContextType, RequireFields<MutationChangeSubscriptionTierArgs, 'storeId' | 'tierCode'>>;
+  createCheckoutSession?: Resolver<ResolversTypes['CheckoutSession'], ParentType, ContextType, RequireFields<MutationCreateCheckoutSessionArgs, 'billingCycle' | 'storeId' | 'tierCode'>>;
+  createPortalSession?: Resolver<ResolversTypes['PortalSession'], ParentType, ContextType, RequireFields<MutationCreatePortalSessionArgs, 'storeId'>>;
   createSubscriptionTier?: Resolver<ResolversTypes['SubscriptionTier'], ParentType, ContextType, RequireFields<MutationCreateSubscriptionTierArgs, 'input'>>;
   deleteSubscriptionTier?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteSubscriptionTierArgs, 'code'>>;
+  purchaseAddOn?: Resolver<ResolversTypes['CheckoutSession'], ParentType, ContextType, RequireFields<MutationPurchaseAddOnArgs, 'addOnCode' | 'quantity' | 'storeId'>>;
+  reactivateSubscription?: Resolver<ResolversTypes['MerchantSubscription'], ParentType, ContextType, RequireFields<MutationReactivateSubscriptionArgs, 'storeId'>>;
   registerFeatures?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationRegisterFeaturesArgs, 'features' | 'owner'>>;
   setMerchantFeatureOverrides?: Resolver<Array<ResolversTypes['MerchantFeatureOverride']>, ParentType, ContextType, RequireFields<MutationSetMerchantFeatureOverridesArgs, 'merchantId' | 'overrides' | 'platformId'>>;
   setTierFeatureLimits?: Resolver<Array<ResolversTypes['TierFeatureLimit']>, ParentType, ContextType, RequireFields<MutationSetTierFeatureLimitsArgs, 'limits' | 'tierCode'>>;
@@ -833,6 +959,10 @@ export type PageInfoResolvers<ContextType = BillingContext, ParentType extends R
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type PortalSessionResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['PortalSession'] = ResolversParentTypes['PortalSession']> = ResolversObject<{
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type QueryResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
@@ -851,6 +981,7 @@ export type StoreResolvers<ContextType = BillingContext, ParentType extends Reso
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   invoices?: Resolver<Array<ResolversTypes['Invoice']>, ParentType, ContextType, RequireFields<StoreInvoicesArgs, 'first'>>;
   subscription?: Resolver<Maybe<ResolversTypes['MerchantSubscription']>, ParentType, ContextType>;
+  upcomingInvoice?: Resolver<Maybe<ResolversTypes['UpcomingInvoice']>, ParentType, ContextType>;
   usage?: Resolver<Array<ResolversTypes['UsageMetric']>, ParentType, ContextType>;
 }>;
 
@@ -908,6 +1039,13 @@ export type TierFeatureLimitResolvers<ContextType = BillingContext, ParentType e
   limitValue?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 }>;
 
+export type UpcomingInvoiceResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['UpcomingInvoice'] = ResolversParentTypes['UpcomingInvoice']> = ResolversObject<{
+  amountDueCents?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  lines?: Resolver<Array<ResolversTypes['InvoiceLine']>, ParentType, ContextType>;
+  nextPaymentAttempt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+}>;
+
 export type UsageMetricResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['UsageMetric'] = ResolversParentTypes['UsageMetric']> = ResolversObject<{
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   current?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -921,6 +1059,7 @@ export type UsageMetricResolvers<ContextType = BillingContext, ParentType extend
 
 export type Resolvers<ContextType = BillingContext> = ResolversObject<{
   AddOnProduct?: AddOnProductResolvers<ContextType>;
+  CheckoutSession?: CheckoutSessionResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Entitlements?: EntitlementsResolvers<ContextType>;
   FeatureCategory?: FeatureCategoryResolvers<ContextType>;
@@ -929,6 +1068,7 @@ export type Resolvers<ContextType = BillingContext> = ResolversObject<{
   FeatureSummary?: FeatureSummaryResolvers<ContextType>;
   FeatureUsage?: FeatureUsageResolvers<ContextType>;
   Invoice?: InvoiceResolvers<ContextType>;
+  InvoiceLine?: InvoiceLineResolvers<ContextType>;
   Merchant?: MerchantResolvers<ContextType>;
   MerchantFeatureOverride?: MerchantFeatureOverrideResolvers<ContextType>;
   MerchantSubscription?: MerchantSubscriptionResolvers<ContextType>;
@@ -936,6 +1076,7 @@ export type Resolvers<ContextType = BillingContext> = ResolversObject<{
   MerchantSubscriptionEdge?: MerchantSubscriptionEdgeResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  PortalSession?: PortalSessionResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Store?: StoreResolvers<ContextType>;
   StoreAddOn?: StoreAddOnResolvers<ContextType>;
@@ -943,6 +1084,7 @@ export type Resolvers<ContextType = BillingContext> = ResolversObject<{
   SubscriptionStats?: SubscriptionStatsResolvers<ContextType>;
   SubscriptionTier?: SubscriptionTierResolvers<ContextType>;
   TierFeatureLimit?: TierFeatureLimitResolvers<ContextType>;
+  UpcomingInvoice?: UpcomingInvoiceResolvers<ContextType>;
   UsageMetric?: UsageMetricResolvers<ContextType>;
 }>;
 

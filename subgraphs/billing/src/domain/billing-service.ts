@@ -179,7 +179,7 @@ export class BillingService {
    * Asks tenancy (the source of truth) that both exist; the merchant's name is kept for the admin search.
    * Returns the ids in lower case, as every row, cache key and notification has them.
    */
-  private async merchantAndPlatform(rawMerchantId: string, rawPlatformId: string): Promise<{ name: string; merchantId: string; platformId: string }> {
+  async merchantAndPlatform(rawMerchantId: string, rawPlatformId: string): Promise<{ name: string; merchantId: string; platformId: string }> {
     if (!isUuid(rawMerchantId)) throw new NotFoundError('Merchant', rawMerchantId);
     if (!isUuid(rawPlatformId)) throw new NotFoundError('Platform', rawPlatformId);
     const merchantId = rawMerchantId.toLowerCase();
@@ -397,6 +397,11 @@ export class BillingService {
         endCursor: edges.at(-1)?.cursor ?? null,
       },
     };
+  }
+
+  /** The store a representation names, checked as every Store field checks it. */
+  verifiedStore(store: StoreParent) {
+    return verifiedStore(this.caller, store, this.shared.stores);
   }
 
   // ───────────── add-ons and invoices ─────────────

@@ -20,6 +20,14 @@ export const resolvers: Resolvers = {
     setMerchantFeatureOverrides: (_root, { merchantId, platformId, overrides }, { billing }) => billing.setOverrides(merchantId, platformId, overrides),
     updateMerchantSubscription: (_root, { merchantId, platformId, input }, { billing }) => billing.updateSubscription(merchantId, platformId, input),
     registerFeatures: (_root, { owner, features }, { billing }) => billing.registerFeatures(owner, features),
+    createCheckoutSession: (_root, { storeId, tierCode, billingCycle }, { payments }) => payments.checkout(storeId, tierCode, billingCycle),
+    createPortalSession: (_root, { storeId }, { payments }) => payments.portal(storeId),
+    changeSubscriptionTier: (_root, { storeId, tierCode, billingCycle }, { payments }) => payments.changeTier(storeId, tierCode, billingCycle),
+    cancelSubscription: (_root, { storeId, reason, immediately }, { payments }) => payments.cancel(storeId, reason, immediately ?? false),
+    reactivateSubscription: (_root, { storeId }, { payments }) => payments.reactivate(storeId),
+    purchaseAddOn: (_root, { storeId, addOnCode, quantity, domainName }, { payments }) =>
+      payments.purchaseAddOn(storeId, addOnCode, quantity ?? 1, domainName),
+    cancelAddOn: (_root, { id }, { payments }) => payments.cancelAddOn(id),
   },
   SubscriptionTier: {
     __resolveReference: ({ code }, { billing }) => billing.tier(code),
@@ -42,6 +50,7 @@ export const resolvers: Resolvers = {
     usage: (store, _args, { billing }) => billing.usageOfStore(store),
     invoices: (store, { first }, { billing }) => billing.invoicesOf(store, first ?? 10),
     addOns: (store, _args, { billing }) => billing.addOnsOf(store),
+    upcomingInvoice: async (store, _args, { billing, payments }) => payments.upcomingInvoice(await billing.verifiedStore(store)),
   },
   StoreAddOn: {
     addOn: (addOn, _args, { billing }) => billing.addOnProductOf(addOn),

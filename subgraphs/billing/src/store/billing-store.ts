@@ -314,6 +314,49 @@ export class BillingStore {
     return groupUnder(pairs.map(pairKey), rows, pairKey);
   }
 
+  // ───────────── Stripe links ─────────────
+
+  async stripeCustomerOf(merchantId: string): Promise<string | null> {
+    const [row] = await this.db.query(`SELECT stripe_customer_id FROM billing.stripe_customers WHERE merchant_id = $1`, [merchantId]);
+    return row?.stripe_customer_id ?? null;
+  }
+
+  /** Keeps the first customer recorded for a merchant (racing checkouts get the same one back). */
+  async saveStripeCustomer(merchantId: string, customerId: string): Promise<string> {
+    const [row] = await this.db.query(
+      `WITH inserted AS (
+         INSERT INTO billing.stripe_customers (merchant_id, stripe_customer_id) VALUES ($1, $2)
+         ON CONFLICT (merchant_id) DO NOTHING RETURNING stripe_customer_id)
+       SELECT stripe_customer_id FROM inserted
+       UNION ALL SELECT stripe_customer_id FROM billing.stripe_customers WHERE merchant_id = $1
+       LIMIT 1`,
+      [merchantId, customerId],
+    );
+    return row.stripe_customer_id;
+  }
+
+  /** Whether the merchant ever had a Stripe subscription (on any platform): only the first one gets a trial. */
+  async hasHadStripeSubscription(merchantId: string): Promise<boolean> {
+    const [{ had }] = await this.db.query(
+      `SELECT EXISTS (SELECT 1 FROM billing.merchant_subscriptions WHERE merchant_id = $1 AND stripe_subscription_id IS NOT NULL) AS had`,
+      [merchantId],
+    );
+    return had;
+  }
+
+  addOnProductsByCodes(codes: readonly string[]) {
+    return findByKeys(this.db, AddOnProductEntity, 'code', codes);
+  }
+
+  storeAddOnsByIds(ids: readonly string[]) {
+    return findByKeys(this.db, StoreAddOnEntity, 'id', ids);
+  }
+
+  async cancelStoreAddOn(id: string): Promise<StoreAddOnEntity> {
+    await this.db.query(`UPDATE billing.store_add_ons SET status = 'cancelled' WHERE id = $1`, [id]);
+    return (await this.db.getRepository(StoreAddOnEntity).findOneBy({ id }))!;
+  }
+
   /** Per-request batching: one statement per kind of read, however many entities a plan asks for. */
   createLoaders() {
     return {

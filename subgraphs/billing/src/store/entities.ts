@@ -53,6 +53,8 @@ export class MerchantSubscriptionEntity {
   @Column({ name: 'cancelled_at', type: 'timestamptz', nullable: true }) cancelledAt!: Date | null;
   @Column({ name: 'stripe_customer_id', type: 'text', nullable: true }) stripeCustomerId!: string | null;
   @Column({ name: 'stripe_subscription_id', type: 'text', nullable: true }) stripeSubscriptionId!: string | null;
+  /** When the newest Stripe state was applied (an event's time, or our own call to Stripe): older events change nothing. */
+  @Column({ name: 'stripe_state_at', type: 'timestamptz', nullable: true }) stripeStateAt!: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
 }

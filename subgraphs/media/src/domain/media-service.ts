@@ -1,7 +1,5 @@
 import {
   assertCanReadMerchant,
-  assertCanReadStore,
-  BadUserInputError,
   canReadStore,
   ForbiddenError,
   isUuid,

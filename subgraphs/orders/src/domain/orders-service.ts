@@ -1,6 +1,5 @@
 import {
   assertCanReadMerchant,
-  assertCanReadStore,
   BadUserInputError,
   canReadStore,
   ForbiddenError,

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { createBillingSubgraph } from '@tiergraph/billing';
+import { startStripeLocal, type StripeLocal } from '@tiergraph/stripe-local';
+import { errorCodes, postGraphQL, tokenFor, type GraphQLResponse } from '@tiergraph/testkit';
+import Stripe from 'stripe';
+import { contractOperation, startTestGraph, type TestGraph } from './graph';
+
+/**
+ * The whole paid flow through the gateway: the real stripe SDK in billing talks HTTP to the local stand-in, which
+ * completes checkouts and sends signed webhooks to billing's sidecar.
+ */
+let graph: TestGraph;
+let stripeLocal: StripeLocal;
+let admin: string;
+let prices: Record<string, string>;
+
+async function send(operationName: string, variables: Record<string, unknown>, token: string = admin): Promise<GraphQLResponse> {
+  return postGraphQL(graph.gateway.url, { query: contractOperation(operationName), variables, operationName }, { token });
+}
+async function ok(operationName: string, variables: Record<string, unknown>, token?: string): Promise<any> {
+  const response = await send(operationName, variables, token);
+  if (response.errors?.length) throw new Error(`${operationName}: ${JSON.stringify(response.errors)}`);
+  return response.data;
+}
+
+async function shop() {
+  const n = randomUUID().slice(0, 8);
+  const platform = (await ok('CreatePlatform', { input: { code: `p-${n}`, name: 'P' } })).createPlatform;
+  const merchant = (await ok('CreateMerchant', { input: { name: `Paying ${n}`, email: `pay-${n}@example.com` } })).createMerchant;
+  const store = (await ok('CreateStore', { input: { merchantId: merchant.id, platformId: platform.id, code: 'main', name: 'Main' } })).createStore;
+  return { platform, merchant, store, token: await tokenFor({ role: 'store', merchantId: merchant.id, storeId: store.id }) };
+}
+
+beforeAll(async () => {
+  stripeLocal = await startStripeLocal({ webhookSecret: 'whsec_e2e' });
+  graph = await startTestGraph({
+    billing: createBillingSubgraph({
+      stripe: { secretKey: 'sk_test_e2e', webhookSecret: 'whsec_e2e', apiBase: stripeLocal.url, trialDays: 0, returnUrl: 'http://localhost:3000/billing' },
+    }) as never,
+  });
+  stripeLocal.setWebhookUrl(graph.subgraphs.billing.url.replace(/\/graphql$/, '/webhooks/stripe'));
+  admin = await tokenFor({ role: 'admin' });
+
+  // the operator creates the prices in Stripe and puts their ids on the tiers and add-ons
+  const stripe = new Stripe('sk_test_e2e', { host: '127.0.0.1', port: stripeLocal.port, protocol: 'http' });
+  prices = {};
+  for (const [code, cents] of [['essential', 4900], ['business', 19900]] as const) {
+    prices[code] = (await stripe.prices.create({ currency: 'eur', unit_amount: cents, recurring: { interval: 'month' }, product_data: { name: code } })).id;
+    await ok('UpdateSubscriptionTier', { code, input: { stripePriceMonthlyId: prices[code] } });
+  }
+  const domain = await stripe.prices.create({ currency: 'eur', unit_amount: 1500, recurring: { interval: 'year' }, product_data: { name: 'Custom Domain' } });
+  await graph.subgraphs.billing.dataSource.query(`UPDATE billing.add_on_products SET stripe_price_id = $1 WHERE code = 'domain'`, [domain.id]);
+});
+
+afterAll(async () => {
+  await graph?.stop();
+  await stripeLocal?.stop();
+});
+
+describe('paying through Stripe (the local stand-in)', () => {
+  it('checkout → completed → signed webhooks → ACTIVE on the chosen tier with the invoice listed; change tier with proration; cancel; reactivate', async () => {
+    const s = await shop();
+    const checkout = (await ok('CreateCheckoutSession', { storeId: s.store.id, tierCode: 'essential', billingCycle: 'MONTHLY' }, s.token)).createCheckoutSession;
+    expect(checkout.sessionId).toMatch(/^cs_/);
+    expect(checkout.url).toContain(stripeLocal.url);
+
+    const completion = await stripeLocal.completeCheckout(checkout.sessionId);
+    await stripeLocal.settled();
+    expect(completion.deliveries.map((d) => d.status)).toEqual(completion.deliveries.map(() => 200));
+
+    const billing = (await ok('StoreBilling', { storeId: s.store.id }, s.token)).store;
+    expect(billing.subscription).toMatchObject({ status: 'ACTIVE', billingCycle: 'MONTHLY', tier: { code: 'essential' }, cancelAtPeriodEnd: false });
+    expect(billing.invoices).toHaveLength(1);
+    expect(billing.invoices[0]).toMatchObject({ status: 'paid', amountPaidCents: 4900, currency: 'EUR' });
+
+    // the portal for the customer the checkout created
+    expect((await ok('CreatePortalSession', { storeId: s.store.id }, s.token)).createPortalSession.url).toContain(stripeLocal.url);
+
+    // upgrade with proration, previewed by the upcoming invoice
+    const changed = (await ok('ChangeSubscriptionTier', { storeId: s.store.id, tierCode: 'business' }, s.token)).changeSubscriptionTier;
+    expect(changed.tier.code).toBe('business');
+    const upcoming = (await ok('UpcomingInvoice', { storeId: s.store.id }, s.token)).store.upcomingInvoice;
+    expect(upcoming.currency).toBe('EUR');
+    expect(upcoming.lines.some((l: { amountCents: number }) => l.amountCents < 0)).toBe(true); // credit for unused essential time
+    expect(upcoming.lines.some((l: { amountCents: number }) => l.amountCents === 19900)).toBe(true); // next period on business
+    expect(upcoming.amountDueCents).toBe(upcoming.lines.reduce((sum: number, l: { amountCents: number }) => sum + l.amountCents, 0));
+
+    const cancelled = (await ok('CancelSubscription', { storeId: s.store.id, reason: 'too expensive' }, s.token)).cancelSubscription;
+    expect(cancelled).toMatchObject({ status: 'ACTIVE', cancelAtPeriodEnd: true });
+    expect((await ok('ReactivateSubscription', { storeId: s.store.id }, s.token)).reactivateSubscription).toMatchObject({ cancelAtPeriodEnd: false });
+    expect(errorCodes(await send('ReactivateSubscription', { storeId: s.store.id }, s.token))).toEqual(['SUBSCRIPTION_NOT_CANCELLED']);
+
+    const { merchant } = await ok('MerchantFeatures', { merchantId: s.merchant.id, platformId: s.platform.id });
+    expect(merchant.subscription.history.map((h: { change: string }) => h.change)).toEqual(
+      expect.arrayContaining(['UPGRADE', 'STATUS_CHANGE']),
+    );
+
+    const now = (await ok('CancelSubscription', { storeId: s.store.id, immediately: true }, s.token)).cancelSubscription;
+    expect(now).toMatchObject({ status: 'CANCELLED' });
+  });
+
+  it('buys an add-on: the completed checkout creates the store add-on; bad domain names and quantities are refused', async () => {
+    const s = await shop();
+    expect((await send('PurchaseAddOn', { storeId: s.store.id, addOnCode: 'domain', domainName: 'not a domain' }, s.token)).errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'domainName',
+    });
+    expect((await send('PurchaseAddOn', { storeId: s.store.id, addOnCode: 'domain', quantity: 0, domainName: 'shop.example.com' }, s.token)).errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'quantity',
+    });
+    expect(errorCodes(await send('PurchaseAddOn', { storeId: s.store.id, addOnCode: 'email_5' }, s.token))).toEqual(['STRIPE_PRICE_NOT_CONFIGURED']);
+
+    const purchase = (await ok('PurchaseAddOn', { storeId: s.store.id, addOnCode: 'domain', domainName: 'Shop.Example.com' }, s.token)).purchaseAddOn;
+    await stripeLocal.completeCheckout(purchase.sessionId);
+    await stripeLocal.settled();
+    const { store } = await ok('StoreBilling', { storeId: s.store.id }, s.token);
+    expect(store.addOns).toEqual([{ id: expect.any(String), status: expect.any(String), quantity: 1, domainName: 'shop.example.com', addOn: { code: 'domain', name: 'Custom Domain' } }]);
+    const cancelled = (await ok('CancelAddOn', { id: store.addOns[0].id }, s.token)).cancelAddOn;
+    expect(cancelled.status).toBe('cancelled');
+  });
+
+  it('refuses what the reference refuses: unknown tiers, missing prices, no subscription, other tenants', async () => {
+    const s = await shop();
+    expect(errorCodes(await send('CreateCheckoutSession', { storeId: s.store.id, tierCode: 'platinum', billingCycle: 'MONTHLY' }, s.token))).toEqual(['TIER_NOT_FOUND']);
+    expect(errorCodes(await send('CreateCheckoutSession', { storeId: s.store.id, tierCode: 'professional', billingCycle: 'MONTHLY' }, s.token))).toEqual([
+      'STRIPE_PRICE_NOT_CONFIGURED',
+    ]);
+    expect(errorCodes(await send('ChangeSubscriptionTier', { storeId: s.store.id, tierCode: 'business' }, s.token))).toEqual(['NO_ACTIVE_SUBSCRIPTION']);
+    expect(errorCodes(await send('CancelSubscription', { storeId: s.store.id }, s.token))).toEqual(['NO_ACTIVE_SUBSCRIPTION']);
+    const other = await shop();
+    expect(errorCodes(await send('CreateCheckoutSession', { storeId: s.store.id, tierCode: 'essential', billingCycle: 'MONTHLY' }, other.token))).toEqual(['FORBIDDEN']);
+  });
+});

@@ -1,0 +1,277 @@
+import {
+  AppError,
+  assertCanReadStore,
+  BadUserInputError,
+  ErrorCode,
+  ForbiddenError,
+  isUuid,
+  NotFoundError,
+  type Caller,
+  type StoreDirectory,
+} from '@tiergraph/runtime';
+import type Stripe from 'stripe';
+import type { BillingStore } from '../store/billing-store';
+import type { BillingCycle, MerchantSubscriptionEntity, StoreAddOnEntity, SubscriptionTierEntity } from '../store/entities';
+import type { StripeSettings } from './settings';
+
+/** The reference's billing exceptions, with the contract's codes. */
+export class PaymentSystemNotConfiguredError extends AppError {
+  constructor() {
+    super('payments are not configured (STRIPE_SECRET_KEY is not set)', ErrorCode.PAYMENT_SYSTEM_NOT_CONFIGURED);
+  }
+}
+export class StripePriceNotConfiguredError extends AppError {
+  constructor(what: string, cycle?: BillingCycle) {
+    super(`${what} has no Stripe price${cycle ? ` for ${cycle.toLowerCase()} billing` : ''}`, 'STRIPE_PRICE_NOT_CONFIGURED');
+  }
+}
+export class NoActiveSubscriptionError extends AppError {
+  constructor() {
+    super('this merchant has no Stripe subscription on this platform', 'NO_ACTIVE_SUBSCRIPTION');
+  }
+}
+export class SubscriptionNotCancelledError extends AppError {
+  constructor() {
+    super('the subscription has no pending cancellation to undo', 'SUBSCRIPTION_NOT_CANCELLED');
+  }
+}
+
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+export interface PaymentDependencies {
+  stripe: Stripe | null;
+  settings: StripeSettings;
+  store: BillingStore;
+  stores: StoreDirectory;
+  tier: (code: string) => Promise<SubscriptionTierEntity>;
+  tierById: (id: string) => Promise<SubscriptionTierEntity | null>;
+  /** The merchant's name from tenancy, carried in the checkout's metadata for the subscription the webhook creates. */
+  merchantName: (merchantId: string, platformId: string) => Promise<string>;
+  clock: () => Date;
+}
+
+interface PayingStore {
+  id: string;
+  merchantId: string;
+  platformId: string;
+}
+
+/**
+ * The Stripe-backed operations of one request. Stripe is the source of truth for money: these ask Stripe to act,
+ * write what Stripe answered, and the webhooks confirm (an older event never overwrites what is stored).
+ */
+export class PaymentService {
+  constructor(
+    private readonly deps: PaymentDependencies,
+    private readonly caller: Caller,
+  ) {}
+
+  private client(): Stripe {
+    if (!this.deps.stripe) throw new PaymentSystemNotConfiguredError();
+    return this.deps.stripe;
+  }
+
+  /** The store, which the caller must be allowed to manage billing for (its users, its merchant, admins). */
+  private async payingStore(storeId: string): Promise<PayingStore> {
+    this.client();
+    const store = isUuid(storeId) ? await this.deps.stores.get(storeId.toLowerCase()) : null;
+    if (!store) throw new NotFoundError('Store', storeId);
+    if (this.caller.role === 'service') throw new ForbiddenError('a service cannot act on billing');
+    assertCanReadStore(this.caller, store);
+    return store;
+  }
+
+  private priceOf(tier: SubscriptionTierEntity, cycle: BillingCycle): string {
+    const price = cycle === 'ANNUAL' ? tier.stripePriceAnnualId : tier.stripePriceMonthlyId;
+    if (!price) throw new StripePriceNotConfiguredError(`tier ${tier.code}`, cycle);
+    return price;
+  }
+
+  /** One Stripe customer per merchant: created once (an idempotency key makes racing creators get the same one). */
+  private async customerOf(merchantId: string): Promise<string> {
+    const known = await this.deps.store.stripeCustomerOf(merchantId);
+    if (known) return known;
+    const customer = await this.client().customers.create({ metadata: { merchantId } }, { idempotencyKey: `tiergraph-customer-${merchantId}` });
+    return this.deps.store.saveStripeCustomer(merchantId, customer.id);
+  }
+
+  private async subscriptionOf(store: PayingStore): Promise<MerchantSubscriptionEntity & { stripeSubscriptionId: string }> {
+    const [subscription] = await this.deps.store.subscriptionsOf([store]);
+    if (!subscription?.stripeSubscriptionId) throw new NoActiveSubscriptionError();
+    return subscription as MerchantSubscriptionEntity & { stripeSubscriptionId: string };
+  }
+
+  private urls() {
+    const base = this.deps.settings.returnUrl;
+    return {
+      success: `${base}?checkout=success&session_id={CHECKOUT_SESSION_ID}`,
+      cancel: `${base}?checkout=cancelled`,
+      portalReturn: base,
+    };
+  }
+
+  async checkout(storeId: string, tierCode: string, cycle: BillingCycle): Promise<{ sessionId: string; url: string }> {
+    const store = await this.payingStore(storeId);
+    const tier = await this.deps.tier(tierCode);
+    const price = this.priceOf(tier, cycle);
+    const customer = await this.customerOf(store.merchantId);
+    const firstSubscription = !(await this.deps.store.hasHadStripeSubscription(store.merchantId));
+    const metadata = {
+      kind: 'subscription',
+      merchantId: store.merchantId,
+      merchantName: await this.deps.merchantName(store.merchantId, store.platformId),
+      platformId: store.platformId,
+      storeId: store.id,
+      tierCode: tier.code,
+      billingCycle: cycle,
+    };
+    const urls = this.urls();
+    const session = await this.client().checkout.sessions.create({
+      mode: 'subscription',
+      customer,
+      line_items: [{ price, quantity: 1 }],
+      success_url: urls.success,
+      cancel_url: urls.cancel,
+      metadata,
+      subscription_data: {
+        metadata,
+        ...(firstSubscription && this.deps.settings.trialDays > 0 ? { trial_period_days: this.deps.settings.trialDays } : {}),
+      },
+    });
+    return { sessionId: session.id, url: session.url ?? '' };
+  }
+
+  async portal(storeId: string): Promise<{ url: string }> {
+    const store = await this.payingStore(storeId);
+    const customer = await this.deps.store.stripeCustomerOf(store.merchantId);
+    if (!customer) throw new NoActiveSubscriptionError();
+    const session = await this.client().billingPortal.sessions.create({ customer, return_url: this.urls().portalReturn });
+    return { url: session.url };
+  }
+
+  async changeTier(storeId: string, tierCode: string, cycle: BillingCycle | null | undefined): Promise<MerchantSubscriptionEntity> {
+    const store = await this.payingStore(storeId);
+    const subscription = await this.subscriptionOf(store);
+    const tier = await this.deps.tier(tierCode);
+    const nextCycle = cycle ?? subscription.billingCycle;
+    const price = this.priceOf(tier, nextCycle);
+    const remote = await this.client().subscriptions.retrieve(subscription.stripeSubscriptionId);
+    const item = remote.items.data[0];
+    if (!item) throw new NoActiveSubscriptionError();
+    await this.client().subscriptions.update(subscription.stripeSubscriptionId, {
+      items: [{ id: item.id, price }],
+      proration_behavior: 'create_prorations',
+      metadata: { ...remote.metadata, tierCode: tier.code, billingCycle: nextCycle },
+    });
+    const from = await this.deps.tierById(subscription.tierId);
+    const change = !from ? 'TIER_CHANGE' : tier.priceMonthlyCents > from.priceMonthlyCents ? 'UPGRADE' : tier.priceMonthlyCents < from.priceMonthlyCents ? 'DOWNGRADE' : 'TIER_CHANGE';
+    return this.deps.store.writeSubscription(store, async () => ({
+      subscription: { tierId: tier.id, billingCycle: nextCycle, stripeStateAt: this.deps.clock() },
+      history: tier.id === subscription.tierId ? [] : [this.entry(change, { fromTierCode: from?.code ?? null, toTierCode: tier.code })],
+    }));
+  }
+
+  async cancel(storeId: string, reason: string | null | undefined, immediately: boolean): Promise<MerchantSubscriptionEntity> {
+    const store = await this.payingStore(storeId);
+    const subscription = await this.subscriptionOf(store);
+    if (immediately) {
+      await this.client().subscriptions.cancel(subscription.stripeSubscriptionId);
+      return this.deps.store.writeSubscription(store, async (current) => ({
+        subscription: { status: 'CANCELLED', cancelAtPeriodEnd: false, cancelledAt: this.deps.clock(), stripeStateAt: this.deps.clock() },
+        history: [this.entry('STATUS_CHANGE', { fromStatus: current?.status ?? null, toStatus: 'CANCELLED', reason: reason ?? null })],
+      }));
+    }
+    await this.client().subscriptions.update(subscription.stripeSubscriptionId, { cancel_at_period_end: true });
+    return this.deps.store.writeSubscription(store, async () => ({
+      subscription: { cancelAtPeriodEnd: true, stripeStateAt: this.deps.clock() },
+      history: [this.entry('STATUS_CHANGE', { reason: reason ?? 'cancels at the end of the period' })],
+    }));
+  }
+
+  async reactivate(storeId: string): Promise<MerchantSubscriptionEntity> {
+    const store = await this.payingStore(storeId);
+    const subscription = await this.subscriptionOf(store);
+    if (!subscription.cancelAtPeriodEnd) throw new SubscriptionNotCancelledError();
+    await this.client().subscriptions.update(subscription.stripeSubscriptionId, { cancel_at_period_end: false });
+    return this.deps.store.writeSubscription(store, async () => ({
+      subscription: { cancelAtPeriodEnd: false, stripeStateAt: this.deps.clock() },
+      history: [this.entry('STATUS_CHANGE', { reason: 'cancellation withdrawn' })],
+    }));
+  }
+
+  async upcomingInvoice(store: PayingStore) {
+    if (!this.deps.stripe) return null;
+    const [subscription] = await this.deps.store.subscriptionsOf([store]);
+    const customer = await this.deps.store.stripeCustomerOf(store.merchantId);
+    if (!subscription?.stripeSubscriptionId || !customer) return null;
+    const preview = await this.client().invoices.createPreview({ customer, subscription: subscription.stripeSubscriptionId });
+    return {
+      amountDueCents: preview.amount_due,
+      currency: preview.currency.toUpperCase(),
+      nextPaymentAttempt: preview.next_payment_attempt ? new Date(preview.next_payment_attempt * 1000) : null,
+      lines: preview.lines.data.map((line) => ({ description: line.description, amountCents: line.amount })),
+    };
+  }
+
+  async purchaseAddOn(storeId: string, addOnCode: string, quantity: number, domainName: string | null | undefined) {
+    const store = await this.payingStore(storeId);
+    const [product] = await this.deps.store.addOnProductsByCodes([addOnCode]);
+    if (!product || !product.isActive) throw new BadUserInputError(`unknown add-on ${addOnCode}`, 'addOnCode');
+    if (!Number.isInteger(quantity) || quantity < 1) throw new BadUserInputError('quantity must be at least 1', 'quantity');
+    const domain = domainName?.trim().toLowerCase() || null;
+    if (product.category === 'domain' && (!domain || !DOMAIN.test(domain))) {
+      throw new BadUserInputError('a domain add-on needs a valid domain name such as shop.example.com', 'domainName');
+    }
+    if (product.category !== 'domain' && domain) throw new BadUserInputError(`${addOnCode} takes no domain name`, 'domainName');
+    if (!product.stripePriceId) throw new StripePriceNotConfiguredError(`add-on ${addOnCode}`);
+    const customer = await this.customerOf(store.merchantId);
+    const metadata = {
+      kind: 'addon',
+      merchantId: store.merchantId,
+      platformId: store.platformId,
+      storeId: store.id,
+      addOnCode,
+      quantity: String(quantity),
+      ...(domain ? { domainName: domain } : {}),
+    };
+    const urls = this.urls();
+    const session = await this.client().checkout.sessions.create({
+      mode: 'subscription',
+      customer,
+      line_items: [{ price: product.stripePriceId, quantity }],
+      success_url: urls.success,
+      cancel_url: urls.cancel,
+      metadata,
+      subscription_data: { metadata },
+    });
+    return { sessionId: session.id, url: session.url ?? '' };
+  }
+
+  async cancelAddOn(id: string): Promise<StoreAddOnEntity> {
+    this.client();
+    const [addOn] = isUuid(id) ? await this.deps.store.storeAddOnsByIds([id.toLowerCase()]) : [null];
+    if (!addOn) throw new NotFoundError('StoreAddOn', id);
+    if (this.caller.role === 'service') throw new ForbiddenError('a service cannot act on billing');
+    assertCanReadStore(this.caller, { id: addOn.storeId, merchantId: addOn.merchantId });
+    if (addOn.status === 'cancelled') return addOn;
+    if (addOn.stripeSubscriptionItemId) {
+      const item = await this.client().subscriptionItems.retrieve(addOn.stripeSubscriptionItemId);
+      await this.client().subscriptions.cancel(item.subscription);
+    }
+    return this.deps.store.cancelStoreAddOn(addOn.id);
+  }
+
+  private entry(change: 'UPGRADE' | 'DOWNGRADE' | 'TIER_CHANGE' | 'STATUS_CHANGE', extra: Record<string, unknown>) {
+    return {
+      change,
+      fromTierCode: null,
+      toTierCode: null,
+      fromStatus: null,
+      toStatus: null,
+      reason: null,
+      actor: this.caller.userId,
+      changedAt: this.deps.clock(),
+      ...extra,
+    } as const;
+  }
+}

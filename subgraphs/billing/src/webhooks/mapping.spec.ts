@@ -1,0 +1,278 @@
+import { checkoutSessionSchema, invoiceSchema, subscriptionSchema, type StripeSubscription } from './events';
+import {
+  historyOf,
+  invoiceRecordOf,
+  isOlderThanState,
+  linkMetadataOf,
+  periodOfSubscription,
+  stateAfterCheckout,
+  stateAfterInvoicePaid,
+  stateAfterPaymentFailed,
+  stateOfStripeSubscription,
+  statusAfterCheckout,
+  subscriptionOfInvoice,
+  subscriptionStatusOf,
+  tierChangeOf,
+  tierOfPrice,
+  type SubscriptionState,
+  type TierPrices,
+} from './mapping';
+
+const essential: TierPrices = { id: 't-ess', code: 'essential', priceMonthlyCents: 4900, stripePriceMonthlyId: 'price_ess_m', stripePriceAnnualId: 'price_ess_y' };
+const professional: TierPrices = { id: 't-pro', code: 'professional', priceMonthlyCents: 9900, stripePriceMonthlyId: 'price_pro_m', stripePriceAnnualId: null };
+const business: TierPrices = { id: 't-bus', code: 'business', priceMonthlyCents: 19900, stripePriceMonthlyId: null, stripePriceAnnualId: null };
+const tiers = [essential, professional, business];
+const at = (iso: string) => new Date(iso);
+const unix = (iso: string) => Date.parse(iso) / 1000;
+const noLink = { tierCode: null, billingCycle: null };
+
+function stripeSubscription(overrides: Record<string, unknown> = {}, item: Record<string, unknown> = {}): StripeSubscription {
+  return subscriptionSchema.parse({
+    object: 'subscription',
+    id: 'sub_1',
+    customer: 'cus_1',
+    status: 'active',
+    metadata: {},
+    items: {
+      data: [
+        {
+          id: 'si_1',
+          price: { id: 'price_pro_m', recurring: { interval: 'month' } },
+          current_period_start: unix('2025-03-01T00:00:00Z'),
+          current_period_end: unix('2025-04-01T00:00:00Z'),
+          ...item,
+        },
+      ],
+    },
+    cancel_at_period_end: false,
+    ...overrides,
+  });
+}
+
+const stored: SubscriptionState = {
+  tier: essential,
+  status: 'ACTIVE',
+  billingCycle: 'MONTHLY',
+  periodStart: at('2025-02-01T00:00:00Z'),
+  periodEnd: at('2025-03-01T00:00:00Z'),
+  trialEndsAt: null,
+  cancelAtPeriodEnd: false,
+  cancelledAt: null,
+  stripeCustomerId: 'cus_1',
+  stripeSubscriptionId: 'sub_1',
+  paymentAttempts: 0,
+};
+
+describe('subscriptionStatusOf', () => {
+  it.each([
+    ['trialing', 'TRIAL'],
+    ['active', 'ACTIVE'],
+    ['past_due', 'PAST_DUE'],
+    ['unpaid', 'PAST_DUE'],
+    ['canceled', 'CANCELLED'],
+    ['incomplete_expired', 'EXPIRED'],
+    ['paused', 'EXPIRED'],
+    ['incomplete', null],
+    ['something_new', null],
+  ])('%s → %s', (stripe, billing) => {
+    expect(subscriptionStatusOf(stripe)).toBe(billing);
+  });
+});
+
+describe('tierOfPrice', () => {
+  it('finds the tier and the cycle by its monthly or annual price', () => {
+    expect(tierOfPrice(tiers, { id: 'price_ess_y', interval: 'year' }, noLink)).toEqual({ tier: essential, cycle: 'ANNUAL' });
+    expect(tierOfPrice(tiers, { id: 'price_pro_m', interval: 'month' }, { tierCode: 'business', billingCycle: 'ANNUAL' })).toEqual({
+      tier: professional,
+      cycle: 'MONTHLY',
+    });
+  });
+
+  it('falls back to the metadata tier, the cycle from the interval, else the metadata', () => {
+    expect(tierOfPrice(tiers, { id: 'price_unknown', interval: 'year' }, { tierCode: 'business', billingCycle: 'MONTHLY' })).toEqual({
+      tier: business,
+      cycle: 'ANNUAL',
+    });
+    expect(tierOfPrice(tiers, null, { tierCode: 'business', billingCycle: 'ANNUAL' })).toEqual({ tier: business, cycle: 'ANNUAL' });
+    expect(tierOfPrice(tiers, null, { tierCode: 'business', billingCycle: null })).toEqual({ tier: business, cycle: 'MONTHLY' });
+  });
+
+  it('is null for an unknown price without a known metadata tier', () => {
+    expect(tierOfPrice(tiers, { id: 'price_unknown', interval: 'month' }, noLink)).toBeNull();
+    expect(tierOfPrice(tiers, { id: 'price_unknown', interval: 'month' }, { tierCode: 'gold', billingCycle: null })).toBeNull();
+  });
+});
+
+describe('linkMetadataOf', () => {
+  it('reads ids in lower case, defaults and rejects what is malformed', () => {
+    const merchantId = 'AAAAAAAA-AAAA-4AAA-8AAA-AAAAAAAAAAAA';
+    const platformId = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
+    expect(linkMetadataOf({ merchantId, platformId, tierCode: 'professional', billingCycle: 'annual', quantity: '3', kind: 'addon', domainName: ' Shop.Example.COM ' })).toEqual({
+      kind: 'addon',
+      pair: { merchantId: merchantId.toLowerCase(), platformId },
+      storeId: null,
+      merchantName: null,
+      tierCode: 'professional',
+      billingCycle: 'ANNUAL',
+      addOnCode: null,
+      quantity: 3,
+      domainName: 'shop.example.com',
+    });
+    expect(linkMetadataOf({ merchantId: 'not-a-uuid', platformId, tierCode: 'Bad Code', billingCycle: 'weekly', quantity: '0' })).toMatchObject({
+      kind: 'subscription',
+      pair: null,
+      tierCode: null,
+      billingCycle: null,
+      quantity: 1,
+    });
+  });
+});
+
+describe('periods and order', () => {
+  it('reads the period from the first item (basil), else from the subscription', () => {
+    expect(periodOfSubscription(stripeSubscription())).toEqual({ start: at('2025-03-01T00:00:00Z'), end: at('2025-04-01T00:00:00Z') });
+    const legacy = stripeSubscription(
+      { current_period_start: unix('2025-05-01T00:00:00Z'), current_period_end: unix('2025-06-01T00:00:00Z') },
+      { current_period_start: undefined, current_period_end: undefined },
+    );
+    expect(periodOfSubscription(legacy)).toEqual({ start: at('2025-05-01T00:00:00Z'), end: at('2025-06-01T00:00:00Z') });
+    expect(periodOfSubscription(stripeSubscription({}, { current_period_start: undefined, current_period_end: undefined }))).toBeNull();
+  });
+
+  it('an event older than the stored Stripe state is stale; the same second or newer is not', () => {
+    expect(isOlderThanState(at('2025-01-01T00:00:00Z'), null)).toBe(false);
+    expect(isOlderThanState(at('2025-01-01T00:00:00Z'), at('2025-01-01T00:00:01Z'))).toBe(true);
+    expect(isOlderThanState(at('2025-01-01T00:00:01Z'), at('2025-01-01T00:00:01Z'))).toBe(false);
+  });
+});
+
+describe('stateOfStripeSubscription', () => {
+  const now = at('2025-03-01T00:00:05Z');
+
+  it('takes tier, status, periods, trial end and ids from Stripe', () => {
+    const next = stateOfStripeSubscription(null, stripeSubscription({ status: 'trialing', trial_end: unix('2025-03-31T00:00:00Z') }), { tier: professional, cycle: 'MONTHLY' }, now);
+    expect(next).toEqual({
+      tier: professional,
+      status: 'TRIAL',
+      billingCycle: 'MONTHLY',
+      periodStart: at('2025-03-01T00:00:00Z'),
+      periodEnd: at('2025-04-01T00:00:00Z'),
+      trialEndsAt: at('2025-03-31T00:00:00Z'),
+      cancelAtPeriodEnd: false,
+      cancelledAt: null,
+      stripeCustomerId: 'cus_1',
+      stripeSubscriptionId: 'sub_1',
+      paymentAttempts: 0,
+    });
+  });
+
+  it('reads a cancellation at the period end from cancel_at_period_end or a cancel_at at the end', () => {
+    const tier = { tier: essential, cycle: 'MONTHLY' as const };
+    expect(stateOfStripeSubscription(stored, stripeSubscription({ cancel_at_period_end: true }), tier, now)?.cancelAtPeriodEnd).toBe(true);
+    expect(stateOfStripeSubscription(stored, stripeSubscription({ cancel_at: unix('2025-04-01T00:00:00Z') }), tier, now)?.cancelAtPeriodEnd).toBe(true);
+    expect(stateOfStripeSubscription(stored, stripeSubscription({ cancel_at: unix('2026-04-01T00:00:00Z') }), tier, now)?.cancelAtPeriodEnd).toBe(false);
+  });
+
+  it('a cancelled subscription keeps when it ended and has nothing pending', () => {
+    const next = stateOfStripeSubscription(
+      { ...stored, status: 'PAST_DUE', paymentAttempts: 3 },
+      stripeSubscription({ status: 'canceled', cancel_at_period_end: true, ended_at: unix('2025-03-10T00:00:00Z') }),
+      { tier: essential, cycle: 'MONTHLY' },
+      now,
+    );
+    expect(next).toMatchObject({ status: 'CANCELLED', cancelAtPeriodEnd: false, cancelledAt: at('2025-03-10T00:00:00Z'), paymentAttempts: 0 });
+  });
+
+  it('incomplete keeps the stored status, and is nothing for a subscription billing does not have', () => {
+    const tier = { tier: essential, cycle: 'MONTHLY' as const };
+    expect(stateOfStripeSubscription({ ...stored, status: 'TRIAL' }, stripeSubscription({ status: 'incomplete' }), tier, now)?.status).toBe('TRIAL');
+    expect(stateOfStripeSubscription(null, stripeSubscription({ status: 'incomplete' }), tier, now)).toBeNull();
+  });
+});
+
+describe('checkout, invoices', () => {
+  const session = (payment_status: string) =>
+    checkoutSessionSchema.parse({ object: 'checkout.session', id: 'cs_1', mode: 'subscription', payment_status, customer: 'cus_9', subscription: { id: 'sub_9' }, metadata: null });
+
+  it('a paid checkout activates; without payment a trial stays a trial; unpaid changes nothing', () => {
+    expect(statusAfterCheckout('paid', 'TRIAL')).toBe('ACTIVE');
+    expect(statusAfterCheckout('no_payment_required', 'TRIAL')).toBe('TRIAL');
+    expect(statusAfterCheckout('no_payment_required', 'EXPIRED')).toBe('ACTIVE');
+    expect(statusAfterCheckout('unpaid', 'PAST_DUE')).toBe('PAST_DUE');
+    expect(statusAfterCheckout('unpaid', null)).toBe('ACTIVE');
+  });
+
+  it('a checkout links customer and subscription (an expanded one by its id) and starts a period for a new or ended subscription', () => {
+    const now = at('2025-06-15T12:00:00Z');
+    expect(stateAfterCheckout({ ...stored, status: 'CANCELLED', cancelledAt: now }, session('paid'), { tier: professional, cycle: 'MONTHLY' }, now)).toMatchObject({
+      tier: professional,
+      status: 'ACTIVE',
+      periodStart: now,
+      periodEnd: at('2025-07-15T12:00:00Z'),
+      cancelledAt: null,
+      stripeCustomerId: 'cus_9',
+      stripeSubscriptionId: 'sub_9',
+    });
+    expect(stateAfterCheckout(null, session('paid'), null, now)).toBeNull();
+  });
+
+  it('a paid invoice ends past due; a failed one makes a running subscription past due', () => {
+    expect(stateAfterInvoicePaid({ ...stored, status: 'PAST_DUE', paymentAttempts: 2 })).toMatchObject({ status: 'ACTIVE', paymentAttempts: 0 });
+    expect(stateAfterInvoicePaid({ ...stored, status: 'TRIAL' }).status).toBe('TRIAL');
+    expect(stateAfterPaymentFailed(stored, 2)).toMatchObject({ status: 'PAST_DUE', paymentAttempts: 2 });
+    expect(stateAfterPaymentFailed({ ...stored, status: 'PAST_DUE', paymentAttempts: 2 }, null)).toMatchObject({ paymentAttempts: 3 });
+    expect(stateAfterPaymentFailed({ ...stored, status: 'CANCELLED' }, 1)).toBeNull();
+  });
+
+  it('reads an invoice (basil parent or legacy subscription) into a billing-history row', () => {
+    const invoice = invoiceSchema.parse({
+      object: 'invoice',
+      id: 'in_1',
+      number: 'A-1',
+      status: 'paid',
+      amount_due: 9900,
+      amount_paid: 9900,
+      currency: 'eur',
+      created: unix('2025-03-01T00:00:00Z'),
+      period_start: unix('2025-02-01T00:00:00Z'),
+      period_end: unix('2025-03-01T00:00:00Z'),
+      parent: { subscription_details: { subscription: 'sub_1', metadata: { kind: 'subscription' } } },
+      lines: { data: [{ period: { start: unix('2025-03-01T00:00:00Z'), end: unix('2025-04-01T00:00:00Z') } }] },
+    });
+    expect(subscriptionOfInvoice(invoice)).toEqual({ id: 'sub_1', metadata: { kind: 'subscription' } });
+    expect(subscriptionOfInvoice(invoiceSchema.parse({ ...invoice, parent: null, subscription: 'sub_old' }))).toEqual({ id: 'sub_old', metadata: {} });
+    expect(invoiceRecordOf(invoice, 'paid')).toEqual({
+      stripeInvoiceId: 'in_1',
+      number: 'A-1',
+      status: 'paid',
+      amountDueCents: 9900,
+      amountPaidCents: 9900,
+      currency: 'EUR',
+      periodStart: at('2025-03-01T00:00:00Z'),
+      periodEnd: at('2025-04-01T00:00:00Z'),
+      invoicePdfUrl: null,
+      createdAt: at('2025-03-01T00:00:00Z'),
+    });
+  });
+});
+
+describe('historyOf', () => {
+  it('names what changed as the billing service does', () => {
+    expect(tierChangeOf(essential, professional)).toBe('UPGRADE');
+    expect(tierChangeOf(professional, essential)).toBe('DOWNGRADE');
+    expect(tierChangeOf(essential, { ...essential, id: 'other' })).toBe('TIER_CHANGE');
+    expect(historyOf(null, stored).map((h) => [h.change, h.toTierCode, h.toStatus])).toEqual([['CREATED', 'essential', 'ACTIVE']]);
+    expect(historyOf(stored, { ...stored, tier: professional, billingCycle: 'ANNUAL', status: 'TRIAL' }).map((h) => h.change)).toEqual([
+      'UPGRADE',
+      'CYCLE_CHANGE',
+      'TRIAL_STARTED',
+    ]);
+    expect(historyOf(stored, { ...stored, status: 'PAST_DUE' })).toEqual([
+      { change: 'STATUS_CHANGE', fromStatus: 'ACTIVE', toStatus: 'PAST_DUE', fromTierCode: null, toTierCode: null, reason: null },
+    ]);
+    expect(historyOf(stored, { ...stored, cancelAtPeriodEnd: true }).map((h) => h.reason)).toEqual(['cancels at the end of the period']);
+    expect(historyOf(stored, { ...stored, status: 'PAST_DUE', cancelAtPeriodEnd: true }).map((h) => h.change)).toEqual(['STATUS_CHANGE', 'STATUS_CHANGE']);
+    expect(historyOf({ ...stored, cancelAtPeriodEnd: true }, { ...stored, status: 'CANCELLED' }).map((h) => h.toStatus)).toEqual(['CANCELLED']);
+    expect(historyOf(stored, { ...stored, paymentAttempts: 2 })).toEqual([]);
+  });
+});
