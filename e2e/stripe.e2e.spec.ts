@@ -35,7 +35,7 @@ beforeAll(async () => {
   stripeLocal = await startStripeLocal({ webhookSecret: 'whsec_e2e' });
   graph = await startTestGraph({
     billing: createBillingSubgraph({
-      stripe: { secretKey: 'sk_test_e2e', webhookSecret: 'whsec_e2e', apiBase: stripeLocal.url, trialDays: 0, returnUrl: 'http://localhost:3000/billing' },
+      stripe: { secretKey: 'sk_test_e2e', webhookSecret: 'whsec_e2e', apiBase: stripeLocal.url, trialDays: 14, returnUrl: 'http://localhost:3000/billing' },
     }) as never,
   });
   stripeLocal.setWebhookUrl(graph.subgraphs.billing.url.replace(/\/graphql$/, '/webhooks/stripe'));
@@ -68,6 +68,16 @@ describe('paying through Stripe (the local stand-in)', () => {
     await stripeLocal.settled();
     expect(completion.deliveries.map((d) => d.status)).toEqual(completion.deliveries.map(() => 200));
 
+    // the merchant's first subscription starts with the trial, and nothing is charged yet
+    const trial = (await ok('StoreBilling', { storeId: s.store.id }, s.token)).store;
+    expect(trial.subscription).toMatchObject({ status: 'TRIAL', tier: { code: 'essential' } });
+    expect(Math.round((Date.parse(trial.subscription.trialEndsAt) - Date.now()) / 86_400_000)).toBe(14);
+    expect(trial.invoices).toEqual([]);
+
+    // Stripe ends the trial, charges the first period, and tells billing
+    const advance = await stripeLocal.advanceClock(15 * 86_400);
+    await stripeLocal.settled();
+    expect(advance.deliveries.map((d) => d.status)).toEqual(advance.deliveries.map(() => 200));
     const billing = (await ok('StoreBilling', { storeId: s.store.id }, s.token)).store;
     expect(billing.subscription).toMatchObject({ status: 'ACTIVE', billingCycle: 'MONTHLY', tier: { code: 'essential' }, cancelAtPeriodEnd: false });
     expect(billing.invoices).toHaveLength(1);
@@ -112,6 +122,10 @@ describe('paying through Stripe (the local stand-in)', () => {
     expect(errorCodes(await send('PurchaseAddOn', { storeId: s.store.id, addOnCode: 'email_5' }, s.token))).toEqual(['STRIPE_PRICE_NOT_CONFIGURED']);
 
     const purchase = (await ok('PurchaseAddOn', { storeId: s.store.id, addOnCode: 'domain', domainName: 'Shop.Example.com' }, s.token)).purchaseAddOn;
+    // one Stripe customer per merchant, reused by every checkout
+    const second = (await ok('CreateCheckoutSession', { storeId: s.store.id, tierCode: 'essential', billingCycle: 'MONTHLY' }, s.token)).createCheckoutSession;
+    const customerOf = (id: string) => stripeLocal.state.checkoutSessions.get(id)?.customer;
+    expect(customerOf(second.sessionId)).toBe(customerOf(purchase.sessionId));
     await stripeLocal.completeCheckout(purchase.sessionId);
     await stripeLocal.settled();
     const { store } = await ok('StoreBilling', { storeId: s.store.id }, s.token);

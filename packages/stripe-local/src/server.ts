@@ -382,7 +382,7 @@ export async function startStripeLocal(options: StripeLocalOptions = {}): Promis
     let match: RegExpExecArray | null;
 
     if (method === 'GET' && (path === '/' || path === '/health')) {
-      return json(200, { status: 'ok', service: 'stripe-local', api_version: API_VERSION, now: now(), webhook_url: options.webhookUrl ?? null });
+      return json(200, { status: 'ok', service: 'stripe-local', api_version: API_VERSION, now: now(), webhook_url: webhook.url ?? null });
     }
     if (method === 'POST' && (match = /^\/_local\/checkout\/sessions\/([^/]+)\/complete$/.exec(path))) {
       return json(200, await completeCheckout(decodeURIComponent(match[1])));

@@ -165,8 +165,8 @@ export class PaymentService {
     });
     const from = await this.deps.tierById(subscription.tierId);
     const change = !from ? 'TIER_CHANGE' : tier.priceMonthlyCents > from.priceMonthlyCents ? 'UPGRADE' : tier.priceMonthlyCents < from.priceMonthlyCents ? 'DOWNGRADE' : 'TIER_CHANGE';
-    return this.deps.store.writeSubscription(store, async () => ({
-      subscription: { tierId: tier.id, billingCycle: nextCycle, stripeStateAt: this.deps.clock() },
+    return this.deps.store.writeSubscription(store, async (current) => ({
+      subscription: { tierId: tier.id, billingCycle: nextCycle, stripeStateAt: this.stateTime(current) },
       history: tier.id === subscription.tierId ? [] : [this.entry(change, { fromTierCode: from?.code ?? null, toTierCode: tier.code })],
     }));
   }
@@ -177,13 +177,13 @@ export class PaymentService {
     if (immediately) {
       await this.client().subscriptions.cancel(subscription.stripeSubscriptionId);
       return this.deps.store.writeSubscription(store, async (current) => ({
-        subscription: { status: 'CANCELLED', cancelAtPeriodEnd: false, cancelledAt: this.deps.clock(), stripeStateAt: this.deps.clock() },
+        subscription: { status: 'CANCELLED', cancelAtPeriodEnd: false, cancelledAt: this.deps.clock(), stripeStateAt: this.stateTime(current) },
         history: [this.entry('STATUS_CHANGE', { fromStatus: current?.status ?? null, toStatus: 'CANCELLED', reason: reason ?? null })],
       }));
     }
     await this.client().subscriptions.update(subscription.stripeSubscriptionId, { cancel_at_period_end: true });
-    return this.deps.store.writeSubscription(store, async () => ({
-      subscription: { cancelAtPeriodEnd: true, stripeStateAt: this.deps.clock() },
+    return this.deps.store.writeSubscription(store, async (current) => ({
+      subscription: { cancelAtPeriodEnd: true, stripeStateAt: this.stateTime(current) },
       history: [this.entry('STATUS_CHANGE', { reason: reason ?? 'cancels at the end of the period' })],
     }));
   }
@@ -193,8 +193,8 @@ export class PaymentService {
     const subscription = await this.subscriptionOf(store);
     if (!subscription.cancelAtPeriodEnd) throw new SubscriptionNotCancelledError();
     await this.client().subscriptions.update(subscription.stripeSubscriptionId, { cancel_at_period_end: false });
-    return this.deps.store.writeSubscription(store, async () => ({
-      subscription: { cancelAtPeriodEnd: false, stripeStateAt: this.deps.clock() },
+    return this.deps.store.writeSubscription(store, async (current) => ({
+      subscription: { cancelAtPeriodEnd: false, stripeStateAt: this.stateTime(current) },
       history: [this.entry('STATUS_CHANGE', { reason: 'cancellation withdrawn' })],
     }));
   }
@@ -259,6 +259,15 @@ export class PaymentService {
       await this.client().subscriptions.cancel(item.subscription);
     }
     return this.deps.store.cancelStoreAddOn(addOn.id);
+  }
+
+  /**
+   * What we just asked Stripe to do is the newest state: webhooks from before it must not undo it. The mark never
+   * moves backwards (an event may carry a later time than our clock).
+   */
+  private stateTime(current: MerchantSubscriptionEntity | null): Date {
+    const now = this.deps.clock();
+    return current?.stripeStateAt && current.stripeStateAt > now ? current.stripeStateAt : now;
   }
 
   private entry(change: 'UPGRADE' | 'DOWNGRADE' | 'TIER_CHANGE' | 'STATUS_CHANGE', extra: Record<string, unknown>) {
