@@ -107,6 +107,13 @@ describe('paying through Stripe (the local stand-in)', () => {
 
     const now = (await ok('CancelSubscription', { storeId: s.store.id, immediately: true }, s.token)).cancelSubscription;
     expect(now).toMatchObject({ status: 'CANCELLED' });
+
+    // invoices page by the last id seen
+    const pageQuery = `query($s: ID!, $after: ID) { store(id: $s) { invoices(first: 1, after: $after) { id } } }`;
+    const firstPage = (await postGraphQL(graph.gateway.url, { query: pageQuery, variables: { s: s.store.id } }, { token: s.token })).data?.store.invoices;
+    expect(firstPage).toHaveLength(1);
+    const next = await postGraphQL(graph.gateway.url, { query: pageQuery, variables: { s: s.store.id, after: firstPage[0].id } }, { token: s.token });
+    expect(next.data?.store.invoices.map((i: { id: string }) => i.id)).not.toContain(firstPage[0].id);
   });
 
   it('buys an add-on: the completed checkout creates the store add-on; bad domain names and quantities are refused', async () => {

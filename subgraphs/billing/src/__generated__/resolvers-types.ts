@@ -405,7 +405,7 @@ export type Store = {
   /** Whether the store's plan includes the feature (its override, else its tier), and the subscription is active. */
   hasFeature: Scalars['Boolean']['output'];
   id: Scalars['ID']['output'];
-  /** Newest first. */
+  /** Newest first; after: the id of the last invoice of the previous page. */
   invoices: Array<Invoice>;
   mediaUsage: Array<FeatureUsage>;
   merchantId: Scalars['ID']['output'];
@@ -427,6 +427,7 @@ export type StoreHasFeatureArgs = {
 
 
 export type StoreInvoicesArgs = {
+  after?: InputMaybe<Scalars['ID']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 

@@ -425,10 +425,14 @@ export class BillingService {
     return product;
   }
 
-  async invoicesOf(store: StoreParent, first: number): Promise<BillingHistoryEntity[]> {
+  /** A page of the merchant's invoices on the store's platform, newest first (a merchant has a few a year). */
+  async invoicesOf(store: StoreParent, first: number, after?: string | null): Promise<BillingHistoryEntity[]> {
     const { merchantId, platformId } = await verifiedStore(this.caller, store, this.shared.stores);
     if (first < 1 || first > 100) throw new BadUserInputError('first must be between 1 and 100', 'first');
-    return (await this.loaders.invoicesOf.load({ merchantId, platformId })).slice(0, first);
+    const invoices = await this.loaders.invoicesOf.load({ merchantId, platformId });
+    const start = after ? invoices.findIndex((invoice) => invoice.id === after.toLowerCase()) + 1 : 0;
+    if (after && start === 0) throw new BadUserInputError('after is not an invoice of this list', 'after');
+    return invoices.slice(start, start + first);
   }
 }
 

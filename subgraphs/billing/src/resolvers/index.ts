@@ -48,7 +48,7 @@ export const resolvers: Resolvers = {
     subscription: (store, _args, { billing }) => billing.subscriptionOfStore(store),
     hasFeature: (store, { code }, { billing }) => billing.hasFeature(store, code),
     usage: (store, _args, { billing }) => billing.usageOfStore(store),
-    invoices: (store, { first }, { billing }) => billing.invoicesOf(store, first ?? 10),
+    invoices: (store, { first, after }, { billing }) => billing.invoicesOf(store, first ?? 10, after),
     addOns: (store, _args, { billing }) => billing.addOnsOf(store),
     upcomingInvoice: async (store, _args, { billing, payments }) => payments.upcomingInvoice(await billing.verifiedStore(store)),
   },
