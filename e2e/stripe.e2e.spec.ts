@@ -100,9 +100,27 @@ describe('paying through Stripe (the local stand-in)', () => {
     expect((await ok('ReactivateSubscription', { storeId: s.store.id }, s.token)).reactivateSubscription).toMatchObject({ cancelAtPeriodEnd: false });
     expect(errorCodes(await send('ReactivateSubscription', { storeId: s.store.id }, s.token))).toEqual(['SUBSCRIPTION_NOT_CANCELLED']);
 
+    // a downgrade past current usage is allowed and recorded; creation stays blocked until usage is under the limit
+    const members = [];
+    for (const email of ['m1@pay.test', 'm2@pay.test']) {
+      members.push((await ok('AddStoreUser', { input: { storeId: s.store.id, email, role: 'MEMBER' } })).addStoreUser);
+    }
+    expect((await ok('ChangeSubscriptionTier', { storeId: s.store.id, tierCode: 'essential' }, s.token)).changeSubscriptionTier.tier.code).toBe('essential');
+    const blocked = await send('AddStoreUser', { input: { storeId: s.store.id, email: 'm3@pay.test', role: 'MEMBER' } });
+    expect(blocked.errors?.[0]?.extensions).toMatchObject({ code: 'FEATURE_LIMIT_REACHED', featureCode: 'max_team_members', current: 2, limit: 1 });
+    for (const member of members) await ok('DeactivateStoreUser', { id: member.id });
+    await ok('AddStoreUser', { input: { storeId: s.store.id, email: 'm3@pay.test', role: 'MEMBER' } });
+
+    // Stripe's refusals come back as PAYMENT_PROVIDER_ERROR, with nothing changed here
+    const input = { code: `gone-${randomUUID().slice(0, 6)}`, name: 'Gone', priceMonthlyCents: 100, stripePriceMonthlyId: 'price_missing' };
+    const gone = (await ok('CreateSubscriptionTier', { input })).createSubscriptionTier.code;
+    const refused = await send('ChangeSubscriptionTier', { storeId: s.store.id, tierCode: gone }, s.token);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'PAYMENT_PROVIDER_ERROR', stripeCode: 'resource_missing' });
+    expect((await ok('StoreBilling', { storeId: s.store.id }, s.token)).store.subscription.tier.code).toBe('essential');
+
     const { merchant } = await ok('MerchantFeatures', { merchantId: s.merchant.id, platformId: s.platform.id });
     expect(merchant.subscription.history.map((h: { change: string }) => h.change)).toEqual(
-      expect.arrayContaining(['UPGRADE', 'STATUS_CHANGE']),
+      expect.arrayContaining(['UPGRADE', 'STATUS_CHANGE', 'DOWNGRADE']),
     );
 
     const now = (await ok('CancelSubscription', { storeId: s.store.id, immediately: true }, s.token)).cancelSubscription;

@@ -62,6 +62,8 @@ const CLIENT_CODES = new Set<string>([
   'ENTITLEMENTS_UNAVAILABLE',
   'CATALOG_UNAVAILABLE',
   'TENANCY_UNAVAILABLE',
+  'PAYMENT_PROVIDER_ERROR',
+  'PAYMENT_PROVIDER_UNAVAILABLE',
 ]);
 
 /** Whether an error code is one the contract lets a client see verbatim. */

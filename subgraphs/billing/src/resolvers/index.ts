@@ -1,5 +1,6 @@
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Resolvers } from '../__generated__/resolvers-types';
+import { withStripeErrors } from '../stripe/payment-service';
 
 /** Thin: every resolver hands the caller's request to the BillingService. */
 export const resolvers: Resolvers = {
@@ -20,14 +21,14 @@ export const resolvers: Resolvers = {
     setMerchantFeatureOverrides: (_root, { merchantId, platformId, overrides }, { billing }) => billing.setOverrides(merchantId, platformId, overrides),
     updateMerchantSubscription: (_root, { merchantId, platformId, input }, { billing }) => billing.updateSubscription(merchantId, platformId, input),
     registerFeatures: (_root, { owner, features }, { billing }) => billing.registerFeatures(owner, features),
-    createCheckoutSession: (_root, { storeId, tierCode, billingCycle }, { payments }) => payments.checkout(storeId, tierCode, billingCycle),
-    createPortalSession: (_root, { storeId }, { payments }) => payments.portal(storeId),
-    changeSubscriptionTier: (_root, { storeId, tierCode, billingCycle }, { payments }) => payments.changeTier(storeId, tierCode, billingCycle),
-    cancelSubscription: (_root, { storeId, reason, immediately }, { payments }) => payments.cancel(storeId, reason, immediately ?? false),
-    reactivateSubscription: (_root, { storeId }, { payments }) => payments.reactivate(storeId),
+    createCheckoutSession: (_root, { storeId, tierCode, billingCycle }, { payments }) => withStripeErrors(payments.checkout(storeId, tierCode, billingCycle)),
+    createPortalSession: (_root, { storeId }, { payments }) => withStripeErrors(payments.portal(storeId)),
+    changeSubscriptionTier: (_root, { storeId, tierCode, billingCycle }, { payments }) => withStripeErrors(payments.changeTier(storeId, tierCode, billingCycle)),
+    cancelSubscription: (_root, { storeId, reason, immediately }, { payments }) => withStripeErrors(payments.cancel(storeId, reason, immediately ?? false)),
+    reactivateSubscription: (_root, { storeId }, { payments }) => withStripeErrors(payments.reactivate(storeId)),
     purchaseAddOn: (_root, { storeId, addOnCode, quantity, domainName }, { payments }) =>
-      payments.purchaseAddOn(storeId, addOnCode, quantity ?? 1, domainName),
-    cancelAddOn: (_root, { id }, { payments }) => payments.cancelAddOn(id),
+      withStripeErrors(payments.purchaseAddOn(storeId, addOnCode, quantity ?? 1, domainName)),
+    cancelAddOn: (_root, { id }, { payments }) => withStripeErrors(payments.cancelAddOn(id)),
   },
   SubscriptionTier: {
     __resolveReference: ({ code }, { billing }) => billing.tier(code),
@@ -50,7 +51,7 @@ export const resolvers: Resolvers = {
     usage: (store, _args, { billing }) => billing.usageOfStore(store),
     invoices: (store, { first, after }, { billing }) => billing.invoicesOf(store, first ?? 10, after),
     addOns: (store, _args, { billing }) => billing.addOnsOf(store),
-    upcomingInvoice: async (store, _args, { billing, payments }) => payments.upcomingInvoice(await billing.verifiedStore(store)),
+    upcomingInvoice: async (store, _args, { billing, payments }) => withStripeErrors(payments.upcomingInvoice(await billing.verifiedStore(store))),
   },
   StoreAddOn: {
     addOn: (addOn, _args, { billing }) => billing.addOnProductOf(addOn),

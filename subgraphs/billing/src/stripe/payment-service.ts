@@ -9,6 +9,7 @@ import {
   type Caller,
   type StoreDirectory,
 } from '@tiergraph/runtime';
+import StripeSdk from 'stripe';
 import type Stripe from 'stripe';
 import type { BillingStore } from '../store/billing-store';
 import type { BillingCycle, MerchantSubscriptionEntity, StoreAddOnEntity, SubscriptionTierEntity } from '../store/entities';
@@ -33,6 +34,24 @@ export class NoActiveSubscriptionError extends AppError {
 export class SubscriptionNotCancelledError extends AppError {
   constructor() {
     super('the subscription has no pending cancellation to undo', 'SUBSCRIPTION_NOT_CANCELLED');
+  }
+}
+
+/**
+ * Stripe's refusals reach the client with what Stripe said (PAYMENT_PROVIDER_ERROR); an unreachable Stripe is
+ * PAYMENT_PROVIDER_UNAVAILABLE. Nothing local was written when either happens: every operation calls Stripe first.
+ */
+export async function withStripeErrors<T>(operation: Promise<T>): Promise<T> {
+  try {
+    return await operation;
+  } catch (error) {
+    if (error instanceof StripeSdk.errors.StripeConnectionError || error instanceof StripeSdk.errors.StripeAPIError) {
+      throw new AppError('Stripe cannot be reached right now; nothing was changed', 'PAYMENT_PROVIDER_UNAVAILABLE');
+    }
+    if (error instanceof StripeSdk.errors.StripeError) {
+      throw new AppError(`Stripe refused: ${error.message}`, 'PAYMENT_PROVIDER_ERROR', { stripeCode: error.code ?? null });
+    }
+    throw error;
   }
 }
 
