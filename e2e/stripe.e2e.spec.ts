@@ -28,7 +28,14 @@ async function shop() {
   const platform = (await ok('CreatePlatform', { input: { code: `p-${n}`, name: 'P' } })).createPlatform;
   const merchant = (await ok('CreateMerchant', { input: { name: `Paying ${n}`, email: `pay-${n}@example.com` } })).createMerchant;
   const store = (await ok('CreateStore', { input: { merchantId: merchant.id, platformId: platform.id, code: 'main', name: 'Main' } })).createStore;
-  return { platform, merchant, store, token: await tokenFor({ role: 'store', merchantId: merchant.id, storeId: store.id }) };
+  return {
+    platform,
+    merchant,
+    store,
+    /** the merchant manages its billing */
+    token: await tokenFor({ role: 'merchant', merchantId: merchant.id }),
+    storeUser: await tokenFor({ role: 'store', merchantId: merchant.id, storeId: store.id }),
+  };
 }
 
 beforeAll(async () => {
@@ -78,10 +85,26 @@ describe('paying through Stripe (the local stand-in)', () => {
     const advance = await stripeLocal.advanceClock(15 * 86_400);
     await stripeLocal.settled();
     expect(advance.deliveries.map((d) => d.status)).toEqual(advance.deliveries.map(() => 200));
-    const billing = (await ok('StoreBilling', { storeId: s.store.id }, s.token)).store;
+    const billing = (await ok('StoreBilling', { storeId: s.store.id }, s.storeUser)).store;
     expect(billing.subscription).toMatchObject({ status: 'ACTIVE', billingCycle: 'MONTHLY', tier: { code: 'essential' }, cancelAtPeriodEnd: false });
     expect(billing.invoices).toHaveLength(1);
     expect(billing.invoices[0]).toMatchObject({ status: 'paid', amountPaidCents: 4900, currency: 'EUR' });
+
+    // a store user sees the store's billing but does not manage the merchant's subscription
+    expect(errorCodes(await send('CancelSubscription', { storeId: s.store.id }, s.storeUser))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await send('CreateCheckoutSession', { storeId: s.store.id, tierCode: 'business', billingCycle: 'MONTHLY' }, s.token))).toEqual(['BAD_USER_INPUT']);
+
+    // a month later Stripe renews and charges again; invoices page by the last id seen, newest first
+    await stripeLocal.advanceClock(31 * 86_400);
+    await stripeLocal.settled();
+    const pageQuery = `query($s: ID!, $after: ID) { store(id: $s) { invoices(first: 1, after: $after) { id } } }`;
+    const page = async (after?: string) =>
+      (await postGraphQL(graph.gateway.url, { query: pageQuery, variables: { s: s.store.id, after } }, { token: s.token })).data?.store.invoices as Array<{ id: string }>;
+    const firstPage = await page();
+    const secondPage = await page(firstPage[0].id);
+    expect([firstPage.length, secondPage.length]).toEqual([1, 1]);
+    expect(secondPage[0].id).not.toBe(firstPage[0].id);
+    expect(await page(secondPage[0].id)).toEqual([]);
 
     // the portal for the customer the checkout created
     expect((await ok('CreatePortalSession', { storeId: s.store.id }, s.token)).createPortalSession.url).toContain(stripeLocal.url);
@@ -97,7 +120,10 @@ describe('paying through Stripe (the local stand-in)', () => {
 
     const cancelled = (await ok('CancelSubscription', { storeId: s.store.id, reason: 'too expensive' }, s.token)).cancelSubscription;
     expect(cancelled).toMatchObject({ status: 'ACTIVE', cancelAtPeriodEnd: true });
+    const stripeSubscription = () => [...stripeLocal.state.subscriptions.values()].find((sub) => sub.metadata?.merchantId === s.merchant.id)!;
+    expect(stripeSubscription().cancel_at_period_end).toBe(true);
     expect((await ok('ReactivateSubscription', { storeId: s.store.id }, s.token)).reactivateSubscription).toMatchObject({ cancelAtPeriodEnd: false });
+    expect(stripeSubscription().cancel_at_period_end).toBe(false);
     expect(errorCodes(await send('ReactivateSubscription', { storeId: s.store.id }, s.token))).toEqual(['SUBSCRIPTION_NOT_CANCELLED']);
 
     // a downgrade past current usage is allowed and recorded; creation stays blocked until usage is under the limit
@@ -125,13 +151,8 @@ describe('paying through Stripe (the local stand-in)', () => {
 
     const now = (await ok('CancelSubscription', { storeId: s.store.id, immediately: true }, s.token)).cancelSubscription;
     expect(now).toMatchObject({ status: 'CANCELLED' });
+    expect(stripeSubscription().status).toBe('canceled');
 
-    // invoices page by the last id seen
-    const pageQuery = `query($s: ID!, $after: ID) { store(id: $s) { invoices(first: 1, after: $after) { id } } }`;
-    const firstPage = (await postGraphQL(graph.gateway.url, { query: pageQuery, variables: { s: s.store.id } }, { token: s.token })).data?.store.invoices;
-    expect(firstPage).toHaveLength(1);
-    const next = await postGraphQL(graph.gateway.url, { query: pageQuery, variables: { s: s.store.id, after: firstPage[0].id } }, { token: s.token });
-    expect(next.data?.store.invoices.map((i: { id: string }) => i.id)).not.toContain(firstPage[0].id);
   });
 
   it('buys an add-on: the completed checkout creates the store add-on; bad domain names and quantities are refused', async () => {
@@ -157,6 +178,12 @@ describe('paying through Stripe (the local stand-in)', () => {
     expect(store.addOns).toEqual([{ id: expect.any(String), status: expect.any(String), quantity: 1, domainName: 'shop.example.com', addOn: { code: 'domain', name: 'Custom Domain' } }]);
     const cancelled = (await ok('CancelAddOn', { id: store.addOns[0].id }, s.token)).cancelAddOn;
     expect(cancelled.status).toBe('cancelled');
+    // cancelled in Stripe too, so it stops billing
+    const addOnSubscription = [...stripeLocal.state.subscriptions.values()].find((sub) => sub.metadata?.kind === 'addon' && sub.metadata?.merchantId === s.merchant.id)!;
+    expect(addOnSubscription.status).toBe('canceled');
+    // another merchant cannot even see it
+    const other = await shop();
+    expect(errorCodes(await send('CancelAddOn', { id: store.addOns[0].id }, other.token))).toEqual(['NOT_FOUND']);
   });
 
   it('refuses what the reference refuses: unknown tiers, missing prices, no subscription, other tenants', async () => {
@@ -168,6 +195,6 @@ describe('paying through Stripe (the local stand-in)', () => {
     expect(errorCodes(await send('ChangeSubscriptionTier', { storeId: s.store.id, tierCode: 'business' }, s.token))).toEqual(['NO_ACTIVE_SUBSCRIPTION']);
     expect(errorCodes(await send('CancelSubscription', { storeId: s.store.id }, s.token))).toEqual(['NO_ACTIVE_SUBSCRIPTION']);
     const other = await shop();
-    expect(errorCodes(await send('CreateCheckoutSession', { storeId: s.store.id, tierCode: 'essential', billingCycle: 'MONTHLY' }, other.token))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await send('CreateCheckoutSession', { storeId: s.store.id, tierCode: 'essential', billingCycle: 'MONTHLY' }, other.token))).toEqual(['NOT_FOUND']);
   });
 });

@@ -183,7 +183,7 @@ async function rowOf(m: Merchant) {
     `SELECT s.status, t.code AS tier, s.billing_cycle AS cycle, s.current_period_start AS "periodStart", s.current_period_end AS "periodEnd",
             s.trial_ends_at AS "trialEndsAt", s.cancel_at_period_end AS "cancelAtPeriodEnd", s.cancelled_at AS "cancelledAt",
             s.stripe_customer_id AS customer, s.stripe_subscription_id AS subscription, s.stripe_state_at AS "stateAt",
-            s.payment_attempts AS "paymentAttempts", s.merchant_name AS "merchantName"
+            s.payment_state_at AS "paymentStateAt", s.payment_attempts AS "paymentAttempts", s.merchant_name AS "merchantName"
      FROM billing.merchant_subscriptions s JOIN billing.subscription_tiers t ON t.id = s.tier_id
      WHERE s.merchant_id = $1 AND s.platform_id = $2`,
     [m.merchantId, m.platformId],
@@ -263,6 +263,7 @@ describe('handlers', () => {
       customer: `cus_${m.merchantId.slice(0, 8)}`,
       subscription: 'sub_created_1',
       stateAt: iso(T0),
+      paymentStateAt: null,
       paymentAttempts: 0,
       merchantName: 'Created Shop',
     });
@@ -397,7 +398,8 @@ describe('handlers', () => {
 
     const paid = stripeInvoice(m, { id: 'in_failing_1', subscription: subscriptionId, amount: 4900, attemptCount: 3 });
     expect(await deliver(eventOf('invoice.paid', paid, T0 + 20))).toEqual(PROCESSED);
-    expect(await rowOf(m)).toMatchObject({ status: 'ACTIVE', paymentAttempts: 0, stateAt: iso(T0 + 20) });
+    // invoices move the payment mark, not the subscription mark: a slightly older subscription update still applies
+    expect(await rowOf(m)).toMatchObject({ status: 'ACTIVE', paymentAttempts: 0, paymentStateAt: iso(T0 + 20) });
     expect(
       await billing.dataSource.query(
         `SELECT merchant_id AS "merchantId", platform_id AS "platformId", number, status, amount_due_cents AS due, amount_paid_cents AS paid, currency,

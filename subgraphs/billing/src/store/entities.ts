@@ -124,6 +124,8 @@ export class StoreAddOnEntity {
   @Column({ type: 'integer', default: 1 }) quantity!: number;
   @Column({ name: 'domain_name', type: 'text', nullable: true }) domainName!: string | null;
   @Column({ name: 'stripe_subscription_item_id', type: 'text', nullable: true }) stripeSubscriptionItemId!: string | null;
+  /** The Stripe subscription that bills the add-on (from the completed checkout). */
+  @Column({ name: 'stripe_subscription_id', type: 'text', nullable: true }) stripeSubscriptionId!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }
 

@@ -1,7 +1,8 @@
 import {
   AppError,
-  assertCanReadStore,
   BadUserInputError,
+  canManageStore,
+  canReadStore,
   ErrorCode,
   ForbiddenError,
   isUuid,
@@ -29,6 +30,11 @@ export class StripePriceNotConfiguredError extends AppError {
 export class NoActiveSubscriptionError extends AppError {
   constructor() {
     super('this merchant has no Stripe subscription on this platform', 'NO_ACTIVE_SUBSCRIPTION');
+  }
+}
+export class TierNotAvailableError extends AppError {
+  constructor(code: string) {
+    super(`subscription tier ${code} is not available`, 'TIER_NOT_FOUND', { tierCode: code });
   }
 }
 export class SubscriptionNotCancelledError extends AppError {
@@ -90,14 +96,23 @@ export class PaymentService {
     return this.deps.stripe;
   }
 
-  /** The store, which the caller must be allowed to manage billing for (its users, its merchant, admins). */
+  /**
+   * The store whose merchant is billed: only the merchant itself and admins act on the merchant's subscription,
+   * customer and add-ons (a store user's token does not say whether it is the owner or a team member).
+   */
   private async payingStore(storeId: string): Promise<PayingStore> {
     this.client();
     const store = isUuid(storeId) ? await this.deps.stores.get(storeId.toLowerCase()) : null;
-    if (!store) throw new NotFoundError('Store', storeId);
-    if (this.caller.role === 'service') throw new ForbiddenError('a service cannot act on billing');
-    assertCanReadStore(this.caller, store);
+    if (!store || !canReadStore(this.caller, store)) throw new NotFoundError('Store', storeId);
+    if (!canManageStore(this.caller, store)) throw new ForbiddenError("only the store's merchant or an admin manages its billing");
     return store;
+  }
+
+  /** A tier a merchant may buy: active and public (admins may also assign the others). */
+  private async purchasableTier(code: string): Promise<SubscriptionTierEntity> {
+    const tier = await this.deps.tier(code);
+    if ((!tier.isActive || !tier.isPublic) && this.caller.role !== 'admin') throw new TierNotAvailableError(code);
+    return tier;
   }
 
   private priceOf(tier: SubscriptionTierEntity, cycle: BillingCycle): string {
@@ -116,7 +131,7 @@ export class PaymentService {
 
   private async subscriptionOf(store: PayingStore): Promise<MerchantSubscriptionEntity & { stripeSubscriptionId: string }> {
     const [subscription] = await this.deps.store.subscriptionsOf([store]);
-    if (!subscription?.stripeSubscriptionId) throw new NoActiveSubscriptionError();
+    if (!subscription?.stripeSubscriptionId || !['TRIAL', 'ACTIVE', 'PAST_DUE'].includes(subscription.status)) throw new NoActiveSubscriptionError();
     return subscription as MerchantSubscriptionEntity & { stripeSubscriptionId: string };
   }
 
@@ -131,8 +146,13 @@ export class PaymentService {
 
   async checkout(storeId: string, tierCode: string, cycle: BillingCycle): Promise<{ sessionId: string; url: string }> {
     const store = await this.payingStore(storeId);
-    const tier = await this.deps.tier(tierCode);
+    const tier = await this.purchasableTier(tierCode);
     const price = this.priceOf(tier, cycle);
+    const [existing] = await this.deps.store.subscriptionsOf([store]);
+    if (existing?.stripeSubscriptionId && ['TRIAL', 'ACTIVE', 'PAST_DUE'].includes(existing.status)) {
+      // a second live Stripe subscription would bill the merchant twice
+      throw new BadUserInputError('this merchant already pays for a subscription on this platform: change its tier instead', 'storeId');
+    }
     const customer = await this.customerOf(store.merchantId);
     const firstSubscription = !(await this.deps.store.hasHadStripeSubscription(store.merchantId));
     const metadata = {
@@ -171,7 +191,7 @@ export class PaymentService {
   async changeTier(storeId: string, tierCode: string, cycle: BillingCycle | null | undefined): Promise<MerchantSubscriptionEntity> {
     const store = await this.payingStore(storeId);
     const subscription = await this.subscriptionOf(store);
-    const tier = await this.deps.tier(tierCode);
+    const tier = await this.purchasableTier(tierCode);
     const nextCycle = cycle ?? subscription.billingCycle;
     const price = this.priceOf(tier, nextCycle);
     const remote = await this.client().subscriptions.retrieve(subscription.stripeSubscriptionId);
@@ -222,7 +242,7 @@ export class PaymentService {
     if (!this.deps.stripe) return null;
     const [subscription] = await this.deps.store.subscriptionsOf([store]);
     const customer = await this.deps.store.stripeCustomerOf(store.merchantId);
-    if (!subscription?.stripeSubscriptionId || !customer) return null;
+    if (!subscription?.stripeSubscriptionId || !customer || !['TRIAL', 'ACTIVE', 'PAST_DUE'].includes(subscription.status)) return null;
     const preview = await this.client().invoices.createPreview({ customer, subscription: subscription.stripeSubscriptionId });
     return {
       amountDueCents: preview.amount_due,
@@ -269,14 +289,16 @@ export class PaymentService {
   async cancelAddOn(id: string): Promise<StoreAddOnEntity> {
     this.client();
     const [addOn] = isUuid(id) ? await this.deps.store.storeAddOnsByIds([id.toLowerCase()]) : [null];
-    if (!addOn) throw new NotFoundError('StoreAddOn', id);
-    if (this.caller.role === 'service') throw new ForbiddenError('a service cannot act on billing');
-    assertCanReadStore(this.caller, { id: addOn.storeId, merchantId: addOn.merchantId });
+    const store = addOn && { id: addOn.storeId, merchantId: addOn.merchantId };
+    if (!addOn || !store || !canReadStore(this.caller, store)) throw new NotFoundError('StoreAddOn', id);
+    if (!canManageStore(this.caller, store)) throw new ForbiddenError("only the store's merchant or an admin manages its billing");
     if (addOn.status === 'cancelled') return addOn;
-    if (addOn.stripeSubscriptionItemId) {
-      const item = await this.client().subscriptionItems.retrieve(addOn.stripeSubscriptionItemId);
-      await this.client().subscriptions.cancel(item.subscription);
-    }
+    // the add-on is billed by its own Stripe subscription: cancelling only here would keep charging
+    const stripeSubscription =
+      addOn.stripeSubscriptionId ??
+      (addOn.stripeSubscriptionItemId ? (await this.client().subscriptionItems.retrieve(addOn.stripeSubscriptionItemId)).subscription : null);
+    if (!stripeSubscription) throw new NoActiveSubscriptionError();
+    await this.client().subscriptions.cancel(stripeSubscription);
     return this.deps.store.cancelStoreAddOn(addOn.id);
   }
 
@@ -285,7 +307,8 @@ export class PaymentService {
    * moves backwards (an event may carry a later time than our clock).
    */
   private stateTime(current: MerchantSubscriptionEntity | null): Date {
-    const now = this.deps.clock();
+    // Stripe's event times are whole seconds: the event confirming this change (created at or after it) is not stale
+    const now = new Date(Math.floor(this.deps.clock().getTime() / 1000) * 1000);
     return current?.stripeStateAt && current.stripeStateAt > now ? current.stripeStateAt : now;
   }
 

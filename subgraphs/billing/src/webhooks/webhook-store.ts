@@ -5,6 +5,9 @@ import type { BillingCycle } from '../store/entities';
 import type { HistoryChange, InvoiceRecord, MerchantPlatform, SubscriptionState, TierPrices } from './mapping';
 
 /** A subscription as the webhook handlers read it: its Stripe-changeable state and the newest Stripe event applied. */
+/** Which kind of Stripe event a state came from: each kind is ordered against its own. */
+export type StateMark = 'subscription' | 'payment';
+
 export interface StoredSubscription extends SubscriptionState {
   id: string;
   merchantId: string;
@@ -12,6 +15,8 @@ export interface StoredSubscription extends SubscriptionState {
   merchantName: string;
   /** `created` of the newest Stripe event applied to the row; an older event changes nothing. */
   stripeStateAt: Date | null;
+  /** The newest invoice event applied (payment status). */
+  paymentStateAt: Date | null;
 }
 
 interface SubscriptionRow {
@@ -32,6 +37,7 @@ interface SubscriptionRow {
   stripe_customer_id: string | null;
   stripe_subscription_id: string | null;
   stripe_state_at: Date | null;
+  payment_state_at: Date | null;
   payment_attempts: number;
 }
 
@@ -51,6 +57,7 @@ const storedSubscriptionOf = (row: SubscriptionRow): StoredSubscription => ({
   stripeCustomerId: row.stripe_customer_id,
   stripeSubscriptionId: row.stripe_subscription_id,
   stripeStateAt: row.stripe_state_at,
+  paymentStateAt: row.payment_state_at,
   paymentAttempts: row.payment_attempts,
 });
 
@@ -80,6 +87,7 @@ export interface StoreAddOnRecord {
   quantity: number;
   domainName: string | null;
   stripeSubscriptionItemId: string | null;
+  stripeSubscriptionId: string | null;
 }
 
 /**
@@ -123,29 +131,34 @@ export class WebhookStore {
     return rows.length > 0;
   }
 
-  async storeAddOnOfItem(stripeSubscriptionItemId: string): Promise<string | null> {
+  /** The add-on already recorded for this Stripe subscription (or item), if any. */
+  async storeAddOnOfStripe(stripeSubscriptionItemId: string | null, stripeSubscriptionId: string | null): Promise<string | null> {
+    if (!stripeSubscriptionItemId && !stripeSubscriptionId) return null;
     const [row]: Array<{ id: string }> = await this.manager.query(
-      `SELECT id FROM billing.store_add_ons WHERE stripe_subscription_item_id = $1 LIMIT 1`,
-      [stripeSubscriptionItemId],
+      `SELECT id FROM billing.store_add_ons WHERE stripe_subscription_item_id = $1 OR stripe_subscription_id = $2 LIMIT 1`,
+      [stripeSubscriptionItemId, stripeSubscriptionId],
     );
     return row?.id ?? null;
   }
 
   async insertStoreAddOn(addOn: StoreAddOnRecord): Promise<string> {
     const [row]: Array<{ id: string }> = await this.manager.query(
-      `INSERT INTO billing.store_add_ons (store_id, merchant_id, add_on_code, status, quantity, domain_name, stripe_subscription_item_id)
-       VALUES ($1, $2, $3, 'active', $4, $5, $6) RETURNING id`,
-      [addOn.storeId, addOn.merchantId, addOn.addOnCode, addOn.quantity, addOn.domainName, addOn.stripeSubscriptionItemId],
+      `INSERT INTO billing.store_add_ons (store_id, merchant_id, add_on_code, status, quantity, domain_name,
+         stripe_subscription_item_id, stripe_subscription_id)
+       VALUES ($1, $2, $3, 'active', $4, $5, $6, $7) RETURNING id`,
+      [addOn.storeId, addOn.merchantId, addOn.addOnCode, addOn.quantity, addOn.domainName, addOn.stripeSubscriptionItemId, addOn.stripeSubscriptionId],
     );
     return row.id;
   }
 
-  /** Marks the add-ons bought as these Stripe subscription items cancelled; how many changed. */
-  async cancelStoreAddOnsOfItems(stripeSubscriptionItemIds: string[]): Promise<number> {
-    const rows = await this.manager.query(
-      `UPDATE billing.store_add_ons SET status = 'cancelled'
-       WHERE stripe_subscription_item_id = ANY($1) AND status <> 'cancelled' RETURNING id`,
-      [stripeSubscriptionItemIds],
+  /** Marks the add-ons billed by this Stripe subscription (or these items) cancelled; how many changed. */
+  async cancelStoreAddOnsOfStripe(stripeSubscriptionId: string, stripeSubscriptionItemIds: string[]): Promise<number> {
+    const rows: unknown[] = await this.manager.query(
+      `WITH cancelled AS (
+         UPDATE billing.store_add_ons SET status = 'cancelled'
+         WHERE (stripe_subscription_id = $1 OR stripe_subscription_item_id = ANY($2)) AND status <> 'cancelled' RETURNING id)
+       SELECT id FROM cancelled`,
+      [stripeSubscriptionId, stripeSubscriptionItemIds],
     );
     return rows.length;
   }
@@ -198,7 +211,7 @@ export class WebhookStore {
       `SELECT s.id, s.merchant_id, s.platform_id, s.merchant_name, s.tier_id, t.code AS tier_code,
               t.price_monthly_cents AS tier_price_monthly_cents, s.status, s.billing_cycle, s.current_period_start,
               s.current_period_end, s.trial_ends_at, s.cancel_at_period_end, s.cancelled_at, s.stripe_customer_id,
-              s.stripe_subscription_id, s.stripe_state_at, s.payment_attempts
+              s.stripe_subscription_id, s.stripe_state_at, s.payment_state_at, s.payment_attempts
        FROM billing.merchant_subscriptions s JOIN billing.subscription_tiers t ON t.id = s.tier_id
        WHERE s.merchant_id = $1 AND s.platform_id = $2
        FOR UPDATE OF s`,
@@ -217,7 +230,7 @@ export class WebhookStore {
     pair: MerchantPlatform,
     current: StoredSubscription | null,
     next: SubscriptionState,
-    change: { merchantName: string; stateAt: Date; history: HistoryChange[]; reason: string },
+    change: { merchantName: string; stateAt: Date; mark: StateMark; history: HistoryChange[]; reason: string },
   ): Promise<void> {
     const values = [
       next.tier.id,
@@ -240,7 +253,8 @@ export class WebhookStore {
          SET tier_id = $2, status = $3, billing_cycle = $4, current_period_start = $5, current_period_end = $6,
              trial_ends_at = $7, cancel_at_period_end = $8, cancelled_at = $9, stripe_customer_id = $10,
              stripe_subscription_id = $11, payment_attempts = $12,
-             stripe_state_at = GREATEST(stripe_state_at, $13), updated_at = now()
+             ${change.mark === 'payment' ? 'payment_state_at = GREATEST(payment_state_at, $13)' : 'stripe_state_at = GREATEST(stripe_state_at, $13)'},
+             updated_at = now()
          WHERE id = $1`,
         [current.id, ...values],
       );
@@ -249,7 +263,7 @@ export class WebhookStore {
       const [row]: Array<{ id: string }> = await this.manager.query(
         `INSERT INTO billing.merchant_subscriptions (merchant_id, platform_id, merchant_name, tier_id, status, billing_cycle,
            current_period_start, current_period_end, trial_ends_at, cancel_at_period_end, cancelled_at, stripe_customer_id,
-           stripe_subscription_id, payment_attempts, stripe_state_at)
+           stripe_subscription_id, payment_attempts, ${change.mark === 'payment' ? 'payment_state_at' : 'stripe_state_at'})
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
         [pair.merchantId, pair.platformId, change.merchantName, ...values],
       );

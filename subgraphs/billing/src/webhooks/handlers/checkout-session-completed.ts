@@ -1,7 +1,7 @@
 import { checkoutSessionSchema, type CheckoutSession } from '../events';
 import { linkMetadataOf, stateAfterCheckout, tierOfPrice, type LinkMetadata } from '../mapping';
 import { defineHandler, type WebhookContext } from './handler';
-import { locateSubscription, relinkAlways, saveState, staleOutcome } from './subscription-sync';
+import { locateSubscription, relinkWhenEnded, saveState, staleOutcome } from './subscription-sync';
 
 /**
  * checkout.session.completed: a subscription checkout activates the merchant's subscription (creating it from the
@@ -18,17 +18,22 @@ export const checkoutSessionCompleted = defineHandler({
   },
   apply: async (context, session, loaded) => {
     const link = linkMetadataOf(session.metadata);
-    return link.kind === 'addon' ? recordAddOn(context, link, loaded?.addOnItemId ?? null) : activate(context, session, link);
+    return link.kind === 'addon'
+      ? recordAddOn(context, link, loaded?.addOnItemId ?? null, session.subscription ?? null)
+      : activate(context, session, link);
   },
 });
 
-async function recordAddOn(context: WebhookContext, link: LinkMetadata, stripeSubscriptionItemId: string | null): Promise<string> {
+async function recordAddOn(
+  context: WebhookContext,
+  link: LinkMetadata,
+  stripeSubscriptionItemId: string | null,
+  stripeSubscriptionId: string | null,
+): Promise<string> {
   if (!link.pair || !link.storeId || !link.addOnCode) return 'ignored: an add-on checkout without merchant, platform, store or add-on code';
   if (!(await context.store.addOnProductExists(link.addOnCode))) return `ignored: unknown add-on ${link.addOnCode}`;
-  if (stripeSubscriptionItemId) {
-    const existing = await context.store.storeAddOnOfItem(stripeSubscriptionItemId);
-    if (existing) return `add-on already recorded as ${existing}`;
-  }
+  const existing = await context.store.storeAddOnOfStripe(stripeSubscriptionItemId, stripeSubscriptionId);
+  if (existing) return `add-on already recorded as ${existing}`;
   const id = await context.store.insertStoreAddOn({
     storeId: link.storeId,
     merchantId: link.pair.merchantId,
@@ -36,13 +41,15 @@ async function recordAddOn(context: WebhookContext, link: LinkMetadata, stripeSu
     quantity: link.quantity,
     domainName: link.domainName,
     stripeSubscriptionItemId,
+    stripeSubscriptionId,
   });
   return `add-on ${link.addOnCode} recorded as ${id}`;
 }
 
 async function activate(context: WebhookContext, session: CheckoutSession, link: LinkMetadata): Promise<string> {
   if (session.mode && session.mode !== 'subscription') return `ignored: a ${session.mode} checkout`;
-  const located = await locateSubscription(context.store, session.subscription ?? null, link, relinkAlways);
+  // a checkout never moves the link away from a live subscription: that one would keep billing, unseen
+  const located = await locateSubscription(context.store, session.subscription ?? null, link, relinkWhenEnded);
   if (!located.found) return located.outcome;
   const { pair, current } = located;
   const stale = staleOutcome(context.event, current);

@@ -21,8 +21,8 @@ export const invoicePaid = defineHandler({
     if (link.kind === 'addon' || !current || !billed.id || current.stripeSubscriptionId !== billed.id) {
       return `${invoiceNote}; not the invoice of the merchant's linked subscription, status unchanged`;
     }
-    const stale = staleOutcome(context.event, current);
+    const stale = staleOutcome(context.event, current, 'payment');
     if (stale) return `${invoiceNote}; ${stale}`;
-    return `${invoiceNote}; ${await saveState(context, pair, current, stateAfterInvoicePaid(current), null)}`;
+    return `${invoiceNote}; ${await saveState(context, pair, current, stateAfterInvoicePaid(current), null, 'payment')}`;
   },
 });

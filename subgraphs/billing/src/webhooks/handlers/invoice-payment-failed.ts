@@ -15,10 +15,10 @@ export const invoicePaymentFailed = defineHandler({
     if (!located.found) return located.outcome;
     const { pair, current } = located;
     if (!current || current.stripeSubscriptionId !== billed.id) return `ignored: ${billed.id} is not linked to a subscription`;
-    const stale = staleOutcome(context.event, current);
+    const stale = staleOutcome(context.event, current, 'payment');
     if (stale) return stale;
     const next = stateAfterPaymentFailed(current, invoice.attempt_count);
     if (!next) return `ignored: the subscription is ${current.status}`;
-    return saveState(context, pair, current, next, null);
+    return saveState(context, pair, current, next, null, 'payment');
   },
 });

@@ -12,7 +12,7 @@ export const subscriptionDeleted = defineHandler({
   apply: async (context, subscription) => {
     const link = linkMetadataOf(subscription.metadata);
     if (link.kind === 'addon') {
-      const cancelled = await context.store.cancelStoreAddOnsOfItems(subscription.items.data.map((item) => item.id));
+      const cancelled = await context.store.cancelStoreAddOnsOfStripe(subscription.id, subscription.items.data.map((item) => item.id));
       return `add-on subscription ended: ${cancelled} add-on(s) cancelled`;
     }
     const located = await locateSubscription(context.store, subscription.id, link, relinkNever);

@@ -1,5 +1,5 @@
 import { historyOf, isOlderThanState, type HistoryChange, type LinkMetadata, type MerchantPlatform, type SubscriptionState } from '../mapping';
-import type { StoredSubscription, WebhookStore } from '../webhook-store';
+import type { StateMark, StoredSubscription, WebhookStore } from '../webhook-store';
 import { reasonOf, type WebhookContext, type WebhookEvent } from './handler';
 
 export type Located = { found: true; pair: MerchantPlatform; current: StoredSubscription | null } | { found: false; outcome: string };
@@ -31,9 +31,10 @@ export const relinkNever = () => false;
 export const relinkWhenEnded = (current: StoredSubscription) => current.status === 'CANCELLED' || current.status === 'EXPIRED';
 
 /** The outcome of an event older than the subscription's Stripe state, or null when the event is current. */
-export function staleOutcome(event: WebhookEvent, current: StoredSubscription | null): string | null {
-  if (!current || !isOlderThanState(event.time, current.stripeStateAt)) return null;
-  return `stale: older than the stored state of ${current.stripeStateAt?.toISOString()}, nothing changed`;
+export function staleOutcome(event: WebhookEvent, current: StoredSubscription | null, mark: StateMark = 'subscription'): string | null {
+  const stateAt = mark === 'payment' ? (current?.paymentStateAt ?? null) : (current?.stripeStateAt ?? null);
+  if (!current || !isOlderThanState(event.time, stateAt)) return null;
+  return `stale: older than the stored state (${mark}) of ${stateAt?.toISOString()}, nothing changed`;
 }
 
 /** How an applied change reads in the event's outcome. */
@@ -60,11 +61,13 @@ export async function saveState(
   current: StoredSubscription | null,
   next: SubscriptionState,
   merchantName: string | null,
+  mark: StateMark = 'subscription',
 ): Promise<string> {
   const history = historyOf(current, next);
   await context.store.saveSubscription(pair, current, next, {
     merchantName: current?.merchantName ?? merchantName ?? pair.merchantId,
     stateAt: context.event.time,
+    mark,
     history,
     reason: reasonOf(context.event),
   });
