@@ -45,14 +45,15 @@ export class SubscriptionNotCancelledError extends AppError {
 
 /**
  * Stripe's refusals reach the client with what Stripe said (PAYMENT_PROVIDER_ERROR); an unreachable Stripe is
- * PAYMENT_PROVIDER_UNAVAILABLE. Nothing local was written when either happens: every operation calls Stripe first.
+ * PAYMENT_PROVIDER_UNAVAILABLE. Nothing local is written when either happens (every operation calls Stripe first);
+ * a call that timed out may still have been applied by Stripe, and its webhook then brings the change.
  */
 export async function withStripeErrors<T>(operation: Promise<T>): Promise<T> {
   try {
     return await operation;
   } catch (error) {
     if (error instanceof StripeSdk.errors.StripeConnectionError || error instanceof StripeSdk.errors.StripeAPIError) {
-      throw new AppError('Stripe cannot be reached right now; nothing was changed', 'PAYMENT_PROVIDER_UNAVAILABLE');
+      throw new AppError('Stripe could not be reached; nothing was changed here (if Stripe applied it, its webhook will bring it)', 'PAYMENT_PROVIDER_UNAVAILABLE');
     }
     if (error instanceof StripeSdk.errors.StripeError) {
       throw new AppError(`Stripe refused: ${error.message}`, 'PAYMENT_PROVIDER_ERROR', { stripeCode: error.code ?? null });
