@@ -8,6 +8,8 @@ import { createTokenVerifier, serviceTokenProvider, type AuthConfig } from './au
 import { createSubgraphDataSource, runMigrations } from './db';
 import { BillingEntitlementsClient, EntitlementCache, type EntitlementSource } from './entitlements';
 import type { FeatureDeclaration } from './features';
+import { AppError } from './errors';
+import { callSubgraph } from './internal-client';
 import { listenForEntitlementChanges, type ChangeListener, type EntitlementChange } from './notify';
 import { createLogger, type Logger } from './logger';
 import { startSubgraphServer, stopOnSignals, type RequestContext, type RunningServer } from './server';
@@ -172,17 +174,15 @@ function registerFeaturesUntilAccepted(
     const attempt = async (delay: number): Promise<void> => {
       if (stopped) return resolve();
       try {
-        const response = await fetch(billingUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${await serviceToken()}` },
-          body: JSON.stringify({ query: REGISTER_FEATURES, variables: { owner, features } }),
-          signal: AbortSignal.timeout(3000),
-        });
-        const body = (await response.json()) as { errors?: Array<{ message: string }> };
-        if (!response.ok || body.errors?.length) throw new Error(body.errors?.[0]?.message ?? `HTTP ${response.status}`);
+        await callSubgraph(billingUrl, REGISTER_FEATURES, { owner, features }, serviceToken);
         logger.info({ features: features.map((f) => f.code) }, 'feature declarations registered with billing');
         return resolve();
       } catch (error) {
+        // billing refused the declarations (a code another owner holds, say): retrying cannot help
+        if (error instanceof AppError) {
+          logger.error({ err: error }, `billing refused the feature declarations: ${error.message}`);
+          return resolve();
+        }
         logger.debug({ err: error }, 'billing did not take the feature declarations yet; retrying');
         timer = setTimeout(() => void attempt(Math.min(delay * 2, 5000)), delay);
       }

@@ -9,6 +9,7 @@ import {
   isUuid,
   NotFoundError,
   parseInput,
+  requireAdmin,
   rethrowUniqueViolation,
   type Caller,
   type EntitlementSource,
@@ -76,10 +77,6 @@ export class BillingService {
     private readonly caller: Caller,
   ) {}
 
-  private requireAdmin(): void {
-    if (this.caller.role !== 'admin') throw new ForbiddenError('this operation needs the admin role');
-  }
-
   private requireAdminOrService(): void {
     if (this.caller.role !== 'admin' && this.caller.role !== 'service') throw new ForbiddenError('this operation needs the admin role');
   }
@@ -108,7 +105,7 @@ export class BillingService {
   }
 
   async createTier(input: unknown): Promise<SubscriptionTierEntity> {
-    this.requireAdmin();
+    requireAdmin(this.caller);
     const values = parseInput(createTierInput, input);
     return this.shared.store
       .insertTier({
@@ -126,7 +123,7 @@ export class BillingService {
   }
 
   async updateTier(code: string, input: unknown): Promise<SubscriptionTierEntity> {
-    this.requireAdmin();
+    requireAdmin(this.caller);
     const values = parseInput(updateTierInput, input);
     for (const required of ['name', 'priceMonthlyCents', 'isActive', 'isPublic', 'displayOrder'] as const) {
       if (values[required] === null) throw new BadUserInputError(`${required} cannot be null`, required);
@@ -138,7 +135,7 @@ export class BillingService {
   }
 
   async deleteTier(code: string): Promise<boolean> {
-    this.requireAdmin();
+    requireAdmin(this.caller);
     const outcome = await this.shared.store.deleteTier(code);
     if (outcome === 'not-found') throw new TierNotFoundError(code);
     if (outcome === 'in-use') throw new BadUserInputError(`tier ${code} is used by subscriptions: move them to another tier first`, 'code');
@@ -146,7 +143,7 @@ export class BillingService {
   }
 
   async setTierFeatureLimits(tierCode: string, limits: unknown): Promise<TierFeatureLimitEntity[]> {
-    this.requireAdmin();
+    requireAdmin(this.caller);
     const { limits: rows } = parseInput(z.object({ limits: tierLimitsInput }), { limits });
     const tier = await this.tier(tierCode);
     await this.assertDeclared(rows.map((r) => r.featureCode), 'limits');
@@ -166,7 +163,7 @@ export class BillingService {
   // ───────────── overrides ─────────────
 
   async setOverrides(rawMerchantId: string, rawPlatformId: string, overrides: unknown) {
-    this.requireAdmin();
+    requireAdmin(this.caller);
     const { overrides: rows } = parseInput(z.object({ overrides: overridesInput }), { overrides });
     const { merchantId, platformId } = await this.merchantAndPlatform(rawMerchantId, rawPlatformId);
     await this.assertDeclared(rows.map((r) => r.featureCode), 'overrides');
@@ -199,7 +196,7 @@ export class BillingService {
   // ───────────── subscriptions ─────────────
 
   async updateSubscription(rawMerchantId: string, rawPlatformId: string, input: unknown): Promise<MerchantSubscriptionEntity> {
-    this.requireAdmin();
+    requireAdmin(this.caller);
     const values = parseInput(updateSubscriptionInput, input);
     const { name, merchantId, platformId } = await this.merchantAndPlatform(rawMerchantId, rawPlatformId);
     const tier = values.tierCode ? await this.tier(values.tierCode) : null;

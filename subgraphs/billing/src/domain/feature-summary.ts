@@ -57,7 +57,7 @@ export function percentOf(current: number, limit: number): number {
   return Math.min(100, Math.round((current / limit) * 10000) / 100);
 }
 
-/** Merges the owners' usage contributions by feature code (each code has one owner). */
+/** Merges the owners' usage contributions by feature code (registration gives each code one owner, so nothing is summed twice). */
 export function usageByCode(...contributions: Array<FeatureUsage[] | undefined>): Map<string, number> {
   const usage = new Map<string, number>();
   for (const list of contributions) for (const { code, current } of list ?? []) usage.set(code, (usage.get(code) ?? 0) + current);

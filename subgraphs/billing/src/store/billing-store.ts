@@ -50,9 +50,9 @@ function groupUnder<T>(keys: readonly string[], rows: T[], keyOf: (row: T) => st
   return keys.map((k) => groups.get(k) ?? []);
 }
 
-/** `WHERE (merchant_id, platform_id) IN (…)` for a batch of pairs, as one parameter pair. */
-function pairArrays(pairs: readonly MerchantPlatform[]): [string[], string[]] {
-  return [pairs.map((p) => p.merchantId), pairs.map((p) => p.platformId)];
+/** The :merchants and :platforms arrays of `(merchant_id, platform_id) IN (SELECT * FROM unnest(…))` for a batch. */
+function pairParameters(pairs: readonly MerchantPlatform[]): { merchants: string[]; platforms: string[] } {
+  return { merchants: pairs.map((p) => p.merchantId), platforms: pairs.map((p) => p.platformId) };
 }
 
 /** Owns billing's SQL. Reads a resolver can fan out over are batched; writes notify the entitlement caches. */
@@ -125,10 +125,7 @@ export class BillingStore {
     const rows = await this.db
       .getRepository(MerchantFeatureOverrideEntity)
       .createQueryBuilder('o')
-      .where(`(o.merchant_id, o.platform_id) IN (SELECT * FROM unnest(:merchants::uuid[], :platforms::uuid[]))`, {
-        merchants: pairs.map((p) => p.merchantId),
-        platforms: pairs.map((p) => p.platformId),
-      })
+      .where(`(o.merchant_id, o.platform_id) IN (SELECT * FROM unnest(:merchants::uuid[], :platforms::uuid[]))`, pairParameters(pairs))
       .orderBy('o.feature_code')
       .getMany();
     return groupUnder(pairs.map(pairKey), rows, pairKey);
@@ -158,10 +155,7 @@ export class BillingStore {
     const rows = await this.db
       .getRepository(MerchantSubscriptionEntity)
       .createQueryBuilder('s')
-      .where(`(s.merchant_id, s.platform_id) IN (SELECT * FROM unnest(:merchants::uuid[], :platforms::uuid[]))`, {
-        merchants: pairs.map((p) => p.merchantId),
-        platforms: pairs.map((p) => p.platformId),
-      })
+      .where(`(s.merchant_id, s.platform_id) IN (SELECT * FROM unnest(:merchants::uuid[], :platforms::uuid[]))`, pairParameters(pairs))
       .getMany();
     const byPair = new Map(rows.map((r) => [pairKey(r), r]));
     return pairs.map((p) => byPair.get(pairKey(p)) ?? null);
@@ -304,11 +298,10 @@ export class BillingStore {
   }
 
   async invoicesOf(pairs: readonly MerchantPlatform[]): Promise<BillingHistoryEntity[][]> {
-    const [merchants, platforms] = pairArrays(pairs);
     const rows = await this.db
       .getRepository(BillingHistoryEntity)
       .createQueryBuilder('b')
-      .where(`(b.merchant_id, b.platform_id) IN (SELECT * FROM unnest(:merchants::uuid[], :platforms::uuid[]))`, { merchants, platforms })
+      .where(`(b.merchant_id, b.platform_id) IN (SELECT * FROM unnest(:merchants::uuid[], :platforms::uuid[]))`, pairParameters(pairs))
       .orderBy('b.created_at', 'DESC')
       .getMany();
     return groupUnder(pairs.map(pairKey), rows, pairKey);

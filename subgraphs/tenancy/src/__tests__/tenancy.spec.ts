@@ -329,21 +329,36 @@ describe('_entities', () => {
     expect(errorCodes(unknown)).toEqual(['NOT_FOUND']);
   });
 
-  it('resolves 60 references of three types with one SQL statement per type', async () => {
-    const w = await world();
+  it('resolves 60 distinct references of three types with one SQL statement per type', async () => {
+    // 20 of each, all different, so DataLoader's de-duplication cannot stand in for batching
+    const db = tenancy.dataSource;
+    const tag = randomUUID().slice(0, 8);
+    const platforms: Array<{ id: string }> = await db.query(
+      `INSERT INTO tenancy.platforms (code, name) SELECT 'b-${tag}-' || i, 'P' FROM generate_series(1, 20) i RETURNING id`,
+    );
+    const merchants: Array<{ id: string }> = await db.query(
+      `INSERT INTO tenancy.merchants (name, email) SELECT 'M' || i, 'b-${tag}-' || i || '@example.com' FROM generate_series(1, 20) i RETURNING id`,
+    );
+    const stores: Array<{ id: string }> = await db.query(
+      `INSERT INTO tenancy.stores (merchant_id, platform_id, code, name)
+       SELECT m.id, p.id, 'store-' || m.n, 'S' FROM
+         (SELECT id, row_number() OVER () AS n FROM unnest($1::uuid[]) AS id) m JOIN
+         (SELECT id, row_number() OVER () AS n FROM unnest($2::uuid[]) AS id) p USING (n) RETURNING id`,
+      [merchants.map((m) => m.id), platforms.map((p) => p.id)],
+    );
     const statements: string[] = [];
     const spy = jest.spyOn(PostgresQueryRunner.prototype, 'query').mockImplementation(function (this: PostgresQueryRunner, ...args) {
       statements.push(String(args[0]));
       return originalQuery.apply(this, args);
     });
     try {
-      const representations = Array.from({ length: 20 }, () => [
-        { __typename: 'Store', id: w.s1.id },
-        { __typename: 'Merchant', id: w.m2.id },
-        { __typename: 'Platform', id: w.platform.id },
+      const representations = Array.from({ length: 20 }, (_, i) => [
+        { __typename: 'Store', id: stores[i].id },
+        { __typename: 'Merchant', id: merchants[i].id },
+        { __typename: 'Platform', id: platforms[i].id },
       ]).flat();
-      const data = await ok(`query($r: [_Any!]!) { _entities(representations: $r) { __typename } }`, { r: representations });
-      expect(data._entities).toHaveLength(60);
+      const data = await ok(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Store { id } ... on Merchant { id } ... on Platform { id } } }`, { r: representations });
+      expect(data._entities.map((e: { id: string }) => e.id)).toEqual(representations.map((r) => r.id));
     } finally {
       spy.mockRestore();
     }
