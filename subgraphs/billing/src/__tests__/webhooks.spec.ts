@@ -558,6 +558,70 @@ describe('events out of order', () => {
     expect((await rowOf(second.m)).status).toBe(status);
   });
 
+  // Subscription events and invoice events both speak to the status: the newer one decides it, whatever its family.
+  // [the sequence, the status either order ends in, the older event, the newer event]
+  const mixed: Array<[string, string, Build, Build]> = [
+    ['updated(past_due), then a newer invoice.paid', 'ACTIVE', updated('past_due'), paid],
+    ['invoice.paid, then a newer updated(past_due)', 'PAST_DUE', paid, updated('past_due')],
+    ['updated(active), then a newer invoice.payment_failed', 'PAST_DUE', updated('active'), failed],
+    ['invoice.payment_failed, then a newer updated(active)', 'ACTIVE', failed, updated('active')],
+    ['checkout.session.completed, then a newer invoice.payment_failed', 'PAST_DUE', checkout, failed],
+    ['invoice.payment_failed, then a newer checkout.session.completed', 'ACTIVE', failed, checkout],
+    ['created(trialing), then a newer invoice.payment_failed', 'PAST_DUE', created, failed],
+    ['created(trialing), then a newer invoice.paid', 'TRIAL', created, paid],
+    ['invoice.payment_failed, then a newer deleted', 'CANCELLED', failed, deleted],
+    // an ended subscription stays ended: a newer failed payment (its final invoice) does not reopen it
+    ['deleted, then a newer invoice.payment_failed', 'CANCELLED', deleted, failed],
+  ];
+
+  it.each(mixed)('%s: either order ends in the newer event\'s status, %s', async (_name, status, older, newer) => {
+    const inOrder = await linkedMerchant(T0);
+    expect(await deliver(older(inOrder.m, inOrder.subscriptionId, T0 + 100))).toEqual(PROCESSED);
+    expect(await deliver(newer(inOrder.m, inOrder.subscriptionId, T0 + 200))).toEqual(PROCESSED);
+    const expected = await rowOf(inOrder.m);
+    expect(expected.status).toBe(status);
+
+    const reversed = await linkedMerchant(T0);
+    expect(await deliver(newer(reversed.m, reversed.subscriptionId, T0 + 200))).toEqual(PROCESSED);
+    expect(await deliver(older(reversed.m, reversed.subscriptionId, T0 + 100))).toEqual(PROCESSED);
+    const row = await rowOf(reversed.m);
+    // the same subscription as in order: status, attempts, tier, cycle, period and cancellation
+    const pick = (r: any) => ({
+      status: r.status,
+      paymentAttempts: r.paymentAttempts,
+      tier: r.tier,
+      cycle: r.cycle,
+      periodStart: r.periodStart,
+      periodEnd: r.periodEnd,
+      cancelAtPeriodEnd: r.cancelAtPeriodEnd,
+      cancelled: r.cancelledAt !== null,
+    });
+    expect(pick(row)).toEqual(pick(expected));
+    expect((await entitlementsOf(reversed.m)).status).toBe(status);
+  });
+
+  it('the two sequences of the report: a late payment event does not override a newer subscription status', async () => {
+    // checkout completed (ACTIVE), updated(past_due) at T+50, a late invoice.paid created at T+40 → PAST_DUE
+    const one = await newMerchant();
+    const sub1 = `sub_${randomUUID().slice(0, 12)}`;
+    expect(await deliver(eventOf('checkout.session.completed', checkoutSession(one, { subscription: sub1 }), T0))).toEqual(PROCESSED);
+    expect((await rowOf(one)).status).toBe('ACTIVE');
+    expect(await deliver(updated('past_due')(one, sub1, T0 + 50))).toEqual(PROCESSED);
+    const latePaid = paid(one, sub1, T0 + 40);
+    expect(await deliver(latePaid)).toEqual(PROCESSED);
+    expect(await rowOf(one)).toMatchObject({ status: 'PAST_DUE' });
+    expect((await recorded(latePaid.id))?.outcome).toMatch(/invoice .* recorded; stale: older than the stored state \(status\)/);
+    expect(await countOf(`billing.billing_history WHERE stripe_invoice_id = $1`, [`in_${sub1}_${T0 + 40}`])).toBe(1);
+
+    // updated(active) at T+50, then a late invoice.payment_failed created at T+40 → ACTIVE
+    const two = await linkedMerchant(T0);
+    expect(await deliver(updated('active')(two.m, two.subscriptionId, T0 + 50))).toEqual(PROCESSED);
+    const lateFailure = failed(two.m, two.subscriptionId, T0 + 40);
+    expect(await deliver(lateFailure)).toEqual(PROCESSED);
+    expect(await rowOf(two.m)).toMatchObject({ status: 'ACTIVE', paymentAttempts: 0 });
+    expect((await recorded(lateFailure.id))?.outcome).toMatch(/^attempt 2 of invoice \S+ failed; stale: older than the stored state \(status\)/);
+  });
+
   it('a paid invoice arriving after a newer failure is still recorded in the billing history', async () => {
     const { m, subscriptionId } = await linkedMerchant();
     expect(await deliver(failed(m, subscriptionId, T0 + 200))).toEqual(PROCESSED);

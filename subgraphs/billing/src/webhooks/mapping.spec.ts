@@ -199,7 +199,10 @@ describe('checkout, invoices', () => {
     expect(statusAfterCheckout('no_payment_required', 'TRIAL')).toBe('TRIAL');
     expect(statusAfterCheckout('no_payment_required', 'EXPIRED')).toBe('ACTIVE');
     expect(statusAfterCheckout('unpaid', 'PAST_DUE')).toBe('PAST_DUE');
-    expect(statusAfterCheckout('unpaid', null)).toBe('ACTIVE');
+    expect(statusAfterCheckout('unpaid', 'CANCELLED')).toBe('CANCELLED');
+    // no subscription yet: an unpaid checkout gives none (the subscription follows when Stripe reports the payment)
+    expect(statusAfterCheckout('unpaid', null)).toBeNull();
+    expect(stateAfterCheckout(null, session('unpaid'), { tier: professional, cycle: 'MONTHLY' }, at('2025-06-15T12:00:00Z'))).toBe('payment pending');
   });
 
   it('a checkout links customer and subscription (an expanded one by its id) and starts a period for a new or ended subscription', () => {
@@ -213,7 +216,7 @@ describe('checkout, invoices', () => {
       stripeCustomerId: 'cus_9',
       stripeSubscriptionId: 'sub_9',
     });
-    expect(stateAfterCheckout(null, session('paid'), null, now)).toBeNull();
+    expect(stateAfterCheckout(null, session('paid'), null, now)).toBe('unknown tier');
   });
 
   it('a paid invoice ends past due; a failed one makes a running subscription past due', () => {

@@ -186,25 +186,30 @@ export function stateOfStripeSubscription(
 
 /**
  * The status a completed checkout gives: paid activates; without a payment (a trial subscription) a running trial
- * stays a trial; unpaid (a delayed payment method) changes nothing until Stripe says how it ended.
+ * stays a trial; unpaid (a delayed payment method) changes nothing until Stripe says how it ended: the status
+ * stays, and without a subscription there is none to give (null).
  */
-export function statusAfterCheckout(paymentStatus: string | null | undefined, current: SubscriptionStatus | null): SubscriptionStatus {
+export function statusAfterCheckout(paymentStatus: string | null | undefined, current: SubscriptionStatus | null): SubscriptionStatus | null {
   if (paymentStatus === 'no_payment_required' && current === 'TRIAL') return 'TRIAL';
-  if (paymentStatus === 'unpaid') return current ?? 'ACTIVE';
+  if (paymentStatus === 'unpaid') return current;
   return 'ACTIVE';
 }
 
-/** The state after a completed subscription checkout: activated (see statusAfterCheckout) and linked to Stripe. */
+/**
+ * The state after a completed subscription checkout: activated (see statusAfterCheckout) and linked to Stripe;
+ * or why there is none: no tier is known, or an unpaid checkout of a merchant without a subscription.
+ */
 export function stateAfterCheckout(
   current: SubscriptionState | null,
   session: CheckoutSession,
   tierAndCycle: TierAndCycle | null,
   eventTime: Date,
-): SubscriptionState | null {
+): SubscriptionState | 'unknown tier' | 'payment pending' {
   const tier = tierAndCycle?.tier ?? current?.tier;
-  if (!tier) return null;
+  if (!tier) return 'unknown tier';
   const cycle = tierAndCycle?.cycle ?? current?.billingCycle ?? 'MONTHLY';
   const status = statusAfterCheckout(session.payment_status, current?.status ?? null);
+  if (!status) return 'payment pending';
   const keepPeriod = current !== null && current.billingCycle === cycle && current.status !== 'CANCELLED' && current.status !== 'EXPIRED';
   const period = keepPeriod ? { start: current.periodStart, end: current.periodEnd } : firstPeriod(eventTime, cycle);
   return {
@@ -277,6 +282,28 @@ export function stateAfterInvoicePaid<S extends SubscriptionState>(current: S): 
 export function stateAfterPaymentFailed<S extends SubscriptionState>(current: S, attemptCount: number | null | undefined): S | null {
   if (current.status === 'CANCELLED' || current.status === 'EXPIRED') return null;
   return { ...current, status: 'PAST_DUE', paymentAttempts: attemptCount ?? current.paymentAttempts + 1 };
+}
+
+/** What an invoice event says of the subscription's payment. */
+export type PaymentVerdict = 'PAID' | 'FAILED';
+
+/** The newest payment event applied to a subscription: when, what it said, and the attempts it counted. */
+export interface PaymentMark {
+  paymentStateAt: Date | null;
+  paymentVerdict: PaymentVerdict | null;
+  paymentAttempts: number;
+}
+
+/**
+ * The state a subscription event describes, ordered against the newest payment event: an event older than that
+ * payment gets the payment's verdict applied on top, exactly as if the two had arrived in order (a late
+ * `updated(active)` after a newer failure stays past due; a late `updated(past_due)` after a newer payment is active).
+ * An ended subscription stays ended: a payment verdict never reopens it.
+ */
+export function withNewerPayment<S extends SubscriptionState>(next: S, eventTime: Date, payment: PaymentMark | null): S {
+  if (!payment?.paymentVerdict || !isOlderThanState(eventTime, payment.paymentStateAt)) return next;
+  if (payment.paymentVerdict === 'PAID') return stateAfterInvoicePaid(next);
+  return stateAfterPaymentFailed(next, payment.paymentAttempts) ?? next;
 }
 
 /** The Stripe subscription an invoice bills: under parent.subscription_details since basil, at the top level before. */

@@ -2,10 +2,13 @@ import { notifyEntitlementsChanged, type SubscriptionStatus } from '@tiergraph/r
 import type { EntityManager } from 'typeorm';
 import { pairKey } from '../store/billing-store';
 import type { BillingCycle } from '../store/entities';
-import type { HistoryChange, InvoiceRecord, MerchantPlatform, SubscriptionState, TierPrices } from './mapping';
+import type { HistoryChange, InvoiceRecord, MerchantPlatform, PaymentVerdict, SubscriptionState, TierPrices } from './mapping';
 
-/** A subscription as the webhook handlers read it: its Stripe-changeable state and the newest Stripe event applied. */
-/** Which kind of Stripe event a state came from: each kind is ordered against its own. */
+/**
+ * Which kind of Stripe event a state came from. Subscription events carry Stripe's whole view of the subscription
+ * and are ordered against each other; invoice events speak only to the payment and are ordered against every
+ * event that set the status (see `staleOutcome` and `withNewerPayment`).
+ */
 export type StateMark = 'subscription' | 'payment';
 
 export interface StoredSubscription extends SubscriptionState {
@@ -15,8 +18,10 @@ export interface StoredSubscription extends SubscriptionState {
   merchantName: string;
   /** `created` of the newest Stripe event applied to the row; an older event changes nothing. */
   stripeStateAt: Date | null;
-  /** The newest invoice event applied (payment status). */
+  /** The newest invoice event applied (payment status)... */
   paymentStateAt: Date | null;
+  /** ...and what it said. */
+  paymentVerdict: PaymentVerdict | null;
 }
 
 interface SubscriptionRow {
@@ -38,6 +43,7 @@ interface SubscriptionRow {
   stripe_subscription_id: string | null;
   stripe_state_at: Date | null;
   payment_state_at: Date | null;
+  payment_verdict: PaymentVerdict | null;
   payment_attempts: number;
 }
 
@@ -58,6 +64,7 @@ const storedSubscriptionOf = (row: SubscriptionRow): StoredSubscription => ({
   stripeSubscriptionId: row.stripe_subscription_id,
   stripeStateAt: row.stripe_state_at,
   paymentStateAt: row.payment_state_at,
+  paymentVerdict: row.payment_verdict,
   paymentAttempts: row.payment_attempts,
 });
 
@@ -211,7 +218,7 @@ export class WebhookStore {
       `SELECT s.id, s.merchant_id, s.platform_id, s.merchant_name, s.tier_id, t.code AS tier_code,
               t.price_monthly_cents AS tier_price_monthly_cents, s.status, s.billing_cycle, s.current_period_start,
               s.current_period_end, s.trial_ends_at, s.cancel_at_period_end, s.cancelled_at, s.stripe_customer_id,
-              s.stripe_subscription_id, s.stripe_state_at, s.payment_state_at, s.payment_attempts
+              s.stripe_subscription_id, s.stripe_state_at, s.payment_state_at, s.payment_verdict, s.payment_attempts
        FROM billing.merchant_subscriptions s JOIN billing.subscription_tiers t ON t.id = s.tier_id
        WHERE s.merchant_id = $1 AND s.platform_id = $2
        FOR UPDATE OF s`,
@@ -230,7 +237,7 @@ export class WebhookStore {
     pair: MerchantPlatform,
     current: StoredSubscription | null,
     next: SubscriptionState,
-    change: { merchantName: string; stateAt: Date; mark: StateMark; history: HistoryChange[]; reason: string },
+    change: { merchantName: string; stateAt: Date; mark: StateMark; verdict: PaymentVerdict | null; history: HistoryChange[]; reason: string },
   ): Promise<void> {
     const values = [
       next.tier.id,
@@ -245,6 +252,7 @@ export class WebhookStore {
       next.stripeSubscriptionId,
       next.paymentAttempts,
       change.stateAt,
+      change.verdict,
     ];
     let subscriptionId: string;
     if (current) {
@@ -254,6 +262,7 @@ export class WebhookStore {
              trial_ends_at = $7, cancel_at_period_end = $8, cancelled_at = $9, stripe_customer_id = $10,
              stripe_subscription_id = $11, payment_attempts = $12,
              ${change.mark === 'payment' ? 'payment_state_at = GREATEST(payment_state_at, $13)' : 'stripe_state_at = GREATEST(stripe_state_at, $13)'},
+             payment_verdict = COALESCE($14, payment_verdict),
              updated_at = now()
          WHERE id = $1`,
         [current.id, ...values],
@@ -263,8 +272,8 @@ export class WebhookStore {
       const [row]: Array<{ id: string }> = await this.manager.query(
         `INSERT INTO billing.merchant_subscriptions (merchant_id, platform_id, merchant_name, tier_id, status, billing_cycle,
            current_period_start, current_period_end, trial_ends_at, cancel_at_period_end, cancelled_at, stripe_customer_id,
-           stripe_subscription_id, payment_attempts, ${change.mark === 'payment' ? 'payment_state_at' : 'stripe_state_at'})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+           stripe_subscription_id, payment_attempts, ${change.mark === 'payment' ? 'payment_state_at' : 'stripe_state_at'}, payment_verdict)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
         [pair.merchantId, pair.platformId, change.merchantName, ...values],
       );
       subscriptionId = row.id;

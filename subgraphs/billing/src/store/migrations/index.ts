@@ -4,6 +4,7 @@ import { HistoryOrder1732147301000 } from './1732147301000-history-order';
 import { StripeCustomers1732147450000 } from './1732147450000-stripe-customers';
 import { StripeWebhooks1732147500000 } from './1732147500000-stripe-webhooks';
 import { PaymentState1732147600000 } from './1732147600000-payment-state';
+import { PaymentVerdict1732147700000 } from './1732147700000-payment-verdict';
 
 export const migrations = [
   BillingInit1732147201000,
@@ -12,4 +13,5 @@ export const migrations = [
   StripeCustomers1732147450000,
   StripeWebhooks1732147500000,
   PaymentState1732147600000,
+  PaymentVerdict1732147700000,
 ];

@@ -59,6 +59,7 @@ async function activate(context: WebhookContext, session: CheckoutSession, link:
     billingCycle: link.billingCycle ?? current?.billingCycle ?? null,
   });
   const next = stateAfterCheckout(current, session, tierAndCycle, context.event.time);
-  if (!next) return `ignored: unknown tier ${link.tierCode ?? '(none in the metadata)'}`;
+  if (next === 'unknown tier') return `ignored: unknown tier ${link.tierCode ?? '(none in the metadata)'}`;
+  if (next === 'payment pending') return 'ignored: the checkout is unpaid (a delayed payment method); the subscription follows when Stripe reports the payment';
   return saveState(context, pair, current, next, link.merchantName);
 }

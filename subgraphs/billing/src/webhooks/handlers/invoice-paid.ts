@@ -23,6 +23,6 @@ export const invoicePaid = defineHandler({
     }
     const stale = staleOutcome(context.event, current, 'payment');
     if (stale) return `${invoiceNote}; ${stale}`;
-    return `${invoiceNote}; ${await saveState(context, pair, current, stateAfterInvoicePaid(current), null, 'payment')}`;
+    return `${invoiceNote}; ${await saveState(context, pair, current, stateAfterInvoicePaid(current), null, { mark: 'payment', verdict: 'PAID' })}`;
   },
 });

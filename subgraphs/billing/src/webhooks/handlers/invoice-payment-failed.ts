@@ -16,9 +16,9 @@ export const invoicePaymentFailed = defineHandler({
     const { pair, current } = located;
     if (!current || current.stripeSubscriptionId !== billed.id) return `ignored: ${billed.id} is not linked to a subscription`;
     const stale = staleOutcome(context.event, current, 'payment');
-    if (stale) return stale;
+    if (stale) return `attempt ${invoice.attempt_count ?? '?'} of invoice ${invoice.id} failed; ${stale}`;
     const next = stateAfterPaymentFailed(current, invoice.attempt_count);
     if (!next) return `ignored: the subscription is ${current.status}`;
-    return saveState(context, pair, current, next, null, 'payment');
+    return saveState(context, pair, current, next, null, { mark: 'payment', verdict: 'FAILED' });
   },
 });

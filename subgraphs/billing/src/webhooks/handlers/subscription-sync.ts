@@ -1,4 +1,13 @@
-import { historyOf, isOlderThanState, type HistoryChange, type LinkMetadata, type MerchantPlatform, type SubscriptionState } from '../mapping';
+import {
+  historyOf,
+  isOlderThanState,
+  withNewerPayment,
+  type HistoryChange,
+  type LinkMetadata,
+  type MerchantPlatform,
+  type PaymentVerdict,
+  type SubscriptionState,
+} from '../mapping';
 import type { StateMark, StoredSubscription, WebhookStore } from '../webhook-store';
 import { reasonOf, type WebhookContext, type WebhookEvent } from './handler';
 
@@ -30,11 +39,20 @@ export const relinkAlways = () => true;
 export const relinkNever = () => false;
 export const relinkWhenEnded = (current: StoredSubscription) => current.status === 'CANCELLED' || current.status === 'EXPIRED';
 
-/** The outcome of an event older than the subscription's Stripe state, or null when the event is current. */
+const latest = (a: Date | null, b: Date | null): Date | null => (a && b ? (a > b ? a : b) : (a ?? b));
+
+/**
+ * The outcome of an event that may not change the subscription's status any more, or null when it may.
+ * A subscription event is stale when a newer subscription event was applied (it carries Stripe's whole view, so
+ * the newer one wins). A payment event is stale when any newer event set the status: a newer payment event, or a
+ * newer subscription event (whose status already reflects every payment before it). An older subscription event
+ * than the newest payment is not stale: it applies, with that payment's verdict on top (see `saveState`).
+ */
 export function staleOutcome(event: WebhookEvent, current: StoredSubscription | null, mark: StateMark = 'subscription'): string | null {
-  const stateAt = mark === 'payment' ? (current?.paymentStateAt ?? null) : (current?.stripeStateAt ?? null);
-  if (!current || !isOlderThanState(event.time, stateAt)) return null;
-  return `stale: older than the stored state (${mark}) of ${stateAt?.toISOString()}, nothing changed`;
+  if (!current) return null;
+  const stateAt = mark === 'payment' ? latest(current.paymentStateAt, current.stripeStateAt) : current.stripeStateAt;
+  if (!isOlderThanState(event.time, stateAt)) return null;
+  return `stale: older than the stored state (${mark === 'payment' ? 'status' : 'subscription'}) of ${stateAt?.toISOString()}, nothing changed`;
 }
 
 /** How an applied change reads in the event's outcome. */
@@ -51,23 +69,30 @@ function describe(current: StoredSubscription | null, next: SubscriptionState, h
   return `applied: ${parts.join(', ')}`;
 }
 
+/** Which kind of event a state comes from: a subscription event, or a payment event with its verdict. */
+export type StateSource = { mark: 'subscription' } | { mark: 'payment'; verdict: PaymentVerdict };
+const fromSubscriptionEvent: StateSource = { mark: 'subscription' };
+
 /**
  * Stores the state an event describes, as of the event's time, with the history entries of what changed; the
  * merchant name of a new subscription comes from the metadata, else the merchant's id (tenancy is not asked here).
+ * A subscription event older than the newest payment event keeps that payment's verdict (`withNewerPayment`).
  */
 export async function saveState(
   context: WebhookContext,
   pair: MerchantPlatform,
   current: StoredSubscription | null,
-  next: SubscriptionState,
+  described: SubscriptionState,
   merchantName: string | null,
-  mark: StateMark = 'subscription',
+  source: StateSource = fromSubscriptionEvent,
 ): Promise<string> {
+  const next = source.mark === 'subscription' ? withNewerPayment(described, context.event.time, current) : described;
   const history = historyOf(current, next);
   await context.store.saveSubscription(pair, current, next, {
     merchantName: current?.merchantName ?? merchantName ?? pair.merchantId,
     stateAt: context.event.time,
-    mark,
+    mark: source.mark,
+    verdict: source.mark === 'payment' ? source.verdict : null,
     history,
     reason: reasonOf(context.event),
   });
