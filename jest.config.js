@@ -16,7 +16,7 @@ module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': swc },
   testMatch: ['<rootDir>/**/*.spec.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/\\.data/'],
+  testPathIgnorePatterns: ['/node_modules/', '/\\.data/', '/\\.stryker-tmp/'],
   globalSetup: '<rootDir>/jest/global-setup.ts',
   globalTeardown: '<rootDir>/jest/global-teardown.ts',
   reporters: ['default', '<rootDir>/jest/summary-reporter.js'],

@@ -1,48 +1,15 @@
-import { chmodSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client } from 'pg';
-import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../scripts/lib/embedded-postgres';
-import { migrateAll } from '../scripts/lib/migrate';
+import { prepareTestPostgres, type TestPostgres } from './test-postgres';
 
 declare global {
   // eslint-disable-next-line no-var
-  var __tiergraphTestPostgres: { server?: EmbeddedPostgresHandle; adminUrl: string; template: string } | undefined;
+  var __tiergraphTestPostgres: TestPostgres | undefined;
 }
 
 /**
- * One PostgreSQL per test run: the embedded server (or the server of DATABASE_URL), and a template database
- * with every subgraph's migrations applied once. Each test file clones the template into its own database.
+ * One PostgreSQL per jest run (see prepareTestPostgres). A runner that starts jest many times over one prepared
+ * server (the mutation run) sets TIERGRAPH_TEST_SHARED_POSTGRES=1 with the test kit's variables: then it is reused.
  */
 export default async function globalSetup(): Promise<void> {
-  let server: EmbeddedPostgresHandle | undefined;
-  let adminUrl = process.env.DATABASE_URL;
-  if (!adminUrl) {
-    const parent = mkdtempSync(join(tmpdir(), 'tiergraph-test-pg-'));
-    chmodSync(parent, 0o755); // as root, postgres runs as the `postgres` user and must enter it
-    server = await startEmbeddedPostgres({
-      dataDir: join(parent, 'data'),
-      port: await freePort(),
-      persistent: false,
-      // as root, moved where the postgres user can reach it when the temporary folder is closed to it
-      relocate: true,
-      onNotice: (line) => process.stdout.write(`[test-pg] ${line}\n`),
-    });
-    adminUrl = server.urlFor('postgres');
-  }
-  const template = `tiergraph_template_${process.pid}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${template}"`);
-    await admin.query(`CREATE DATABASE "${template}"`);
-  } finally {
-    await admin.end();
-  }
-  const templateUrl = new URL(adminUrl);
-  templateUrl.pathname = `/${template}`;
-  await migrateAll(templateUrl.toString());
-  process.env.TIERGRAPH_TEST_ADMIN_URL = adminUrl;
-  process.env.TIERGRAPH_TEST_TEMPLATE = template;
-  globalThis.__tiergraphTestPostgres = { server, adminUrl, template };
+  if (process.env.TIERGRAPH_TEST_SHARED_POSTGRES === '1' && process.env.TIERGRAPH_TEST_ADMIN_URL && process.env.TIERGRAPH_TEST_TEMPLATE) return;
+  globalThis.__tiergraphTestPostgres = await prepareTestPostgres();
 }
