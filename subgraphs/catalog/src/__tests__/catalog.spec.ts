@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { billingSubgraph } from '@tiergraph/billing';
 import type { RunningSubgraph } from '@tiergraph/runtime';
 import { tenancySubgraph } from '@tiergraph/tenancy';
-import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraphs, tokenFor, type GraphQLResponse, type TestDatabase } from '@tiergraph/testkit';
+import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraphs, tokenFor, withInsertsHeld, type GraphQLResponse, type TestDatabase } from '@tiergraph/testkit';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { catalogSubgraph } from '../index';
 import { createWorld, expectData, overrideLimit, setupOps, subscribe, type World } from '@tiergraph/testkit';
@@ -252,25 +252,29 @@ describe('the plan: subscription and max_products', () => {
     expect(await rowsOfMerchant(w.m1)).toBe(before);
   });
 
-  it('lets exactly the free slots win when 50 creates race: 2 of 7 used → 5 created, 45 FEATURE_LIMIT_REACHED', async () => {
+  it('lets exactly the free slots win when 50 creates race past a pool of 5: 2 of 4 used → 2 created, 48 FEATURE_LIMIT_REACHED', async () => {
     const w = await createWorld(urls());
-    await overrideLimit(urls().billing, w.m1, w.platformId, 'max_products', 7);
+    await overrideLimit(urls().billing, w.m1, w.platformId, 'max_products', 4);
     await newProduct(w, w.s1);
     await newProduct(w, w.s1b);
-    const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        createProduct({ storeId: i % 2 ? w.s1 : w.s1b, sku: `RACE-${i}`, name: `Racer ${i}`, priceCents: i }, i % 3 ? w.tokens.merchant1 : w.tokens.admin),
+    // inserts wait until all 5 of catalog's connections are inside their transaction: without the advisory lock
+    // each of them has counted 2 and inserts, so fewer slots than connections makes any missing serialisation oversell
+    const results = await withInsertsHeld(db.url, "catalog.products", 5,  () =>
+      Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          createProduct({ storeId: i % 2 ? w.s1 : w.s1b, sku: `RACE-${i}`, name: `Racer ${i}`, priceCents: i }, i % 3 ? w.tokens.merchant1 : w.tokens.admin),
+        ),
       ),
     );
     const succeeded = results.filter((r) => !r.errors);
     const refused = results.filter((r) => r.errors);
-    expect(succeeded).toHaveLength(5);
-    expect(refused).toHaveLength(45);
+    expect(succeeded).toHaveLength(2);
+    expect(refused).toHaveLength(48);
     for (const r of refused) {
       expect(r.errors).toHaveLength(1);
-      expect(r.errors?.[0].extensions).toEqual({ code: 'FEATURE_LIMIT_REACHED', featureCode: 'max_products', current: 7, limit: 7 });
+      expect(r.errors?.[0].extensions).toEqual({ code: 'FEATURE_LIMIT_REACHED', featureCode: 'max_products', current: 4, limit: 4 });
     }
-    expect(await rowsOfMerchant(w.m1)).toBe(7);
+    expect(await rowsOfMerchant(w.m1)).toBe(4);
   });
 
   it('frees a slot when a product is deleted', async () => {
