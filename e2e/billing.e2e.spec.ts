@@ -52,6 +52,13 @@ afterAll(async () => {
 describe('FeatureSummary by federated fan-out', () => {
   it('MerchantFeatures: every declared feature, usage contributed by catalog, orders, tenancy and media, limits from the tier', async () => {
     const w = await merchantWithUsage();
+    // media as the media subgraph counts it: the merchant's files on the platform, in MiB rounded up (3 MiB + 1 byte → 4)
+    for (const [store, size] of [[w.store1, 2 * 1024 * 1024], [w.store2, 1024 * 1024 + 1]] as const) {
+      await graph.subgraphs.media.dataSource.query(
+        `INSERT INTO media.media_files (merchant_id, store_id, platform_id, filename, mime_type, size_bytes, storage_key) VALUES ($1, $2, $3, 'f.png', 'image/png', $4, $5)`,
+        [w.merchant.id, store.id, w.platform.id, size, `${store.id}/${randomUUID()}`],
+      );
+    }
     const { merchant } = await ok('MerchantFeatures', { merchantId: w.merchant.id, platformId: w.platform.id }, w.merchantToken);
     const sub = merchant.subscription;
     expect(sub).toMatchObject({ status: 'ACTIVE', billingCycle: 'MONTHLY', tier: { code: 'professional', name: 'Professional' }, cancelAtPeriodEnd: false });
@@ -69,7 +76,7 @@ describe('FeatureSummary by federated fan-out', () => {
     expect(pick(features.max_products)).toEqual({ enabled: true, limit: 500, current: 5, remaining: 495, percentUsed: 1, isOverride: false });
     expect(pick(features.max_orders_per_month)).toEqual({ enabled: true, limit: 500, current: 2, remaining: 498, percentUsed: 0.4, isOverride: false });
     expect(pick(features.max_team_members)).toEqual({ enabled: true, limit: 3, current: 2, remaining: 1, percentUsed: 66.67, isOverride: false });
-    expect(pick(features.max_storage_mb)).toEqual({ enabled: true, limit: 5120, current: 0, remaining: 5120, percentUsed: 0, isOverride: false });
+    expect(pick(features.max_storage_mb)).toEqual({ enabled: true, limit: 5120, current: 4, remaining: 5116, percentUsed: 0.08, isOverride: false });
     expect(pick(features.ai_tokens_per_month)).toEqual({ enabled: true, limit: 500000, current: 0, remaining: 500000, percentUsed: 0, isOverride: false });
     expect(pick(features.analytics_dashboard)).toEqual({ enabled: true, limit: null, current: null, remaining: null, percentUsed: null, isOverride: false });
     expect(pick(features.api_access)).toMatchObject({ enabled: false, isOverride: false });
