@@ -181,3 +181,4 @@ export function errorCodes(response: GraphQLResponse): string[] {
 export * from './world';
 export * from './locks';
 export * from './entities';
+export * from './proxy';

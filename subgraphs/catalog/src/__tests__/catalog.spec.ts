@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { billingSubgraph } from '@tiergraph/billing';
 import type { RunningSubgraph } from '@tiergraph/runtime';
 import { tenancySubgraph } from '@tiergraph/tenancy';
-import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraphs, tokenFor, withInsertsHeld, type GraphQLResponse, type TestDatabase } from '@tiergraph/testkit';
+import { createTestDatabase, errorCodes, postGraphQL, startCountingProxy, startTestSubgraph, startTestSubgraphs, tokenFor, withInsertsHeld, type GraphQLResponse, type TestDatabase } from '@tiergraph/testkit';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { catalogSubgraph } from '../index';
 import { createWorld, expectData, overrideLimit, setupOps, subscribe, type World } from '@tiergraph/testkit';
@@ -390,6 +390,46 @@ describe('feature declarations', () => {
       unit: 'products',
     });
     expect(data.featureCatalog.find((c: { features: Array<{ code: string }> }) => c.features.some((f) => f.code === 'max_products')).category).toBe('limits');
+  });
+});
+
+describe('the entitlement cache', () => {
+  it('asks billing once per merchant and platform, serves the next creates from memory, and asks again after a change', async () => {
+    const w = await createWorld(urls());
+    // a second catalog whose calls to billing pass through a counting proxy
+    const proxy = await startCountingProxy(running.billing.url);
+    const counted = await startTestSubgraph(catalogSubgraph, db.url, { urls: { billing: proxy.url, tenancy: running.tenancy.url }, awaitFeatureRegistration: true });
+    try {
+      const create = (sku: string) => postGraphQL(counted.url, { query: ops.createProduct, variables: { input: { storeId: w.s1, sku, name: sku, priceCents: 1 } } }, { token: w.tokens.merchant1 });
+      // the first create asks billing; the instance's own feature registration notifies every cache once more
+      // ({ all: true }) when it lands, so prime until a create is answered from memory
+      let primed = 0;
+      for (let before = -1; proxy.count('Entitlements') !== before && primed < 10; primed++) {
+        before = proxy.count('Entitlements');
+        await expectData(create(`CACHE-PRIME-${primed}`));
+      }
+      const asked = proxy.count('Entitlements');
+      expect(asked).toBeGreaterThanOrEqual(1);
+      expect(asked).toBeLessThanOrEqual(2);
+      for (const sku of ['CACHE-2', 'CACHE-3', 'CACHE-4']) await expectData(create(sku));
+      expect(proxy.count('Entitlements')).toBe(asked); // hits: billing is not asked
+      const have = await rowsOfMerchant(w.m1);
+
+      // the change: m1 may now have the products it has; billing notifies, the next create asks billing again
+      await overrideLimit(urls().billing, w.m1, w.platformId, 'max_products', have);
+      // the notification is sent when billing commits, before billing answers: the very next create must see it
+      // (a TTL cache, or one that ignores notifications, would let it through on the old limit)
+      const refused = await create('CACHE-AFTER');
+      expect(refused.errors?.[0].extensions).toEqual({ code: 'FEATURE_LIMIT_REACHED', featureCode: 'max_products', current: have, limit: have });
+      expect(proxy.count('Entitlements')).toBe(asked + 1);
+      // and the new plan is cached again
+      expect(errorCodes(await create('CACHE-LAST'))).toEqual(['FEATURE_LIMIT_REACHED']);
+      expect(proxy.count('Entitlements')).toBe(asked + 1);
+      expect(await rowsOfMerchant(w.m1)).toBe(have);
+    } finally {
+      await counted.stop();
+      await proxy.close();
+    }
   });
 });
 
