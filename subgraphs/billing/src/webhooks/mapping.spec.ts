@@ -194,12 +194,23 @@ describe('checkout, invoices', () => {
   const session = (payment_status: string) =>
     checkoutSessionSchema.parse({ object: 'checkout.session', id: 'cs_1', mode: 'subscription', payment_status, customer: 'cus_9', subscription: { id: 'sub_9' }, metadata: null });
 
-  it('a paid checkout activates; without payment a trial stays a trial; unpaid changes nothing', () => {
+  it('a paid checkout activates; without payment a trial stays a trial', () => {
     expect(statusAfterCheckout('paid', 'TRIAL')).toBe('ACTIVE');
+    expect(statusAfterCheckout('paid', 'PAST_DUE')).toBe('ACTIVE');
+    expect(statusAfterCheckout('paid', null)).toBe('ACTIVE');
     expect(statusAfterCheckout('no_payment_required', 'TRIAL')).toBe('TRIAL');
     expect(statusAfterCheckout('no_payment_required', 'EXPIRED')).toBe('ACTIVE');
-    expect(statusAfterCheckout('unpaid', 'PAST_DUE')).toBe('PAST_DUE');
-    expect(statusAfterCheckout('unpaid', null)).toBe('ACTIVE');
+  });
+
+  it.each(['TRIAL', 'ACTIVE', 'PAST_DUE', 'CANCELLED', 'EXPIRED'] as const)('an unpaid checkout changes nothing: %s stays as it is', (status) => {
+    expect(statusAfterCheckout('unpaid', status)).toBe(status);
+  });
+
+  // Known bug, reported, not fixed here (mapping.ts is being reworked): without a subscription an unpaid checkout
+  // (a delayed payment method) answers ACTIVE, so the merchant gets a running plan before any payment. `failing`
+  // turns red once the mapping is fixed: then make this a plain test.
+  it.failing('an unpaid checkout without a subscription does not activate it', () => {
+    expect(statusAfterCheckout('unpaid', null)).not.toBe('ACTIVE');
   });
 
   it('a checkout links customer and subscription (an expanded one by its id) and starts a period for a new or ended subscription', () => {
