@@ -286,8 +286,11 @@ describe('the plan: subscription and max_products', () => {
     await expectData(catalog(ops.deleteProduct, { id: products[0].id }, w.tokens.merchant1));
     await newProduct(w, w.s1, w.tokens.store1, { sku: 'FREED' });
     expect([await rowsOfMerchant(w.m1, false), await rowsOfMerchant(w.m1)]).toEqual([3, 4]);
-    // the limit is per merchant: m2 is not affected by m1's override
-    await newProduct(w, w.s2, w.tokens.merchant2);
+    // the limit is per merchant: m2 (essential, 200) gets past m1's 3 while m1 stays full
+    for (let i = 0; i < 4; i++) await newProduct(w, w.s2, w.tokens.merchant2);
+    expect(await rowsOfMerchant(w.m2)).toBe(4);
+    const stillFull = await createProduct({ storeId: w.s1b, sku: 'STILL-FULL', name: 'X', priceCents: 1 }, w.tokens.merchant1);
+    expect(stillFull.errors?.[0].extensions).toEqual({ code: 'FEATURE_LIMIT_REACHED', featureCode: 'max_products', current: 3, limit: 3 });
   });
 });
 

@@ -288,11 +288,16 @@ describe('authorisation: each role against each operation', () => {
 
   it('denies cross-tenant reads and shows each caller only its own stores', async () => {
     const w = await world();
-    expect(errorCodes(await call(ops.merchant, { id: w.m2.id }, w.tokens.merchant1))).toEqual(['FORBIDDEN']);
-    expect(errorCodes(await call(ops.store, { id: w.s2.id }, w.tokens.merchant1))).toEqual(['FORBIDDEN']);
-    expect(errorCodes(await call(ops.store, { id: w.s1b.id }, w.tokens.store1))).toEqual(['FORBIDDEN']);
-    expect(errorCodes(await call(ops.merchantUsers, { merchantId: w.m1.id }, w.tokens.store1))).toContain('FORBIDDEN');
-    expect(errorCodes(await call(ops.merchantUsers, { merchantId: w.m1.id }, w.tokens.merchant2))).toEqual(['FORBIDDEN']);
+    // exactly FORBIDDEN, and nothing of the other tenant in the answer
+    const refused = async (query: string, variables: Record<string, unknown>, token: string) => {
+      const response = await call(query, variables, token);
+      return { codes: errorCodes(response), data: response.data ?? null };
+    };
+    expect(await refused(ops.merchant, { id: w.m2.id }, w.tokens.merchant1)).toEqual({ codes: ['FORBIDDEN'], data: { merchant: null } });
+    expect(await refused(ops.store, { id: w.s2.id }, w.tokens.merchant1)).toEqual({ codes: ['FORBIDDEN'], data: { store: null } });
+    expect(await refused(ops.store, { id: w.s1b.id }, w.tokens.store1)).toEqual({ codes: ['FORBIDDEN'], data: { store: null } });
+    expect(await refused(ops.merchantUsers, { merchantId: w.m1.id }, w.tokens.store1)).toEqual({ codes: ['FORBIDDEN'], data: { merchant: null } });
+    expect(await refused(ops.merchantUsers, { merchantId: w.m1.id }, w.tokens.merchant2)).toEqual({ codes: ['FORBIDDEN'], data: { merchant: null } });
 
     const asMerchant = await ok(ops.merchant, { id: w.m1.id }, w.tokens.merchant1);
     expect(asMerchant.merchant.stores.map((s: { id: string }) => s.id)).toEqual([w.s1.id, w.s1b.id]);
@@ -359,6 +364,7 @@ describe('_entities', () => {
          (SELECT id, row_number() OVER () AS n FROM unnest($2::uuid[]) AS id) p USING (n) RETURNING id`,
       [merchants.map((m) => m.id), platforms.map((p) => p.id)],
     );
+    expect([platforms.length, merchants.length, stores.length]).toEqual([20, 20, 20]);
     const statements: string[] = [];
     const spy = jest.spyOn(PostgresQueryRunner.prototype, 'query').mockImplementation(function (this: PostgresQueryRunner, ...args) {
       statements.push(String(args[0]));
@@ -371,6 +377,7 @@ describe('_entities', () => {
         { __typename: 'Platform', id: platforms[i].id },
       ]).flat();
       const data = await ok(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Store { id } ... on Merchant { id } ... on Platform { id } } }`, { r: representations });
+      expect(data._entities).toHaveLength(60);
       expect(data._entities.map((e: { id: string }) => e.id)).toEqual(representations.map((r) => r.id));
     } finally {
       spy.mockRestore();
