@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { billingSubgraph } from '@tiergraph/billing';
 import type { RunningSubgraph } from '@tiergraph/runtime';
 import { tenancySubgraph } from '@tiergraph/tenancy';
-import { createTestDatabase, errorCodes, postGraphQL, startCountingProxy, startTestSubgraph, startTestSubgraphs, tokenFor, withInsertsHeld, type GraphQLResponse, type TestDatabase } from '@tiergraph/testkit';
+import { createTestDatabase, errorCodes, freePort, postGraphQL, startCountingProxy, startTestSubgraph, startTestSubgraphs, tokenFor, withInsertsHeld, type GraphQLResponse, type TestDatabase } from '@tiergraph/testkit';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { catalogSubgraph } from '../index';
 import { createWorld, expectData, overrideLimit, setupOps, subscribe, type World } from '@tiergraph/testkit';
@@ -432,6 +432,23 @@ describe('the entitlement cache', () => {
     } finally {
       await counted.stop();
       await proxy.close();
+    }
+  });
+});
+
+describe('tenancy unreachable', () => {
+  it('fails closed with TENANCY_UNAVAILABLE for a store this catalog has not looked up, and writes nothing', async () => {
+    const w = await createWorld(urls());
+    // a catalog whose tenancy is a port on which nothing listens
+    const blind = await startTestSubgraph(catalogSubgraph, db.url, { urls: { billing: running.billing.url, tenancy: `http://127.0.0.1:${await freePort()}/graphql` } });
+    try {
+      const r = await postGraphQL(blind.url, { query: ops.createProduct, variables: { input: { storeId: w.s1, sku: 'NO-TENANCY', name: 'X', priceCents: 1 } } }, { token: w.tokens.merchant1 });
+      expect(errorCodes(r)).toEqual(['TENANCY_UNAVAILABLE']);
+      expect(r.errors?.[0].message).toMatch(/tenancy/);
+      expect(r.data).toBeNull();
+      expect(await rowsOfMerchant(w.m1)).toBe(0);
+    } finally {
+      await blind.stop();
     }
   });
 });
