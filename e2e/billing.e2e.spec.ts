@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { errorCodes, postGraphQL, tokenFor, type GraphQLResponse } from '@tiergraph/testkit';
+import { entityAccessTable, errorCodes, postGraphQL, tokenFor, type GraphQLResponse } from '@tiergraph/testkit';
 import { contractOperation, startTestGraph, type TestGraph } from './graph';
 
 let graph: TestGraph;
@@ -52,6 +52,13 @@ afterAll(async () => {
 describe('FeatureSummary by federated fan-out', () => {
   it('MerchantFeatures: every declared feature, usage contributed by catalog, orders, tenancy and media, limits from the tier', async () => {
     const w = await merchantWithUsage();
+    // media as the media subgraph counts it: the merchant's files on the platform, in MiB rounded up (3 MiB + 1 byte → 4)
+    for (const [store, size] of [[w.store1, 2 * 1024 * 1024], [w.store2, 1024 * 1024 + 1]] as const) {
+      await graph.subgraphs.media.dataSource.query(
+        `INSERT INTO media.media_files (merchant_id, store_id, platform_id, filename, mime_type, size_bytes, storage_key) VALUES ($1, $2, $3, 'f.png', 'image/png', $4, $5)`,
+        [w.merchant.id, store.id, w.platform.id, size, `${store.id}/${randomUUID()}`],
+      );
+    }
     const { merchant } = await ok('MerchantFeatures', { merchantId: w.merchant.id, platformId: w.platform.id }, w.merchantToken);
     const sub = merchant.subscription;
     expect(sub).toMatchObject({ status: 'ACTIVE', billingCycle: 'MONTHLY', tier: { code: 'professional', name: 'Professional' }, cancelAtPeriodEnd: false });
@@ -69,7 +76,7 @@ describe('FeatureSummary by federated fan-out', () => {
     expect(pick(features.max_products)).toEqual({ enabled: true, limit: 500, current: 5, remaining: 495, percentUsed: 1, isOverride: false });
     expect(pick(features.max_orders_per_month)).toEqual({ enabled: true, limit: 500, current: 2, remaining: 498, percentUsed: 0.4, isOverride: false });
     expect(pick(features.max_team_members)).toEqual({ enabled: true, limit: 3, current: 2, remaining: 1, percentUsed: 66.67, isOverride: false });
-    expect(pick(features.max_storage_mb)).toEqual({ enabled: true, limit: 5120, current: 0, remaining: 5120, percentUsed: 0, isOverride: false });
+    expect(pick(features.max_storage_mb)).toEqual({ enabled: true, limit: 5120, current: 4, remaining: 5116, percentUsed: 0.08, isOverride: false });
     expect(pick(features.ai_tokens_per_month)).toEqual({ enabled: true, limit: 500000, current: 0, remaining: 500000, percentUsed: 0, isOverride: false });
     expect(pick(features.analytics_dashboard)).toEqual({ enabled: true, limit: null, current: null, remaining: null, percentUsed: null, isOverride: false });
     expect(pick(features.api_access)).toMatchObject({ enabled: false, isOverride: false });
@@ -145,22 +152,54 @@ describe('FeatureSummary by federated fan-out', () => {
       ['CREATED', null, 'professional', 'signed up'],
     ]);
     expect(merchant.subscription.status).toBe('CANCELLED');
-    expect(merchant.subscription.features.every((f: Feature) => !f.enabled)).toBe(true);
+    // every declared feature is listed, and each one is off (an empty list would make `every` true)
+    const features: Feature[] = merchant.subscription.features;
+    expect(features.map((f) => f.code).sort()).toEqual(
+      ['ai_tokens_per_month', 'analytics_dashboard', 'api_access', 'basic_analytics', 'basic_support', 'max_orders_per_month', 'max_products', 'max_storage_mb', 'max_team_members', 'priority_support', 'white_label'].sort(),
+    );
+    expect(features.filter((f) => f.enabled).map((f) => f.code)).toEqual([]);
     const refused = await send('CreateProduct', { input: { storeId: w.store1.id, sku: 'NO', name: 'x', priceCents: 1 } }, w.storeToken);
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'SUBSCRIPTION_INACTIVE', status: 'CANCELLED' });
     const order = await send('PlaceOrder', { input: { storeId: w.store1.id, items: [{ productId: w.products[0].id, quantity: 1 }] } }, w.storeToken);
     expect(errorCodes(order)).toEqual(['SUBSCRIPTION_INACTIVE']);
   });
 
-  it('denies other tenants: a merchant cannot read another merchant’s features or store billing', async () => {
+  it('denies other tenants: a merchant cannot read another merchant’s features or store billing, through the gateway or straight at billing', async () => {
     const a = await merchantWithUsage();
     const b = await merchantWithUsage();
-    expect(errorCodes(await send('MerchantFeatures', { merchantId: a.merchant.id, platformId: a.platform.id }, b.merchantToken))).toContain('FORBIDDEN');
-    expect(errorCodes(await send('StoreBilling', { storeId: a.store1.id }, b.merchantToken))).toContain('FORBIDDEN');
-    expect(errorCodes(await send('HasFeature', { storeId: a.store2.id, featureCode: 'api_access' }, a.storeToken))).toContain('FORBIDDEN');
-    for (const op of ['SubscriptionStats', 'SubscriptionTiers', 'FeatureCatalog']) {
-      expect(errorCodes(await send(op, {}, a.merchantToken))).toContain('FORBIDDEN');
+    // exactly FORBIDDEN, and the tenant's root field null: a FORBIDDEN beside leaked data fails
+    const refused = async (operation: string, root: string, variables: Record<string, unknown>, token: string) => {
+      const response = await send(operation, variables, token);
+      return { operation, codes: errorCodes(response), [root]: response.data?.[root] ?? null };
+    };
+    expect(await refused('MerchantFeatures', 'merchant', { merchantId: a.merchant.id, platformId: a.platform.id }, b.merchantToken)).toEqual({
+      operation: 'MerchantFeatures', codes: ['FORBIDDEN'], merchant: null,
+    });
+    expect(await refused('StoreBilling', 'store', { storeId: a.store1.id }, b.merchantToken)).toEqual({ operation: 'StoreBilling', codes: ['FORBIDDEN'], store: null });
+    expect(await refused('HasFeature', 'store', { storeId: a.store2.id, featureCode: 'api_access' }, a.storeToken)).toEqual({ operation: 'HasFeature', codes: ['FORBIDDEN'], store: null });
+    for (const [op, root] of [['SubscriptionStats', 'subscriptionStats'], ['SubscriptionTiers', 'subscriptionTiers'], ['FeatureCatalog', 'featureCatalog']]) {
+      expect(await refused(op, root, {}, a.merchantToken)).toEqual({ operation: op, codes: ['FORBIDDEN'], [root]: null });
     }
+    // through the gateway tenancy refuses first: billing's own check, for representations sent straight to it
+    const usage = { catalogUsage: [], ordersUsage: [], tenancyUsage: [], mediaUsage: [] };
+    const table = await entityAccessTable(
+      graph.subgraphs.billing.url,
+      {
+        Merchant: { selection: `... on Merchant { subscription(platformId: "${a.platform.id}") { id status } }`, representation: { __typename: 'Merchant', id: a.merchant.id } },
+        MerchantSubscription: {
+          selection: '... on MerchantSubscription { id status features { code current } }',
+          representation: { __typename: 'MerchantSubscription', merchantId: a.merchant.id, platformId: a.platform.id, ...usage },
+        },
+        Store: {
+          selection: '... on Store { subscription { id } usage { code current } }',
+          representation: { __typename: 'Store', id: a.store1.id, merchantId: a.merchant.id, platformId: a.platform.id, ...usage },
+        },
+      },
+      { owner: a.merchantToken, otherMerchant: b.merchantToken, otherStore: b.storeToken },
+    );
+    const expected = { owner: 'ok', otherMerchant: 'FORBIDDEN', otherStore: 'FORBIDDEN' };
+    // Store: each of the two fields refuses on its own
+    expect(table).toEqual({ Merchant: expected, MerchantSubscription: expected, Store: { owner: 'ok', otherMerchant: 'FORBIDDEN,FORBIDDEN', otherStore: 'FORBIDDEN,FORBIDDEN' } });
   });
 });
 

@@ -25,13 +25,36 @@ async function seed(): Promise<void> {
       WHERE m.email LIKE '%@scale.test'`,
     [platformId],
   );
-  // Merchant 0001 gets 7 products in its store
+  // Merchant n gets n % 7 products, n % 5 orders in its current period and n % 3 MiB of media, each in its own
+  // subgraph's table: a contribution attached to the wrong row of the page shows as a wrong count
+  const merchantNumber = `substring(m.name from 10)::int`;
   await db.query(
     `INSERT INTO catalog.products (merchant_id, store_id, platform_id, sku, name, price_cents)
-     SELECT m.id, gen_random_uuid(), $1, 'SKU-' || i, 'P' || i, 100 FROM tenancy.merchants m, generate_series(1, 7) AS i WHERE m.name = 'Merchant 0001'`,
+     SELECT m.id, gen_random_uuid(), $1, 'SKU-' || i, 'P' || i, 100
+       FROM tenancy.merchants m, generate_series(1, 6) AS i WHERE m.email LIKE '%@scale.test' AND i <= ${merchantNumber} % 7`,
+    [platformId],
+  );
+  await db.query(
+    `INSERT INTO orders.orders (merchant_id, store_id, platform_id, total_cents, currency)
+     SELECT m.id, gen_random_uuid(), $1, 100, 'EUR'
+       FROM tenancy.merchants m, generate_series(1, 4) AS i WHERE m.email LIKE '%@scale.test' AND i <= ${merchantNumber} % 5`,
+    [platformId],
+  );
+  await db.query(
+    `INSERT INTO media.media_files (merchant_id, store_id, platform_id, filename, mime_type, size_bytes, storage_key)
+     SELECT m.id, gen_random_uuid(), $1, 'f.png', 'image/png', ${1024 * 1024}, gen_random_uuid()::text
+       FROM tenancy.merchants m, generate_series(1, 2) AS i WHERE m.email LIKE '%@scale.test' AND i <= ${merchantNumber} % 3`,
     [platformId],
   );
 }
+
+/** The reference tiers' limits (null: unlimited), as the migrations seed them. */
+const TIER_LIMITS: Record<string, Record<string, number | null>> = {
+  essential: { max_products: 200, max_orders_per_month: 100, max_storage_mb: 1024 },
+  professional: { max_products: 500, max_orders_per_month: 500, max_storage_mb: 5120 },
+  business: { max_products: 2000, max_orders_per_month: 2000, max_storage_mb: 20480 },
+  enterprise: { max_products: null, max_orders_per_month: null, max_storage_mb: null },
+};
 
 /** Subgraph fetches made by the gateway, per subgraph, from its own metrics. */
 async function fetchCounts(): Promise<Record<string, number>> {
@@ -79,9 +102,34 @@ describe('no N+1: a page of 1,000 subscriptions with features', () => {
     const connection = large.response.data?.merchantSubscriptions;
     expect(connection.totalCount).toBe(MERCHANTS);
     expect(connection.edges).toHaveLength(MERCHANTS);
-    const first = connection.edges[0].node;
-    expect(first.merchant.name).toBe('Merchant 0001');
-    expect(first.features.find((f: { code: string }) => f.code === 'max_products').current).toBe(7);
+    // every row: its own merchant's counts and its own tier's limits
+    const tiers: Array<{ merchant_name: string; code: string }> = await graph.subgraphs.billing.dataSource.query(
+      `SELECT s.merchant_name, t.code FROM billing.merchant_subscriptions s JOIN billing.subscription_tiers t ON t.id = s.tier_id WHERE s.platform_id = $1`,
+      [platformId],
+    );
+    const tierOf = new Map(tiers.map((t) => [t.merchant_name, t.code]));
+    type Row = { merchant: { name: string }; tier: { code: string }; features: Array<{ code: string; current: number | null; limit: number | null }> };
+    const actual = connection.edges.map(({ node }: { node: Row }) => {
+      const feature = (code: string) => node.features.find((f) => f.code === code);
+      const picked = (code: string) => ({ current: feature(code)?.current, limit: feature(code)?.limit });
+      return [node.merchant.name, node.tier.code, picked('max_products'), picked('max_orders_per_month'), picked('max_storage_mb')];
+    });
+    const expected = connection.edges.map(({ node }: { node: Row }) => {
+      const n = Number(node.merchant.name.slice('Merchant '.length));
+      const tier = tierOf.get(node.merchant.name)!;
+      const limits = TIER_LIMITS[tier];
+      return [
+        node.merchant.name,
+        tier,
+        { current: n % 7, limit: limits.max_products },
+        { current: n % 5, limit: limits.max_orders_per_month },
+        { current: n % 3, limit: limits.max_storage_mb },
+      ];
+    });
+    expect(actual).toEqual(expected);
+    expect(actual[0][0]).toBe('Merchant 0001');
+    // all 1,000 merchants, each once
+    expect(new Set(actual.map((row: unknown[]) => row[0])).size).toBe(MERCHANTS);
 
     // one fetch per subgraph per plan step, whatever the page size
     expect(large.fetches).toEqual(small.fetches);

@@ -73,7 +73,11 @@ describe('paying through Stripe (the local stand-in)', () => {
 
     const completion = await stripeLocal.completeCheckout(checkout.sessionId);
     await stripeLocal.settled();
-    expect(completion.deliveries.map((d) => d.status)).toEqual(completion.deliveries.map(() => 200));
+    // exactly these events, each answered 200 (a map of statuses compared with itself passed when nothing was sent)
+    expect(completion.deliveries.map((d) => [d.type, d.status])).toEqual([
+      ['checkout.session.completed', 200],
+      ['customer.subscription.created', 200],
+    ]);
 
     // the merchant's first subscription starts with the trial, and nothing is charged yet
     const trial = (await ok('StoreBilling', { storeId: s.store.id }, s.token)).store;
@@ -84,7 +88,11 @@ describe('paying through Stripe (the local stand-in)', () => {
     // Stripe ends the trial, charges the first period, and tells billing
     const advance = await stripeLocal.advanceClock(15 * 86_400);
     await stripeLocal.settled();
-    expect(advance.deliveries.map((d) => d.status)).toEqual(advance.deliveries.map(() => 200));
+    expect(advance.deliveries.map((d) => [d.type, d.status])).toEqual([
+      ['customer.subscription.trial_will_end', 200],
+      ['customer.subscription.updated', 200],
+      ['invoice.paid', 200],
+    ]);
     const billing = (await ok('StoreBilling', { storeId: s.store.id }, s.storeUser)).store;
     expect(billing.subscription).toMatchObject({ status: 'ACTIVE', billingCycle: 'MONTHLY', tier: { code: 'essential' }, cancelAtPeriodEnd: false });
     expect(billing.invoices).toHaveLength(1);
@@ -95,8 +103,12 @@ describe('paying through Stripe (the local stand-in)', () => {
     expect(errorCodes(await send('CreateCheckoutSession', { storeId: s.store.id, tierCode: 'business', billingCycle: 'MONTHLY' }, s.token))).toEqual(['BAD_USER_INPUT']);
 
     // a month later Stripe renews and charges again; invoices page by the last id seen, newest first
-    await stripeLocal.advanceClock(31 * 86_400);
+    const renewal = await stripeLocal.advanceClock(31 * 86_400);
     await stripeLocal.settled();
+    expect(renewal.deliveries.map((d) => [d.type, d.status])).toEqual([
+      ['customer.subscription.updated', 200],
+      ['invoice.paid', 200],
+    ]);
     const pageQuery = `query($s: ID!, $after: ID) { store(id: $s) { invoices(first: 1, after: $after) { id } } }`;
     const page = async (after?: string) =>
       (await postGraphQL(graph.gateway.url, { query: pageQuery, variables: { s: s.store.id, after } }, { token: s.token })).data?.store.invoices as Array<{ id: string }>;
@@ -145,9 +157,16 @@ describe('paying through Stripe (the local stand-in)', () => {
     expect((await ok('StoreBilling', { storeId: s.store.id }, s.token)).store.subscription.tier.code).toBe('essential');
 
     const { merchant } = await ok('MerchantFeatures', { merchantId: s.merchant.id, platformId: s.platform.id });
-    expect(merchant.subscription.history.map((h: { change: string }) => h.change)).toEqual(
-      expect.arrayContaining(['UPGRADE', 'STATUS_CHANGE', 'DOWNGRADE']),
-    );
+    // newest first, every entry (arrayContaining passed with entries missing or extra)
+    expect(merchant.subscription.history.map((h: { change: string; fromTierCode: string | null; toTierCode: string | null }) => [h.change, h.fromTierCode, h.toTierCode])).toEqual([
+      ['DOWNGRADE', 'business', 'essential'],
+      ['STATUS_CHANGE', null, null],
+      ['STATUS_CHANGE', null, null],
+      ['UPGRADE', 'essential', 'business'],
+      ['STATUS_CHANGE', null, null],
+      ['TRIAL_STARTED', null, null],
+      ['CREATED', null, 'essential'],
+    ]);
 
     const now = (await ok('CancelSubscription', { storeId: s.store.id, immediately: true }, s.token)).cancelSubscription;
     expect(now).toMatchObject({ status: 'CANCELLED' });
@@ -172,10 +191,15 @@ describe('paying through Stripe (the local stand-in)', () => {
     const second = (await ok('CreateCheckoutSession', { storeId: s.store.id, tierCode: 'essential', billingCycle: 'MONTHLY' }, s.token)).createCheckoutSession;
     const customerOf = (id: string) => stripeLocal.state.checkoutSessions.get(id)?.customer;
     expect(customerOf(second.sessionId)).toBe(customerOf(purchase.sessionId));
-    await stripeLocal.completeCheckout(purchase.sessionId);
+    const bought = await stripeLocal.completeCheckout(purchase.sessionId);
     await stripeLocal.settled();
+    expect(bought.deliveries.map((d) => [d.type, d.status])).toEqual([
+      ['checkout.session.completed', 200],
+      ['customer.subscription.created', 200],
+      ['invoice.paid', 200],
+    ]);
     const { store } = await ok('StoreBilling', { storeId: s.store.id }, s.token);
-    expect(store.addOns).toEqual([{ id: expect.any(String), status: expect.any(String), quantity: 1, domainName: 'shop.example.com', addOn: { code: 'domain', name: 'Custom Domain' } }]);
+    expect(store.addOns).toEqual([{ id: expect.any(String), status: 'active', quantity: 1, domainName: 'shop.example.com', addOn: { code: 'domain', name: 'Custom Domain' } }]);
     const cancelled = (await ok('CancelAddOn', { id: store.addOns[0].id }, s.token)).cancelAddOn;
     expect(cancelled.status).toBe('cancelled');
     // cancelled in Stripe too, so it stops billing

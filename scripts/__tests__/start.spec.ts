@@ -10,6 +10,17 @@ import { freePort } from '../lib/embedded-postgres';
 const ROOT = join(__dirname, '..', '..');
 const SERVICES = Object.keys(DEFAULT_PORTS).map((name) => name.toUpperCase());
 
+const SUBGRAPHS = SERVICES.map((s) => s.toLowerCase()).filter((name) => name !== 'gateway');
+
+/** Which markers the output lacks, and which appear before the marker listed ahead of them. */
+function markerOrder(output: string, markers: RegExp[]): { missing: string[]; outOfOrder: string[] } {
+  const positions = markers.map((marker) => output.search(marker));
+  return {
+    missing: markers.filter((_, i) => positions[i] < 0).map(String),
+    outOfOrder: markers.filter((_, i) => i > 0 && positions[i] >= 0 && positions[i] < Math.max(...positions.slice(0, i))).map(String),
+  };
+}
+
 interface Started {
   child: ChildProcess;
   output: () => string;
@@ -109,17 +120,22 @@ async function freshEnv(): Promise<Record<string, string>> {
 }
 
 describe('pnpm start (embedded default)', () => {
-  it('gets healthy within 30 s, serves the graph, stops cleanly on SIGTERM and keeps its data across restarts', async () => {
+  it('gets healthy (subgraphs first, then the gateway), serves the graph, stops cleanly on SIGTERM and keeps its data across restarts', async () => {
     const env = await freshEnv();
     const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
     const admin = await tokenFor({ role: 'admin' });
 
     await withSystem(env, async (first) => {
       const [, seconds] = await waitFor(first, /tiergraph is healthy after ([\d.]+) s/, 60_000);
-      expect(Number(seconds)).toBeLessThan(30);
-      // the gateway starts only once every subgraph is healthy
-      const output = first.output();
-      expect(output.indexOf('gateway started')).toBeGreaterThan(output.indexOf('subgraphs healthy'));
+      // how long is a benchmark's question (bench/), not an assertion here: print it
+      console.log(`pnpm start: healthy after ${seconds} s`);
+      // the gateway starts only once every subgraph is healthy: every marker present, in this order
+      expect(markerOrder(first.output(), [
+        ...SUBGRAPHS.map((name) => new RegExp(`\\[start\\]\\s+${name} started \\(pid \\d+\\)`)),
+        /\[start\]\s+subgraphs healthy; starting gateway/,
+        /\[start\]\s+gateway started \(pid \d+\)/,
+        /\[start\]\s+tiergraph is healthy after/,
+      ])).toEqual({ missing: [], outOfOrder: [] });
       expect((await fetch(`${gateway}/health`)).status).toBe(200);
       const created = await postGraphQL(
         `${gateway}/graphql`,

@@ -179,3 +179,6 @@ export function errorCodes(response: GraphQLResponse): string[] {
   return (response.errors ?? []).map((e) => String(e.extensions?.code));
 }
 export * from './world';
+export * from './locks';
+export * from './entities';
+export * from './proxy';

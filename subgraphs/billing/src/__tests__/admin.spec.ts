@@ -197,6 +197,51 @@ describe('subscriptions', () => {
   });
 });
 
+describe('admin mutations refuse every other role', () => {
+  const snapshot = async () => ({
+    tiers: await billing.dataSource.query(`SELECT * FROM billing.subscription_tiers ORDER BY code`),
+    limits: await billing.dataSource.query(`SELECT * FROM billing.tier_feature_limits ORDER BY tier_id, feature_code`),
+    overrides: await billing.dataSource.query(`SELECT * FROM billing.merchant_feature_overrides ORDER BY merchant_id, platform_id, feature_code`),
+    subscriptions: await billing.dataSource.query(`SELECT * FROM billing.merchant_subscriptions ORDER BY id`),
+  });
+
+  it.each(['merchant', 'store', 'service'] as const)('%s: FORBIDDEN for each admin mutation, with valid input, and nothing written', async (role) => {
+    const m = await merchant();
+    const { createStore } = await ok(tenancy.url, `mutation($m: ID!, $p: ID!) { createStore(input: { merchantId: $m, platformId: $p, code: "guarded", name: "S" }) { id } }`, {
+      m: m.merchantId,
+      p: m.platformId,
+    });
+    const tierCode = `guarded-${role}`;
+    // a tier the caller could change or delete if the guard were missing: unused, with a limit
+    await ok(billing.url, TIER, { input: { code: tierCode, name: 'Guarded', priceMonthlyCents: 500 } });
+    await ok(billing.url, LIMITS, { t: tierCode, l: [{ featureCode: 'ai_tokens_per_month', limitValue: 10, enabled: true }] });
+    await ok(billing.url, SUBSCRIBE, { m: m.merchantId, p: m.platformId, input: { tierCode: 'essential', status: 'ACTIVE' } });
+    const token = {
+      merchant: await tokenFor({ role: 'merchant', merchantId: m.merchantId }),
+      store: await tokenFor({ role: 'store', merchantId: m.merchantId, storeId: createStore.id }),
+      service: await tokenFor({ role: 'service' }),
+    }[role];
+    const attempts: Array<[string, string, Record<string, unknown>]> = [
+      ['createSubscriptionTier', TIER, { input: { code: `new-${role}`, name: 'New', priceMonthlyCents: 100 } }],
+      ['updateSubscriptionTier', UPDATE_TIER, { code: tierCode, input: { name: 'Taken over', priceMonthlyCents: 1 } }],
+      ['setTierFeatureLimits', LIMITS, { t: tierCode, l: [{ featureCode: 'ai_tokens_per_month', limitValue: 999999, enabled: true }] }],
+      ['setMerchantFeatureOverrides', OVERRIDES, { m: m.merchantId, p: m.platformId, o: [{ featureCode: 'ai_tokens_per_month', limitValue: 999999, isEnabled: true }] }],
+      ['updateMerchantSubscription', SUBSCRIBE, { m: m.merchantId, p: m.platformId, input: { tierCode: 'enterprise' } }],
+      ['deleteSubscriptionTier', DELETE_TIER, { code: tierCode }],
+    ];
+    const before = await snapshot();
+    const outcomes: Record<string, unknown> = {};
+    for (const [name, query, variables] of attempts) {
+      const response = await call(billing.url, query, variables, token);
+      outcomes[name] = { codes: errorCodes(response), data: response.data?.[name] ?? null };
+    }
+    expect(outcomes).toEqual(Object.fromEntries(attempts.map(([name]) => [name, { codes: ['FORBIDDEN'], data: null }])));
+    expect(await snapshot()).toEqual(before);
+    // the same calls as admin do go through: the refusals above are the role's, not the input's
+    for (const [name, query, variables] of attempts) expect(errorCodes(await call(billing.url, query, variables, admin))).toEqual([]);
+  });
+});
+
 describe('entitlement caches across instances (LISTEN/NOTIFY)', () => {
   let billingB: RunningSubgraph;
   let tenancyB: RunningSubgraph;

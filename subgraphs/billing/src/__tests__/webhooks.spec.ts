@@ -346,6 +346,23 @@ describe('handlers', () => {
     expect(await historyOf(m)).toEqual([['CREATED', null, 'ACTIVE', 'stripe']]);
   });
 
+  it('an unpaid checkout (a delayed payment method) creates no subscription and changes none; the later subscription event does', async () => {
+    const m = await newMerchant();
+    const subscriptionId = `sub_${randomUUID().slice(0, 12)}`;
+    const unpaid = eventOf('checkout.session.completed', checkoutSession(m, { subscription: subscriptionId, paymentStatus: 'unpaid' }), T0);
+    expect(await deliver(unpaid)).toEqual(PROCESSED);
+    expect(await rowOf(m)).toBeNull();
+    expect((await recorded(unpaid.id))?.outcome).toMatch(/^ignored: the checkout is unpaid/);
+    expect(await deliver(eventOf('customer.subscription.updated', stripeSubscription(m, { id: subscriptionId, status: 'active' }), T0 + 10))).toEqual(PROCESSED);
+    expect(await rowOf(m)).toMatchObject({ status: 'ACTIVE', subscription: subscriptionId });
+
+    const { m: linked, subscriptionId: first } = await linkedMerchant();
+    expect(await deliver(eventOf('customer.subscription.deleted', stripeSubscription(linked, { id: first, status: 'canceled', endedAt: T0 + 5 }), T0 + 5))).toEqual(PROCESSED);
+    const cancelled = await rowOf(linked);
+    expect(await deliver(eventOf('checkout.session.completed', checkoutSession(linked, { subscription: 'sub_new_unpaid', paymentStatus: 'unpaid' }), T0 + 20))).toEqual(PROCESSED);
+    expect(await rowOf(linked)).toEqual(cancelled);
+  });
+
   it('an add-on checkout creates the store add-on and leaves the subscription alone; its Stripe subscription ending cancels it', async () => {
     const { m } = await linkedMerchant();
     const before = await rowOf(m);

@@ -194,14 +194,23 @@ describe('checkout, invoices', () => {
   const session = (payment_status: string) =>
     checkoutSessionSchema.parse({ object: 'checkout.session', id: 'cs_1', mode: 'subscription', payment_status, customer: 'cus_9', subscription: { id: 'sub_9' }, metadata: null });
 
-  it('a paid checkout activates; without payment a trial stays a trial; unpaid changes nothing', () => {
+  it('a paid checkout activates; without payment a trial stays a trial', () => {
     expect(statusAfterCheckout('paid', 'TRIAL')).toBe('ACTIVE');
+    expect(statusAfterCheckout('paid', 'PAST_DUE')).toBe('ACTIVE');
+    expect(statusAfterCheckout('paid', null)).toBe('ACTIVE');
     expect(statusAfterCheckout('no_payment_required', 'TRIAL')).toBe('TRIAL');
     expect(statusAfterCheckout('no_payment_required', 'EXPIRED')).toBe('ACTIVE');
-    expect(statusAfterCheckout('unpaid', 'PAST_DUE')).toBe('PAST_DUE');
-    expect(statusAfterCheckout('unpaid', 'CANCELLED')).toBe('CANCELLED');
-    // no subscription yet: an unpaid checkout gives none (the subscription follows when Stripe reports the payment)
+    // unpaid (a delayed payment method): no status follows until Stripe reports the payment
+    expect(statusAfterCheckout('unpaid', 'PAST_DUE')).toBeNull();
     expect(statusAfterCheckout('unpaid', null)).toBeNull();
+  });
+
+  it.each(['TRIAL', 'ACTIVE', 'PAST_DUE', 'CANCELLED', 'EXPIRED'] as const)('an unpaid checkout changes nothing: %s stays as it is, unlinked', (status) => {
+    const current = { ...stored, status, cancelledAt: status === 'CANCELLED' ? at('2025-06-01T00:00:00Z') : null };
+    expect(stateAfterCheckout(current, session('unpaid'), { tier: professional, cycle: 'MONTHLY' }, at('2025-06-15T12:00:00Z'))).toBe('payment pending');
+  });
+
+  it('an unpaid checkout without a subscription creates none (the merchant gets no plan before paying)', () => {
     expect(stateAfterCheckout(null, session('unpaid'), { tier: professional, cycle: 'MONTHLY' }, at('2025-06-15T12:00:00Z'))).toBe('payment pending');
   });
 

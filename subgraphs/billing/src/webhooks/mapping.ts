@@ -186,18 +186,18 @@ export function stateOfStripeSubscription(
 
 /**
  * The status a completed checkout gives: paid activates; without a payment (a trial subscription) a running trial
- * stays a trial; unpaid (a delayed payment method) changes nothing until Stripe says how it ended: the status
- * stays, and without a subscription there is none to give (null).
+ * stays a trial; unpaid (a delayed payment method) gives none (null): nothing changes until Stripe reports how the
+ * payment ended, with a subscription event that carries the merchant in its metadata.
  */
 export function statusAfterCheckout(paymentStatus: string | null | undefined, current: SubscriptionStatus | null): SubscriptionStatus | null {
+  if (paymentStatus === 'unpaid') return null;
   if (paymentStatus === 'no_payment_required' && current === 'TRIAL') return 'TRIAL';
-  if (paymentStatus === 'unpaid') return current;
   return 'ACTIVE';
 }
 
 /**
  * The state after a completed subscription checkout: activated (see statusAfterCheckout) and linked to Stripe;
- * or why there is none: no tier is known, or an unpaid checkout of a merchant without a subscription.
+ * or why there is none: no tier is known, or the checkout is unpaid (then nothing changes, not even the link).
  */
 export function stateAfterCheckout(
   current: SubscriptionState | null,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { billingSubgraph } from '@tiergraph/billing';
 import type { RunningSubgraph } from '@tiergraph/runtime';
 import { tenancySubgraph } from '@tiergraph/tenancy';
-import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraphs, tokenFor, type GraphQLResponse, type TestDatabase } from '@tiergraph/testkit';
+import { createTestDatabase, errorCodes, freePort, postGraphQL, startCountingProxy, startTestSubgraph, startTestSubgraphs, tokenFor, withInsertsHeld, type GraphQLResponse, type TestDatabase } from '@tiergraph/testkit';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { catalogSubgraph } from '../index';
 import { createWorld, expectData, overrideLimit, setupOps, subscribe, type World } from '@tiergraph/testkit';
@@ -252,25 +252,29 @@ describe('the plan: subscription and max_products', () => {
     expect(await rowsOfMerchant(w.m1)).toBe(before);
   });
 
-  it('lets exactly the free slots win when 50 creates race: 2 of 7 used → 5 created, 45 FEATURE_LIMIT_REACHED', async () => {
+  it('lets exactly the free slots win when 50 creates race past a pool of 5: 2 of 4 used → 2 created, 48 FEATURE_LIMIT_REACHED', async () => {
     const w = await createWorld(urls());
-    await overrideLimit(urls().billing, w.m1, w.platformId, 'max_products', 7);
+    await overrideLimit(urls().billing, w.m1, w.platformId, 'max_products', 4);
     await newProduct(w, w.s1);
     await newProduct(w, w.s1b);
-    const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        createProduct({ storeId: i % 2 ? w.s1 : w.s1b, sku: `RACE-${i}`, name: `Racer ${i}`, priceCents: i }, i % 3 ? w.tokens.merchant1 : w.tokens.admin),
+    // inserts wait until all 5 of catalog's connections are inside their transaction: without the advisory lock
+    // each of them has counted 2 and inserts, so fewer slots than connections makes any missing serialisation oversell
+    const results = await withInsertsHeld(db.url, "catalog.products", 5,  () =>
+      Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          createProduct({ storeId: i % 2 ? w.s1 : w.s1b, sku: `RACE-${i}`, name: `Racer ${i}`, priceCents: i }, i % 3 ? w.tokens.merchant1 : w.tokens.admin),
+        ),
       ),
     );
     const succeeded = results.filter((r) => !r.errors);
     const refused = results.filter((r) => r.errors);
-    expect(succeeded).toHaveLength(5);
-    expect(refused).toHaveLength(45);
+    expect(succeeded).toHaveLength(2);
+    expect(refused).toHaveLength(48);
     for (const r of refused) {
       expect(r.errors).toHaveLength(1);
-      expect(r.errors?.[0].extensions).toEqual({ code: 'FEATURE_LIMIT_REACHED', featureCode: 'max_products', current: 7, limit: 7 });
+      expect(r.errors?.[0].extensions).toEqual({ code: 'FEATURE_LIMIT_REACHED', featureCode: 'max_products', current: 4, limit: 4 });
     }
-    expect(await rowsOfMerchant(w.m1)).toBe(7);
+    expect(await rowsOfMerchant(w.m1)).toBe(4);
   });
 
   it('frees a slot when a product is deleted', async () => {
@@ -282,8 +286,11 @@ describe('the plan: subscription and max_products', () => {
     await expectData(catalog(ops.deleteProduct, { id: products[0].id }, w.tokens.merchant1));
     await newProduct(w, w.s1, w.tokens.store1, { sku: 'FREED' });
     expect([await rowsOfMerchant(w.m1, false), await rowsOfMerchant(w.m1)]).toEqual([3, 4]);
-    // the limit is per merchant: m2 is not affected by m1's override
-    await newProduct(w, w.s2, w.tokens.merchant2);
+    // the limit is per merchant: m2 (essential, 200) gets past m1's 3 while m1 stays full
+    for (let i = 0; i < 4; i++) await newProduct(w, w.s2, w.tokens.merchant2);
+    expect(await rowsOfMerchant(w.m2)).toBe(4);
+    const stillFull = await createProduct({ storeId: w.s1b, sku: 'STILL-FULL', name: 'X', priceCents: 1 }, w.tokens.merchant1);
+    expect(stillFull.errors?.[0].extensions).toEqual({ code: 'FEATURE_LIMIT_REACHED', featureCode: 'max_products', current: 3, limit: 3 });
   });
 });
 
@@ -386,6 +393,63 @@ describe('feature declarations', () => {
       unit: 'products',
     });
     expect(data.featureCatalog.find((c: { features: Array<{ code: string }> }) => c.features.some((f) => f.code === 'max_products')).category).toBe('limits');
+  });
+});
+
+describe('the entitlement cache', () => {
+  it('asks billing once per merchant and platform, serves the next creates from memory, and asks again after a change', async () => {
+    const w = await createWorld(urls());
+    // a second catalog whose calls to billing pass through a counting proxy
+    const proxy = await startCountingProxy(running.billing.url);
+    const counted = await startTestSubgraph(catalogSubgraph, db.url, { urls: { billing: proxy.url, tenancy: running.tenancy.url }, awaitFeatureRegistration: true });
+    try {
+      const create = (sku: string) => postGraphQL(counted.url, { query: ops.createProduct, variables: { input: { storeId: w.s1, sku, name: sku, priceCents: 1 } } }, { token: w.tokens.merchant1 });
+      // the first create asks billing; the instance's own feature registration notifies every cache once more
+      // ({ all: true }) when it lands, so prime until a create is answered from memory
+      let primed = 0;
+      for (let before = -1; proxy.count('Entitlements') !== before && primed < 10; primed++) {
+        before = proxy.count('Entitlements');
+        await expectData(create(`CACHE-PRIME-${primed}`));
+      }
+      const asked = proxy.count('Entitlements');
+      expect(asked).toBeGreaterThanOrEqual(1);
+      expect(asked).toBeLessThanOrEqual(2);
+      for (const sku of ['CACHE-2', 'CACHE-3', 'CACHE-4']) await expectData(create(sku));
+      expect(proxy.count('Entitlements')).toBe(asked); // hits: billing is not asked
+      const have = await rowsOfMerchant(w.m1);
+
+      // the change: m1 may now have the products it has; billing notifies, the next create asks billing again
+      await overrideLimit(urls().billing, w.m1, w.platformId, 'max_products', have);
+      // the notification is sent when billing commits, before billing answers: the very next create must see it
+      // (a TTL cache, or one that ignores notifications, would let it through on the old limit)
+      const refused = await create('CACHE-AFTER');
+      expect(refused.errors?.[0].extensions).toEqual({ code: 'FEATURE_LIMIT_REACHED', featureCode: 'max_products', current: have, limit: have });
+      expect(proxy.count('Entitlements')).toBe(asked + 1);
+      // and the new plan is cached again
+      expect(errorCodes(await create('CACHE-LAST'))).toEqual(['FEATURE_LIMIT_REACHED']);
+      expect(proxy.count('Entitlements')).toBe(asked + 1);
+      expect(await rowsOfMerchant(w.m1)).toBe(have);
+    } finally {
+      await counted.stop();
+      await proxy.close();
+    }
+  });
+});
+
+describe('tenancy unreachable', () => {
+  it('fails closed with TENANCY_UNAVAILABLE for a store this catalog has not looked up, and writes nothing', async () => {
+    const w = await createWorld(urls());
+    // a catalog whose tenancy is a port on which nothing listens
+    const blind = await startTestSubgraph(catalogSubgraph, db.url, { urls: { billing: running.billing.url, tenancy: `http://127.0.0.1:${await freePort()}/graphql` } });
+    try {
+      const r = await postGraphQL(blind.url, { query: ops.createProduct, variables: { input: { storeId: w.s1, sku: 'NO-TENANCY', name: 'X', priceCents: 1 } } }, { token: w.tokens.merchant1 });
+      expect(errorCodes(r)).toEqual(['TENANCY_UNAVAILABLE']);
+      expect(r.errors?.[0].message).toMatch(/tenancy/);
+      expect(r.data).toBeNull();
+      expect(await rowsOfMerchant(w.m1)).toBe(0);
+    } finally {
+      await blind.stop();
+    }
   });
 });
 

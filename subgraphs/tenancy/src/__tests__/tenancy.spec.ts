@@ -5,6 +5,7 @@ import {
   postGraphQL,
   startTestSubgraphs,
   tokenFor,
+  withInsertsHeld,
   type GraphQLResponse,
   type TestDatabase,
 } from '@tiergraph/testkit';
@@ -146,20 +147,32 @@ describe('max_team_members: enforced where users are added', () => {
     await ok(ops.addStoreUser, { input: { storeId: w.s1b.id, email: 'm2@example.com', role: 'MEMBER' } });
   });
 
-  it('lets exactly k of 20 concurrent member adds through when k slots are left', async () => {
+  it('lets exactly k = 2 of 20 concurrent member adds through, past a pool of 5, when 2 slots are left', async () => {
     const w = await world();
-    await postGraphQL(billing.url, { query: OVERRIDE, variables: { m: w.m1.id, p: w.platform.id, o: [{ featureCode: 'max_team_members', limitValue: 6, isEnabled: true }] } }, { token: adminToken });
-    await ok(ops.addStoreUser, { input: { storeId: w.s1.id, email: 'pre@example.com', role: 'MEMBER' } });
-    const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => call(ops.addStoreUser, { input: { storeId: i % 2 ? w.s1.id : w.s1b.id, email: `racer${i}@example.com`, role: 'MEMBER' } })),
+    const override = await postGraphQL(
+      billing.url,
+      { query: OVERRIDE, variables: { m: w.m1.id, p: w.platform.id, o: [{ featureCode: 'max_team_members', limitValue: 3, isEnabled: true }] } },
+      { token: adminToken },
     );
-    expect(results.filter((r) => !r.errors).length).toBe(5);
-    expect(results.flatMap(errorCodes)).toEqual(Array(15).fill('FEATURE_LIMIT_REACHED'));
+    expect(override.errors).toBeUndefined();
+    await ok(ops.addStoreUser, { input: { storeId: w.s1.id, email: 'pre@example.com', role: 'MEMBER' } });
+    // inserts wait until all 5 of tenancy's connections are inside their transaction: without the advisory lock each
+    // of them has counted 1 and inserts, so fewer slots than connections makes any missing serialisation oversell
+    const results = await withInsertsHeld(db.url, 'tenancy.store_users', 5, () =>
+      Promise.all(
+        Array.from({ length: 20 }, (_, i) => call(ops.addStoreUser, { input: { storeId: i % 2 ? w.s1.id : w.s1b.id, email: `racer${i}@example.com`, role: 'MEMBER' } })),
+      ),
+    );
+    expect(results.filter((r) => !r.errors).length).toBe(2);
+    expect(results.flatMap(errorCodes)).toEqual(Array(18).fill('FEATURE_LIMIT_REACHED'));
+    for (const r of results.filter((r) => r.errors)) {
+      expect(r.errors?.[0].extensions).toEqual({ code: 'FEATURE_LIMIT_REACHED', featureCode: 'max_team_members', current: 3, limit: 3 });
+    }
     const [{ n }] = await tenancy.dataSource.query(
       `SELECT count(*)::int AS n FROM tenancy.store_users WHERE merchant_id = $1 AND role = 'MEMBER' AND is_active`,
       [w.m1.id],
     );
-    expect(n).toBe(6);
+    expect(n).toBe(3);
   });
 
   it('needs an active subscription for members, not for owners', async () => {
@@ -275,11 +288,16 @@ describe('authorisation: each role against each operation', () => {
 
   it('denies cross-tenant reads and shows each caller only its own stores', async () => {
     const w = await world();
-    expect(errorCodes(await call(ops.merchant, { id: w.m2.id }, w.tokens.merchant1))).toEqual(['FORBIDDEN']);
-    expect(errorCodes(await call(ops.store, { id: w.s2.id }, w.tokens.merchant1))).toEqual(['FORBIDDEN']);
-    expect(errorCodes(await call(ops.store, { id: w.s1b.id }, w.tokens.store1))).toEqual(['FORBIDDEN']);
-    expect(errorCodes(await call(ops.merchantUsers, { merchantId: w.m1.id }, w.tokens.store1))).toContain('FORBIDDEN');
-    expect(errorCodes(await call(ops.merchantUsers, { merchantId: w.m1.id }, w.tokens.merchant2))).toEqual(['FORBIDDEN']);
+    // exactly FORBIDDEN, and nothing of the other tenant in the answer
+    const refused = async (query: string, variables: Record<string, unknown>, token: string) => {
+      const response = await call(query, variables, token);
+      return { codes: errorCodes(response), data: response.data ?? null };
+    };
+    expect(await refused(ops.merchant, { id: w.m2.id }, w.tokens.merchant1)).toEqual({ codes: ['FORBIDDEN'], data: { merchant: null } });
+    expect(await refused(ops.store, { id: w.s2.id }, w.tokens.merchant1)).toEqual({ codes: ['FORBIDDEN'], data: { store: null } });
+    expect(await refused(ops.store, { id: w.s1b.id }, w.tokens.store1)).toEqual({ codes: ['FORBIDDEN'], data: { store: null } });
+    expect(await refused(ops.merchantUsers, { merchantId: w.m1.id }, w.tokens.store1)).toEqual({ codes: ['FORBIDDEN'], data: { merchant: null } });
+    expect(await refused(ops.merchantUsers, { merchantId: w.m1.id }, w.tokens.merchant2)).toEqual({ codes: ['FORBIDDEN'], data: { merchant: null } });
 
     const asMerchant = await ok(ops.merchant, { id: w.m1.id }, w.tokens.merchant1);
     expect(asMerchant.merchant.stores.map((s: { id: string }) => s.id)).toEqual([w.s1.id, w.s1b.id]);
@@ -346,6 +364,7 @@ describe('_entities', () => {
          (SELECT id, row_number() OVER () AS n FROM unnest($2::uuid[]) AS id) p USING (n) RETURNING id`,
       [merchants.map((m) => m.id), platforms.map((p) => p.id)],
     );
+    expect([platforms.length, merchants.length, stores.length]).toEqual([20, 20, 20]);
     const statements: string[] = [];
     const spy = jest.spyOn(PostgresQueryRunner.prototype, 'query').mockImplementation(function (this: PostgresQueryRunner, ...args) {
       statements.push(String(args[0]));
@@ -358,6 +377,7 @@ describe('_entities', () => {
         { __typename: 'Platform', id: platforms[i].id },
       ]).flat();
       const data = await ok(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Store { id } ... on Merchant { id } ... on Platform { id } } }`, { r: representations });
+      expect(data._entities).toHaveLength(60);
       expect(data._entities.map((e: { id: string }) => e.id)).toEqual(representations.map((r) => r.id));
     } finally {
       spy.mockRestore();

@@ -1,0 +1,97 @@
+import type { RunningSubgraph } from '@tiergraph/runtime';
+import { tenancySubgraph } from '@tiergraph/tenancy';
+import { createTestDatabase, createWorld, entityAccessTable, startTestSubgraphs, type TestDatabase, type World } from '@tiergraph/testkit';
+import { billingSubgraph } from '../index';
+
+/**
+ * Billing's own authorisation of `_entities`: representations sent straight to billing, bypassing the gateway
+ * and tenancy (which would refuse first through the graph), for a subscription of merchant 1.
+ */
+let db: TestDatabase;
+let running: Record<'billing' | 'tenancy', RunningSubgraph>;
+let w: World;
+
+const usage = { catalogUsage: [{ code: 'max_products', current: 3 }], ordersUsage: [], tenancyUsage: [], mediaUsage: [] };
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  running = await startTestSubgraphs({ billing: billingSubgraph, tenancy: tenancySubgraph }, db.url);
+  w = await createWorld({ tenancy: running.tenancy.url, billing: running.billing.url });
+});
+
+afterAll(async () => {
+  await Promise.all(Object.values(running ?? {}).map((s) => s.stop()));
+  await db?.drop();
+});
+
+const callers = () => ({
+  admin: w.tokens.admin,
+  service: w.tokens.service,
+  merchant1: w.tokens.merchant1,
+  store1: w.tokens.store1,
+  merchant2: w.tokens.merchant2,
+  store2: w.tokens.store2,
+});
+
+it('Merchant and MerchantSubscription (both keys): the own tenant, admins and services read; another tenant gets FORBIDDEN and no data', async () => {
+  const [{ id: subscriptionId }] = await running.billing.dataSource.query(`SELECT id FROM billing.merchant_subscriptions WHERE merchant_id = $1`, [w.m1]);
+  const subscriptionFields = 'id merchantId status tier { code } history { change } features { code limit current }';
+  const table = await entityAccessTable(
+    running.billing.url,
+    {
+      'Merchant.subscription': {
+        selection: `... on Merchant { id subscription(platformId: "${w.platformId}") { id status features { code } } }`,
+        representation: { __typename: 'Merchant', id: w.m1 },
+      },
+      'MerchantSubscription by id': {
+        selection: `... on MerchantSubscription { ${subscriptionFields} }`,
+        representation: { __typename: 'MerchantSubscription', id: subscriptionId, ...usage },
+      },
+      'MerchantSubscription by merchantId platformId': {
+        selection: `... on MerchantSubscription { ${subscriptionFields} }`,
+        representation: { __typename: 'MerchantSubscription', merchantId: w.m1, platformId: w.platformId, ...usage },
+      },
+    },
+    callers(),
+  );
+  const expected = { admin: 'ok', service: 'ok', merchant1: 'ok', store1: 'ok', merchant2: 'FORBIDDEN', store2: 'FORBIDDEN' };
+  expect(table).toEqual({
+    'Merchant.subscription': expected,
+    'MerchantSubscription by id': expected,
+    'MerchantSubscription by merchantId platformId': expected,
+  });
+});
+
+it('Store: only the store’s users, its merchant, admins and services read its plan; a sibling store’s user and other tenants get FORBIDDEN', async () => {
+  const store = { __typename: 'Store', id: w.s1, merchantId: w.m1, platformId: w.platformId, ...usage };
+  const table = await entityAccessTable(
+    running.billing.url,
+    {
+      'Store.subscription': { selection: '... on Store { subscription { id status } }', representation: store },
+      'Store.usage': { selection: '... on Store { usage { code current limit } }', representation: store },
+      'Store.hasFeature': { selection: '... on Store { hasFeature(code: "basic_support") }', representation: store },
+      'Store.invoices': { selection: '... on Store { invoices { id } }', representation: store },
+    },
+    { ...callers(), store1b: w.tokens.store1b },
+  );
+  const expected = { admin: 'ok', service: 'ok', merchant1: 'ok', store1: 'ok', merchant2: 'FORBIDDEN', store2: 'FORBIDDEN', store1b: 'FORBIDDEN' };
+  expect(table).toEqual({ 'Store.subscription': expected, 'Store.usage': expected, 'Store.hasFeature': expected, 'Store.invoices': expected });
+});
+
+it('tenancyUsage: tenancy shows a merchant’s team count only to that merchant, its stores’ users, admins and services', async () => {
+  const table = await entityAccessTable(
+    running.tenancy.url,
+    {
+      'MerchantSubscription.tenancyUsage': {
+        selection: '... on MerchantSubscription { tenancyUsage { code current } }',
+        representation: { __typename: 'MerchantSubscription', merchantId: w.m1, platformId: w.platformId },
+      },
+      'Store.tenancyUsage': { selection: '... on Store { tenancyUsage { code current } }', representation: { __typename: 'Store', id: w.s1 } },
+    },
+    callers(),
+  );
+  expect(table).toEqual({
+    'MerchantSubscription.tenancyUsage': { admin: 'ok', service: 'ok', merchant1: 'ok', store1: 'ok', merchant2: 'FORBIDDEN', store2: 'FORBIDDEN' },
+    'Store.tenancyUsage': { admin: 'ok', service: 'ok', merchant1: 'ok', store1: 'ok', merchant2: 'FORBIDDEN', store2: 'FORBIDDEN' },
+  });
+});
