@@ -84,7 +84,7 @@ describe('CORS on the gateway, over HTTP', () => {
     expect(corsHeadersOf(response)).toEqual({
       'access-control-allow-origin': APP,
       'access-control-allow-methods': 'GET,POST',
-      'access-control-allow-headers': 'authorization,content-type,x-request-id',
+      'access-control-allow-headers': 'authorization,content-type,x-request-id,apollo-require-preflight,x-apollo-operation-name',
       'access-control-expose-headers': 'x-request-id',
       'access-control-max-age': '7200',
     });
@@ -130,6 +130,15 @@ describe('CORS on the gateway, over HTTP', () => {
     expect(await response.text()).toMatch(CSRF_MESSAGE);
     const [{ n }] = await graph.subgraphs.tenancy.dataSource.query(`SELECT count(*)::int AS n FROM tenancy.platforms WHERE code = $1`, [code]);
     expect(n).toBe(0);
+  });
+
+  it('runs a GET query from an allowed origin that sends apollo-require-preflight (which a browser preflights)', async () => {
+    const response = await fetch(`${graph.gateway.url}?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { origin: APP, authorization: `Bearer ${admin}`, 'apollo-require-preflight': 'true' },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+    expect(response.headers.get('access-control-allow-origin')).toBe(APP);
   });
 
   it('allows local frontends on any port by default in development, none by default in production, credentials when asked', async () => {

@@ -50,8 +50,17 @@ export const DEVELOPMENT_CORS_ORIGINS: readonly string[] = ['http://localhost:*'
 /** How long a browser may reuse a preflight answer (Chromium caps it at 2 hours). */
 export const CORS_PREFLIGHT_MAX_AGE_SECONDS = 7200;
 
-/** The request headers frontends may send: the bearer token and the JSON body (and our request id, for tracing). */
-export const CORS_ALLOWED_HEADERS: readonly string[] = ['authorization', 'content-type', 'x-request-id'];
+/**
+ * The request headers frontends may send: the bearer token and the JSON body, our request id (tracing), and the
+ * two headers Apollo's CSRF prevention accepts instead of a JSON content type (GET queries, multipart uploads).
+ */
+export const CORS_ALLOWED_HEADERS: readonly string[] = [
+  'authorization',
+  'content-type',
+  'x-request-id',
+  'apollo-require-preflight',
+  'x-apollo-operation-name',
+];
 
 export interface CorsSettings {
   /** Allowed origin patterns; empty: no cross-origin browser calls. */

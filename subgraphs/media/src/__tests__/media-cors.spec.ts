@@ -27,7 +27,7 @@ describe('media: CORS on /media for browser frontends', () => {
     expect(corsHeadersOf(response)).toEqual({
       'access-control-allow-origin': APP,
       'access-control-allow-methods': 'GET,POST',
-      'access-control-allow-headers': 'authorization,content-type,x-request-id',
+      'access-control-allow-headers': 'authorization,content-type,x-request-id,apollo-require-preflight,x-apollo-operation-name',
       'access-control-expose-headers': 'x-request-id',
       'access-control-max-age': '7200',
     });
