@@ -25,15 +25,17 @@ export function startTestGateway(urls: Record<SubgraphName, string>, overrides: 
 
 /**
  * The whole graph as real HTTP servers: six subgraphs on one fresh database, and the gateway in front.
- * `replace` swaps in differently configured definitions (billing with Stripe, say).
+ * `replace` swaps in differently configured definitions (billing with Stripe, say); `gatewayEnv` sets gateway
+ * variables (CORS_ORIGINS, say).
  */
-export async function startTestGraph(replace: Partial<typeof subgraphs> = {}): Promise<TestGraph> {
+export async function startTestGraph(replace: Partial<typeof subgraphs> = {}, gatewayEnv: Record<string, string> = {}): Promise<TestGraph> {
   const db = await createTestDatabase();
   let running = {} as Record<SubgraphName, RunningSubgraph>;
   try {
     running = await startTestSubgraphs({ ...subgraphs, ...replace }, db.url);
     const gateway = await startTestGateway(
       Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, running[n].url])) as Record<SubgraphName, string>,
+      gatewayEnv,
     );
     return {
       db,

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import {
   authEnvShape,
+  corsEnvShape,
   DEFAULT_PORTS,
   parseEnvOrExit,
   portSchema,
@@ -16,6 +17,8 @@ const urlOf = (name: SubgraphName) =>
 export const gatewayEnvSchema = refuseDefaultSecretInProduction(
   z.object({
     ...authEnvShape,
+    /** Browser frontends on other origins (README, "Calling the graph from a browser"). */
+    ...corsEnvShape,
     GATEWAY_PORT: portSchema(DEFAULT_PORTS.gateway),
     SUPERGRAPH_PATH: z.string().default(join(__dirname, '..', '..', 'schema', 'supergraph.graphql')),
     /** Opt-in development mode: compose at start from the running subgraphs instead of the committed supergraph. */

@@ -7,6 +7,8 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import {
+  corsMiddleware,
+  corsSettingsOf,
   createTokenVerifier,
   listen,
   maskInternalError,
@@ -42,7 +44,8 @@ export function healthUrlOf(graphqlUrl: string): string {
 /**
  * The gateway: the committed static supergraph (IntrospectAndCompose only when asked), the caller's token
  * verified here and again by every subgraph, depth/alias/cost limits, masked internal errors with a request
- * id, `GET /health` (200 only when every subgraph answers) and `GET /metrics` (Prometheus).
+ * id, CORS on `/graphql` for the allowed browser origins, `GET /health` (200 only when every subgraph answers)
+ * and `GET /metrics` (Prometheus).
  */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { env, logger } = options;
@@ -68,6 +71,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     blockFieldSuggestion: { enabled: env.NODE_ENV === 'production' },
   }).protect();
 
+  const cors = corsSettingsOf(env);
   const app = express();
   app.disable('x-powered-by');
   app.use(withRequestId);
@@ -108,8 +112,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     res.setHeader('content-type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
+  // CORS for the allowed browser origins; csrfPrevention (above) still refuses, from any origin, the requests a
+  // browser sends without a preflight
   app.use(
     '/graphql',
+    corsMiddleware(cors),
     express.json({ limit: env.GATEWAY_BODY_LIMIT }),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
@@ -128,7 +135,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   await listen(httpServer, options.port, options.host);
   const port = (httpServer.address() as AddressInfo).port;
-  logger.info({ port }, 'gateway ready');
+  logger.info({ port, corsOrigins: cors.origins }, 'gateway ready');
   let stopping: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${port}/graphql`,

@@ -118,6 +118,19 @@ describe('docker-compose.yml', () => {
     expect(dependsOnNames(gateway)).toEqual(expect.arrayContaining([...SUBGRAPHS]));
   });
 
+  it('passes CORS_ORIGINS and CORS_CREDENTIALS from the host to the gateway and media, empty (production: no origins) by default', () => {
+    const { services } = loadCompose();
+    for (const name of ['gateway', 'media']) {
+      const env = envOf(services[name]);
+      expect({ name, origins: env.CORS_ORIGINS, credentials: env.CORS_CREDENTIALS, nodeEnv: env.NODE_ENV }).toEqual({
+        name,
+        origins: '${CORS_ORIGINS:-}',
+        credentials: '${CORS_CREDENTIALS:-false}',
+        nodeEnv: 'production',
+      });
+    }
+  });
+
   it.each(SUBGRAPHS)('%s: knows every subgraph URL for its internal calls (entitlements, stores, products)', (name) => {
     const { services } = loadCompose();
     expect({ service: name, urls: urlsOf(envOf(services[name])) }).toEqual({ service: name, urls: expectedUrls() });

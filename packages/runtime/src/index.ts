@@ -1,4 +1,5 @@
 export * from './auth';
+export * from './cors';
 export * from './db';
 export * from './env';
 export * from './errors';

@@ -182,3 +182,16 @@ export * from './world';
 export * from './locks';
 export * from './entities';
 export * from './proxy';
+
+/** A browser's CORS preflight from `origin` for a POST with a JSON body and a bearer token. */
+export function corsPreflight(url: string, origin: string): Promise<Response> {
+  return fetch(url, {
+    method: 'OPTIONS',
+    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+  });
+}
+
+/** The `access-control-*` headers of a response, for compact assertions (an origin that is not allowed gets none). */
+export function corsHeadersOf(response: { headers: Headers }): Record<string, string> {
+  return Object.fromEntries([...response.headers].filter(([name]) => name.startsWith('access-control-')));
+}

@@ -1,5 +1,6 @@
 import { runSubgraphMain } from '@tiergraph/runtime';
 import { loadEnv } from './env';
-import { mediaSubgraph } from './index';
+import { createMediaSubgraph } from './index';
 
-void runSubgraphMain(mediaSubgraph, loadEnv());
+const { env, cors } = loadEnv();
+void runSubgraphMain(createMediaSubgraph({ cors }), env);
