@@ -1,4 +1,5 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { AppError, ErrorCode } from '@tiergraph/runtime';
 import type { GatewayMetrics } from './metrics';
 
 type Fetcher = NonNullable<NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher']>;
@@ -8,9 +9,20 @@ export interface GatewayContext {
   requestId: string;
 }
 
+/** A subgraph that did not answer in time or could not be reached: its own fields fail, the rest of the answer stands. */
+export class SubgraphUnavailableError extends AppError {
+  constructor(service: string, reason: 'timeout' | 'unreachable', detail: string, path: ReadonlyArray<string | number> | undefined) {
+    super(`the ${service} service ${detail}; its fields are missing from this answer`, ErrorCode.SUBGRAPH_UNAVAILABLE, { serviceName: service, reason });
+    // where the missing data would have gone (the gateway does not add a path to a fetch that failed)
+    if (path?.length) (this as { path?: ReadonlyArray<string | number> }).path = path;
+  }
+}
+
 /**
  * Sends each subgraph fetch with the caller's own token (subgraphs verify it again) and the request id,
  * and times it. Fetches without a client request (IntrospectAndCompose) carry the gateway's service token.
+ * A fetch that does not answer within `timeoutMs`, or cannot connect, fails with SUBGRAPH_UNAVAILABLE naming the
+ * service and the path, so a hung subgraph costs its own fields only.
  */
 export class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
@@ -18,10 +30,15 @@ export class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayCont
     url: string,
     private readonly metrics: GatewayMetrics,
     private readonly serviceToken: () => Promise<string>,
+    private readonly timeoutMs: number,
   ) {
     // Node's own fetch (undici) honours the subgraphs' keep-alive timeout; the default fetcher reuses the
     // longest-idle socket with no idle timeout and meets sockets the subgraph already closed (ECONNRESET).
-    super({ url, fetcher: fetch as unknown as Fetcher });
+    super({
+      url,
+      fetcher: ((input: string, init: RequestInit) =>
+        fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as Fetcher,
+    });
   }
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
@@ -39,6 +56,14 @@ export class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayCont
     const end = this.metrics.subgraphFetchDuration.startTimer({ subgraph: this.subgraph });
     try {
       return await super.process(options);
+    } catch (error) {
+      const path = 'pathInIncomingRequest' in options ? options.pathInIncomingRequest : undefined;
+      const name = (error as Error)?.name;
+      if (name === 'TimeoutError') throw new SubgraphUnavailableError(this.subgraph, 'timeout', `did not answer within ${this.timeoutMs} ms`, path);
+      const cause = (error as { cause?: { code?: string } })?.cause?.code;
+      // by name: fetch's TypeError comes from another realm under jest
+      if (name === 'TypeError' && cause) throw new SubgraphUnavailableError(this.subgraph, 'unreachable', `is unreachable (${cause})`, path);
+      throw error;
     } finally {
       end();
     }

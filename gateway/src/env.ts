@@ -29,6 +29,8 @@ export const gatewayEnvSchema = refuseDefaultSecretInProduction(
     GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(20000),
     GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(1).default(2000),
     SUBGRAPH_HEALTH_TIMEOUT_MS: z.coerce.number().int().min(1).default(2000),
+    /** How long one subgraph fetch may take before its fields fail with SUBGRAPH_UNAVAILABLE (the rest still answers). */
+    SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
     BILLING_URL: urlOf('billing'),
     TENANCY_URL: urlOf('tenancy'),
     CATALOG_URL: urlOf('catalog'),

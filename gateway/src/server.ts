@@ -59,7 +59,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ? { supergraphSdl: new IntrospectAndCompose({ subgraphs: subgraphList }) }
       : { supergraphSdl: readFileSync(env.SUPERGRAPH_PATH, 'utf8') }),
     buildService: ({ name, url }) =>
-      new AuthenticatedDataSource(name, options.subgraphUrls[name as SubgraphName] ?? url!, metrics, getServiceToken),
+      new AuthenticatedDataSource(name, options.subgraphUrls[name as SubgraphName] ?? url!, metrics, getServiceToken, env.SUBGRAPH_TIMEOUT_MS),
     logger,
   });
 

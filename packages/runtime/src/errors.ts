@@ -11,6 +11,8 @@ export const ErrorCode = {
   FEATURE_NOT_AVAILABLE: 'FEATURE_NOT_AVAILABLE',
   SUBSCRIPTION_INACTIVE: 'SUBSCRIPTION_INACTIVE',
   PAYMENT_SYSTEM_NOT_CONFIGURED: 'PAYMENT_SYSTEM_NOT_CONFIGURED',
+  /** A subgraph did not answer in time or could not be reached (gateway): `extensions.serviceName`, `reason`. */
+  SUBGRAPH_UNAVAILABLE: 'SUBGRAPH_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
