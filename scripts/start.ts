@@ -8,6 +8,7 @@ import {
   parseEnvOrExit,
   portSchema,
   refuseDefaultSecretInProduction,
+  STOP_WITH_PARENT_VAR,
   SUBGRAPH_NAMES,
   type SubgraphName,
 } from '@tiergraph/runtime';
@@ -36,6 +37,9 @@ const startEnvSchema = refuseDefaultSecretInProduction(
     STARTUP_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
     /** Extra node flags for every service process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (not allowed in NODE_OPTIONS). */
     SERVICE_NODE_FLAGS: z.string().default(''),
+    /** A service that crashes more often than this within RESTART_WINDOW_MS is given up on, and everything stops. */
+    MAX_RESTARTS: z.coerce.number().int().min(0).default(5),
+    RESTART_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
     ...portShape,
   }),
 );
@@ -48,6 +52,12 @@ const isInside = (parent: string, path: string) => {
 
 const portOf = (env: StartEnv, name: ServiceName): number => env[portVar(name)];
 const say = (line: string) => process.stdout.write(`[start]      ${line}\n`);
+// A closed terminal (or a parent that stopped reading) must not crash the shutdown with EPIPE.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
+
+/** Delay before the n-th restart within the window: 0.5 s, 1 s, 2 s, 4 s, then 8 s. */
+const restartDelay = (n: number) => Math.min(500 * 2 ** (n - 1), 8000);
 
 /** Thrown by `launch` once shutdown has begun: nothing new starts while everything is being stopped. */
 class ShuttingDown extends Error {}
@@ -151,6 +161,8 @@ async function main(): Promise<void> {
   // `on`, not `once`: a second Ctrl-C must not kill start.ts while the detached services still run.
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // the terminal closed: stop everything rather than leave it running, logging nowhere
+  process.on('SIGHUP', onSignal);
   // Last resort (an uncaught error, process.exit elsewhere): the detached services must not outlive start.ts.
   process.on('exit', () => {
     for (const child of children.values()) if (!hasExited(child)) signalGroup(child, 'SIGKILL');
@@ -167,12 +179,14 @@ async function main(): Promise<void> {
         dataDir: join(dataRoot, 'postgres'),
         port: env.EMBEDDED_PG_PORT,
         persistent: true,
+        // Ctrl-C reaches start.ts only, which stops the services first and PostgreSQL last
+        ownProcessGroup: true,
         // the checkout's own data folder may move where the postgres user can reach it; a folder the user chose may not
         relocate: isInside(ROOT, dataRoot),
         onNotice: say,
       });
       const handle = await postgresStarting;
-      say(`embedded PostgreSQL is up with data in ${handle.dataDir}`);
+      say(`embedded PostgreSQL is up (pid ${handle.pid}) with data in ${handle.dataDir}`);
       if (shuttingDown) return; // shutdown awaits the same promise and stops it
       postgres = handle;
       await postgres.createDatabase('tiergraph');
@@ -190,26 +204,67 @@ async function main(): Promise<void> {
       SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${portOf(env, name)}/graphql`]),
     );
     const ports = Object.fromEntries(SERVICE_NAMES.map((name) => [portVar(name), String(portOf(env, name))]));
-    const childEnv = { ...process.env, ...ports, ...urls, DATABASE_URL: databaseUrl, MIGRATE_ON_START: 'false' };
+    const childEnv = {
+      ...process.env,
+      ...ports,
+      ...urls,
+      DATABASE_URL: databaseUrl,
+      MIGRATE_ON_START: 'false',
+      // each service stops by itself when start.ts is gone (it holds their standard input)
+      [STOP_WITH_PARENT_VAR]: '1',
+    };
+    /** Once everything was healthy, a crashed service is restarted (with backoff) instead of stopping the stack. */
+    let supervising = false;
+    const crashes = new Map<ServiceName, number[]>();
+    const waitFor = (name: ServiceName, child: ChildProcess, until = deadline) =>
+      waitHealthy(name, `http://127.0.0.1:${portOf(env, name)}/health`, child, until);
+    const restart = (name: ServiceName, entry: string, why: string) => {
+      const now = Date.now();
+      const recent = [...(crashes.get(name) ?? []), now].filter((at) => now - at < env.RESTART_WINDOW_MS);
+      crashes.set(name, recent);
+      if (recent.length > env.MAX_RESTARTS) {
+        void shutdown(1, `${name} ${why}: ${recent.length} crashes within ${env.RESTART_WINDOW_MS / 1000} s (MAX_RESTARTS=${env.MAX_RESTARTS}), giving up`);
+        return;
+      }
+      const delay = restartDelay(recent.length);
+      say(`${name} ${why}; restarting it in ${delay} ms (crash ${recent.length} of at most ${env.MAX_RESTARTS} within ${env.RESTART_WINDOW_MS / 1000} s); the others keep serving`);
+      setTimeout(() => {
+        if (shuttingDown) return;
+        const crashedAt = now;
+        let child: ChildProcess;
+        try {
+          child = launch(name, entry);
+        } catch (error) {
+          if (!(error instanceof ShuttingDown)) say(`${name} could not be restarted: ${(error as Error).message}`);
+          return;
+        }
+        waitFor(name, child, Date.now() + env.STARTUP_TIMEOUT_MS).then(
+          () => say(`${name} is healthy again, ${((Date.now() - crashedAt) / 1000).toFixed(1)} s after the crash`),
+          (error) => say(`${name} did not get healthy after its restart: ${(error as Error).message}`),
+        );
+      }, delay);
+    };
     const launch = (name: ServiceName, entry: string) => {
       if (shuttingDown) throw new ShuttingDown();
       const child = spawn(process.execPath, [...env.SERVICE_NODE_FLAGS.split(/\s+/).filter(Boolean), '--import', 'tsx', entry], {
         cwd: ROOT,
         env: childEnv,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        // standard input: a pipe start.ts never writes to; its end closing tells the service start.ts is gone
+        stdio: ['pipe', 'pipe', 'pipe'],
         // Its own process group: a terminal Ctrl-C reaches only start.ts, which stops the services, then PostgreSQL.
         detached: true,
       });
       children.set(name, child);
       prefixOutput(name, child);
       child.once('exit', (code, signal) => {
-        if (!shuttingDown) void shutdown(1, `${name} exited unexpectedly (${signal ?? `code ${code}`})`);
+        if (shuttingDown) return;
+        const why = `exited unexpectedly (${signal ?? `code ${code}`})`;
+        if (supervising) restart(name, entry, why);
+        else void shutdown(1, `${name} ${why}`);
       });
       say(`${name} started (pid ${child.pid})`);
       return child;
     };
-    const waitFor = (name: ServiceName, child: ChildProcess) =>
-      waitHealthy(name, `http://127.0.0.1:${portOf(env, name)}/health`, child, deadline);
 
     say('starting subgraphs');
     await Promise.all(
@@ -219,6 +274,7 @@ async function main(): Promise<void> {
     say('subgraphs healthy; starting gateway');
     await waitFor('gateway', launch('gateway', join('gateway', 'src', 'main.ts')));
     if (shuttingDown) return;
+    supervising = true;
     say(`tiergraph is healthy after ${((Date.now() - started) / 1000).toFixed(1)} s: http://localhost:${env.GATEWAY_PORT}/graphql`);
     say('try it: TOKEN=$(pnpm -s token --role admin), then POST a query with "Authorization: Bearer $TOKEN" (see README). Ctrl-C stops everything.');
   } catch (error) {

@@ -20,6 +20,8 @@ export const gatewayEnvSchema = refuseDefaultSecretInProduction(
     /** Browser frontends on other origins (README, "Calling the graph from a browser"). */
     ...corsEnvShape,
     GATEWAY_PORT: portSchema(DEFAULT_PORTS.gateway),
+    /** The public entry point: every interface by default. */
+    GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
     SUPERGRAPH_PATH: z.string().default(join(__dirname, '..', '..', 'schema', 'supergraph.graphql')),
     /** Opt-in development mode: compose at start from the running subgraphs instead of the committed supergraph. */
     GATEWAY_INTROSPECT_AND_COMPOSE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),

@@ -6,7 +6,7 @@ async function main(): Promise<void> {
   const env = parseGatewayEnv(process.env);
   const logger = createLogger('gateway', env.LOG_LEVEL);
   try {
-    const running = await startGateway({ env, logger, port: env.GATEWAY_PORT, subgraphUrls: subgraphUrls(env) });
+    const running = await startGateway({ env, logger, port: env.GATEWAY_PORT, host: env.GATEWAY_HOST, subgraphUrls: subgraphUrls(env) });
     stopOnSignals(running.stop, logger);
   } catch (error) {
     logger.fatal({ err: error }, `gateway failed to start: ${(error as Error).message}`);

@@ -1,22 +1,20 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
-import { DEFAULT_PORTS } from '@tiergraph/runtime';
-import { postGraphQL, TEST_JWT_SECRET, tokenFor } from '@tiergraph/testkit';
+import { postGraphQL, tokenFor } from '@tiergraph/testkit';
 import { freePort, startEmbeddedPostgres } from '../lib/embedded-postgres';
+import { freePorts, killAll, ROOT, startSystem, waitFor } from './system';
 
 /**
  * A clone in a private home as root: the embedded PostgreSQL runs as the unprivileged `postgres` user, which
  * can reach neither the binaries in node_modules nor `.data` below a mode-700 directory (issue 13).
  */
-const ROOT = join(__dirname, '..', '..');
 const asRoot = process.getuid?.() === 0;
 
 /** Every directory this file made outside its temporary folders (relocated data, binary caches): removed at the end. */
 const madeElsewhere = new Set<string>();
-const running = new Set<ChildProcess>();
 
 /** A private home (mode 700) holding a checkout of this working tree: its files, and node_modules hard-linked. */
 function privateCheckout(): { home: string; checkout: string } {
@@ -37,54 +35,10 @@ function privateCheckout(): { home: string; checkout: string } {
   return { home, checkout };
 }
 
-interface Run {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function runIn(cwd: string, args: string[], env: Record<string, string>): Run {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-    cwd,
-    env: { ...process.env, AUTH_JWT_SECRET: TEST_JWT_SECRET, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: '', DATA_DIR: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  running.add(child);
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => (running.delete(child), resolve(code))));
-  return { child, output: () => output, exited };
-}
-
-async function waitFor(run: Run, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const match = run.output().match(pattern);
-    if (match) return match;
-    if (run.child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`did not see ${pattern}; output:\n${run.output()}`);
-}
-
-async function ports(): Promise<Record<string, string>> {
-  const env: Record<string, string> = { EMBEDDED_PG_PORT: String(await freePort()) };
-  for (const name of Object.keys(DEFAULT_PORTS)) env[`${name.toUpperCase()}_PORT`] = String(await freePort());
-  return env;
-}
-
 const modeOf = (path: string) => statSync(path).mode & 0o777;
 
-afterAll(() => {
-  for (const child of running) {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
+afterAll(async () => {
+  await killAll();
   for (const dir of madeElsewhere) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -95,12 +49,12 @@ afterAll(() => {
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
   it('pnpm start copies the binaries, moves the data where postgres can reach it, gets healthy and keeps its data', async () => {
-    const env = await ports();
+    const env = await freePorts();
     const admin = await tokenFor({ role: 'admin' });
     const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}/graphql`;
 
-    const first = runIn(checkout, ['scripts/start.ts'], env);
-    const [, moved] = await waitFor(first, /embedded PostgreSQL is up with data in (\S+)/, 60_000);
+    const first = startSystem({ ...env, DATA_DIR: '' }, { cwd: checkout });
+    const [, moved] = await waitFor(first, /embedded PostgreSQL is up \(pid \d+\) with data in (\S+)/, 60_000);
     madeElsewhere.add(moved);
     expect(moved.startsWith(home)).toBe(false);
     // the data directory: the postgres user's own, inside a root-owned folder open to the postgres group only
@@ -115,8 +69,8 @@ afterAll(() => {
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
 
-    const second = runIn(checkout, ['scripts/start.ts'], env);
-    const [, again] = await waitFor(second, /embedded PostgreSQL is up with data in (\S+)/, 60_000);
+    const second = startSystem({ ...env, DATA_DIR: '' }, { cwd: checkout });
+    const [, again] = await waitFor(second, /embedded PostgreSQL is up \(pid \d+\) with data in (\S+)/, 60_000);
     expect(again).toBe(moved);
     await waitFor(second, /tiergraph is healthy after/, 60_000);
     const platforms = await postGraphQL(gateway, { query: '{ platforms { code } }' }, { token: admin });
@@ -147,7 +101,7 @@ afterAll(() => {
           await pg.stop();
         }
       })().catch((e) => { console.log('failed', e.message); process.exit(1); });`;
-    const run = runIn(checkout, ['-e', script], {});
+    const run = startSystem({}, { cwd: checkout, args: ['-e', script] });
     expect(await run.exited).toBe(0);
     const output = run.output();
     const copied = join(cache, readdirSync(cache).find((name) => name.startsWith('@embedded-postgres+'))!);
@@ -169,7 +123,7 @@ afterAll(() => {
     const closed = mkdtempSync(join(tmpdir(), 'tiergraph-closed-'));
     chmodSync(closed, 0o700);
     try {
-      const run = runIn(ROOT, ['scripts/start.ts'], { ...(await ports()), DATA_DIR: join(closed, 'data') });
+      const run = startSystem({ ...(await freePorts()), DATA_DIR: join(closed, 'data') });
       expect(await run.exited).toBe(1);
       const output = run.output();
       expect(output).toContain(

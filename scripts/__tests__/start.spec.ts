@@ -1,16 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DEFAULT_PORTS } from '@tiergraph/runtime';
-import { postGraphQL, TEST_JWT_SECRET, tokenFor } from '@tiergraph/testkit';
-import { freePort } from '../lib/embedded-postgres';
+import { postGraphQL, tokenFor } from '@tiergraph/testkit';
+import { freshEnv, killAll, portAnswers, SERVICES, waitFor, withSystem } from './system';
 
-const ROOT = join(__dirname, '..', '..');
-const SERVICES = Object.keys(DEFAULT_PORTS).map((name) => name.toUpperCase());
-
-const SUBGRAPHS = SERVICES.map((s) => s.toLowerCase()).filter((name) => name !== 'gateway');
+const SUBGRAPHS = SERVICES.filter((name) => name !== 'gateway');
 
 /** Which markers the output lacks, and which appear before the marker listed ahead of them. */
 function markerOrder(output: string, markers: RegExp[]): { missing: string[]; outOfOrder: string[] } {
@@ -21,103 +13,7 @@ function markerOrder(output: string, markers: RegExp[]): { missing: string[]; ou
   };
 }
 
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Every system a test started and has not seen exit: killed in afterAll even when a test timed out. */
-const running = new Set<Started>();
-
-/** `pnpm start` as a user runs it, but on free ports and a temporary DATA_DIR. */
-function startSystem(env: Record<string, string>): Started {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, AUTH_JWT_SECRET: TEST_JWT_SECRET, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // its own process group (with the embedded PostgreSQL in it), so that a failing test can kill all of it
-    detached: true,
-  });
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const started: Started = { child, output: () => output, exited: Promise.resolve(null) };
-  started.exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      running.delete(started);
-      resolve(code);
-    }),
-  );
-  running.add(started);
-  return started;
-}
-
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-/**
- * SIGKILLs start.ts's process group (start.ts and the embedded PostgreSQL) and the group of every service it
- * reported starting (the services run detached, in groups of their own).
- */
-async function kill(started: Started): Promise<void> {
-  const childPids = [...started.output().matchAll(/\[start\]\s+\w+ started \(pid (\d+)\)/g)].map((m) => Number(m[1]));
-  if (started.child.exitCode === null && started.child.signalCode === null) {
-    killGroup(started.child.pid);
-    for (const pid of childPids) killGroup(pid);
-    await started.exited;
-  }
-}
-
-/** Runs `use` against a started system; if it fails, the whole system is killed so nothing is left running. */
-async function withSystem<T>(env: Record<string, string>, use: (started: Started) => Promise<T>): Promise<T> {
-  const started = startSystem(env);
-  let ok = false;
-  try {
-    const result = await use(started);
-    ok = true;
-    return result;
-  } finally {
-    if (!ok) await kill(started);
-  }
-}
-
-afterAll(async () => {
-  await Promise.all([...running].map(kill));
-});
-
-async function waitFor(started: Started, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const match = started.output().match(pattern);
-    if (match) return match;
-    if (started.child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`did not see ${pattern} within ${timeoutMs} ms; output:\n${started.output()}`);
-}
-
-function portAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
-
-async function freshEnv(): Promise<Record<string, string>> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tiergraph-start-'));
-  chmodSync(dataDir, 0o755);
-  const env: Record<string, string> = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()) };
-  for (const service of SERVICES) env[`${service}_PORT`] = String(await freePort());
-  return env;
-}
+afterAll(killAll);
 
 describe('pnpm start (embedded default)', () => {
   it('gets healthy (subgraphs first, then the gateway), serves the graph, stops cleanly on SIGTERM and keeps its data across restarts', async () => {

@@ -40,6 +40,12 @@ export interface EmbeddedPostgresOptions {
   /** Keep the data directory when stopping (pnpm start) or remove it (tests). */
   persistent: boolean;
   /**
+   * Run the server in a process group of its own, so a terminal's Ctrl-C or hang-up reaches only the caller, which
+   * stops its services first and PostgreSQL last (pnpm start). The server is then also stopped when the caller dies
+   * without stopping it (a small `sh` watcher holds a pipe from the caller and sends SIGINT when it closes).
+   */
+  ownProcessGroup?: boolean;
+  /**
    * As root, when the postgres user cannot reach `dataDir`: true moves the data to a directory it can reach
    * (and says so through `onNotice`); false fails with a message naming the path.
    */
@@ -55,6 +61,8 @@ export interface EmbeddedPostgresOptions {
 
 export interface EmbeddedPostgresHandle {
   port: number;
+  /** The server's process id. */
+  pid: number;
   /** Where the data lives (the asked-for directory, or where it was relocated to). */
   dataDir: string;
   /** Where the binaries run from. */
@@ -319,11 +327,37 @@ async function initialise(binDir: string, dataDir: string, user: PostgresUser | 
   }
 }
 
+/**
+ * A watcher that sends the server SIGINT (fast shutdown) when this process's end of its pipe closes, that is when
+ * this process is gone, however it went; ended (doing nothing) once the server is stopped normally.
+ */
+function stopWhenWeDie(server: ChildProcess): { release(): void } {
+  const watcher = spawn('sh', ['-c', 'read _ignored; kill -INT "$1" 2>/dev/null', 'sh', String(server.pid)], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true,
+  });
+  watcher.on('error', () => undefined);
+  watcher.unref();
+  return { release: () => watcher.stdin?.end() };
+}
+
 /** Spawns postgres and resolves once it accepts connections; rejects (one line) if it exits or errs first. */
-function serve(binDir: string, dataDir: string, port: number, user: PostgresUser | undefined, log: (line: string) => void): Promise<ChildProcess> {
+function serve(
+  binDir: string,
+  dataDir: string,
+  port: number,
+  user: PostgresUser | undefined,
+  log: (line: string) => void,
+  ownProcessGroup: boolean,
+): Promise<ChildProcess> {
   const binary = join(binDir, exe('postgres'));
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(binary, ['-D', dataDir, '-p', String(port)], { env: SERVER_ENV, stdio: ['ignore', 'pipe', 'pipe'], ...user });
+    const child = spawn(binary, ['-D', dataDir, '-p', String(port)], {
+      env: SERVER_ENV,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: ownProcessGroup,
+      ...user,
+    });
     let stderr = '';
     let ready = false;
     const timer = setTimeout(() => {
@@ -376,10 +410,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const binDir = binariesFor(user, binaries, options.binaryCacheRoot ?? DEFAULT_BINARY_CACHE_ROOT, notice);
   const dataDir = dataDirFor(user, options, notice);
   if (!existsSync(join(dataDir, 'PG_VERSION'))) await initialise(binDir, dataDir, user, log);
-  const server = await serve(binDir, dataDir, options.port, user, log);
+  const server = await serve(binDir, dataDir, options.port, user, log, options.ownProcessGroup ?? false);
+  const watcher = options.ownProcessGroup ? stopWhenWeDie(server) : undefined;
   const urlFor = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`;
   return {
     port: options.port,
+    pid: server.pid!,
     dataDir,
     binDir,
     urlFor,
@@ -395,6 +431,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     },
     async stop() {
       await halt(server);
+      watcher?.release();
       if (!options.persistent) rmSync(dataDir, { recursive: true, force: true });
     },
   };

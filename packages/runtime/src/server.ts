@@ -144,13 +144,23 @@ export function listen(server: http.Server, port: number, host = '0.0.0.0'): Pro
   });
 }
 
-/** Stops on SIGINT/SIGTERM, once, and exits with 0 (1 when stopping failed). */
+/**
+ * Set by a supervisor (`pnpm start`) that holds the write end of the child's standard input: when the supervisor is
+ * gone, however it went (SIGKILL included), the pipe closes and the child stops by itself instead of running on
+ * orphaned.
+ */
+export const STOP_WITH_PARENT_VAR = 'TIERGRAPH_STOP_WITH_PARENT';
+
+/**
+ * Stops on SIGINT/SIGTERM/SIGHUP, once, and exits with 0 (1 when stopping failed); under a supervisor, also when the
+ * supervisor is gone (see STOP_WITH_PARENT_VAR).
+ */
 export function stopOnSignals(stop: () => Promise<void>, logger: Logger): void {
   let stopping = false;
   const handler = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'stopping');
+    logger.info({ signal }, signal === 'parent gone' ? 'the supervisor is gone; stopping' : 'stopping');
     stop().then(
       () => process.exit(0),
       (error) => {
@@ -161,4 +171,10 @@ export function stopOnSignals(stop: () => Promise<void>, logger: Logger): void {
   };
   process.once('SIGINT', () => handler('SIGINT'));
   process.once('SIGTERM', () => handler('SIGTERM'));
+  process.once('SIGHUP', () => handler('SIGHUP'));
+  if (process.env[STOP_WITH_PARENT_VAR] === '1') {
+    process.stdin.once('close', () => handler('parent gone'));
+    process.stdin.once('end', () => handler('parent gone'));
+    process.stdin.resume();
+  }
 }

@@ -34,6 +34,11 @@ export function subgraphEnvSchema(name: SubgraphName) {
     DATABASE_URL: z.string().url({ message: 'DATABASE_URL must be a postgres:// URL' }),
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     MIGRATE_ON_START: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+    /**
+     * The address the subgraph listens on: loopback by default, as only the gateway (and the other subgraphs)
+     * should reach it; `0.0.0.0` in a container, where they come from another host.
+     */
+    BIND_HOST: z.string().min(1).default('127.0.0.1'),
     /** Where this subgraph reaches the others for internal calls (entitlements, stores, products). */
     ...Object.fromEntries(
       (Object.keys(DEFAULT_PORTS) as Array<keyof typeof DEFAULT_PORTS>)

@@ -205,6 +205,7 @@ export async function runSubgraphMain<TContext extends RequestContext>(definitio
     const running = await startSubgraph(definition, {
       databaseUrl: env.DATABASE_URL,
       port: env.PORT,
+      host: env.BIND_HOST,
       auth: env,
       logger,
       introspection: env.NODE_ENV !== 'production',
