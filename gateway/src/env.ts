@@ -5,6 +5,7 @@ import {
   DEFAULT_PORTS,
   parseEnvOrExit,
   portSchema,
+  queryLimitsEnvShape,
   refuseDefaultSecretInProduction,
   SUBGRAPH_NAMES,
   type SubgraphName,
@@ -26,10 +27,7 @@ export const gatewayEnvSchema = refuseDefaultSecretInProduction(
     /** Opt-in development mode: compose at start from the running subgraphs instead of the committed supergraph. */
     GATEWAY_INTROSPECT_AND_COMPOSE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
     GATEWAY_BODY_LIMIT: z.string().default('100kb'),
-    GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(12),
-    GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).default(15),
-    GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(20000),
-    GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(1).default(2000),
+    ...queryLimitsEnvShape,
     SUBGRAPH_HEALTH_TIMEOUT_MS: z.coerce.number().int().min(1).default(2000),
     /** How long one subgraph fetch may take before its fields fail with SUBGRAPH_UNAVAILABLE (the rest still answers). */
     SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),

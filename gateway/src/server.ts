@@ -5,13 +5,13 @@ import { ApolloGateway, IntrospectAndCompose } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import { ApolloArmor } from '@escape.tech/graphql-armor';
 import {
   corsMiddleware,
   corsSettingsOf,
   createTokenVerifier,
   listen,
   maskInternalError,
+  queryProtection,
   requestScope,
   serviceTokenProvider,
   withRequestId,
@@ -63,13 +63,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     logger,
   });
 
-  const armor = new ApolloArmor({
-    maxDepth: { n: env.GRAPHQL_MAX_DEPTH },
-    maxAliases: { n: env.GRAPHQL_MAX_ALIASES },
-    costLimit: { maxCost: env.GRAPHQL_MAX_COST },
-    maxTokens: { n: env.GRAPHQL_MAX_TOKENS },
-    blockFieldSuggestion: { enabled: env.NODE_ENV === 'production' },
-  }).protect();
+  const protection = queryProtection(env, { production: env.NODE_ENV === 'production' });
 
   const cors = corsSettingsOf(env);
   const app = express();
@@ -82,11 +76,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
-    validationRules: armor.validationRules,
-    plugins: [...armor.plugins, ApolloServerPluginDrainHttpServer({ httpServer }), metrics.plugin],
+    validationRules: protection.validationRules,
+    parseOptions: protection.parseOptions,
+    plugins: [...protection.plugins, ApolloServerPluginDrainHttpServer({ httpServer }), metrics.plugin],
     formatError: (formatted, error) => {
-      const masked = maskInternalError(formatted, requestScope.getStore()?.requestId, ({ requestId }) =>
-        logger.error({ err: error, requestId }, 'internal error'),
+      const masked = maskInternalError(
+        formatted,
+        requestScope.getStore()?.requestId,
+        ({ requestId }) => logger.error({ err: error, requestId }, 'internal error'),
+        error,
       );
       metrics.errors.inc({ code: String(masked.extensions?.code ?? 'UNKNOWN') });
       return masked;

@@ -128,10 +128,17 @@ export function portAnswers(port: number): Promise<boolean> {
   });
 }
 
-/** Free ports for the embedded PostgreSQL and every service. */
+/** Free ports for the embedded PostgreSQL and every service, all different (a port just freed may be handed out again). */
 export async function freePorts(): Promise<Record<string, string>> {
-  const env: Record<string, string> = { EMBEDDED_PG_PORT: String(await freePort()) };
-  for (const service of SERVICES) env[`${service.toUpperCase()}_PORT`] = String(await freePort());
+  const taken = new Set<number>();
+  const distinct = async (): Promise<string> => {
+    for (;;) {
+      const port = await freePort();
+      if (!taken.has(port)) return String(taken.add(port) && port);
+    }
+  };
+  const env: Record<string, string> = { EMBEDDED_PG_PORT: await distinct() };
+  for (const service of SERVICES) env[`${service.toUpperCase()}_PORT`] = await distinct();
   return env;
 }
 

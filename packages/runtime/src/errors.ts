@@ -81,8 +81,16 @@ export function maskInternalError(
   formatted: GraphQLFormattedError,
   requestId: string | undefined,
   log: (details: { requestId?: string; error: GraphQLFormattedError }) => void,
+  error?: unknown,
 ): GraphQLFormattedError {
   const code = formatted.extensions?.code;
+  // Apollo's own refusals of a request (a persisted query whose hash does not match, …) carry a 4xx and no code of
+  // their own (Apollo then formats them as INTERNAL_SERVER_ERROR)
+  const original = (error as { extensions?: { code?: unknown; http?: { status?: number } } } | undefined)?.extensions;
+  const status = original?.http?.status;
+  if (original && original.code === undefined && status !== undefined && status >= 400 && status < 500) {
+    return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_REQUEST' } };
+  }
   if (isClientErrorCode(code)) {
     const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };

@@ -4,6 +4,7 @@ export * from './db';
 export * from './env';
 export * from './errors';
 export * from './logger';
+export * from './query-limits';
 export * from './server';
 export * from './subgraph-env';
 export * from './subgraph';

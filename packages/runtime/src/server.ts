@@ -12,6 +12,7 @@ import type { DataSource } from 'typeorm';
 import type { Caller, TokenVerifier } from './auth';
 import { maskInternalError } from './errors';
 import type { Logger } from './logger';
+import { DEFAULT_QUERY_LIMITS, queryProtection, type QueryLimits } from './query-limits';
 
 /** What every subgraph resolver gets; subgraphs extend it with their services and loaders. */
 export interface RequestContext extends BaseContext {
@@ -50,6 +51,8 @@ export interface SubgraphServerOptions<TContext extends RequestContext> {
   /** Extra REST routes (webhooks, uploads), mounted before /graphql. */
   configureApp?: (app: Express) => void;
   bodyLimit?: string;
+  /** Depth, alias, cost and token limits (the gateway's defaults unless given). */
+  queryLimits?: QueryLimits;
 }
 
 export interface RunningServer {
@@ -71,16 +74,23 @@ export async function startSubgraphServer<TContext extends RequestContext>(
   app.disable('x-powered-by');
   app.use(withRequestId);
   const httpServer = http.createServer(app);
+  const protection = queryProtection(options.queryLimits ?? DEFAULT_QUERY_LIMITS, { production: !options.introspection });
 
   const apollo = new ApolloServer<TContext>({
     schema: options.schema,
     introspection: options.introspection,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()],
+    // the gateway's limits again: a subgraph can be called directly
+    validationRules: protection.validationRules,
+    parseOptions: protection.parseOptions,
+    plugins: [...protection.plugins, ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()],
     formatError: (formatted, error) =>
-      maskInternalError(formatted, requestScope.getStore()?.requestId, ({ requestId }) =>
-        logger.error({ err: error, requestId }, 'internal error'),
+      maskInternalError(
+        formatted,
+        requestScope.getStore()?.requestId,
+        ({ requestId }) => logger.error({ err: error, requestId }, 'internal error'),
+        error,
       ),
   });
   await apollo.start();

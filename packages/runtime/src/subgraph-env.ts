@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { authEnvShape, parseEnvOrExit, portSchema, refuseDefaultSecretInProduction } from './env';
+import { queryLimitsEnvShape } from './query-limits';
 
 /** Default ports of the contract (contract/README.md). */
 export const DEFAULT_PORTS = {
@@ -31,6 +32,8 @@ export function subgraphEnvSchema(name: SubgraphName) {
   const portVar = `${name.toUpperCase()}_PORT`;
   const shape = {
     ...authEnvShape,
+    /** The gateway's query limits, again: a subgraph can be called directly. */
+    ...queryLimitsEnvShape,
     DATABASE_URL: z.string().url({ message: 'DATABASE_URL must be a postgres:// URL' }),
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     MIGRATE_ON_START: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),

@@ -12,6 +12,7 @@ import { AppError } from './errors';
 import { callSubgraph } from './internal-client';
 import { listenForEntitlementChanges, type ChangeListener, type EntitlementChange } from './notify';
 import { createLogger, type Logger } from './logger';
+import type { QueryLimits } from './query-limits';
 import { startSubgraphServer, stopOnSignals, type RequestContext, type RunningServer } from './server';
 import { defaultSubgraphUrl, SUBGRAPH_NAMES, subgraphUrlsOf, type SubgraphEnv, type SubgraphName } from './subgraph-env';
 
@@ -69,6 +70,8 @@ export interface StartSubgraphOptions {
   urls?: Partial<Record<SubgraphName, string>>;
   /** Wait until billing has accepted this subgraph's feature declarations before resolving (tests). */
   awaitFeatureRegistration?: boolean;
+  /** Depth, alias, cost and token limits (default: the gateway's defaults). */
+  queryLimits?: QueryLimits;
 }
 
 export type RunningSubgraph = RunningServer & { dataSource: DataSource };
@@ -121,6 +124,7 @@ export async function startSubgraph<TContext extends RequestContext>(
       name: definition.name,
       port: options.port,
       host: options.host,
+      queryLimits: options.queryLimits,
       schema: buildSchemaOf(definition as unknown as SubgraphDefinition<RequestContext>),
       dataSource,
       verifyToken: createTokenVerifier(options.auth),
@@ -206,6 +210,7 @@ export async function runSubgraphMain<TContext extends RequestContext>(definitio
       databaseUrl: env.DATABASE_URL,
       port: env.PORT,
       host: env.BIND_HOST,
+      queryLimits: env,
       auth: env,
       logger,
       introspection: env.NODE_ENV !== 'production',

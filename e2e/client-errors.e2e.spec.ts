@@ -1,0 +1,73 @@
+import { tokenFor } from '@tiergraph/testkit';
+import { startTestGraph, type TestGraph } from './graph';
+
+/** What a client sent wrong is answered 400 with its code, never a 500 or INTERNAL_SERVER_ERROR (issue 11). */
+let graph: TestGraph;
+let admin: string;
+
+beforeAll(async () => {
+  graph = await startTestGraph();
+  admin = await tokenFor({ role: 'admin' });
+});
+
+afterAll(async () => {
+  await graph?.stop();
+});
+
+async function post(body: unknown, url = graph.gateway.url): Promise<{ status: number; codes: string[]; messages: string[] }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+    body: JSON.stringify(body),
+  });
+  const json = (await response.json()) as { errors?: Array<{ message: string; extensions?: { code?: string } }> };
+  return {
+    status: response.status,
+    codes: (json.errors ?? []).map((e) => String(e.extensions?.code)),
+    messages: (json.errors ?? []).map((e) => e.message),
+  };
+}
+
+describe('client mistakes keep their codes', () => {
+  it.each([
+    ['an unknown operationName', { query: 'query A { platforms { code } }', operationName: 'B' }, 'OPERATION_RESOLUTION_FAILURE'],
+    ['several operations without an operationName', { query: 'query A { platforms { code } } query B { platforms { id } }' }, 'OPERATION_RESOLUTION_FAILURE'],
+    ['several unnamed operations', { query: '{ platforms { code } } { platforms { id } }' }, 'GRAPHQL_VALIDATION_FAILED'],
+    [
+      'a query over the token limit',
+      { query: `{ ${Array.from({ length: 2100 }, () => 'platforms { code }').join(' ')} }` },
+      'GRAPHQL_PARSE_FAILED',
+    ],
+    ['a query past the depth limit', { query: `{ platforms { ${'a { '.repeat(14)}b${' }'.repeat(14)} } }` }, 'GRAPHQL_VALIDATION_FAILED'],
+    [
+      'a persisted query whose hash does not match',
+      { query: '{ platforms { code } }', extensions: { persistedQuery: { version: 1, sha256Hash: '0'.repeat(64) } } },
+      'BAD_REQUEST',
+    ],
+    ['a query that does not parse', { query: '{ platforms { code ' }, 'GRAPHQL_PARSE_FAILED'],
+    ['a variable of the wrong type', { query: 'query($id: ID!) { store(id: $id) { id } }', variables: { id: { not: 'an id' } } }, 'BAD_USER_INPUT'],
+  ])('%s: 400 with its code', async (_case, body, code) => {
+    const answer = await post(body);
+    expect(answer.status).toBe(400);
+    expect(answer.codes.length).toBeGreaterThan(0);
+    expect(new Set(answer.codes)).toEqual(new Set([code]));
+  });
+});
+
+describe('a subgraph called directly applies the gateway’s limits', () => {
+  // [the case, the code, the query]
+  it.each([
+    ['100 aliases', 'GRAPHQL_VALIDATION_FAILED', `{ ${Array.from({ length: 100 }, (_, i) => `a${i}: platforms { code }`).join(' ')} }`],
+    ['a query past the depth limit', 'GRAPHQL_VALIDATION_FAILED', `{ platforms { ${'a { '.repeat(14)}b${' }'.repeat(14)} } }`],
+    ['a query over the token limit', 'GRAPHQL_PARSE_FAILED', `{ ${Array.from({ length: 2100 }, () => 'platforms { code }').join(' ')} }`],
+  ])('tenancy refuses %s: 400 with %s', async (_case, code, query) => {
+    const answer = await post({ query }, graph.subgraphs.tenancy.url);
+    expect(answer.status).toBe(400);
+    expect(new Set(answer.codes)).toEqual(new Set([code]));
+  });
+
+  it('within the limits it answers as before', async () => {
+    const answer = await post({ query: `{ ${Array.from({ length: 10 }, (_, i) => `a${i}: platforms { code }`).join(' ')} }` }, graph.subgraphs.tenancy.url);
+    expect(answer).toMatchObject({ status: 200, codes: [] });
+  });
+});
