@@ -1,4 +1,4 @@
-import { tokenFor } from '@tiergraph/testkit';
+import { postGraphQL, tokenFor } from '@tiergraph/testkit';
 import { startTestGraph, type TestGraph } from './graph';
 
 /** What a client sent wrong is answered 400 with its code, never a 500 or INTERNAL_SERVER_ERROR (issue 11). */
@@ -69,5 +69,36 @@ describe('a subgraph called directly applies the gateway’s limits', () => {
   it('within the limits it answers as before', async () => {
     const answer = await post({ query: `{ ${Array.from({ length: 10 }, (_, i) => `a${i}: platforms { code }`).join(' ')} }` }, graph.subgraphs.tenancy.url);
     expect(answer).toMatchObject({ status: 200, codes: [] });
+  });
+});
+
+describe('text is text, ids are ids', () => {
+  const platformsNamed = async (name: string) =>
+    (await postGraphQL(graph.gateway.url, { query: '{ platforms { name } }' }, { token: admin })).data!.platforms.filter((p: { name: string }) => p.name === name);
+
+  it.each([
+    ['a NUL in a variable', { query: 'mutation($input: CreatePlatformInput!) { createPlatform(input: $input) { id } }', variables: { input: { code: 'nul-var', name: 'a\u0000b' } } }, 'input.name'],
+    ['a NUL in a literal', { query: 'mutation { createPlatform(input: { code: "nul-lit", name: "a\\u0000b" }) { id } }' }, 'input.name'],
+    ['an escape character in a code', { query: 'mutation($input: CreatePlatformInput!) { createPlatform(input: $input) { id } }', variables: { input: { code: 'esc\u001b', name: 'E' } } }, 'input.code'],
+  ])('%s: BAD_USER_INPUT naming the field, nothing written', async (_case, body, field) => {
+    const response = await postGraphQL(graph.gateway.url, body as { query: string }, { token: admin });
+    expect(response.errors?.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([['BAD_USER_INPUT', field]]);
+    expect(await platformsNamed('a\u0000b')).toEqual([]);
+  });
+
+  it('a 90 KB id is refused as input, not echoed back in a NOT_FOUND', async () => {
+    const id = 'x'.repeat(90_000);
+    const response = await postGraphQL(graph.gateway.url, { query: 'query($id: ID!) { store(id: $id) { id } }', variables: { id } }, { token: admin });
+    expect(response.errors?.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([['BAD_USER_INPUT', 'id']]);
+    expect(JSON.stringify(response).length).toBeLessThan(2000);
+  });
+
+  it('a variable of the wrong shape is BAD_USER_INPUT naming the variable', async () => {
+    const response = await postGraphQL(
+      graph.gateway.url,
+      { query: 'mutation($input: CreatePlatformInput!) { createPlatform(input: $input) { id } }', variables: { input: { code: 5 } } },
+      { token: admin },
+    );
+    expect(response.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input' });
   });
 });

@@ -37,9 +37,12 @@ export class ForbiddenError extends AppError {
   }
 }
 
+/** An id as errors show it: a client's 90 KB "id" is not echoed back whole. */
+const shownId = (id: string) => (id.length > 64 ? `${id.slice(0, 64)}…` : id);
+
 export class NotFoundError extends AppError {
   constructor(entity: string, id: string) {
-    super(`${entity} ${id} not found`, ErrorCode.NOT_FOUND, { entity, id });
+    super(`${entity} ${shownId(id)} not found`, ErrorCode.NOT_FOUND, { entity, id: shownId(id) });
   }
 }
 
@@ -93,7 +96,9 @@ export function maskInternalError(
   }
   if (isClientErrorCode(code)) {
     const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions };
+    // graphql-js's variable coercion errors ("Variable "$input" got invalid value …") name the variable only in text
+    const variable = code === ErrorCode.BAD_USER_INPUT && extensions.field === undefined ? /^Variable "\$([^"]+)"/.exec(formatted.message)?.[1] : undefined;
+    return { ...formatted, extensions: variable ? { ...extensions, field: variable } : extensions };
   }
   log({ requestId, error: formatted });
   return {

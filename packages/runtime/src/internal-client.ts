@@ -1,12 +1,15 @@
 import { AppError } from './errors';
 
-/** Another subgraph could not answer an internal call. */
+/**
+ * Another subgraph could not answer an internal call. The message is the reason only: it reaches clients inside
+ * *_UNAVAILABLE errors, which must not show internal addresses; `target` is for the logs.
+ */
 export class InternalCallError extends Error {
   constructor(
     readonly target: string,
     reason: string,
   ) {
-    super(`${target}: ${reason}`);
+    super(reason);
     this.name = 'InternalCallError';
   }
 }

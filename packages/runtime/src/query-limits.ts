@@ -1,6 +1,23 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, type ValidationRule } from 'graphql';
+import {
+  getNamedType,
+  GraphQLError,
+  GraphQLID,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  Kind,
+  TypeInfo,
+  typeFromAST,
+  visit,
+  visitWithTypeInfo,
+  type DocumentNode,
+  type GraphQLInputType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type ValidationRule,
+} from 'graphql';
 import { z } from 'zod';
 
 /**
@@ -38,6 +55,84 @@ const operationResolutionPlugin: ApolloServerPlugin = {
   },
 };
 
+/** The longest id accepted anywhere (ours are UUIDs; Stripe's are shorter than this too). */
+export const MAX_ID_LENGTH = 128;
+/** C0 control characters but tab, line feed and carriage return, and DEL: PostgreSQL refuses NUL in text outright. */
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+const badInput = (message: string, field: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', field, http: { status: 400 } } });
+
+/** The first problem of one input value of `type` at `field`, or null: a control character in text, an overlong id. */
+function inputProblem(value: unknown, type: GraphQLInputType, field: string): GraphQLError | null {
+  if (value === null || value === undefined) return null;
+  if (isNonNullType(type)) return inputProblem(value, type.ofType, field);
+  if (isListType(type)) {
+    const items = Array.isArray(value) ? value : [value];
+    for (const [i, item] of items.entries()) {
+      const problem = inputProblem(item, type.ofType, `${field}.${i}`);
+      if (problem) return problem;
+    }
+    return null;
+  }
+  if (isInputObjectType(type)) {
+    if (typeof value !== 'object') return null;
+    for (const [name, inner] of Object.entries(type.getFields())) {
+      const problem = inputProblem((value as Record<string, unknown>)[name], inner.type, `${field}.${name}`);
+      if (problem) return problem;
+    }
+    return null;
+  }
+  return stringProblem(value, type, field);
+}
+
+function stringProblem(value: unknown, type: GraphQLInputType, field: string): GraphQLError | null {
+  if (typeof value !== 'string') return null;
+  if (CONTROL.test(value)) return badInput(`${field} must not contain control characters`, field);
+  if (getNamedType(type) === GraphQLID && value.length > MAX_ID_LENGTH) return badInput(`${field} is longer than ${MAX_ID_LENGTH} characters`, field);
+  return null;
+}
+
+/** Variables and literal arguments of the operation, checked against their declared input types. */
+function inputProblemOf(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): GraphQLError | null {
+  for (const definition of operation.variableDefinitions ?? []) {
+    const type = typeFromAST(schema, definition.type as never) as GraphQLInputType | undefined;
+    const name = definition.variable.name.value;
+    const problem = type ? inputProblem(variables[name], type, name) : null;
+    if (problem) return problem;
+  }
+  let found: GraphQLError | null = null;
+  const typeInfo = new TypeInfo(schema);
+  const names: string[] = [];
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Argument: { enter: (node) => void names.push(node.name.value), leave: () => void names.pop() },
+      ObjectField: { enter: (node) => void names.push(node.name.value), leave: () => void names.pop() },
+      [Kind.STRING]: (node) => {
+        const type = typeInfo.getInputType();
+        if (!found && type) found = stringProblem(node.value, type, names.join('.') || 'input');
+      },
+    }),
+  );
+  return found;
+}
+
+/**
+ * Text is text: a control character in any string input (a NUL reached PostgreSQL as an internal error) and an id
+ * longer than MAX_ID_LENGTH are BAD_USER_INPUT naming the field, whatever the operation.
+ */
+const inputGuardPlugin: ApolloServerPlugin = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ schema, document, operation, request }) {
+        if (!operation) return;
+        const problem = inputProblemOf(schema, document, operation, request.variables ?? {});
+        if (problem) throw problem;
+      },
+    };
+  },
+};
+
 /**
  * The ApolloServer options of the limits: validation rules and plugins (graphql-armor's depth, alias and cost limits,
  * field suggestions hidden in production) and the parser's own token limit (graphql-js `maxTokens`: a query over it is
@@ -57,7 +152,7 @@ export function queryProtection(
   }).protect();
   return {
     validationRules: armor.validationRules as ValidationRule[],
-    plugins: [...(armor.plugins as ApolloServerPlugin[]), operationResolutionPlugin],
+    plugins: [...(armor.plugins as ApolloServerPlugin[]), operationResolutionPlugin, inputGuardPlugin],
     parseOptions: { maxTokens: limits.GRAPHQL_MAX_TOKENS },
   };
 }
