@@ -84,3 +84,26 @@ describe('a subgraph that hangs or is gone costs its own fields only', () => {
     }
   });
 });
+
+describe('Stripe webhooks through the gateway', () => {
+  it('are forwarded to billing, whose answer comes back as it is', async () => {
+    // this billing has no STRIPE_WEBHOOK_SECRET: its sidecar answers 503 with its own message (the paid flow, with a
+    // secret, runs through the gateway in stripe.e2e.spec.ts)
+    const direct = await fetch(graph.subgraphs.billing.url.replace(/\/graphql$/, '/webhooks/stripe'), { method: 'POST', body: '{}', headers: { 'stripe-signature': 't=1,v1=x' } });
+    const forwarded = await fetch(`${graph.origin}/webhooks/stripe`, { method: 'POST', body: '{}', headers: { 'stripe-signature': 't=1,v1=x' } });
+    expect(forwarded.status).toBe(direct.status);
+    expect(await forwarded.json()).toEqual(await direct.json());
+  });
+
+  it('answer 503 when billing cannot be reached, so Stripe retries', async () => {
+    const urls = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, n === 'billing' ? closedUrl : graph.subgraphs[n].url])) as Record<SubgraphName, string>;
+    const gateway = await startTestGateway(urls);
+    try {
+      const answer = await fetch(`http://127.0.0.1:${gateway.port}/webhooks/stripe`, { method: 'POST', body: '{}', headers: { 'stripe-signature': 't=1,v1=x' } });
+      expect(answer.status).toBe(503);
+      expect((await answer.json()).error).toMatch(/^billing is unavailable; nothing was processed/);
+    } finally {
+      await gateway.stop();
+    }
+  });
+});

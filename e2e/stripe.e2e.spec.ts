@@ -45,7 +45,8 @@ beforeAll(async () => {
       stripe: { secretKey: 'sk_test_e2e', webhookSecret: 'whsec_e2e', apiBase: stripeLocal.url, trialDays: 14, returnUrl: 'http://localhost:3000/billing' },
     }) as never,
   });
-  stripeLocal.setWebhookUrl(graph.subgraphs.billing.url.replace(/\/graphql$/, '/webhooks/stripe'));
+  // through the gateway, the deployment's one public port: it forwards the raw body and signature to billing
+  stripeLocal.setWebhookUrl(`${graph.origin}/webhooks/stripe`);
   admin = await tokenFor({ role: 'admin' });
 
   // the operator creates the prices in Stripe and puts their ids on the tiers and add-ons

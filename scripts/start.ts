@@ -276,7 +276,7 @@ async function main(): Promise<void> {
     if (shuttingDown) return;
     supervising = true;
     say(`tiergraph is healthy after ${((Date.now() - started) / 1000).toFixed(1)} s: http://localhost:${env.GATEWAY_PORT}/graphql`);
-    say('try it: TOKEN=$(pnpm -s token --role admin), then POST a query with "Authorization: Bearer $TOKEN" (see README). Ctrl-C stops everything.');
+    say('try it: TOKEN=$(npx -y pnpm@10 -s token --role admin), then POST a query with "Authorization: Bearer $TOKEN" (see README). Ctrl-C stops everything.');
   } catch (error) {
     if (shuttingDown || error instanceof ShuttingDown) return;
     say(`failed to start: ${(error as Error).message}`);

@@ -23,6 +23,7 @@ import express from 'express';
 import { AuthenticatedDataSource, type GatewayContext } from './authenticated-data-source';
 import type { GatewayEnv } from './env';
 import { createGatewayMetrics } from './metrics';
+import { mountStripeWebhookForward } from './stripe-webhook-forward';
 
 export interface GatewayOptions {
   env: GatewayEnv;
@@ -44,8 +45,8 @@ export function healthUrlOf(graphqlUrl: string): string {
 /**
  * The gateway: the committed static supergraph (IntrospectAndCompose only when asked), the caller's token
  * verified here and again by every subgraph, depth/alias/cost limits, masked internal errors with a request
- * id, CORS on `/graphql` for the allowed browser origins, `GET /health` (200 only when every subgraph answers)
- * and `GET /metrics` (Prometheus).
+ * id, CORS on `/graphql` for the allowed browser origins, `GET /health` (200 only when every subgraph answers),
+ * `GET /metrics` (Prometheus) and `POST /webhooks/stripe` forwarded to billing.
  */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { env, logger } = options;
@@ -106,6 +107,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const healthy = checks.every(([, status]) => status === 'ok');
     res.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'degraded', subgraphs: Object.fromEntries(checks) });
   });
+  // Stripe's webhooks enter through the same public port and reach billing's sidecar unchanged
+  mountStripeWebhookForward(app, { billingUrl: options.subgraphUrls.billing, timeoutMs: env.SUBGRAPH_TIMEOUT_MS, limit: '1mb', logger });
   app.get('/metrics', async (_req, res) => {
     res.setHeader('content-type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
