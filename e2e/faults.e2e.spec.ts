@@ -101,7 +101,7 @@ describe('Stripe webhooks through the gateway', () => {
     try {
       const answer = await fetch(`http://127.0.0.1:${gateway.port}/webhooks/stripe`, { method: 'POST', body: '{}', headers: { 'stripe-signature': 't=1,v1=x' } });
       expect(answer.status).toBe(503);
-      expect((await answer.json()).error).toMatch(/^billing is unavailable; nothing was processed/);
+      expect(((await answer.json()) as { error: string }).error).toMatch(/^billing is unavailable; nothing was processed/);
     } finally {
       await gateway.stop();
     }

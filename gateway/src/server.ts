@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloGateway, IntrospectAndCompose } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import {
@@ -22,6 +23,7 @@ import {
 import express from 'express';
 import { AuthenticatedDataSource, type GatewayContext } from './authenticated-data-source';
 import type { GatewayEnv } from './env';
+import { mountGraphiQL } from './graphiql';
 import { createGatewayMetrics } from './metrics';
 import { mountStripeWebhookForward } from './stripe-webhook-forward';
 
@@ -79,7 +81,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     allowBatchedHttpRequests: false,
     validationRules: protection.validationRules,
     parseOptions: protection.parseOptions,
-    plugins: [...protection.plugins, ApolloServerPluginDrainHttpServer({ httpServer }), metrics.plugin],
+    plugins: [...protection.plugins, ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), metrics.plugin],
     formatError: (formatted, error) => {
       const masked = maskInternalError(
         formatted,
@@ -113,6 +115,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     res.setHeader('content-type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
+  // development: GraphiQL from the gateway's own packages (Apollo's landing pages load from a CDN, so they are off)
+  if (env.NODE_ENV !== 'production') mountGraphiQL(app);
   // CORS for the allowed browser origins; csrfPrevention (above) still refuses, from any origin, the requests a
   // browser sends without a preflight
   app.use(
