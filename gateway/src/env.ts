@@ -23,7 +23,8 @@ export const gatewayEnvSchema = refuseDefaultSecretInProduction(
     SUPERGRAPH_PATH: z.string().default(join(__dirname, '..', '..', 'schema', 'supergraph.graphql')),
     /** Opt-in development mode: compose at start from the running subgraphs instead of the committed supergraph. */
     GATEWAY_INTROSPECT_AND_COMPOSE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
-    GATEWAY_BODY_LIMIT: z.string().default('100kb'),
+    /** A full recordUsageBatch (1,000 events, about 200 to 400 bytes each) fits; larger bodies get 413. */
+    GATEWAY_BODY_LIMIT: z.string().default('1mb'),
     GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(12),
     GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).default(15),
     GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(20000),
