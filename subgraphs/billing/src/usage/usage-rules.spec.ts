@@ -18,6 +18,10 @@ describe('eventPeriod', () => {
     expect(eventPeriod(stored, 'MONTHLY', now, at('2026-02-10T08:59:59Z'), rules)).toEqual({ refused: expect.stringMatching(/previous period/) });
   });
 
+  it('refuses an event from before the subscription started', () => {
+    expect(eventPeriod(stored, 'MONTHLY', at('2026-01-10T10:00:00Z'), at('2026-01-10T08:00:00Z'), rules, stored.start)).toEqual({ refused: expect.stringMatching(/before the subscription started/) });
+  });
+
   it('finds the period before the stored one too', () => {
     expect(eventPeriod(stored, 'MONTHLY', at('2026-01-10T10:00:00Z'), at('2026-01-09T10:00:00Z'), rules)).toMatchObject({
       period: { start: at('2025-12-10T09:00:00Z'), end: at('2026-01-10T09:00:00Z') },

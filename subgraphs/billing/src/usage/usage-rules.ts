@@ -18,12 +18,14 @@ export type EventPeriod = { period: Period; current: Period; late: boolean } | {
 /**
  * Which period an event that occurred at `occurredAt` counts in, the subscription's stored period rolled forward
  * to `now`: the current one; the previous one when the event is older than the current period's start and the
- * previous period closed at most `lateGraceHours` ago; refused when it is further back or more than 5 minutes ahead.
+ * previous period closed at most `lateGraceHours` ago; refused when it is further back, before the subscription
+ * started (`subscribedAt`), or more than 5 minutes ahead.
  */
-export function eventPeriod(stored: Period, cycle: BillingCycle, now: Date, occurredAt: Date, rules: UsageRules): EventPeriod {
+export function eventPeriod(stored: Period, cycle: BillingCycle, now: Date, occurredAt: Date, rules: UsageRules, subscribedAt?: Date): EventPeriod {
   if (occurredAt.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) return { refused: 'occurredAt is more than 5 minutes ahead of the server clock' };
   const current = currentPeriod(stored, cycle, now);
   if (occurredAt >= current.start) return { period: current, current, late: false };
+  if (subscribedAt && occurredAt < subscribedAt) return { refused: `occurredAt is before the subscription started (${subscribedAt.toISOString()})` };
   const previous = previousPeriod(stored, cycle, current);
   if (now.getTime() - current.start.getTime() > rules.lateGraceHours * HOUR_MS) {
     return { refused: `occurredAt is before the current period (from ${current.start.toISOString()}) and its grace of ${rules.lateGraceHours} h has passed` };

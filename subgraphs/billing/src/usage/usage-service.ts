@@ -140,7 +140,9 @@ export class UsageService {
       if (!plan.subscription || !plan.active) return refuse(i, new SubscriptionInactiveError(plan.subscription?.status ?? null));
       const stored = { start: plan.subscription.currentPeriodStart, end: plan.subscription.currentPeriodEnd };
       const occurredAt = event.occurredAt ?? now;
-      const where = eventPeriod(stored, plan.subscription.billingCycle, now, occurredAt, this.shared.rules);
+      // no period before the subscription's first (its stored period never starts before its creation, but may be older than the row)
+      const subscribedAt = new Date(Math.min(plan.subscription.createdAt.getTime(), stored.start.getTime()));
+      const where = eventPeriod(stored, plan.subscription.billingCycle, now, occurredAt, this.shared.rules, subscribedAt);
       if ('refused' in where) return refuse(i, new BadUserInputError(where.refused, 'occurredAt'));
       candidates.push({
         index: i,

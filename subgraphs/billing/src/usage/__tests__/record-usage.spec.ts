@@ -157,6 +157,8 @@ describe('recordUsage', () => {
       ['computed feature', { quantity: 1, featureCode: 'max_team_members' }, 'BAD_USER_INPUT', 'featureCode'],
       ['binary feature', { quantity: 1, featureCode: 'api_access' }, 'BAD_USER_INPUT', 'featureCode'],
       ['6 minutes ahead', { quantity: 1, occurredAt: new Date(now.getTime() + 6 * 60_000).toISOString() }, 'BAD_USER_INPUT', 'occurredAt'],
+      ['not a date', { quantity: 1, occurredAt: 'yesterday' }, 'BAD_USER_INPUT', undefined],
+      ['before the subscription', { quantity: 1, occurredAt: new Date(now.getTime() - 6 * DAY).toISOString() }, 'BAD_USER_INPUT', 'occurredAt'],
       ['before the period, no grace', { quantity: 1, occurredAt: new Date(now.getTime() - 40 * DAY).toISOString() }, 'BAD_USER_INPUT', 'occurredAt'],
       ['unknown store', { quantity: 1, storeId: randomUUID() }, 'NOT_FOUND', undefined],
       ['malformed store', { quantity: 1, storeId: 'not-a-uuid' }, 'NOT_FOUND', undefined],
@@ -167,7 +169,7 @@ describe('recordUsage', () => {
     for (const [name, input, code, field, token] of cases) {
       const response = await record(w, { idempotencyKey: key(), ...input }, token);
       expect([name, response.errors?.[0]?.extensions?.code, response.errors?.[0]?.extensions?.field]).toEqual([name, code, field]);
-      expect([name, response.data]).toEqual([name, null]);
+      expect([name, response.data ?? null]).toEqual([name, null]);
     }
     expect(errorCodes(await record(w, { quantity: 1, idempotencyKey: key() }, ''))).toEqual(['UNAUTHENTICATED']);
     const tooMany = await batch(Array.from({ length: 1001 }, (_, i) => ({ storeId: w.s1, featureCode: FEATURE, quantity: 1, idempotencyKey: `k${i}` })), w.tokens.merchant1);
