@@ -64,16 +64,20 @@ async function totalsOf(databaseUrl: string, featureCode: string): Promise<Map<s
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   try {
+    // the newest period of each merchant, its stored total, and the sum of its stored events there (set-wise)
     const { rows } = await client.query(
-      `SELECT s.merchant_id,
-              coalesce((SELECT t.used FROM billing.usage_period_totals t
-                         WHERE t.merchant_id = s.merchant_id AND t.platform_id = s.platform_id AND t.feature_code = $1
-                         ORDER BY t.period_start DESC LIMIT 1), 0)::bigint AS total,
-              coalesce((SELECT sum(e.quantity) FROM billing.usage_events e
-                         WHERE e.merchant_id = s.merchant_id AND e.platform_id = s.platform_id AND e.feature_code = $1
-                           AND e.period_start = (SELECT max(t.period_start) FROM billing.usage_period_totals t
-                                                  WHERE t.merchant_id = s.merchant_id AND t.platform_id = s.platform_id AND t.feature_code = $1)), 0)::bigint AS events
-         FROM billing.merchant_subscriptions s`,
+      `WITH latest AS (
+         SELECT DISTINCT ON (merchant_id, platform_id) merchant_id, platform_id, period_start, used
+           FROM billing.usage_period_totals WHERE feature_code = $1
+          ORDER BY merchant_id, platform_id, period_start DESC),
+       events AS (
+         SELECT e.merchant_id, e.platform_id, sum(e.quantity) AS quantity
+           FROM billing.usage_events e JOIN latest l USING (merchant_id, platform_id, period_start)
+          WHERE e.feature_code = $1 GROUP BY 1, 2)
+       SELECT s.merchant_id, coalesce(l.used, 0)::bigint AS total, coalesce(e.quantity, 0)::bigint AS events
+         FROM billing.merchant_subscriptions s
+         LEFT JOIN latest l ON l.merchant_id = s.merchant_id AND l.platform_id = s.platform_id
+         LEFT JOIN events e ON e.merchant_id = s.merchant_id AND e.platform_id = s.platform_id`,
       [featureCode],
     );
     return new Map(rows.map((r) => [r.merchant_id as string, { total: Number(r.total), events: Number(r.events) }]));
