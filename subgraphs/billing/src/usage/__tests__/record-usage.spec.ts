@@ -71,7 +71,7 @@ async function stored(merchantId: string) {
   return { events: events.n, sum: events.sum, totals, daily: daily[0].sum };
 }
 
-async function world(limit?: number): Promise<World> {
+async function world(limit?: number | null): Promise<World> {
   const w = await createWorld(urls());
   if (limit !== undefined) await overrideLimit(urls().billing, w.m1, w.platformId, FEATURE, limit);
   // five days into the subscription's first period
@@ -239,6 +239,37 @@ describe('recordUsageBatch', () => {
     expect((await stored(w.m1)).sum).toBe(sumOf(all, w.s1));
     expect((await stored(w.m2)).sum).toBe(sumOf(all, w.s2));
     expect((await stored(w.m2)).daily).toBe(sumOf(all, w.s2));
+  });
+});
+
+describe('recordUsageBatch across tenants', () => {
+  it('answers an unknown store, a merchant without a live subscription and another tenant per event, accepting the rest', async () => {
+    const w = await world();
+    const ev = (storeId: string, k: string) => ({ storeId, featureCode: FEATURE, quantity: 5, idempotencyKey: k });
+    const response = await batch([ev(w.s1, 'x-1'), ev(randomUUID(), 'x-2'), ev(w.s3, 'x-3'), ev(w.s2, 'x-4'), ev(w.s1b, 'x-5')], w.tokens.merchant1);
+    expect(response.data?.recordUsageBatch.results.map((r: { errorCode: string | null }) => r.errorCode)).toEqual([null, 'NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND', null]);
+    const asAdmin = await batch([ev(w.s3, 'x-6'), ev(w.s2, 'x-7'), ev(randomUUID(), 'x-8')], w.tokens.admin);
+    expect(asAdmin.data?.recordUsageBatch.results.map((r: { errorCode: string | null }) => r.errorCode)).toEqual(['SUBSCRIPTION_INACTIVE', null, 'NOT_FOUND']);
+    expect((await stored(w.m1)).sum).toBe(10);
+    expect((await stored(w.m2)).sum).toBe(5);
+    expect((await stored(w.m3)).events).toBe(0);
+  });
+
+  it('batches naming the same merchants in opposite orders, at once, neither deadlock nor lose an event', async () => {
+    const w = await world();
+    const ev = (storeId: string, k: string) => ({ storeId, featureCode: FEATURE, quantity: 3, idempotencyKey: k });
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => batch(i % 2 ? [ev(w.s1, `o-${i}-a`), ev(w.s2, `o-${i}-b`)] : [ev(w.s2, `o-${i}-a`), ev(w.s1, `o-${i}-b`)], w.tokens.admin)),
+    );
+    for (const r of results) expect([r.errors, r.data?.recordUsageBatch.accepted]).toEqual([undefined, 2]);
+    expect((await stored(w.m1)).totals).toEqual([{ used: 24, events: 8 }]);
+    expect((await stored(w.m2)).totals).toEqual([{ used: 24, events: 8 }]);
+  });
+
+  it('an unlimited allocation answers limit and remaining null', async () => {
+    const w = await world(null);
+    expect((await record(w, { quantity: 2_000_000, idempotencyKey: key() })).data?.recordUsage).toMatchObject({ accepted: true, current: 2_000_000, limit: null, remaining: null });
+    expect(await meteredFeature(w)).toEqual({ code: FEATURE, current: 2_000_000, limit: null, remaining: null, percentUsed: null });
   });
 });
 
