@@ -56,7 +56,16 @@ export const BENCH_TABLES = [
   'billing.merchant_feature_overrides',
 ] as const;
 /** Also emptied: rows that point at merchants or stores of an earlier run. */
-const ALSO_EMPTIED = ['billing.store_add_ons', 'billing.billing_history'];
+const ALSO_EMPTIED = [
+  'billing.store_add_ons',
+  'billing.billing_history',
+  // metered usage: the ingestion scenario's events of an earlier run
+  'billing.usage_events',
+  'billing.usage_period_totals',
+  'billing.usage_daily_totals',
+  'billing.usage_threshold_crossings',
+  'billing.usage_period_summaries',
+];
 
 interface TierPlan {
   id: string;

@@ -131,7 +131,7 @@ describe('the gateway', () => {
   });
 
   it('refuses bodies over the size limit with 413', async () => {
-    const response = await postGraphQL(graph.gateway.url, { query: `{ platforms { id } } # ${'x'.repeat(200_000)}` }, { token: admin });
+    const response = await postGraphQL(graph.gateway.url, { query: `{ platforms { id } } # ${'x'.repeat(1_100_000)}` }, { token: admin });
     expect(response.status).toBe(413);
   });
 

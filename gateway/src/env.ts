@@ -26,7 +26,8 @@ export const gatewayEnvSchema = refuseDefaultSecretInProduction(
     SUPERGRAPH_PATH: z.string().default(join(__dirname, '..', '..', 'schema', 'supergraph.graphql')),
     /** Opt-in development mode: compose at start from the running subgraphs instead of the committed supergraph. */
     GATEWAY_INTROSPECT_AND_COMPOSE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
-    GATEWAY_BODY_LIMIT: z.string().default('100kb'),
+    /** A full recordUsageBatch (1,000 events, about 200 to 400 bytes each) fits; larger bodies get 413. */
+    GATEWAY_BODY_LIMIT: z.string().default('1mb'),
     ...queryLimitsEnvShape,
     SUBGRAPH_HEALTH_TIMEOUT_MS: z.coerce.number().int().min(1).default(2000),
     /** How long one subgraph fetch may take before its fields fail with SUBGRAPH_UNAVAILABLE (the rest still answers). */

@@ -9,6 +9,11 @@ export interface FeatureDeclaration {
   /** What a quantitative feature counts, e.g. "products"; null for binary features. */
   unit: string | null;
   displayOrder: number;
+  /**
+   * Who counts a quantitative feature: COMPUTED (default) by its owner from its own rows, contributed through the
+   * fan-out; METERED by billing from the usage events the owner records (recordUsage).
+   */
+  measurement?: 'COMPUTED' | 'METERED';
 }
 
 /** One owner's count for one quantitative feature. */

@@ -69,6 +69,35 @@ export class StoreDirectory {
     private readonly serviceToken: () => Promise<string>,
   ) {}
 
+  /**
+   * Many stores in one call to tenancy (those not known yet), each null when tenancy does not know it. A call
+   * that names an unknown store is answered with NOT_FOUND as a whole, so then each is asked on its own.
+   */
+  async getMany(storeIds: readonly string[]): Promise<Map<string, StoreRef | null>> {
+    const missing = [...new Set(storeIds)].filter((id) => !this.known.has(id));
+    if (missing.length > 1) {
+      try {
+        const data = await callSubgraph<{ _entities: Array<StoreRef | null> }>(
+          this.tenancyUrl,
+          STORES,
+          { r: missing.map((id) => ({ __typename: 'Store', id })) },
+          this.serviceToken,
+        );
+        for (const store of data._entities) if (store) this.known.set(store.id, store);
+      } catch (error) {
+        if (!(error instanceof AppError && error.extensions.code === 'NOT_FOUND')) {
+          if (error instanceof InternalCallError) {
+            throw new AppError(`tenancy cannot be reached to look up stores; nothing was changed`, 'TENANCY_UNAVAILABLE');
+          }
+          throw error;
+        }
+      }
+    }
+    const found = new Map<string, StoreRef | null>();
+    for (const id of new Set(storeIds)) found.set(id, this.known.get(id) ?? (await this.get(id)));
+    return found;
+  }
+
   /** The store, or null when tenancy does not know it. */
   async get(storeId: string): Promise<StoreRef | null> {
     const cached = this.known.get(storeId);

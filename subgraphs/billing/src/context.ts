@@ -1,8 +1,10 @@
 import type { RequestContext } from '@tiergraph/runtime';
 import type { BillingService } from './domain/billing-service';
 import type { PaymentService } from './stripe/payment-service';
+import type { UsageService } from './usage/usage-service';
 
 export interface BillingContext extends RequestContext {
   billing: BillingService;
   payments: PaymentService;
+  usage: UsageService;
 }

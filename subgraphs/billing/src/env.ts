@@ -1,6 +1,7 @@
 import { parseEnvOrExit, subgraphEnvSchema, type SubgraphEnv } from '@tiergraph/runtime';
 import { z } from 'zod';
 import { DEFAULT_RETURN_URL, type StripeSettings } from './stripe/settings';
+import type { UsageRules } from './usage/usage-rules';
 
 /** Billing's own variables on top of the shared subgraph ones (README, Configuration). */
 const stripeEnvSchema = z.object({
@@ -16,11 +17,18 @@ const stripeEnvSchema = z.object({
   BILLING_RETURN_URL: z.string().url().default(DEFAULT_RETURN_URL),
 });
 
-export function loadEnv(): { env: SubgraphEnv; stripe: StripeSettings } {
+/** Metered usage: how long after a period closed its late events still count in it. */
+const usageEnvSchema = z.object({
+  USAGE_LATE_GRACE_HOURS: z.coerce.number().int().min(0).max(720).default(24),
+});
+
+export function loadEnv(): { env: SubgraphEnv; stripe: StripeSettings; usage: UsageRules } {
   const env = parseEnvOrExit(subgraphEnvSchema('billing'), process.env);
   const stripe = parseEnvOrExit(stripeEnvSchema, process.env);
+  const usage = parseEnvOrExit(usageEnvSchema, process.env);
   return {
     env,
+    usage: { lateGraceHours: usage.USAGE_LATE_GRACE_HOURS },
     stripe: {
       secretKey: stripe.STRIPE_SECRET_KEY,
       webhookSecret: stripe.STRIPE_WEBHOOK_SECRET,

@@ -14,6 +14,7 @@ export const billingFeatures: FeatureDeclaration[] = [
     scope: 'MERCHANT',
     unit: 'tokens',
     displayOrder: 10,
+    measurement: 'METERED',
   },
   binary('basic_analytics', 'Basic analytics', 'Sales and traffic summaries.', 'analytics', 10),
   binary('analytics_dashboard', 'Analytics dashboard', 'The full analytics dashboard with trends and exports.', 'analytics', 20),

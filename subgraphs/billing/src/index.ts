@@ -9,18 +9,30 @@ import { createStripeClient, noStripe, type StripeSettings } from './stripe/sett
 import { mountStripeWebhooks } from './webhooks';
 import { resolvers } from './resolvers';
 import { BillingStore } from './store/billing-store';
-import { entities } from './store/entities';
+import { entities as coreEntities } from './store/entities';
+import { UsageService, type UsageShared } from './usage/usage-service';
+import { UsageStore } from './usage/usage-store';
+import type { UsageRules } from './usage/usage-rules';
+import { usageEntities } from './usage/usage-entities';
 import { migrations } from './store/migrations';
 
 const systemClock = () => new Date();
+const entities = [...coreEntities, ...usageEntities];
+const DEFAULT_USAGE_RULES: UsageRules = { lateGraceHours: 24 };
 
 export interface BillingOptions {
   stripe: StripeSettings;
+  /** Metered usage's rules (USAGE_LATE_GRACE_HOURS); default: 24 hours of grace. */
+  usage?: UsageRules;
+  /** Billing's clock (periods, usage, insights); tests fix it. Default: the system clock. */
+  clock?: () => Date;
 }
 
 /** Composition root of the billing subgraph. */
 export function createBillingSubgraph(options: BillingOptions): SubgraphDefinition<BillingContext> {
   const stripe = createStripeClient(options.stripe);
+  const clock = options.clock ?? systemClock;
+  const usageRules = options.usage ?? DEFAULT_USAGE_RULES;
   return {
     name: 'billing',
     typeDefs: loadTypeDefs(__dirname),
@@ -29,7 +41,7 @@ export function createBillingSubgraph(options: BillingOptions): SubgraphDefiniti
     migrations,
     features: billingFeatures,
     usesEntitlements: true,
-    entitlementSource: ({ dataSource }) => new DatabaseEntitlements(new BillingStore(dataSource), systemClock),
+    entitlementSource: ({ dataSource }) => new DatabaseEntitlements(new BillingStore(dataSource), clock),
     configureApp: (app, deps) => mountStripeWebhooks(app, { ...deps, stripe, settings: options.stripe }),
     createContext: ({ dataSource, entitlements, urls, serviceToken, onEntitlementChange }) => {
       const store = new BillingStore(dataSource);
@@ -41,15 +53,17 @@ export function createBillingSubgraph(options: BillingOptions): SubgraphDefiniti
         store,
         declarations,
         entitlements,
-        currentEntitlements: new DatabaseEntitlements(store, systemClock),
+        currentEntitlements: new DatabaseEntitlements(store, clock),
         stores: new StoreDirectory(urls.tenancy, serviceToken),
         tenancyUrl: urls.tenancy,
         serviceToken,
-        clock: systemClock,
+        clock,
       };
+      const usageShared: UsageShared = { usageStore: new UsageStore(dataSource), billingStore: store, declarations, stores: shared.stores, clock, rules: usageRules };
       return (base) => {
         const loaders = store.createLoaders();
-        const billing = new BillingService(shared, loaders, base.caller);
+        const usage = new UsageService(usageShared, loaders, usageShared.usageStore.createLoaders(), base.caller);
+        const billing = new BillingService(shared, loaders, base.caller, (pair, subscription) => usage.meteredUsage(pair, subscription));
         const payments = new PaymentService(
           {
             stripe,
@@ -59,11 +73,11 @@ export function createBillingSubgraph(options: BillingOptions): SubgraphDefiniti
             tier: (code) => billing.tier(code),
             tierById: (id) => loaders.tierById.load(id),
             merchantName: async (merchantId, platformId) => (await billing.merchantAndPlatform(merchantId, platformId)).name,
-            clock: systemClock,
+            clock,
           },
           base.caller,
         );
-        return { ...base, billing, payments };
+        return { ...base, billing, payments, usage };
       };
     },
   };

@@ -58,6 +58,14 @@ export type CreateSubscriptionTierInput = {
   stripePriceMonthlyId?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** One UTC day's usage. */
+export type DailyUsage = {
+  __typename?: 'DailyUsage';
+  /** YYYY-MM-DD (UTC). */
+  date: Scalars['String']['output'];
+  quantity: Scalars['Int']['output'];
+};
+
 /** Internal: what the owners of counted things need to enforce limits. */
 export type Entitlements = {
   __typename?: 'Entitlements';
@@ -80,6 +88,8 @@ export type FeatureDeclarationInput = {
   description: Scalars['String']['input'];
   displayOrder: Scalars['Int']['input'];
   featureType: FeatureType;
+  /** METERED only for QUANTITATIVE features. */
+  measurement?: InputMaybe<FeatureMeasurement>;
   name: Scalars['String']['input'];
   scope: FeatureScope;
   unit?: InputMaybe<Scalars['String']['input']>;
@@ -92,6 +102,8 @@ export type FeatureDefinition = {
   code: Scalars['String']['output'];
   description: Scalars['String']['output'];
   featureType: FeatureType;
+  /** COMPUTED for binary features. */
+  measurement: FeatureMeasurement;
   name: Scalars['String']['output'];
   /** The subgraph that declares it. */
   owner: Scalars['String']['output'];
@@ -106,6 +118,13 @@ export type FeatureEntitlement = {
   enabled: Scalars['Boolean']['output'];
   limit?: Maybe<Scalars['Int']['output']>;
 };
+
+/** Who counts a quantitative feature. */
+export type FeatureMeasurement =
+  /** Its owner counts its own rows and contributes the count through the fan-out. */
+  | 'COMPUTED'
+  /** Billing counts the usage events recorded for it (recordUsage), per billing period. */
+  | 'METERED';
 
 export type FeatureScope =
   /** Counted across the merchant's stores on the platform. */
@@ -254,6 +273,15 @@ export type Mutation = {
   purchaseAddOn: CheckoutSession;
   /** Undoes a pending cancellation (SUBSCRIPTION_NOT_CANCELLED when none is pending). */
   reactivateSubscription: MerchantSubscription;
+  /**
+   * Records usage of a metered feature for the store's merchant on the store's platform (the store's users, its
+   * merchant, admins, services). Idempotent on idempotencyKey per merchant, platform and feature: a repeat with the
+   * same payload answers duplicate: true and changes nothing; the same key with another quantity, store or time is
+   * BAD_USER_INPUT (field idempotencyKey). Past the allocation: FEATURE_LIMIT_REACHED, nothing recorded.
+   */
+  recordUsage: UsageRecorded;
+  /** Up to 1,000 events, each answered as recordUsage would (one refused event does not refuse the others); a merchant's events apply in the order given. */
+  recordUsageBatch: UsageBatchResult;
   /** Internal: a subgraph contributes the features it owns (service). */
   registerFeatures: Scalars['Int']['output'];
   /** Upsert in one transaction: overrides not listed are removed. limitValue null with isEnabled true = unlimited. */
@@ -317,6 +345,16 @@ export type MutationPurchaseAddOnArgs = {
 
 export type MutationReactivateSubscriptionArgs = {
   storeId: Scalars['ID']['input'];
+};
+
+
+export type MutationRecordUsageArgs = {
+  input: RecordUsageInput;
+};
+
+
+export type MutationRecordUsageBatchArgs = {
+  events: Array<RecordUsageInput>;
 };
 
 
@@ -398,6 +436,16 @@ export type QuerySubscriptionTiersArgs = {
   includeInactive?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
+/** occurredAt defaults to now; at most 5 minutes ahead; before the period's start only within USAGE_LATE_GRACE_HOURS of its close. quantity > 0. */
+export type RecordUsageInput = {
+  featureCode: Scalars['String']['input'];
+  /** 1 to 200 characters, unique per merchant, platform and feature. */
+  idempotencyKey: Scalars['String']['input'];
+  occurredAt?: InputMaybe<Scalars['DateTime']['input']>;
+  quantity: Scalars['Int']['input'];
+  storeId: Scalars['ID']['input'];
+};
+
 export type Store = {
   __typename?: 'Store';
   addOns: Array<StoreAddOn>;
@@ -418,6 +466,10 @@ export type Store = {
   upcomingInvoice?: Maybe<UpcomingInvoice>;
   /** Usage meters of the quantitative features. */
   usage: Array<UsageMetric>;
+  /** Closed periods of a metered feature, newest first; last: 1 to 36. */
+  usageHistory: Array<UsagePeriodSummary>;
+  /** A metered feature of the store's merchant on the store's platform, in the current period. */
+  usageInsights: UsageInsights;
 };
 
 
@@ -429,6 +481,17 @@ export type StoreHasFeatureArgs = {
 export type StoreInvoicesArgs = {
   after?: InputMaybe<Scalars['ID']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type StoreUsageHistoryArgs = {
+  featureCode: Scalars['String']['input'];
+  last?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type StoreUsageInsightsArgs = {
+  featureCode: Scalars['String']['input'];
 };
 
 export type StoreAddOn = {
@@ -551,6 +614,73 @@ export type UpdateSubscriptionTierInput = {
   stripePriceMonthlyId?: InputMaybe<Scalars['String']['input']>;
 };
 
+export type UsageAlert = {
+  __typename?: 'UsageAlert';
+  action?: Maybe<Scalars['String']['output']>;
+  level: UsageAlertLevel;
+  message: Scalars['String']['output'];
+};
+
+export type UsageAlertLevel =
+  | 'CRITICAL'
+  | 'INFO'
+  | 'WARNING';
+
+export type UsageBatchResult = {
+  __typename?: 'UsageBatchResult';
+  /** Newly accepted events. */
+  accepted: Scalars['Int']['output'];
+  duplicates: Scalars['Int']['output'];
+  refused: Scalars['Int']['output'];
+  /** One per event, in the order given. */
+  results: Array<UsageEventResult>;
+};
+
+export type UsageEventResult = {
+  __typename?: 'UsageEventResult';
+  accepted: Scalars['Boolean']['output'];
+  /** The current period's usage after the event; null when the event was refused before its merchant was known. */
+  current?: Maybe<Scalars['Int']['output']>;
+  duplicate: Scalars['Boolean']['output'];
+  /** null for an accepted event, else the code recordUsage would give (FEATURE_LIMIT_REACHED, BAD_USER_INPUT, …). */
+  errorCode?: Maybe<Scalars['String']['output']>;
+  /** For BAD_USER_INPUT: the input field (quantity, occurredAt, idempotencyKey, …). */
+  errorField?: Maybe<Scalars['String']['output']>;
+  errorMessage?: Maybe<Scalars['String']['output']>;
+  idempotencyKey: Scalars['String']['output'];
+  limit?: Maybe<Scalars['Int']['output']>;
+  remaining?: Maybe<Scalars['Int']['output']>;
+};
+
+/** A metered feature in the current period, with what it is heading for. */
+export type UsageInsights = {
+  __typename?: 'UsageInsights';
+  alerts: Array<UsageAlert>;
+  /** The effective limit; null = unlimited. */
+  allocated?: Maybe<Scalars['Int']['output']>;
+  /** Over the last 7 calendar days of the period (days without usage count as zero). */
+  avgDailyUsage: Scalars['Float']['output'];
+  /** Every day of the period up to today. */
+  daily: Array<DailyUsage>;
+  /** Whole days until the period ends, rounded up (1 on its last day). */
+  daysRemaining: Scalars['Int']['output'];
+  featureCode: Scalars['String']['output'];
+  periodEnd: Scalars['DateTime']['output'];
+  periodStart: Scalars['DateTime']['output'];
+  /** used + avgDailyUsage × the days left. */
+  projectedPeriodUsage: Scalars['Int']['output'];
+  recommendations: Array<Scalars['String']['output']>;
+  /** Never negative; null = unlimited. */
+  remaining?: Maybe<Scalars['Int']['output']>;
+  /** Least-squares slope over the last 14 days, against ±10 % of their mean per week. */
+  trend: UsageTrend;
+  /** Thresholds this period crossed, in order. */
+  usageAlertHistory: Array<UsageThresholdCrossing>;
+  /** 0 and up (past 100 after a downgrade below usage); null = unlimited. */
+  usagePercentage?: Maybe<Scalars['Float']['output']>;
+  used: Scalars['Int']['output'];
+};
+
 /** A quantitative feature as a store's usage meter shows it. */
 export type UsageMetric = {
   __typename?: 'UsageMetric';
@@ -567,6 +697,53 @@ export type UsageMetric = {
   /** 0 to 100 (capped); 0 when unlimited. */
   percentage: Scalars['Float']['output'];
 };
+
+/** A closed billing period of a metered feature. */
+export type UsagePeriodSummary = {
+  __typename?: 'UsagePeriodSummary';
+  /** null = unlimited. */
+  allocated?: Maybe<Scalars['Int']['output']>;
+  events: Scalars['Int']['output'];
+  featureCode: Scalars['String']['output'];
+  /** The UTC day with the most usage (YYYY-MM-DD); null without usage. */
+  peakDay?: Maybe<Scalars['String']['output']>;
+  peakDayQuantity: Scalars['Int']['output'];
+  periodEnd: Scalars['DateTime']['output'];
+  periodStart: Scalars['DateTime']['output'];
+  /** The tier at the period's last event. */
+  tierCode?: Maybe<Scalars['String']['output']>;
+  used: Scalars['Int']['output'];
+};
+
+/** What recordUsage did with one event. */
+export type UsageRecorded = {
+  __typename?: 'UsageRecorded';
+  /** true also for a duplicate (the event was accepted the first time). */
+  accepted: Scalars['Boolean']['output'];
+  /** The current period's usage after the event. */
+  current: Scalars['Int']['output'];
+  duplicate: Scalars['Boolean']['output'];
+  featureCode: Scalars['String']['output'];
+  /** The effective limit; null = unlimited. */
+  limit?: Maybe<Scalars['Int']['output']>;
+  /** Never negative (0 after a downgrade below current usage); null = unlimited. */
+  remaining?: Maybe<Scalars['Int']['output']>;
+};
+
+/** The first event of a period that took usage to a threshold; recorded once per period and threshold. */
+export type UsageThresholdCrossing = {
+  __typename?: 'UsageThresholdCrossing';
+  allocated: Scalars['Int']['output'];
+  crossedAt: Scalars['DateTime']['output'];
+  /** 50, 75, 90 or 100 (% of the allocation). */
+  threshold: Scalars['Int']['output'];
+  used: Scalars['Int']['output'];
+};
+
+export type UsageTrend =
+  | 'DECREASING'
+  | 'INCREASING'
+  | 'STABLE';
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -679,12 +856,8 @@ export type FederationReferenceTypes = ResolversObject<{
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
-        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
-        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
-        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
-        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
@@ -693,24 +866,79 @@ export type FederationReferenceTypes = ResolversObject<{
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
-        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
-        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
-        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
-        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
-        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
-        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
-        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
         | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
-        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}> ) );
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true,"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}>
+        | GraphQLRecursivePick<FederationTypes['Store'], {"merchantId":true,"platformId":true}> ) );
   SubscriptionTier:
     ( { __typename: 'SubscriptionTier' }
     & GraphQLRecursivePick<FederationTypes['SubscriptionTier'], {"code":true}> );
@@ -727,12 +955,14 @@ export type ResolversTypes = ResolversObject<{
   CheckoutSession: ResolverTypeWrapper<CheckoutSession>;
   CreateSubscriptionTierInput: CreateSubscriptionTierInput;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  DailyUsage: ResolverTypeWrapper<DailyUsage>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Entitlements: ResolverTypeWrapper<Entitlements>;
   FeatureCategory: ResolverTypeWrapper<FeatureCategory>;
   FeatureDeclarationInput: FeatureDeclarationInput;
   FeatureDefinition: ResolverTypeWrapper<FeatureDefinition>;
   FeatureEntitlement: ResolverTypeWrapper<FeatureEntitlement>;
+  FeatureMeasurement: FeatureMeasurement;
   FeatureScope: FeatureScope;
   FeatureSummary: ResolverTypeWrapper<FeatureSummary>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
@@ -752,6 +982,7 @@ export type ResolversTypes = ResolversObject<{
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PortalSession: ResolverTypeWrapper<PortalSession>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RecordUsageInput: RecordUsageInput;
   Store: ResolverTypeWrapper<StoreParent>;
   StoreAddOn: ResolverTypeWrapper<StoreAddOnEntity>;
   SubscriptionChange: SubscriptionChange;
@@ -764,7 +995,16 @@ export type ResolversTypes = ResolversObject<{
   UpcomingInvoice: ResolverTypeWrapper<UpcomingInvoice>;
   UpdateMerchantSubscriptionInput: UpdateMerchantSubscriptionInput;
   UpdateSubscriptionTierInput: UpdateSubscriptionTierInput;
+  UsageAlert: ResolverTypeWrapper<UsageAlert>;
+  UsageAlertLevel: UsageAlertLevel;
+  UsageBatchResult: ResolverTypeWrapper<UsageBatchResult>;
+  UsageEventResult: ResolverTypeWrapper<UsageEventResult>;
+  UsageInsights: ResolverTypeWrapper<UsageInsights>;
   UsageMetric: ResolverTypeWrapper<UsageMetric>;
+  UsagePeriodSummary: ResolverTypeWrapper<UsagePeriodSummary>;
+  UsageRecorded: ResolverTypeWrapper<UsageRecorded>;
+  UsageThresholdCrossing: ResolverTypeWrapper<UsageThresholdCrossing>;
+  UsageTrend: UsageTrend;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -775,6 +1015,7 @@ export type ResolversParentTypes = ResolversObject<{
   CheckoutSession: CheckoutSession;
   CreateSubscriptionTierInput: CreateSubscriptionTierInput;
   Boolean: Scalars['Boolean']['output'];
+  DailyUsage: DailyUsage;
   DateTime: Scalars['DateTime']['output'];
   Entitlements: Entitlements;
   FeatureCategory: FeatureCategory;
@@ -798,6 +1039,7 @@ export type ResolversParentTypes = ResolversObject<{
   PageInfo: PageInfo;
   PortalSession: PortalSession;
   Query: Record<PropertyKey, never>;
+  RecordUsageInput: RecordUsageInput;
   Store: StoreParent;
   StoreAddOn: StoreAddOnEntity;
   SubscriptionHistoryEntry: SubscriptionHistoryEntity;
@@ -808,7 +1050,14 @@ export type ResolversParentTypes = ResolversObject<{
   UpcomingInvoice: UpcomingInvoice;
   UpdateMerchantSubscriptionInput: UpdateMerchantSubscriptionInput;
   UpdateSubscriptionTierInput: UpdateSubscriptionTierInput;
+  UsageAlert: UsageAlert;
+  UsageBatchResult: UsageBatchResult;
+  UsageEventResult: UsageEventResult;
+  UsageInsights: UsageInsights;
   UsageMetric: UsageMetric;
+  UsagePeriodSummary: UsagePeriodSummary;
+  UsageRecorded: UsageRecorded;
+  UsageThresholdCrossing: UsageThresholdCrossing;
 }>;
 
 export type AddOnProductResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['AddOnProduct'] = ResolversParentTypes['AddOnProduct']> = ResolversObject<{
@@ -823,6 +1072,11 @@ export type AddOnProductResolvers<ContextType = BillingContext, ParentType exten
 export type CheckoutSessionResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['CheckoutSession'] = ResolversParentTypes['CheckoutSession']> = ResolversObject<{
   sessionId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type DailyUsageResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['DailyUsage'] = ResolversParentTypes['DailyUsage']> = ResolversObject<{
+  date?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -847,6 +1101,7 @@ export type FeatureDefinitionResolvers<ContextType = BillingContext, ParentType 
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   featureType?: Resolver<ResolversTypes['FeatureType'], ParentType, ContextType>;
+  measurement?: Resolver<ResolversTypes['FeatureMeasurement'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   scope?: Resolver<ResolversTypes['FeatureScope'], ParentType, ContextType>;
@@ -948,6 +1203,8 @@ export type MutationResolvers<ContextType = BillingContext, ParentType extends R
   deleteSubscriptionTier?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteSubscriptionTierArgs, 'code'>>;
   purchaseAddOn?: Resolver<ResolversTypes['CheckoutSession'], ParentType, ContextType, RequireFields<MutationPurchaseAddOnArgs, 'addOnCode' | 'quantity' | 'storeId'>>;
   reactivateSubscription?: Resolver<ResolversTypes['MerchantSubscription'], ParentType, ContextType, RequireFields<MutationReactivateSubscriptionArgs, 'storeId'>>;
+  recordUsage?: Resolver<ResolversTypes['UsageRecorded'], ParentType, ContextType, RequireFields<MutationRecordUsageArgs, 'input'>>;
+  recordUsageBatch?: Resolver<ResolversTypes['UsageBatchResult'], ParentType, ContextType, RequireFields<MutationRecordUsageBatchArgs, 'events'>>;
   registerFeatures?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationRegisterFeaturesArgs, 'features' | 'owner'>>;
   setMerchantFeatureOverrides?: Resolver<Array<ResolversTypes['MerchantFeatureOverride']>, ParentType, ContextType, RequireFields<MutationSetMerchantFeatureOverridesArgs, 'merchantId' | 'overrides' | 'platformId'>>;
   setTierFeatureLimits?: Resolver<Array<ResolversTypes['TierFeatureLimit']>, ParentType, ContextType, RequireFields<MutationSetTierFeatureLimitsArgs, 'limits' | 'tierCode'>>;
@@ -984,6 +1241,8 @@ export type StoreResolvers<ContextType = BillingContext, ParentType extends Reso
   subscription?: Resolver<Maybe<ResolversTypes['MerchantSubscription']>, ParentType, ContextType>;
   upcomingInvoice?: Resolver<Maybe<ResolversTypes['UpcomingInvoice']>, ParentType, ContextType>;
   usage?: Resolver<Array<ResolversTypes['UsageMetric']>, ParentType, ContextType>;
+  usageHistory?: Resolver<Array<ResolversTypes['UsagePeriodSummary']>, ParentType, ContextType, RequireFields<StoreUsageHistoryArgs, 'featureCode' | 'last'>>;
+  usageInsights?: Resolver<ResolversTypes['UsageInsights'], ParentType, ContextType, RequireFields<StoreUsageInsightsArgs, 'featureCode'>>;
 }>;
 
 export type StoreAddOnResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['StoreAddOn'] = ResolversParentTypes['StoreAddOn']> = ResolversObject<{
@@ -1047,6 +1306,49 @@ export type UpcomingInvoiceResolvers<ContextType = BillingContext, ParentType ex
   nextPaymentAttempt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 }>;
 
+export type UsageAlertResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['UsageAlert'] = ResolversParentTypes['UsageAlert']> = ResolversObject<{
+  action?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  level?: Resolver<ResolversTypes['UsageAlertLevel'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type UsageBatchResultResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['UsageBatchResult'] = ResolversParentTypes['UsageBatchResult']> = ResolversObject<{
+  accepted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  duplicates?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  refused?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  results?: Resolver<Array<ResolversTypes['UsageEventResult']>, ParentType, ContextType>;
+}>;
+
+export type UsageEventResultResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['UsageEventResult'] = ResolversParentTypes['UsageEventResult']> = ResolversObject<{
+  accepted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  current?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  duplicate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  errorCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  errorField?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  errorMessage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  idempotencyKey?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  limit?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  remaining?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+}>;
+
+export type UsageInsightsResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['UsageInsights'] = ResolversParentTypes['UsageInsights']> = ResolversObject<{
+  alerts?: Resolver<Array<ResolversTypes['UsageAlert']>, ParentType, ContextType>;
+  allocated?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  avgDailyUsage?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  daily?: Resolver<Array<ResolversTypes['DailyUsage']>, ParentType, ContextType>;
+  daysRemaining?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  featureCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  periodEnd?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  periodStart?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  projectedPeriodUsage?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  recommendations?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  remaining?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  trend?: Resolver<ResolversTypes['UsageTrend'], ParentType, ContextType>;
+  usageAlertHistory?: Resolver<Array<ResolversTypes['UsageThresholdCrossing']>, ParentType, ContextType>;
+  usagePercentage?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  used?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type UsageMetricResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['UsageMetric'] = ResolversParentTypes['UsageMetric']> = ResolversObject<{
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   current?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1058,9 +1360,38 @@ export type UsageMetricResolvers<ContextType = BillingContext, ParentType extend
   percentage?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
+export type UsagePeriodSummaryResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['UsagePeriodSummary'] = ResolversParentTypes['UsagePeriodSummary']> = ResolversObject<{
+  allocated?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  events?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  featureCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  peakDay?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  peakDayQuantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  periodEnd?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  periodStart?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  tierCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  used?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type UsageRecordedResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['UsageRecorded'] = ResolversParentTypes['UsageRecorded']> = ResolversObject<{
+  accepted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  current?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  duplicate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  featureCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  limit?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  remaining?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+}>;
+
+export type UsageThresholdCrossingResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['UsageThresholdCrossing'] = ResolversParentTypes['UsageThresholdCrossing']> = ResolversObject<{
+  allocated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  crossedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  threshold?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  used?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = BillingContext> = ResolversObject<{
   AddOnProduct?: AddOnProductResolvers<ContextType>;
   CheckoutSession?: CheckoutSessionResolvers<ContextType>;
+  DailyUsage?: DailyUsageResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Entitlements?: EntitlementsResolvers<ContextType>;
   FeatureCategory?: FeatureCategoryResolvers<ContextType>;
@@ -1086,6 +1417,13 @@ export type Resolvers<ContextType = BillingContext> = ResolversObject<{
   SubscriptionTier?: SubscriptionTierResolvers<ContextType>;
   TierFeatureLimit?: TierFeatureLimitResolvers<ContextType>;
   UpcomingInvoice?: UpcomingInvoiceResolvers<ContextType>;
+  UsageAlert?: UsageAlertResolvers<ContextType>;
+  UsageBatchResult?: UsageBatchResultResolvers<ContextType>;
+  UsageEventResult?: UsageEventResultResolvers<ContextType>;
+  UsageInsights?: UsageInsightsResolvers<ContextType>;
   UsageMetric?: UsageMetricResolvers<ContextType>;
+  UsagePeriodSummary?: UsagePeriodSummaryResolvers<ContextType>;
+  UsageRecorded?: UsageRecordedResolvers<ContextType>;
+  UsageThresholdCrossing?: UsageThresholdCrossingResolvers<ContextType>;
 }>;
 

@@ -71,11 +71,21 @@ it('Store: only the store’s users, its merchant, admins and services read its 
       'Store.usage': { selection: '... on Store { usage { code current limit } }', representation: store },
       'Store.hasFeature': { selection: '... on Store { hasFeature(code: "basic_support") }', representation: store },
       'Store.invoices': { selection: '... on Store { invoices { id } }', representation: store },
+      'Store.usageInsights': { selection: '... on Store { usageInsights(featureCode: "ai_tokens_per_month") { used allocated daily { date } } }', representation: store },
+      'Store.usageHistory': { selection: '... on Store { usageHistory(featureCode: "ai_tokens_per_month") { used } }', representation: store },
     },
     { ...callers(), store1b: w.tokens.store1b },
   );
   const expected = { admin: 'ok', service: 'ok', merchant1: 'ok', store1: 'ok', merchant2: 'FORBIDDEN', store2: 'FORBIDDEN', store1b: 'FORBIDDEN' };
-  expect(table).toEqual({ 'Store.subscription': expected, 'Store.usage': expected, 'Store.hasFeature': expected, 'Store.invoices': expected });
+  expect(table).toEqual({
+    'Store.subscription': expected,
+    'Store.usage': expected,
+    'Store.hasFeature': expected,
+    'Store.invoices': expected,
+    'Store.usageInsights': expected,
+    // no closed period yet: an empty list, which the table reads as 'ok' (no error) for the allowed callers
+    'Store.usageHistory': expected,
+  });
 });
 
 it('tenancyUsage: tenancy shows a merchant’s team count only to that merchant, its stores’ users, admins and services', async () => {

@@ -13,6 +13,7 @@ import {
   rethrowUniqueViolation,
   type Caller,
   type EntitlementSource,
+  type FeatureUsage,
   type StoreDirectory,
   type SubscriptionStatus,
   merchantPlatform,
@@ -75,6 +76,8 @@ export class BillingService {
     private readonly shared: BillingShared,
     private readonly loaders: BillingLoaders,
     private readonly caller: Caller,
+    /** Billing's own usage contribution: the metered features' totals of the current period. */
+    private readonly meteredUsage: (pair: MerchantPlatform, subscription: MerchantSubscriptionEntity | null) => Promise<FeatureUsage[]> = async () => [],
   ) {}
 
   private requireAdminOrService(): void {
@@ -302,14 +305,15 @@ export class BillingService {
   // ───────────── features and usage ─────────────
 
   private async summaryFor(pair: MerchantPlatform, subscription: MerchantSubscriptionEntity | null, usage: ContributedUsage): Promise<FeatureSummary[]> {
-    const [declarations, overrides, tierLimits] = await Promise.all([
+    const [declarations, overrides, tierLimits, metered] = await Promise.all([
       this.shared.declarations.all(),
       this.loaders.overridesOf.load(pair),
       subscription ? this.loaders.limitsOfTier.load(subscription.tierId) : Promise.resolve([]),
+      this.meteredUsage(pair, subscription),
     ]);
     const active = !!subscription && ACTIVE_STATUSES.includes(subscription.status);
     const features = effectiveFeatures(tierLimits, overrides.map((o) => ({ ...o, enabled: o.isEnabled })), active);
-    return summarize(declarations, features, usageByCode(usage.catalogUsage, usage.ordersUsage, usage.tenancyUsage, usage.mediaUsage));
+    return summarize(declarations, features, usageByCode(usage.catalogUsage, usage.ordersUsage, usage.tenancyUsage, usage.mediaUsage, metered));
   }
 
   features(subscription: SubscriptionParent): Promise<FeatureSummary[]> {

@@ -1,7 +1,8 @@
 import type { FeatureDeclaration } from '@tiergraph/runtime';
 import type { BillingStore } from '../store/billing-store';
 
-export type RegisteredFeature = FeatureDeclaration & { owner: string };
+/** As stored: who declared it, and who counts it (COMPUTED unless declared METERED). */
+export type RegisteredFeature = FeatureDeclaration & { owner: string; measurement: 'COMPUTED' | 'METERED' };
 
 /**
  * The feature catalog as the owners registered it, read once per process and dropped on every change

@@ -65,11 +65,15 @@ export const featureDeclarationsInput = z
       scope: z.enum(['STORE', 'MERCHANT']),
       unit: z.string().trim().max(64).nullish().transform((u) => u ?? null),
       displayOrder: z.number().int(),
+      measurement: z.enum(['COMPUTED', 'METERED']).nullish().transform((m) => m ?? 'COMPUTED'),
     }),
   )
   .superRefine((rows, ctx) => {
     const seen = new Set<string>();
     rows.forEach((row, i) => {
+      if (row.measurement === 'METERED' && row.featureType !== 'QUANTITATIVE') {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'measurement'], message: 'METERED needs a QUANTITATIVE feature' });
+      }
       if (seen.has(row.code)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'code'], message: 'is declared twice' });
       seen.add(row.code);
     });

@@ -1,6 +1,7 @@
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Resolvers } from '../__generated__/resolvers-types';
 import { withStripeErrors } from '../stripe/payment-service';
+import { usageMutations, usageStoreFields } from '../usage/usage-resolvers';
 
 /** Thin: every resolver hands the caller's request to the BillingService. */
 export const resolvers: Resolvers = {
@@ -29,6 +30,7 @@ export const resolvers: Resolvers = {
     purchaseAddOn: (_root, { storeId, addOnCode, quantity, domainName }, { payments }) =>
       withStripeErrors(payments.purchaseAddOn(storeId, addOnCode, quantity ?? 1, domainName)),
     cancelAddOn: (_root, { id }, { payments }) => withStripeErrors(payments.cancelAddOn(id)),
+    ...usageMutations,
   },
   SubscriptionTier: {
     __resolveReference: ({ code }, { billing }) => billing.tier(code),
@@ -52,6 +54,7 @@ export const resolvers: Resolvers = {
     invoices: (store, { first, after }, { billing }) => billing.invoicesOf(store, first ?? 10, after),
     addOns: (store, _args, { billing }) => billing.addOnsOf(store),
     upcomingInvoice: async (store, _args, { billing, payments }) => withStripeErrors(payments.upcomingInvoice(await billing.verifiedStore(store))),
+    ...usageStoreFields,
   },
   StoreAddOn: {
     addOn: (addOn, _args, { billing }) => billing.addOnProductOf(addOn),

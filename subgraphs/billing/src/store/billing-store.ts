@@ -263,13 +263,13 @@ export class BillingStore {
       await manager.query(`DELETE FROM billing.feature_declarations WHERE owner = $1 AND NOT (code = ANY($2))`, [owner, declarations.map((d) => d.code)]);
       for (const d of declarations) {
         await manager.query(
-          `INSERT INTO billing.feature_declarations (code, owner, name, description, category, feature_type, scope, unit, display_order)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+          `INSERT INTO billing.feature_declarations (code, owner, name, description, category, feature_type, scope, unit, display_order, measurement)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
            ON CONFLICT (code) DO UPDATE SET owner = EXCLUDED.owner, name = EXCLUDED.name, description = EXCLUDED.description,
              category = EXCLUDED.category, feature_type = EXCLUDED.feature_type, scope = EXCLUDED.scope, unit = EXCLUDED.unit,
-             display_order = EXCLUDED.display_order
+             display_order = EXCLUDED.display_order, measurement = EXCLUDED.measurement
            WHERE feature_declarations.owner = EXCLUDED.owner`,
-          [d.code, owner, d.name, d.description, d.category, d.featureType, d.scope, d.unit, d.displayOrder],
+          [d.code, owner, d.name, d.description, d.category, d.featureType, d.scope, d.unit, d.displayOrder, d.measurement ?? 'COMPUTED'],
         );
       }
       await notifyEntitlementsChanged(manager, { all: true } satisfies EntitlementChange);

@@ -98,6 +98,8 @@ export class FeatureDeclarationEntity {
   @Column({ type: 'text' }) scope!: 'STORE' | 'MERCHANT';
   @Column({ type: 'text', nullable: true }) unit!: string | null;
   @Column({ name: 'display_order', type: 'integer' }) displayOrder!: number;
+  /** COMPUTED: the owner counts it; METERED: billing counts the usage events recorded for it. */
+  @Column({ type: 'text', default: 'COMPUTED' }) measurement!: 'COMPUTED' | 'METERED';
 }
 
 @Entity({ schema: SCHEMA, name: 'add_on_products' })

@@ -5,6 +5,7 @@ import { StripeCustomers1732147450000 } from './1732147450000-stripe-customers';
 import { StripeWebhooks1732147500000 } from './1732147500000-stripe-webhooks';
 import { PaymentState1732147600000 } from './1732147600000-payment-state';
 import { PaymentVerdict1732147700000 } from './1732147700000-payment-verdict';
+import { MeteredUsage1732147800000 } from '../../usage/migrations/1732147800000-metered-usage';
 
 export const migrations = [
   BillingInit1732147201000,
@@ -14,4 +15,5 @@ export const migrations = [
   StripeWebhooks1732147500000,
   PaymentState1732147600000,
   PaymentVerdict1732147700000,
+  MeteredUsage1732147800000,
 ];

@@ -1,0 +1,308 @@
+import {
+  ACTIVE_STATUSES,
+  AppError,
+  BadUserInputError,
+  canReadStore,
+  FeatureLimitReachedError,
+  isUuid,
+  NotFoundError,
+  SubscriptionInactiveError,
+  verifiedStore,
+  type Caller,
+  type FeatureUsage,
+  type StoreDirectory,
+} from '@tiergraph/runtime';
+import { z } from 'zod';
+import type { DeclarationRegistry, RegisteredFeature } from '../domain/declarations';
+import { effectiveFeatures } from '../domain/feature-summary';
+import { currentPeriod, type Period } from '../domain/periods';
+import type { StoreParent } from '../domain/references';
+import type { BillingLoaders, BillingStore, MerchantPlatform } from '../store/billing-store';
+import type { MerchantSubscriptionEntity } from '../store/entities';
+import { usageInsights, type TierOffer } from './insights';
+import type { UsageLoaders, UsageStore } from './usage-store';
+import { decideBatch, eventPeriod, utcDay, type CandidateEvent, type EventOutcome, type UsageRules } from './usage-rules';
+
+export const MAX_BATCH = 1000;
+const DAY_MS = 86_400_000;
+
+/** Process-wide collaborators of metered usage. */
+export interface UsageShared {
+  usageStore: UsageStore;
+  billingStore: BillingStore;
+  declarations: DeclarationRegistry;
+  stores: StoreDirectory;
+  clock: () => Date;
+  rules: UsageRules;
+}
+
+const eventInput = z.object({
+  storeId: z.string(),
+  featureCode: z.string(),
+  quantity: z.number().int('must be a whole number').positive('must be greater than 0'),
+  idempotencyKey: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  occurredAt: z.union([z.date(), z.string()]).nullish(),
+});
+
+export interface RecordResult {
+  idempotencyKey: string;
+  featureCode: string;
+  accepted: boolean;
+  duplicate: boolean;
+  errorCode: string | null;
+  errorField: string | null;
+  errorMessage: string | null;
+  /** The error recordUsage throws for a refused event. */
+  error: AppError | null;
+  current: number | null;
+  limit: number | null;
+  remaining: number | null;
+}
+
+const remainingOf = (current: number, limit: number | null) => (limit === null ? null : Math.max(0, limit - current));
+
+/** Metered usage for one request: recording events (one or a batch), the FeatureSummary's contribution, insights and history. */
+export class UsageService {
+  constructor(
+    private readonly shared: UsageShared,
+    private readonly billingLoaders: BillingLoaders,
+    private readonly loaders: UsageLoaders,
+    private readonly caller: Caller,
+  ) {}
+
+  /** One event: a refused one is the error itself. */
+  async recordOne(input: unknown) {
+    const [result] = await this.record([input]);
+    if (result.error) throw result.error;
+    return { featureCode: result.featureCode, accepted: result.accepted, duplicate: result.duplicate, current: result.current!, limit: result.limit, remaining: result.remaining };
+  }
+
+  async recordBatch(events: unknown[]) {
+    if (events.length > MAX_BATCH) throw new BadUserInputError(`at most ${MAX_BATCH} events in one batch`, 'events');
+    const results = await this.record(events);
+    return {
+      accepted: results.filter((r) => r.accepted && !r.duplicate).length,
+      duplicates: results.filter((r) => r.duplicate).length,
+      refused: results.filter((r) => !r.accepted).length,
+      results,
+    };
+  }
+
+  /**
+   * Validates every event, resolves its store, plan and period (all batched), then decides and writes the batch
+   * in one transaction of the store. Each event gets its own result; nothing throws for a single refused event.
+   */
+  private async record(raw: unknown[]): Promise<RecordResult[]> {
+    const now = this.shared.clock();
+    const results: RecordResult[] = raw.map((r) => blank(r));
+    const refuse = (i: number, error: AppError, extra: { current?: number | null; limit?: number | null } = {}) => {
+      const ext = error.extensions as { code: string; field?: string };
+      Object.assign(results[i], { errorCode: ext.code, errorField: ext.field ?? null, errorMessage: error.message, error, ...extra });
+      if (extra.current !== undefined && extra.current !== null) results[i].remaining = remainingOf(extra.current, extra.limit ?? null);
+    };
+
+    const parsed = raw.map((r, i) => {
+      const p = eventInput.safeParse(r);
+      if (!p.success) {
+        const field = p.error.issues[0].path.join('.') || 'input';
+        refuse(i, new BadUserInputError(`${field} ${p.error.issues[0].message}`, field));
+        return null;
+      }
+      const occurredAt = p.data.occurredAt ? new Date(p.data.occurredAt) : null;
+      if (occurredAt && Number.isNaN(occurredAt.getTime())) {
+        refuse(i, new BadUserInputError('occurredAt is not a date', 'occurredAt'));
+        return null;
+      }
+      return { ...p.data, storeId: p.data.storeId.toLowerCase(), occurredAt };
+    });
+
+    const declarations = await this.shared.declarations.byCode();
+    const storeIds = parsed.flatMap((p) => (p && isUuid(p.storeId) ? [p.storeId] : []));
+    const stores = storeIds.length ? await this.shared.stores.getMany(storeIds) : new Map();
+
+    const located: Array<{ i: number; event: NonNullable<(typeof parsed)[number]>; pair: MerchantPlatform; declaration: RegisteredFeature }> = [];
+    parsed.forEach((event, i) => {
+      if (!event) return;
+      const store = isUuid(event.storeId) ? stores.get(event.storeId) : null;
+      if (!store || !canReadStore(this.caller, store)) return refuse(i, new NotFoundError('Store', event.storeId));
+      const declaration = declarations.get(event.featureCode);
+      if (!declaration) return refuse(i, new BadUserInputError(`unknown feature code ${event.featureCode}`, 'featureCode'));
+      if (declaration.featureType !== 'QUANTITATIVE' || declaration.measurement !== 'METERED') {
+        return refuse(i, new BadUserInputError(`${event.featureCode} is not metered: its owner counts it`, 'featureCode'));
+      }
+      located.push({ i, event, pair: { merchantId: store.merchantId, platformId: store.platformId }, declaration });
+    });
+
+    const plans = await Promise.all(located.map(({ pair }) => this.planOf(pair)));
+    const candidates: CandidateEvent[] = [];
+    located.forEach(({ i, event, pair }, n) => {
+      const plan = plans[n];
+      if (!plan.subscription || !plan.active) return refuse(i, new SubscriptionInactiveError(plan.subscription?.status ?? null));
+      const stored = { start: plan.subscription.currentPeriodStart, end: plan.subscription.currentPeriodEnd };
+      const occurredAt = event.occurredAt ?? now;
+      // no period before the subscription's first (its stored period never starts before its creation, but may be older than the row)
+      const subscribedAt = new Date(Math.min(plan.subscription.createdAt.getTime(), stored.start.getTime()));
+      const where = eventPeriod(stored, plan.subscription.billingCycle, now, occurredAt, this.shared.rules, subscribedAt);
+      if ('refused' in where) return refuse(i, new BadUserInputError(where.refused, 'occurredAt'));
+      candidates.push({
+        index: i,
+        ...pair,
+        storeId: event.storeId,
+        featureCode: event.featureCode,
+        quantity: event.quantity,
+        idempotencyKey: event.idempotencyKey,
+        occurredAt,
+        occurredAtGiven: !!event.occurredAt,
+        period: where.period,
+        current: where.current,
+        limit: plan.limitOf(event.featureCode),
+        tierCode: plan.tierCode,
+      });
+    });
+
+    if (candidates.length) {
+      const plan = await this.shared.usageStore.record(candidates, now, (state) => decideBatch(candidates, state));
+      for (const c of candidates) this.apply(results[c.index], c, plan.outcomes.get(c.index)!);
+    }
+    return results;
+  }
+
+  private apply(result: RecordResult, c: CandidateEvent, outcome: EventOutcome): void {
+    if (outcome.status === 'refused') {
+      const error =
+        outcome.code === 'FEATURE_LIMIT_REACHED'
+          ? new FeatureLimitReachedError(c.featureCode, outcome.current!, outcome.limit!)
+          : new BadUserInputError(outcome.message, outcome.field ?? 'input');
+      const ext = error.extensions as { code: string; field?: string };
+      Object.assign(result, { errorCode: ext.code, errorField: ext.field ?? null, errorMessage: error.message, error, current: outcome.current, limit: outcome.limit });
+      result.remaining = outcome.current === null ? null : remainingOf(outcome.current, outcome.limit);
+      return;
+    }
+    Object.assign(result, {
+      accepted: true,
+      duplicate: outcome.status === 'duplicate',
+      current: outcome.current,
+      limit: outcome.limit,
+      remaining: remainingOf(outcome.current, outcome.limit),
+    });
+  }
+
+  /** The merchant's subscription and effective limits on the platform (batched across a batch's merchants). */
+  private async planOf(pair: MerchantPlatform) {
+    const subscription = await this.billingLoaders.subscriptionOf.load(pair);
+    const [overrides, tierLimits, tier] = await Promise.all([
+      this.billingLoaders.overridesOf.load(pair),
+      subscription ? this.billingLoaders.limitsOfTier.load(subscription.tierId) : Promise.resolve([]),
+      subscription ? this.billingLoaders.tierById.load(subscription.tierId) : Promise.resolve(null),
+    ]);
+    const active = !!subscription && ACTIVE_STATUSES.includes(subscription.status);
+    const features = effectiveFeatures(tierLimits, overrides.map((o) => ({ ...o, enabled: o.isEnabled })), active);
+    return {
+      subscription,
+      active,
+      tierCode: tier?.code ?? null,
+      /** A feature the plan does not include allows none. */
+      limitOf: (code: string) => {
+        const f = features.get(code);
+        return !f || !f.enabled ? 0 : f.limit;
+      },
+    };
+  }
+
+  private periodOf(subscription: MerchantSubscriptionEntity): Period {
+    return currentPeriod({ start: subscription.currentPeriodStart, end: subscription.currentPeriodEnd }, subscription.billingCycle, this.shared.clock());
+  }
+
+  // ───────────── the FeatureSummary's metered contribution ─────────────
+
+  /** Billing's own usage contribution: the current period's totals of the metered features (batched). */
+  async meteredUsage(pair: MerchantPlatform, subscription: MerchantSubscriptionEntity | null): Promise<FeatureUsage[]> {
+    if (!subscription) return [];
+    const metered = (await this.shared.declarations.all()).filter((d) => d.measurement === 'METERED');
+    if (!metered.length) return [];
+    const codes = new Set(metered.map((d) => d.code));
+    const totals = await this.loaders.meteredTotals.load({ ...pair, periodStart: this.periodOf(subscription).start });
+    return totals.filter((t) => codes.has(t.code));
+  }
+
+  // ───────────── insights and history ─────────────
+
+  private async meteredFeature(featureCode: string): Promise<RegisteredFeature> {
+    const declaration = (await this.shared.declarations.byCode()).get(featureCode);
+    if (!declaration) throw new BadUserInputError(`unknown feature code ${featureCode}`, 'featureCode');
+    if (declaration.measurement !== 'METERED') throw new BadUserInputError(`${featureCode} is not metered: its owner counts it`, 'featureCode');
+    return declaration;
+  }
+
+  async insights(store: StoreParent, featureCode: string) {
+    const { merchantId, platformId } = await verifiedStore(this.caller, store, this.shared.stores);
+    const declaration = await this.meteredFeature(featureCode);
+    const pair = { merchantId, platformId };
+    const plan = await this.planOf(pair);
+    if (!plan.subscription) throw new SubscriptionInactiveError(null);
+    const now = this.shared.clock();
+    const period = this.periodOf(plan.subscription);
+    const key = { ...pair, featureCode };
+    const from = utcDay(new Date(Math.min(period.start.getTime(), now.getTime() - 13 * DAY_MS)));
+    const [total, rows, crossings, offers] = await Promise.all([
+      this.shared.usageStore.periodTotal(key, period.start),
+      this.shared.usageStore.daily(key, from),
+      this.shared.usageStore.crossings(key, period.start),
+      this.tierOffers(featureCode),
+    ]);
+    const daily = new Map<string, number>();
+    const periodDaily = new Map<string, number>();
+    for (const row of rows) {
+      daily.set(row.day, (daily.get(row.day) ?? 0) + row.quantity);
+      if (row.periodStart.getTime() === period.start.getTime()) periodDaily.set(row.day, row.quantity);
+    }
+    const insights = usageInsights({
+      now,
+      period,
+      allocated: plan.limitOf(featureCode),
+      used: total.used,
+      events: total.events,
+      daily,
+      periodDaily,
+      unit: declaration.unit,
+      currentTierCode: plan.tierCode,
+      tiers: offers,
+    });
+    return { featureCode, ...insights, usageAlertHistory: crossings };
+  }
+
+  /** Active public tiers with their allocation of the feature (a tier that does not enable it allocates none). */
+  private async tierOffers(featureCode: string): Promise<TierOffer[]> {
+    const tiers = await this.shared.billingStore.tiers(false);
+    const limits = await Promise.all(tiers.map((t) => this.billingLoaders.limitsOfTier.load(t.id)));
+    return tiers.map((tier, i) => {
+      const limit = limits[i].find((l) => l.featureCode === featureCode);
+      return { code: tier.code, name: tier.name, priceMonthlyCents: tier.priceMonthlyCents, allocation: !limit || !limit.enabled ? 0 : limit.limitValue };
+    });
+  }
+
+  async history(store: StoreParent, featureCode: string, last: number) {
+    const { merchantId, platformId } = await verifiedStore(this.caller, store, this.shared.stores);
+    await this.meteredFeature(featureCode);
+    if (!Number.isInteger(last) || last < 1 || last > 36) throw new BadUserInputError('last must be between 1 and 36', 'last');
+    return this.shared.usageStore.history({ merchantId, platformId, featureCode }, last, this.shared.clock());
+  }
+}
+
+function blank(raw: unknown): RecordResult {
+  const r = (raw ?? {}) as { idempotencyKey?: unknown; featureCode?: unknown };
+  return {
+    idempotencyKey: typeof r.idempotencyKey === 'string' ? r.idempotencyKey : '',
+    featureCode: typeof r.featureCode === 'string' ? r.featureCode : '',
+    accepted: false,
+    duplicate: false,
+    errorCode: null,
+    errorField: null,
+    errorMessage: null,
+    error: null,
+    current: null,
+    limit: null,
+    remaining: null,
+  };
+}
+
