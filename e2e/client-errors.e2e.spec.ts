@@ -101,4 +101,18 @@ describe('text is text, ids are ids', () => {
     );
     expect(response.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input' });
   });
+
+  it('a DateTime that does not parse, refused by the subgraph, stays BAD_USER_INPUT through the gateway (no URL, not masked)', async () => {
+    const response = await postGraphQL(
+      graph.gateway.url,
+      {
+        query: 'mutation($input: RecordUsageInput!) { recordUsage(input: $input) { accepted } }',
+        variables: { input: { storeId: '00000000-0000-4000-8000-000000000000', featureCode: 'ai_tokens_per_month', quantity: 1, idempotencyKey: 'k', occurredAt: 'yesterday' } },
+      },
+      { token: admin },
+    );
+    expect(response.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    expect(response.errors?.[0].extensions).toMatchObject({ field: 'input', serviceName: 'billing' });
+    expect(JSON.stringify(response)).not.toMatch(/127\.0\.0\.1|http:/);
+  });
 });

@@ -1,5 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { AppError, ErrorCode } from '@tiergraph/runtime';
+import { AppError, ErrorCode, isClientErrorCode } from '@tiergraph/runtime';
+import { GraphQLError } from 'graphql';
 import type { GatewayMetrics } from './metrics';
 
 type Fetcher = NonNullable<NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher']>;
@@ -50,6 +51,22 @@ export class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayCont
     } else {
       headers.set('authorization', `Bearer ${await this.serviceToken()}`);
     }
+  }
+
+  /**
+   * A subgraph that refuses a request (HTTP 4xx, e.g. a DateTime variable that does not parse: BAD_USER_INPUT) answers
+   * with GraphQL errors of its own; Apollo's default turns them into "400: Bad Request" with the subgraph's URL and
+   * body in the extensions, which the gateway then masks. The subgraph's first coded error is the answer instead.
+   */
+  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {
+    const fallback = await super.errorFromResponse(response);
+    const body = (fallback.extensions.response as { body?: { errors?: Array<{ message?: string; extensions?: Record<string, unknown> }> } } | undefined)?.body;
+    const first = body?.errors?.find((e) => isClientErrorCode(e.extensions?.code));
+    if (!first) return new GraphQLError(`the ${this.subgraph} service answered HTTP ${response.status}`, { extensions: { serviceName: this.subgraph } });
+    const { code, field } = first.extensions ?? {};
+    return new GraphQLError(first.message ?? `the ${this.subgraph} service refused the request`, {
+      extensions: { code, ...(field !== undefined ? { field } : {}), serviceName: this.subgraph },
+    });
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource['process']> {
