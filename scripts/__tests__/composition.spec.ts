@@ -16,10 +16,6 @@ const NOT_YET_BUILT_OPERATIONS = [
   'RecordUsage',
   'RecordUsageBatch',
   'UsageInsights',
-  // media
-  'StoreMedia',
-  'MediaStorageStats',
-  'DeleteMedia',
   // monitoring and capacity
   'PlatformHealth',
   'CapacityTrends',
