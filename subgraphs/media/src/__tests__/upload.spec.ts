@@ -187,6 +187,7 @@ describe('media: POST /media/upload', () => {
       ["another tenant's store", async () => ({ token: () => w.tokens.merchant2, storeId: () => w.s1, file: { data: await jpeg(100, 100), filename: 'a.jpg' } }), 403, 'FORBIDDEN', undefined],
       ["another store of the same merchant (store user)", async () => ({ token: () => w.tokens.store1b, storeId: () => w.s1, file: { data: await jpeg(100, 100), filename: 'a.jpg' } }), 403, 'FORBIDDEN', undefined],
       ['a service token', async () => ({ token: () => w.tokens.service, storeId: () => w.s1, file: { data: await jpeg(100, 100), filename: 'a.jpg' } }), 403, 'FORBIDDEN', undefined],
+      ['a merchant without a subscription', async () => ({ token: () => w.tokens.merchant3, storeId: () => w.s3, file: { data: await jpeg(100, 100), filename: 'a.jpg' } }), 403, 'SUBSCRIPTION_INACTIVE', undefined],
       ['an unknown store', async () => ({ token: () => w.tokens.admin, storeId: () => randomUUID(), file: { data: await jpeg(100, 100), filename: 'a.jpg' } }), 404, 'NOT_FOUND', undefined],
       ['no token', async () => ({ token: () => '', storeId: () => w.s1, file: { data: await jpeg(100, 100), filename: 'a.jpg' } }), 401, 'UNAUTHENTICATED', undefined],
     ];
