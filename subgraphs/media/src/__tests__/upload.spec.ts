@@ -226,6 +226,42 @@ describe('media: POST /media/upload', () => {
       expect([answer.status, answer.body.error.code, answer.body.error.field, answer.body.error.maxBytes]).toEqual([413, 'BAD_USER_INPUT', 'file', MAX_UPLOAD_BYTES]);
     });
 
+    it('cuts off a body without a length (chunked) once it passes the limit, without reading it to its end', async () => {
+      const before = { disk: await filesOnDisk(), rows: await rowCounts() };
+      const boundary = 'chunked-boundary';
+      const answer = await new Promise<{ status: number; body: any; sent: number }>((resolve, reject) => {
+        let sent = 0;
+        const request = http.request(`${origin}/media/upload`, {
+          method: 'POST',
+          agent: false,
+          headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked', authorization: `Bearer ${w.tokens.store1}` },
+        });
+        request.on('response', (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (c: Buffer) => chunks.push(c));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')), sent }));
+        });
+        // once the server has answered and closed, writing fails: that is the point
+        request.on('error', (error) => (sent > MAX_UPLOAD_BYTES ? undefined : reject(error)));
+        request.write(`--${boundary}\r\nContent-Disposition: form-data; name="storeId"\r\n\r\n${w.s1}\r\n`);
+        request.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="endless.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`);
+        // up to 10 times the limit, 64 KiB at a time, as long as the server reads
+        const chunk = randomBytes(64 * 1024);
+        const pump = () => {
+          while (sent < 10 * MAX_UPLOAD_BYTES && !request.destroyed) {
+            sent += chunk.length;
+            if (!request.write(chunk)) return void request.once('drain', pump);
+          }
+          request.end();
+        };
+        pump();
+      });
+      expect([answer.status, answer.body.error.code, answer.body.error.field]).toEqual([413, 'BAD_USER_INPUT', 'file']);
+      expect(answer.sent).toBeLessThan(10 * MAX_UPLOAD_BYTES);
+      expect(await filesOnDisk()).toEqual(before.disk);
+      expect(await rowCounts()).toEqual(before.rows);
+    });
+
     it('refuses a body that is no multipart form with 415', async () => {
       const response = await fetch(`${origin}/media/upload`, {
         method: 'POST',

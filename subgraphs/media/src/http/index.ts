@@ -44,7 +44,11 @@ async function upload(req: Request, res: Response, deps: MediaRouteDependencies)
     const stored = await service.upload({ storeId: parsed.storeId, filename: parsed.file.filename, bodyPath: parsed.file.path });
     res.status(201).json(uploadAnswer(stored.file, stored.variants, service));
   } catch (error) {
-    if (!req.complete) res.setHeader('connection', 'close');
+    if (!req.complete) {
+      // the rest of the body is not read: answer, then close the connection
+      res.setHeader('connection', 'close');
+      res.once('finish', () => req.destroy());
+    }
     sendError(res, error, logger, requestId);
   }
 }

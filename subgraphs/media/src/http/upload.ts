@@ -1,3 +1,4 @@
+import type { WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import busboy from 'busboy';
@@ -36,6 +37,7 @@ export async function parseUpload(req: Request, files: FileTree, maxBytes: numbe
   const result: ParsedUpload = { storeId: undefined, file: undefined };
   let truncated = false;
   const writes: Array<Promise<unknown>> = [];
+  const openStreams: WriteStream[] = [];
   parser.on('field', (name, value) => {
     if (name === 'storeId') result.storeId = value.trim();
   });
@@ -50,18 +52,37 @@ export async function parseUpload(req: Request, files: FileTree, maxBytes: numbe
       truncated = true;
     });
     stream.pipe(target.stream);
-    writes.push(finished(target.stream));
+    openStreams.push(target.stream);
+    const written = finished(target.stream);
+    // awaited below; a refusal that comes first must not leave it unhandled
+    written.catch(() => undefined);
+    writes.push(written);
   });
   try {
     await new Promise<void>((resolve, reject) => {
       parser.on('close', resolve);
       parser.on('error', reject);
       req.on('error', reject);
+      // a body without a length (chunked) is cut off once it passes the limit, not read to its end
+      let received = 0;
+      let cut = false;
+      req.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > maxBytes + FORM_OVERHEAD_BYTES && !cut) {
+          cut = true;
+          req.unpipe(parser);
+          reject(tooLarge(maxBytes));
+        }
+      });
       req.pipe(parser);
     });
     await Promise.all(writes);
   } catch (error) {
+    // the part's write stream may still be open: close it (and let it finish closing) before its file goes
+    for (const stream of openStreams) stream.destroy();
+    await Promise.allSettled(writes);
     await removePart(result);
+    if (error instanceof UploadRefusedError) throw error;
     throw new UploadRefusedError(`the multipart body cannot be read: ${(error as Error).message}`, 'body', 400);
   }
   if (truncated) {
