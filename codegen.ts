@@ -42,7 +42,10 @@ export const subgraphCodegen: Record<string, SubgraphCodegen> = {
     mappers: { Product: '../store/entities#ProductEntity', ...references },
   },
   orders: { context: 'OrdersContext', mappers: { Order: '../store/entities#OrderEntity', ...references } },
-  media: { context: 'MediaContext', mappers: { MediaFile: '../store/entities#MediaFileEntity', ...references } },
+  media: {
+    context: 'MediaContext',
+    mappers: { MediaFile: '../store/entities#MediaFileEntity', MediaVariant: '../store/entities#MediaVariantEntity', ...references },
+  },
   monitoring: { context: 'MonitoringContext', mappers: { CapacitySnapshot: '../store/entities#CapacitySnapshotEntity' } },
 };
 

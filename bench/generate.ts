@@ -381,7 +381,9 @@ function* mediaRows(plan: Plan): Generator<string> {
       const key = rng.uuid().replace(/-/g, '');
       const png = rng.chance(0.2);
       const [width, height] = rng.pick([[1200, 1200], [1600, 1200], [800, 800], [2000, 1500]]);
-      yield `${rng.uuid()}\t${m.id}\t${store.id}\t${plan.platform.id}\tIMG_${pad(f + 1, 5)}.${png ? 'png' : 'jpg'}\t${png ? 'image/png' : 'image/jpeg'}\t${rng.int(40_000, 1_500_000)}\t${width}\t${height}\t${key.slice(0, 2)}/${key.slice(2, 4)}/${key}\t${v(between(rng, store.createdAt, plan.now))}\n`;
+      const size = rng.int(40_000, 1_500_000);
+      // stored: the original plus its WebP variants (medium and thumb), about a fifth more
+      yield `${rng.uuid()}\t${m.id}\t${store.id}\t${plan.platform.id}\tIMG_${pad(f + 1, 5)}.${png ? 'png' : 'jpg'}\t${png ? 'image/png' : 'image/jpeg'}\t${size}\t${width}\t${height}\t${key}\t${Math.round(size * 1.2)}\t${v(between(rng, store.createdAt, plan.now))}\n`;
     }
   }
 }
@@ -523,7 +525,7 @@ export async function generateBenchData(options: { databaseUrl: string; seed: nu
         (async () => {
           await copy(main, 'catalog.products', ['id', 'merchant_id', 'store_id', 'platform_id', 'sku', 'name', 'price_cents', 'currency', 'is_active', 'created_at'], plan.totals.products, productRows(plan));
           await copy(main, 'tenancy.store_users', ['id', 'store_id', 'merchant_id', 'platform_id', 'email', 'role', 'is_active', 'created_at', 'deactivated_at'], plan.totals.storeUsers, storeUserRows(plan));
-          await copy(main, 'media.media_files', ['id', 'merchant_id', 'store_id', 'platform_id', 'filename', 'mime_type', 'size_bytes', 'width', 'height', 'storage_key', 'created_at'], plan.totals.mediaFiles, mediaRows(plan));
+          await copy(main, 'media.media_files', ['id', 'merchant_id', 'store_id', 'platform_id', 'filename', 'mime_type', 'size_bytes', 'width', 'height', 'storage_key', 'stored_bytes', 'created_at'], plan.totals.mediaFiles, mediaRows(plan));
           await copy(main, 'billing.merchant_subscriptions', [
             'id', 'merchant_id', 'platform_id', 'merchant_name', 'tier_id', 'status', 'billing_cycle', 'current_period_start', 'current_period_end',
             'trial_ends_at', 'cancel_at_period_end', 'cancelled_at', 'stripe_customer_id', 'stripe_subscription_id', 'created_at', 'updated_at',

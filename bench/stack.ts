@@ -37,8 +37,13 @@ const lastLines = (file: string, n: number) => {
  * subgraphs, gateway) on the bench ports and data directory; resolves once it prints "tiergraph is healthy".
  * Its output goes to <DATA_DIR>/stack.log; start.ts's own lines are echoed.
  */
-export async function startStack(root: string, options: { secret: string; timeoutMs?: number; say: (line: string) => void }): Promise<RunningStack> {
-  const dataDir = join(root, BENCH_DATA_DIR);
+export async function startStack(
+  root: string,
+  options: { secret: string; timeoutMs?: number; say: (line: string) => void; ports?: Record<keyof typeof BENCH_PORTS, number>; dataDir?: string },
+): Promise<RunningStack> {
+  const ports = options.ports ?? BENCH_PORTS;
+  const relativeDataDir = options.dataDir ?? BENCH_DATA_DIR;
+  const dataDir = join(root, relativeDataDir);
   mkdirSync(dataDir, { recursive: true });
   const logFile = join(dataDir, 'stack.log');
   const log = createWriteStream(logFile);
@@ -47,8 +52,8 @@ export async function startStack(root: string, options: { secret: string; timeou
     NODE_ENV: 'development',
     LOG_LEVEL: 'warn',
     AUTH_JWT_SECRET: options.secret,
-    DATA_DIR: BENCH_DATA_DIR,
-    ...Object.fromEntries(Object.entries(BENCH_PORTS).map(([name, port]) => [name, String(port)])),
+    DATA_DIR: relativeDataDir,
+    ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
   };
   // the embedded PostgreSQL, always; start.ts derives every <NAME>_URL from the ports
   delete env.DATABASE_URL;

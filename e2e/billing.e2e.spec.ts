@@ -55,7 +55,7 @@ describe('FeatureSummary by federated fan-out', () => {
     // media as the media subgraph counts it: the merchant's files on the platform, in MiB rounded up (3 MiB + 1 byte → 4)
     for (const [store, size] of [[w.store1, 2 * 1024 * 1024], [w.store2, 1024 * 1024 + 1]] as const) {
       await graph.subgraphs.media.dataSource.query(
-        `INSERT INTO media.media_files (merchant_id, store_id, platform_id, filename, mime_type, size_bytes, storage_key) VALUES ($1, $2, $3, 'f.png', 'image/png', $4, $5)`,
+        `INSERT INTO media.media_files (merchant_id, store_id, platform_id, filename, mime_type, size_bytes, storage_key, stored_bytes) VALUES ($1, $2, $3, 'f.png', 'image/png', $4, $5, $4)`,
         [w.merchant.id, store.id, w.platform.id, size, `${store.id}/${randomUUID()}`],
       );
     }

@@ -41,8 +41,8 @@ async function seed(): Promise<void> {
     [platformId],
   );
   await db.query(
-    `INSERT INTO media.media_files (merchant_id, store_id, platform_id, filename, mime_type, size_bytes, storage_key)
-     SELECT m.id, gen_random_uuid(), $1, 'f.png', 'image/png', ${1024 * 1024}, gen_random_uuid()::text
+    `INSERT INTO media.media_files (merchant_id, store_id, platform_id, filename, mime_type, size_bytes, storage_key, stored_bytes)
+     SELECT m.id, gen_random_uuid(), $1, 'f.png', 'image/png', ${1024 * 1024}, gen_random_uuid()::text, ${1024 * 1024}
        FROM tenancy.merchants m, generate_series(1, 2) AS i WHERE m.email LIKE '%@scale.test' AND i <= ${merchantNumber} % 3`,
     [platformId],
   );

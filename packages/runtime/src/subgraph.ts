@@ -4,7 +4,7 @@ import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import type { Express } from 'express';
 import { parse, type DocumentNode } from 'graphql';
 import type { DataSource, EntitySchema, MixedList } from 'typeorm';
-import { createTokenVerifier, serviceTokenProvider, type AuthConfig } from './auth';
+import { createTokenVerifier, serviceTokenProvider, type AuthConfig, type TokenVerifier } from './auth';
 import { createSubgraphDataSource, runMigrations } from './db';
 import { BillingEntitlementsClient, EntitlementCache, type EntitlementSource } from './entitlements';
 import type { FeatureDeclaration } from './features';
@@ -34,6 +34,10 @@ export interface SubgraphDependencies {
   entitlements: EntitlementSource;
   /** Runs `handler` on every entitlement change notification (and with { all: true } when the listener reconnects). */
   onEntitlementChange: (handler: (change: EntitlementChange) => void) => void;
+  /** Verifies a request's Authorization header as /graphql does, for REST routes (uploads). */
+  verifyToken: TokenVerifier;
+  /** Runs `handler` when the subgraph stops, before the database closes (timers, background sweeps). */
+  onStop: (handler: () => Promise<void> | void) => void;
 }
 
 /** Everything that makes one subgraph: its schema, resolvers, tables and how a request's context is built. */
@@ -111,6 +115,8 @@ export async function startSubgraph<TContext extends RequestContext>(
         onConnectionChange: (live) => cache.setLive(live),
       });
     }
+    const verifyToken = createTokenVerifier(options.auth);
+    const stopHandlers: Array<() => Promise<void> | void> = [];
     const deps: SubgraphDependencies = {
       dataSource,
       logger,
@@ -119,6 +125,8 @@ export async function startSubgraph<TContext extends RequestContext>(
       serviceToken,
       entitlements: cache,
       onEntitlementChange: (handler) => changeHandlers.push(handler),
+      verifyToken,
+      onStop: (handler) => stopHandlers.push(handler),
     };
     const server = await startSubgraphServer({
       name: definition.name,
@@ -127,7 +135,7 @@ export async function startSubgraph<TContext extends RequestContext>(
       queryLimits: options.queryLimits,
       schema: buildSchemaOf(definition as unknown as SubgraphDefinition<RequestContext>),
       dataSource,
-      verifyToken: createTokenVerifier(options.auth),
+      verifyToken,
       logger,
       introspection: options.introspection ?? true,
       buildContext: definition.createContext(deps),
@@ -145,6 +153,7 @@ export async function startSubgraph<TContext extends RequestContext>(
       dataSource,
       stop: async () => {
         stopRegistration();
+        for (const handler of stopHandlers) await handler();
         await listener?.close();
         await server.stop();
       },

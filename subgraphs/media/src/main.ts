@@ -2,5 +2,5 @@ import { runSubgraphMain } from '@tiergraph/runtime';
 import { loadEnv } from './env';
 import { createMediaSubgraph } from './index';
 
-const { env, cors } = loadEnv();
-void runSubgraphMain(createMediaSubgraph({ cors }), env);
+const { env, cors, storage } = loadEnv();
+void runSubgraphMain(createMediaSubgraph({ cors, storage }), env);

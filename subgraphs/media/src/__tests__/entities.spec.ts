@@ -33,8 +33,8 @@ describe('media: the MediaFile entity', () => {
     height?: number;
   }): Promise<string> {
     const [row]: Array<{ id: string }> = await running.dataSource.query(
-      `INSERT INTO media.media_files (merchant_id, store_id, platform_id, filename, mime_type, size_bytes, width, height, storage_key)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+      `INSERT INTO media.media_files (merchant_id, store_id, platform_id, filename, mime_type, size_bytes, width, height, storage_key, stored_bytes)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $6) RETURNING id`,
       [values.merchantId, values.storeId, platformId, values.filename, values.mimeType, values.sizeBytes, values.width ?? null, values.height ?? null, `${values.storeId}/${randomUUID()}`],
     );
     return row.id;

@@ -34,8 +34,8 @@ function media(query: string, variables: Record<string, unknown>, token: string)
 
 async function insertFile(merchantId: string, storeId: string, platformId: string, sizeBytes: number): Promise<void> {
   await running.media.dataSource.query(
-    `INSERT INTO media.media_files (merchant_id, store_id, platform_id, filename, mime_type, size_bytes, storage_key)
-     VALUES ($1, $2, $3, 'f.png', 'image/png', $4, $5)`,
+    `INSERT INTO media.media_files (merchant_id, store_id, platform_id, filename, mime_type, size_bytes, storage_key, stored_bytes)
+     VALUES ($1, $2, $3, 'f.png', 'image/png', $4, $5, $4)`,
     [merchantId, storeId, platformId, sizeBytes, `${storeId}/${randomUUID()}`],
   );
 }

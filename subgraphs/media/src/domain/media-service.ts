@@ -1,35 +1,96 @@
 import {
   assertCanReadMerchant,
+  assertCanReadStore,
+  BadUserInputError,
   canReadStore,
+  effectiveLimit,
+  FeatureLimitReachedError,
   ForbiddenError,
   isUuid,
   merchantPlatform,
   NotFoundError,
-  type StoreDirectory,
+  parseInput,
+  requireAdmin,
   verifiedStore,
   type Caller,
+  type EntitlementSource,
   type FeatureUsage,
+  type Logger,
+  type StoreDirectory,
+  type StoreRef,
   type StoreReference,
 } from '@tiergraph/runtime';
-import type { MediaFileEntity } from '../store/entities';
-import type { MediaLoaders, MerchantKey } from '../store/media-store';
+import { rm, stat } from 'node:fs/promises';
+import { z } from 'zod';
+import { newStorageKey, variantPath, type FileTree } from '../files/file-tree';
+import { processImage } from '../files/images';
+import type { MediaFileEntity, MediaVariantEntity } from '../store/entities';
+import { BYTES_PER_MB, type MediaLoaders, type MediaStore, type MerchantKey, type NewVariant } from '../store/media-store';
+import { decodeCursor, encodeCursor } from './cursor';
 import { MAX_STORAGE_MB } from './features';
+import type { MediaSettings } from './settings';
 
 /** A Store as the graph hands it to media: its key, plus tenancy's fields where a field @requires them. */
 export type StoreRepresentation = StoreReference;
 
+export interface MediaConnectionResult {
+  totalCount: number;
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  edges: Array<{ cursor: string; node: MediaFileEntity }>;
+}
 
-/** Media's rules for one request: who may read which file and the storage a merchant uses. */
+export interface StorageStats {
+  totalFiles: number;
+  totalVariants: number;
+  totalSizeBytes: number;
+  totalSizeGb: number;
+}
+
+export interface UploadRequest {
+  storeId: string | undefined;
+  /** The client's name: kept for display (trimmed, at most 255 characters), never used as a path. */
+  filename: string | undefined;
+  /** The upload body, streamed to a file of the tree's `.tmp/`; the service removes or moves it. */
+  bodyPath: string;
+}
+
+export interface MediaServiceDependencies {
+  store: MediaStore;
+  loaders: MediaLoaders;
+  stores: StoreDirectory;
+  entitlements: EntitlementSource;
+  files: FileTree;
+  settings: MediaSettings;
+  caller: Caller;
+  logger: Logger;
+}
+
+const MAX_PAGE_SIZE = 100;
+const pageArgs = z.object({
+  first: z
+    .number()
+    .int()
+    .min(1, 'must be at least 1')
+    .max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`)
+    .nullish()
+    .transform((value) => value ?? 20),
+});
+
+const GiB = 1024 ** 3;
+
+/** Media's rules for one request: who may upload, read and delete which file, and the storage a merchant uses. */
 export class MediaService {
-  constructor(
-    private readonly loaders: MediaLoaders,
-    private readonly caller: Caller,
-    private readonly stores: StoreDirectory,
-  ) {}
+  private readonly caller: Caller;
+
+  constructor(private readonly deps: MediaServiceDependencies) {
+    this.caller = deps.caller;
+  }
+
+  // ───────────── reads ─────────────
 
   /** A media file is visible to whoever may read its store; unknown (or non-uuid) ids are NOT_FOUND. */
   async mediaFile(id: string): Promise<MediaFileEntity> {
-    const file = isUuid(id) ? await this.loaders.mediaFile.load(id) : null;
+    const file = isUuid(id) ? await this.deps.loaders.mediaFile.load(id) : null;
     if (!file) throw new NotFoundError('MediaFile', id);
     if (!canReadStore(this.caller, { id: file.storeId, merchantId: file.merchantId })) {
       throw new ForbiddenError('this media file belongs to another tenant');
@@ -37,18 +98,168 @@ export class MediaService {
     return file;
   }
 
+  variantsOf(file: MediaFileEntity): Promise<MediaVariantEntity[]> {
+    return this.deps.loaders.variantsOfFile.load(file.id);
+  }
+
+  /** Where a variant is served: `<MEDIA_PUBLIC_URL>/media/files/<path>` (a path alone without one). */
+  urlOf(variant: MediaVariantEntity): string {
+    return `${this.deps.settings.publicUrl ?? ''}/media/files/${variant.path}`;
+  }
+
+  /** A store's files, newest first, a Relay page (first 1 to 100, after an earlier endCursor). */
+  async mediaOfStore(store: StoreRepresentation, args: { first?: number | null; after?: string | null }): Promise<MediaConnectionResult> {
+    // files are listed by store AND merchant, so a representation naming another merchant lists nothing
+    if (!store.merchantId) throw new BadUserInputError('the Store representation needs merchantId', 'merchantId');
+    if (!isUuid(store.id) || !isUuid(store.merchantId)) throw new NotFoundError('Store', store.id);
+    const merchantId = store.merchantId.toLowerCase();
+    const storeId = store.id.toLowerCase();
+    assertCanReadStore(this.caller, { id: storeId, merchantId });
+    const { first } = parseInput(pageArgs, { first: args.first });
+    const after = args.after === null || args.after === undefined ? null : decodeCursor(args.after);
+    if (args.after && !after) throw new BadUserInputError('after is not a cursor of this list', 'after');
+    const [page, totalCount] = await Promise.all([
+      this.deps.loaders.mediaPage.load({ storeId, merchantId, first, after }),
+      this.deps.loaders.fileCountOfStore.load({ storeId, merchantId }),
+    ]);
+    const edges = page.files.map((node, i) => ({ cursor: encodeCursor(page.positions[i]), node }));
+    return {
+      totalCount,
+      pageInfo: {
+        hasNextPage: page.hasNextPage,
+        hasPreviousPage: after !== null,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges[edges.length - 1]?.cursor ?? null,
+      },
+      edges,
+    };
+  }
+
+  /** Admins: every stored file's totals, from the rows (the disk is never walked). */
+  async storageStats(): Promise<StorageStats> {
+    requireAdmin(this.caller);
+    const totals = await this.deps.store.storageTotals();
+    const bytes = Number(totals.totalBytes);
+    return { totalFiles: totals.totalFiles, totalVariants: totals.totalVariants, totalSizeBytes: bytes, totalSizeGb: Math.round((bytes / GiB) * 1e6) / 1e6 };
+  }
+
   // ───────────── usage: media's part of billing's fan-out ─────────────
 
   /** max_storage_mb for a merchant on a platform: admins and services, the merchant itself and its store users. */
   async usageOfMerchant(key: MerchantKey): Promise<FeatureUsage[]> {
     assertCanReadMerchant(this.caller, key.merchantId);
-    return [{ code: MAX_STORAGE_MB, current: await this.loaders.storageMbOfMerchant.load(merchantPlatform(key.merchantId, key.platformId)) }];
+    return [{ code: MAX_STORAGE_MB, current: await this.deps.loaders.storageMbOfMerchant.load(merchantPlatform(key.merchantId, key.platformId)) }];
   }
 
   /** The same, reached from a store: whoever may read the store (merchant-scoped, so the merchant's total). */
   async usageOfStore(store: StoreRepresentation): Promise<FeatureUsage[]> {
-    const { merchantId, platformId } = await verifiedStore(this.caller, store, this.stores);
-    return [{ code: MAX_STORAGE_MB, current: await this.loaders.storageMbOfMerchant.load({ merchantId, platformId }) }];
+    const { merchantId, platformId } = await verifiedStore(this.caller, store, this.deps.stores);
+    return [{ code: MAX_STORAGE_MB, current: await this.deps.loaders.storageMbOfMerchant.load({ merchantId, platformId }) }];
+  }
+
+  // ───────────── writes ─────────────
+
+  /**
+   * Stores an uploaded image: the store must exist and be the caller's to change; the body must decode as an
+   * accepted image within the pixel limit; the original and its WebP variants must fit in the merchant's
+   * max_storage_mb, checked and inserted under the per-merchant lock (racing uploads never pass the limit).
+   * The files are written (temporary name, then rename) inside that transaction, after an intent row that
+   * lets the sweeper remove them should the process die before the commit; any failure removes them.
+   */
+  async upload(request: UploadRequest): Promise<{ file: MediaFileEntity; variants: MediaVariantEntity[] }> {
+    const { files, store: mediaStore } = this.deps;
+    try {
+      if (!request.storeId) throw new BadUserInputError('storeId is required (a form field beside file)', 'storeId');
+      const store = await this.writableStore(request.storeId);
+      const filename = displayName(request.filename);
+      const image = await processImage(request.bodyPath, this.deps.settings.maxInputPixels);
+      const key = newStorageKey();
+      const variants: NewVariant[] = [
+        {
+          name: 'original',
+          mimeType: image.format.mimeType,
+          width: image.width,
+          height: image.height,
+          sizeBytes: await sizeOf(request.bodyPath),
+          path: variantPath(key, 'original', image.format.extension),
+        },
+        ...image.variants.map((v) => ({ name: v.name, mimeType: 'image/webp', width: v.width, height: v.height, sizeBytes: v.data.length, path: variantPath(key, v.name, 'webp') })),
+      ];
+      const newBytes = BigInt(variants.reduce((sum, v) => sum + v.sizeBytes, 0));
+      const merchant = { merchantId: store.merchantId, platformId: store.platformId };
+      let usedBytes = 0n;
+      let limit: number | null = null;
+      let written = false;
+      await mediaStore.recordIntent(key);
+      try {
+        return await mediaStore.createWithinLimit({
+          entitlements: this.deps.entitlements,
+          featureCode: MAX_STORAGE_MB,
+          ...merchant,
+          // whole MiB in use: at the limit when no byte is left; the exact check is in create, under the same lock
+          count: async (manager, entitlements) => {
+            limit = effectiveLimit(entitlements, MAX_STORAGE_MB);
+            usedBytes = await mediaStore.storedBytesOfMerchant(manager, merchant);
+            return Number(usedBytes / BigInt(BYTES_PER_MB));
+          },
+          create: async (manager) => {
+            if (limit !== null && usedBytes + newBytes > BigInt(limit) * BigInt(BYTES_PER_MB)) {
+              throw new FeatureLimitReachedError(MAX_STORAGE_MB, megabytes(usedBytes), limit);
+            }
+            written = true;
+            await files.moveInto(request.bodyPath, variants[0].path);
+            for (const variant of image.variants) await files.writeAtomically(variantPath(key, variant.name, 'webp'), variant.data);
+            return mediaStore.insertMediaFile(manager, {
+              ...merchant,
+              storeId: store.id,
+              filename,
+              mimeType: image.format.mimeType,
+              width: image.width,
+              height: image.height,
+              storageKey: key,
+              variants,
+            });
+          },
+        });
+      } catch (error) {
+        // the transaction rolled back: nothing points at the files, so they go (the intent too, or the sweeper's)
+        if (written) await files.remove(variants.map((v) => v.path));
+        await mediaStore.clearIntent(key).catch((e) => this.deps.logger.warn({ err: e, key }, 'intent left for the sweeper'));
+        if (error instanceof FeatureLimitReachedError && limit !== null) {
+          // the count said whole MiB; the answer says what mediaUsage says (rounded up)
+          throw new FeatureLimitReachedError(MAX_STORAGE_MB, megabytes(usedBytes), limit);
+        }
+        throw error;
+      }
+    } finally {
+      await rm(request.bodyPath, { force: true });
+    }
+  }
+
+  /** Deletes a file's rows and then its files (freeing its storage); NOT_FOUND when unknown or already deleted. */
+  async deleteMedia(id: string): Promise<boolean> {
+    const file = isUuid(id) ? await this.deps.loaders.mediaFile.load(id) : null;
+    if (!file) throw new NotFoundError('MediaFile', id);
+    this.assertCanWrite({ id: file.storeId, merchantId: file.merchantId });
+    const deleted = await this.deps.store.deleteMediaFile(file.id);
+    if (!deleted) throw new NotFoundError('MediaFile', id);
+    await this.deps.files.remove(deleted.paths);
+    await this.deps.store.clearIntent(deleted.storageKey);
+    return true;
+  }
+
+  /** The store (from tenancy), when it exists and the caller may change its media. */
+  private async writableStore(storeId: string): Promise<StoreRef> {
+    const store = isUuid(storeId) ? await this.deps.stores.get(storeId.toLowerCase()) : null;
+    if (!store) throw new NotFoundError('Store', storeId);
+    this.assertCanWrite(store);
+    return store;
+  }
+
+  /** Admins, the merchant that owns the store and that store's users; services read but never write. */
+  private assertCanWrite(store: { id: string; merchantId: string }): void {
+    if (this.caller.role === 'service') throw new ForbiddenError("a service cannot change a store's media");
+    if (!canReadStore(this.caller, store)) throw new ForbiddenError('this store belongs to another tenant');
   }
 
   // ───────────── federation references: the same rules as any read ─────────────
@@ -62,4 +273,29 @@ export class MediaService {
     assertCanReadMerchant(this.caller, key.merchantId);
     return { merchantId: key.merchantId, platformId: key.platformId };
   }
+}
+
+/** MiB rounded up, as mediaUsage counts. */
+function megabytes(bytes: bigint): number {
+  const mb = BigInt(BYTES_PER_MB);
+  return Number((bytes + mb - 1n) / mb);
+}
+
+async function sizeOf(path: string): Promise<number> {
+  return (await stat(path)).size;
+}
+
+/**
+ * What the client called the file, kept for display only: at most 255 characters, no folder separators, no
+ * control characters, not `.` or `..` (BAD_USER_INPUT on filename). Browsers send a bare name; anything else is
+ * a crafted request, refused rather than guessed at. No name at all: `upload`.
+ */
+export function displayName(filename: string | undefined): string {
+  const name = (filename ?? '').trim();
+  if (!name) return 'upload';
+  // eslint-disable-next-line no-control-regex
+  if (/[\\/\u0000-\u001f\u007f]/.test(name) || name === '.' || name === '..' || name.length > 255) {
+    throw new BadUserInputError('filename must be a bare file name (no folders, no control characters, at most 255 characters)', 'filename');
+  }
+  return name;
 }

@@ -4,6 +4,12 @@ import type { Resolvers } from '../__generated__/resolvers-types';
 /** Thin: every resolver hands the caller's request to the MediaService. */
 export const resolvers: Resolvers = {
   DateTime: DateTimeResolver,
+  Query: {
+    mediaStorageStats: (_root, _args, { media }) => media.storageStats(),
+  },
+  Mutation: {
+    deleteMedia: (_root, { id }, { media }) => media.deleteMedia(id),
+  },
   MerchantSubscription: {
     __resolveReference: (key, { media }) => media.referencedMerchantSubscription(key),
     mediaUsage: (subscription, _args, { media }) => media.usageOfMerchant(subscription),
@@ -11,11 +17,18 @@ export const resolvers: Resolvers = {
   Store: {
     // the representation is the store: tenancy's merchantId/platformId arrive with it where a field @requires them
     mediaUsage: (store, _args, { media }) => media.usageOfStore(store),
+    media: (store, args, { media }) => media.mediaOfStore(store, args),
   },
   MediaFile: {
     __resolveReference: ({ id }, { media }) => media.referencedMediaFile(id),
     // bigint arrives from pg as a string
     sizeBytes: (file) => Number(file.sizeBytes),
+    storedBytes: (file) => Number(file.storedBytes),
     store: (file) => ({ id: file.storeId }),
+    variants: (file, _args, { media }) => media.variantsOf(file),
+  },
+  MediaVariant: {
+    url: (variant, _args, { media }) => media.urlOf(variant),
+    sizeBytes: (variant) => Number(variant.sizeBytes),
   },
 };

@@ -1,7 +1,8 @@
 import DataLoader from 'dataloader';
-import { findByKeys, isUuid } from '@tiergraph/runtime';
-import type { DataSource } from 'typeorm';
-import { MediaFileEntity } from './entities';
+import { createWithinLimit, findByKeys, isUuid, type CreateWithinLimitOptions } from '@tiergraph/runtime';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { MediaPosition } from '../domain/cursor';
+import { MediaFileEntity, MediaVariantEntity, type VariantName } from './entities';
 
 /** A merchant on a platform: what merchant-scoped features are counted per. */
 export interface MerchantKey {
@@ -12,6 +13,87 @@ export interface MerchantKey {
 /** 1 MiB: max_storage_mb counts in these, rounded up. */
 export const BYTES_PER_MB = 1024 * 1024;
 
+export interface NewVariant {
+  name: VariantName;
+  mimeType: string;
+  width: number;
+  height: number;
+  sizeBytes: number;
+  path: string;
+}
+
+export interface NewMediaFile {
+  merchantId: string;
+  storeId: string;
+  platformId: string;
+  filename: string;
+  mimeType: string;
+  width: number;
+  height: number;
+  storageKey: string;
+  variants: NewVariant[];
+}
+
+/** One page of one store's files, newest first: `first` after `after`. */
+export interface MediaPageRequest {
+  storeId: string;
+  /** Only the store's files of this merchant (the representation's merchantId) are listed. */
+  merchantId: string;
+  first: number;
+  after: MediaPosition | null;
+}
+
+export interface MediaPage {
+  files: MediaFileEntity[];
+  positions: MediaPosition[];
+  hasNextPage: boolean;
+}
+
+export interface StorageTotals {
+  totalFiles: number;
+  totalVariants: number;
+  /** bigint as a string: exact beyond 2^53. */
+  totalBytes: string;
+}
+
+type MediaFileRow = {
+  id: string;
+  merchant_id: string;
+  store_id: string;
+  platform_id: string;
+  filename: string;
+  mime_type: string;
+  size_bytes: string;
+  width: number | null;
+  height: number | null;
+  storage_key: string;
+  stored_bytes: string;
+  created_at: Date;
+};
+
+function mediaFileOf(row: MediaFileRow): MediaFileEntity {
+  return Object.assign(new MediaFileEntity(), {
+    id: row.id,
+    merchantId: row.merchant_id,
+    storeId: row.store_id,
+    platformId: row.platform_id,
+    filename: row.filename,
+    mimeType: row.mime_type,
+    sizeBytes: row.size_bytes,
+    width: row.width,
+    height: row.height,
+    storageKey: row.storage_key,
+    storedBytes: row.stored_bytes,
+    createdAt: row.created_at,
+  });
+}
+
+/** created_at in UTC with PostgreSQL's microseconds: a JS Date would drop them and break keyset paging. */
+const POSITION_TIME = `to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/** The order variants are listed in: the original, then smaller and smaller. */
+const VARIANT_ORDER: Record<VariantName, number> = { original: 0, medium: 1, thumb: 2 };
+
 /** Owns media's SQL. Every read that a resolver can fan out over is one statement per batch. */
 export class MediaStore {
   constructor(private readonly db: DataSource) {}
@@ -21,12 +103,12 @@ export class MediaStore {
     return findByKeys(this.db, MediaFileEntity, 'id', ids);
   }
 
-  /** max_storage_mb usage: ceil(total bytes / 1 MiB) per (merchant, platform), one statement per batch. */
+  /** max_storage_mb usage: ceil(stored bytes / 1 MiB) per (merchant, platform), one statement per batch. */
   async storageMbOfMerchants(keys: readonly MerchantKey[]): Promise<number[]> {
     const valid = keys.filter((k) => isUuid(k.merchantId) && isUuid(k.platformId));
     if (!valid.length) return keys.map(() => 0);
     const rows: Array<{ merchant_id: string; platform_id: string; mb: string }> = await this.db.query(
-      `SELECT merchant_id, platform_id, ceil(sum(size_bytes) / $3::numeric)::bigint AS mb
+      `SELECT merchant_id, platform_id, ceil(sum(stored_bytes) / $3::numeric)::bigint AS mb
          FROM media.media_files
         WHERE (merchant_id, platform_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
         GROUP BY merchant_id, platform_id`,
@@ -36,14 +118,201 @@ export class MediaStore {
     return keys.map((k) => totals.get(`${k.merchantId.toLowerCase()}:${k.platformId.toLowerCase()}`) ?? 0);
   }
 
+  /** Every variant of many files, each file's in a fixed order (original, medium, thumb): one statement. */
+  async variantsOfFiles(ids: readonly string[]): Promise<MediaVariantEntity[][]> {
+    const valid = ids.filter(isUuid);
+    if (!valid.length) return ids.map(() => []);
+    const variants = await this.db.getRepository(MediaVariantEntity).createQueryBuilder('v').where('v.media_file_id = ANY(:ids)', { ids: valid }).getMany();
+    const byFile = new Map<string, MediaVariantEntity[]>();
+    for (const variant of variants) byFile.set(variant.mediaFileId, [...(byFile.get(variant.mediaFileId) ?? []), variant]);
+    return ids.map((id) => (byFile.get(id.toLowerCase()) ?? []).sort((a, b) => VARIANT_ORDER[a.name] - VARIANT_ORDER[b.name]));
+  }
+
+  /** Files per store (of the given merchant), one statement per batch. */
+  async fileCountsOfStores(keys: ReadonlyArray<{ storeId: string; merchantId: string }>): Promise<number[]> {
+    const valid = keys.filter((k) => isUuid(k.storeId) && isUuid(k.merchantId));
+    if (!valid.length) return keys.map(() => 0);
+    const rows: Array<{ store_id: string; merchant_id: string; n: number }> = await this.db.query(
+      `SELECT store_id, merchant_id, count(*)::int AS n
+         FROM media.media_files
+        WHERE (store_id, merchant_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
+        GROUP BY store_id, merchant_id`,
+      [valid.map((k) => k.storeId), valid.map((k) => k.merchantId)],
+    );
+    const counts = new Map(rows.map((r) => [`${r.store_id}:${r.merchant_id}`, r.n]));
+    return keys.map((k) => counts.get(`${k.storeId.toLowerCase()}:${k.merchantId.toLowerCase()}`) ?? 0);
+  }
+
+  /** Pages of many stores in one statement, newest first: a LATERAL keyset scan over (created_at, id) descending. */
+  async mediaPages(requests: readonly MediaPageRequest[]): Promise<MediaPage[]> {
+    const pages: MediaPage[] = requests.map(() => ({ files: [], positions: [], hasNextPage: false }));
+    const asked = requests.flatMap((r, index) => (isUuid(r.storeId) && isUuid(r.merchantId) ? [{ ...r, index }] : []));
+    if (!asked.length) return pages;
+    const rows: Array<MediaFileRow & { request: number; position_time: string }> = await this.db.query(
+      `SELECT r.request::int AS request, f.*, ${POSITION_TIME} AS position_time
+         FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::uuid[], $6::int[])
+              AS r(request, store_id, merchant_id, after_time, after_id, page_size)
+        CROSS JOIN LATERAL (
+              SELECT *
+                FROM media.media_files q
+               WHERE q.store_id = r.store_id
+                 AND q.merchant_id = r.merchant_id
+                 AND (r.after_time IS NULL OR (q.created_at, q.id) < (r.after_time, r.after_id))
+               ORDER BY q.created_at DESC, q.id DESC
+               LIMIT r.page_size + 1) f
+        ORDER BY r.request, f.created_at DESC, f.id DESC`,
+      [
+        asked.map((r) => r.index),
+        asked.map((r) => r.storeId),
+        asked.map((r) => r.merchantId),
+        asked.map((r) => r.after?.createdAt ?? null),
+        asked.map((r) => r.after?.id ?? null),
+        asked.map((r) => r.first),
+      ],
+    );
+    for (const row of rows) {
+      const page = pages[row.request];
+      if (page.files.length === requests[row.request].first) {
+        page.hasNextPage = true;
+        continue;
+      }
+      page.files.push(mediaFileOf(row));
+      page.positions.push({ createdAt: row.position_time, id: row.id });
+    }
+    return pages;
+  }
+
+  /** Totals of every stored file from the rows (never from the disk). */
+  async storageTotals(): Promise<StorageTotals> {
+    const [row]: Array<{ files: number; variants: number; bytes: string }> = await this.db.query(
+      `SELECT (SELECT count(*)::int FROM media.media_files) AS files,
+              (SELECT count(*)::int FROM media.media_variants) AS variants,
+              (SELECT coalesce(sum(stored_bytes), 0)::text FROM media.media_files) AS bytes`,
+    );
+    return { totalFiles: row.files, totalVariants: row.variants, totalBytes: row.bytes };
+  }
+
   /** Per-request batching: one statement per kind of read, however many entities a plan asks for. */
   createLoaders() {
     return {
       mediaFile: new DataLoader((ids: readonly string[]) => this.mediaFilesByIds(ids)),
+      variantsOfFile: new DataLoader((ids: readonly string[]) => this.variantsOfFiles(ids)),
       storageMbOfMerchant: new DataLoader((keys: readonly MerchantKey[]) => this.storageMbOfMerchants(keys), {
         cacheKeyFn: (k) => `${k.merchantId}:${k.platformId}`,
       }),
+      fileCountOfStore: new DataLoader((keys: ReadonlyArray<{ storeId: string; merchantId: string }>) => this.fileCountsOfStores(keys), {
+        cacheKeyFn: (k) => `${k.storeId}:${k.merchantId}`,
+      }),
+      mediaPage: new DataLoader((requests: readonly MediaPageRequest[]) => this.mediaPages(requests), {
+        cacheKeyFn: (r) => JSON.stringify([r.storeId, r.merchantId, r.first, r.after?.createdAt ?? null, r.after?.id ?? null]),
+      }),
     };
+  }
+
+  // ───────────── writes ─────────────
+
+  /** createWithinLimit on media's database: the lock, the count and the insert in one transaction. */
+  createWithinLimit<T>(options: Omit<CreateWithinLimitOptions<T>, 'dataSource'>): Promise<T> {
+    return createWithinLimit({ ...options, dataSource: this.db });
+  }
+
+  /** What max_storage_mb counts, inside the caller's transaction: the bytes of the merchant's files on the platform. */
+  async storedBytesOfMerchant(manager: EntityManager, key: MerchantKey): Promise<bigint> {
+    const [{ bytes }]: Array<{ bytes: string }> = await manager.query(
+      `SELECT coalesce(sum(stored_bytes), 0)::text AS bytes FROM media.media_files WHERE merchant_id = $1 AND platform_id = $2`,
+      [key.merchantId, key.platformId],
+    );
+    return BigInt(bytes);
+  }
+
+  /** Says, before any file is written, that files of this key may appear on disk (committed at once). */
+  async recordIntent(storageKey: string): Promise<void> {
+    await this.db.query(`INSERT INTO media.file_intents (storage_key) VALUES ($1)`, [storageKey]);
+  }
+
+  async clearIntent(storageKey: string): Promise<void> {
+    await this.db.query(`DELETE FROM media.file_intents WHERE storage_key = $1`, [storageKey]);
+  }
+
+  /** Inserts a file and its variants, and clears the key's intent, in the caller's transaction. */
+  async insertMediaFile(manager: EntityManager, values: NewMediaFile): Promise<{ file: MediaFileEntity; variants: MediaVariantEntity[] }> {
+    const { variants, ...file } = values;
+    // the upload's intent, claimed by this transaction: gone means a sweep took the key (the upload outlived the
+    // grace period), so its files may be half removed and nothing is stored
+    const claimed: Array<{ storage_key: string }> = await manager.query(
+      `WITH claimed AS (DELETE FROM media.file_intents WHERE storage_key = $1 RETURNING storage_key) SELECT storage_key FROM claimed`,
+      [file.storageKey],
+    );
+    if (!claimed.length) throw new Error(`the intent of upload ${file.storageKey} was swept before the upload finished`);
+    const original = variants.find((v) => v.name === 'original');
+    const storedBytes = variants.reduce((sum, v) => sum + v.sizeBytes, 0);
+    const [row]: MediaFileRow[] = await manager.query(
+      `INSERT INTO media.media_files (merchant_id, store_id, platform_id, filename, mime_type, size_bytes, width, height, storage_key, stored_bytes)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+      [file.merchantId, file.storeId, file.platformId, file.filename, file.mimeType, original?.sizeBytes ?? 0, file.width, file.height, file.storageKey, storedBytes],
+    );
+    await manager.query(
+      `INSERT INTO media.media_variants (media_file_id, name, mime_type, width, height, size_bytes, path)
+       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[], $5::int[], $6::bigint[], $7::text[])`,
+      [
+        row.id,
+        variants.map((v) => v.name),
+        variants.map((v) => v.mimeType),
+        variants.map((v) => v.width),
+        variants.map((v) => v.height),
+        variants.map((v) => v.sizeBytes),
+        variants.map((v) => v.path),
+      ],
+    );
+    const saved = await manager.getRepository(MediaVariantEntity).findBy({ mediaFileId: row.id });
+    return { file: mediaFileOf(row), variants: saved.sort((a, b) => VARIANT_ORDER[a.name] - VARIANT_ORDER[b.name]) };
+  }
+
+  /**
+   * Deletes a file's rows once, and in the same transaction records the intent to remove its files (so a crash
+   * before they are gone leaves work for the sweeper, never a file nobody knows): its storage key and the paths,
+   * or null when the file is unknown or already deleted.
+   */
+  async deleteMediaFile(id: string): Promise<{ storageKey: string; paths: string[] } | null> {
+    return this.db.transaction(async (manager) => {
+      const paths: Array<{ path: string }> = await manager.query(`SELECT path FROM media.media_variants WHERE media_file_id = $1`, [id]);
+      const deleted: Array<{ storage_key: string }> = await manager.query(
+        `WITH deleted AS (DELETE FROM media.media_files WHERE id = $1 RETURNING storage_key) SELECT storage_key FROM deleted`,
+        [id],
+      );
+      if (!deleted.length) return null;
+      await manager.query(`INSERT INTO media.file_intents (storage_key) VALUES ($1) ON CONFLICT DO NOTHING`, [deleted[0].storage_key]);
+      return { storageKey: deleted[0].storage_key, paths: paths.map((p) => p.path) };
+    });
+  }
+
+  /**
+   * Sweeps leftovers one key at a time: in a transaction, claims intents older than `graceMs` by the database's
+   * clock (FOR UPDATE SKIP
+   * LOCKED, so an upload finishing that key at this moment keeps it), hands each key to `removeFiles`, then drops
+   * the intent. A crash in between rolls the claim back and the next sweep tries again. Returns the keys swept.
+   */
+  async sweepIntents(graceMs: number, removeFiles: (storageKey: string) => Promise<void>): Promise<string[]> {
+    return this.db.transaction(async (manager) => {
+      const rows: Array<{ storage_key: string }> = await manager.query(
+        `SELECT storage_key FROM media.file_intents
+          WHERE created_at <= now() - $1 * interval '1 millisecond'
+          ORDER BY created_at LIMIT 500 FOR UPDATE SKIP LOCKED`,
+        [graceMs],
+      );
+      const swept: string[] = [];
+      for (const { storage_key: key } of rows) {
+        // an intent whose row exists is impossible by construction; such files are kept all the same
+        const [{ stored }]: Array<{ stored: boolean }> = await manager.query(
+          `SELECT EXISTS (SELECT 1 FROM media.media_files WHERE storage_key = $1) AS stored`,
+          [key],
+        );
+        if (!stored) await removeFiles(key);
+        await manager.query(`DELETE FROM media.file_intents WHERE storage_key = $1`, [key]);
+        swept.push(key);
+      }
+      return swept;
+    });
   }
 }
 

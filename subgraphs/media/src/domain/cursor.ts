@@ -1,0 +1,26 @@
+import { isUuid } from '@tiergraph/runtime';
+
+/** Where a page ends: the (created_at, id) of its last file. created_at keeps PostgreSQL's microseconds. */
+export interface MediaPosition {
+  /** ISO 8601 in UTC with microseconds, e.g. 2024-11-21T10:00:00.123456Z */
+  createdAt: string;
+  id: string;
+}
+
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/** An opaque cursor for a position. */
+export function encodeCursor(position: MediaPosition): string {
+  return Buffer.from(`${position.createdAt}|${position.id}`, 'utf8').toString('base64url');
+}
+
+/** The position of a cursor made by encodeCursor, or null when it is not one. */
+export function decodeCursor(cursor: string): MediaPosition | null {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return null;
+  const [createdAt, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (rest.length || !createdAt || !id || !TIMESTAMP.test(createdAt) || !isUuid(id)) return null;
+  // a real instant (no 30 February): the part up to the seconds survives a round trip through Date
+  const millis = Date.parse(createdAt);
+  if (Number.isNaN(millis) || new Date(millis).toISOString().slice(0, 19) !== createdAt.slice(0, 19)) return null;
+  return { createdAt, id };
+}
