@@ -157,7 +157,7 @@ describe('recordUsage', () => {
       ['computed feature', { quantity: 1, featureCode: 'max_team_members' }, 'BAD_USER_INPUT', 'featureCode'],
       ['binary feature', { quantity: 1, featureCode: 'api_access' }, 'BAD_USER_INPUT', 'featureCode'],
       ['6 minutes ahead', { quantity: 1, occurredAt: new Date(now.getTime() + 6 * 60_000).toISOString() }, 'BAD_USER_INPUT', 'occurredAt'],
-      ['not a date', { quantity: 1, occurredAt: 'yesterday' }, 'BAD_USER_INPUT', undefined],
+      ['not a date', { quantity: 1, occurredAt: 'yesterday' }, 'BAD_USER_INPUT', 'input'],
       ['before the subscription', { quantity: 1, occurredAt: new Date(now.getTime() - 6 * DAY).toISOString() }, 'BAD_USER_INPUT', 'occurredAt'],
       ['before the period, no grace', { quantity: 1, occurredAt: new Date(now.getTime() - 40 * DAY).toISOString() }, 'BAD_USER_INPUT', 'occurredAt'],
       ['unknown store', { quantity: 1, storeId: randomUUID() }, 'NOT_FOUND', undefined],
