@@ -10,6 +10,7 @@ import {
   type RunningSubgraph,
   type SubgraphDefinition,
   type SubgraphName,
+  type FeatureDeclaration,
   type TokenClaims,
 } from '@tiergraph/runtime';
 
@@ -194,4 +195,17 @@ export function corsPreflight(url: string, origin: string): Promise<Response> {
 /** The `access-control-*` headers of a response, for compact assertions (an origin that is not allowed gets none). */
 export function corsHeadersOf(response: { headers: Headers }): Record<string, string> {
   return Object.fromEntries([...response.headers].filter(([name]) => name.startsWith('access-control-')));
+}
+
+/**
+ * Registers `features` with billing as their owner would at its start (a service token in the owner's name), for
+ * tests that run billing without that owner.
+ */
+export async function registerDeclarations(billingUrl: string, owner: string, features: FeatureDeclaration[]): Promise<void> {
+  const response = await postGraphQL(
+    billingUrl,
+    { query: 'mutation($owner: String!, $features: [FeatureDeclarationInput!]!) { registerFeatures(owner: $owner, features: $features) }', variables: { owner, features } },
+    { token: await tokenFor({ role: 'service', sub: owner }) },
+  );
+  if (response.errors?.length) throw new Error(`registering ${owner}'s features failed: ${JSON.stringify(response.errors)}`);
 }

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningSubgraph } from '@tiergraph/runtime';
+import { catalogFeatures } from '@tiergraph/catalog';
 import { tenancySubgraph } from '@tiergraph/tenancy';
 import {
+  registerDeclarations,
   createTestDatabase,
   errorCodes,
   postGraphQL,
@@ -343,9 +345,26 @@ describe('representations sent straight to billing', () => {
   it('keeps a feature declared by one owner from being taken over by another, and a service token to its own name', async () => {
     const register = (owner: string) =>
       `mutation { registerFeatures(owner: "${owner}", features: [{ code: "max_team_members", name: "x", description: "", category: "limits", featureType: QUANTITATIVE, scope: MERCHANT, displayOrder: 1 }]) }`;
-    expect((await call(billing.url, register('catalog'), {}, admin)).errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'features.0.code' });
+    expect((await call(billing.url, register('catalog'), {}, await tokenFor({ role: 'service', sub: 'catalog' }))).errors?.[0]?.extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      field: 'features.0.code',
+    });
     expect(errorCodes(await call(billing.url, register('tenancy'), {}, await tokenFor({ role: 'service', sub: 'catalog' })))).toEqual(['FORBIDDEN']);
+    // declarations are the owner's word: an admin does not speak for a subgraph
+    expect(errorCodes(await call(billing.url, register('tenancy'), {}, admin))).toEqual(['FORBIDDEN']);
     const [{ owner }] = await billing.dataSource.query(`SELECT owner FROM billing.feature_declarations WHERE code = 'max_team_members'`);
     expect(owner).toBe('tenancy');
+  });
+
+  it('never drops a declaration that tier limits or overrides use: an owner withdrawing it is refused and nothing changes', async () => {
+    await registerDeclarations(billing.url, 'catalog', catalogFeatures);
+    const before = await billing.dataSource.query(`SELECT code, owner FROM billing.feature_declarations ORDER BY code`);
+    expect(before).toContainEqual({ code: 'max_products', owner: 'catalog' });
+    const asCatalog = await tokenFor({ role: 'service', sub: 'catalog' });
+    // the reference tiers limit max_products: catalog declaring nothing would erase it from every FeatureSummary
+    const withdraw = await call(billing.url, `mutation { registerFeatures(owner: "catalog", features: []) }`, {}, asCatalog);
+    expect(withdraw.errors?.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([['BAD_USER_INPUT', 'features']]);
+    expect(withdraw.errors?.[0].message).toMatch(/^max_products would be withdrawn but tier limits or merchant overrides use it/);
+    expect(await billing.dataSource.query(`SELECT code, owner FROM billing.feature_declarations ORDER BY code`)).toEqual(before);
   });
 });

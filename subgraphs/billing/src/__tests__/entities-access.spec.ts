@@ -1,6 +1,8 @@
 import type { RunningSubgraph } from '@tiergraph/runtime';
 import { tenancySubgraph } from '@tiergraph/tenancy';
-import { createTestDatabase, createWorld, entityAccessTable, startTestSubgraphs, type TestDatabase, type World } from '@tiergraph/testkit';
+import { catalogFeatures } from '@tiergraph/catalog';
+import { ordersFeatures } from '@tiergraph/orders';
+import { createTestDatabase, createWorld, entityAccessTable, registerDeclarations, startTestSubgraphs, type TestDatabase, type World } from '@tiergraph/testkit';
 import { billingSubgraph } from '../index';
 
 /**
@@ -103,5 +105,44 @@ it('tenancyUsage: tenancy shows a merchant’s team count only to that merchant,
   expect(table).toEqual({
     'MerchantSubscription.tenancyUsage': { admin: 'ok', service: 'ok', merchant1: 'ok', store1: 'ok', merchant2: 'FORBIDDEN', store2: 'FORBIDDEN' },
     'Store.tenancyUsage': { admin: 'ok', service: 'ok', merchant1: 'ok', store1: 'ok', merchant2: 'FORBIDDEN', store2: 'FORBIDDEN' },
+  });
+});
+
+describe('usage handed over in a representation is checked (a direct caller could forge @requires data)', () => {
+  // the owners of the counted features, as they register at their start
+  beforeAll(async () => {
+    await registerDeclarations(running.billing.url, 'catalog', catalogFeatures);
+    await registerDeclarations(running.billing.url, 'orders', ordersFeatures);
+  });
+
+  it.each([
+    ['a negative count', { catalogUsage: [{ code: 'max_products', current: -2000 }] }, 'catalogUsage'],
+    ['a fractional count', { ordersUsage: [{ code: 'max_orders_per_month', current: 1.5 }] }, 'ordersUsage'],
+    ['a count of a feature another subgraph owns', { catalogUsage: [{ code: 'max_orders_per_month', current: 1 }] }, 'catalogUsage'],
+  ])('%s: BAD_USER_INPUT naming the field, for every caller', async (_case, forged, field) => {
+    const response = await fetch(running.billing.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${w.tokens.merchant1}` },
+      body: JSON.stringify({
+        query: 'query($r: [_Any!]!) { _entities(representations: $r) { ... on MerchantSubscription { features { code current percentUsed } } } }',
+        variables: { r: [{ __typename: 'MerchantSubscription', merchantId: w.m1, platformId: w.platformId, ...usage, ...forged }] },
+      }),
+    });
+    const body = (await response.json()) as { data?: { _entities: unknown[] }; errors?: Array<{ extensions?: { code?: string; field?: string } }> };
+    expect(body.errors?.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([['BAD_USER_INPUT', field]]);
+    expect(body.data?._entities[0] ?? null).toBeNull();
+  });
+
+  it('what the owners really count is taken as it is', async () => {
+    const response = await fetch(running.billing.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${w.tokens.merchant1}` },
+      body: JSON.stringify({
+        query: 'query($r: [_Any!]!) { _entities(representations: $r) { ... on MerchantSubscription { features { code current } } } }',
+        variables: { r: [{ __typename: 'MerchantSubscription', merchantId: w.m1, platformId: w.platformId, ...usage }] },
+      }),
+    });
+    const body = (await response.json()) as { data: { _entities: Array<{ features: Array<{ code: string; current: number | null }> }> } };
+    expect(body.data._entities[0].features.find((f) => f.code === 'max_products')?.current).toBe(3);
   });
 });

@@ -34,7 +34,7 @@ import type {
 import type { DeclarationRegistry } from './declarations';
 import { effectiveFeatures, summarize, usageByCode, usageMetrics, type FeatureSummary, type UsageMetric } from './feature-summary';
 import { currentPeriod, firstPeriod } from './periods';
-import { contributedUsage, type ContributedUsage, type StoreParent, type SubscriptionParent } from './references';
+import { checkedContributions, contributedUsage, type ContributedUsage, type StoreParent, type SubscriptionParent } from './references';
 import {
   createTierInput,
   featureDeclarationsInput,
@@ -313,7 +313,8 @@ export class BillingService {
     ]);
     const active = !!subscription && ACTIVE_STATUSES.includes(subscription.status);
     const features = effectiveFeatures(tierLimits, overrides.map((o) => ({ ...o, enabled: o.isEnabled })), active);
-    return summarize(declarations, features, usageByCode(usage.catalogUsage, usage.ordersUsage, usage.tenancyUsage, usage.mediaUsage, metered));
+    const contributed = checkedContributions(usage, await this.shared.declarations.byCode());
+    return summarize(declarations, features, usageByCode(...contributed, metered));
   }
 
   features(subscription: SubscriptionParent): Promise<FeatureSummary[]> {
@@ -344,10 +345,11 @@ export class BillingService {
   }
 
   async registerFeatures(owner: string, features: unknown): Promise<number> {
-    this.requireAdminOrService();
+    // declarations are the owning subgraph's word, registered at its start with a service token in its own name;
+    // nobody else (an admin included) speaks for it
+    if (this.caller.role !== 'service') throw new ForbiddenError('features are registered by the subgraph that owns them (a service token)');
     if (!/^[a-z0-9_-]{2,64}$/.test(owner)) throw new BadUserInputError('owner must be a subgraph name', 'owner');
-    // a subgraph's service token is issued in its own name: it registers its own features only
-    if (this.caller.role === 'service' && this.caller.userId !== owner) {
+    if (this.caller.userId !== owner) {
       throw new ForbiddenError(`a service token of ${this.caller.userId} cannot register features for ${owner}`);
     }
     const { features: rows } = parseInput(z.object({ features: featureDeclarationsInput }), { features });
@@ -358,10 +360,16 @@ export class BillingService {
         throw new BadUserInputError(`feature ${row.code} is already declared by ${existing.owner}`, `features.${i}.code`);
       }
     });
-    const taken = await this.shared.store.replaceDeclarations(owner, rows);
+    const { taken, inUse } = await this.shared.store.replaceDeclarations(owner, rows);
     if (taken.length) {
       const i = rows.findIndex((row) => row.code === taken[0]);
       throw new BadUserInputError(`feature ${taken[0]} is already declared by another owner`, `features.${i}.code`);
+    }
+    if (inUse.length) {
+      throw new BadUserInputError(
+        `${inUse.join(', ')} would be withdrawn but tier limits or merchant overrides use ${inUse.length === 1 ? 'it' : 'them'}; remove those first`,
+        'features',
+      );
     }
     this.shared.declarations.invalidate();
     return rows.length;

@@ -253,14 +253,28 @@ export class BillingStore {
    * Replaces one owner's declarations in one transaction. A code another owner holds is never taken over (the
    * upsert only updates the same owner's row): such codes are returned, and nothing is written.
    */
-  replaceDeclarations(owner: string, declarations: FeatureDeclaration[]): Promise<string[]> {
+  /**
+   * The owner's declarations become exactly these; nothing changes when a code belongs to another owner (`taken`)
+   * or when a withdrawn code is still used by a tier's limits or a merchant's overrides (`inUse`).
+   */
+  replaceDeclarations(owner: string, declarations: FeatureDeclaration[]): Promise<{ taken: string[]; inUse: string[] }> {
     return this.db.transaction(async (manager) => {
+      const codes = declarations.map((d) => d.code);
       const taken: Array<{ code: string }> = await manager.query(
         `SELECT code FROM billing.feature_declarations WHERE code = ANY($1) AND owner <> $2 FOR UPDATE`,
-        [declarations.map((d) => d.code), owner],
+        [codes, owner],
       );
-      if (taken.length) return taken.map((t) => t.code);
-      await manager.query(`DELETE FROM billing.feature_declarations WHERE owner = $1 AND NOT (code = ANY($2))`, [owner, declarations.map((d) => d.code)]);
+      if (taken.length) return { taken: taken.map((t) => t.code), inUse: [] };
+      const inUse: Array<{ code: string }> = await manager.query(
+        `SELECT d.code FROM billing.feature_declarations d
+         WHERE d.owner = $1 AND NOT (d.code = ANY($2))
+           AND (EXISTS (SELECT 1 FROM billing.tier_feature_limits l WHERE l.feature_code = d.code)
+             OR EXISTS (SELECT 1 FROM billing.merchant_feature_overrides o WHERE o.feature_code = d.code))
+         ORDER BY d.code FOR UPDATE OF d`,
+        [owner, codes],
+      );
+      if (inUse.length) return { taken: [], inUse: inUse.map((u) => u.code) };
+      await manager.query(`DELETE FROM billing.feature_declarations WHERE owner = $1 AND NOT (code = ANY($2))`, [owner, codes]);
       for (const d of declarations) {
         await manager.query(
           `INSERT INTO billing.feature_declarations (code, owner, name, description, category, feature_type, scope, unit, display_order, measurement)
@@ -273,7 +287,7 @@ export class BillingStore {
         );
       }
       await notifyEntitlementsChanged(manager, { all: true } satisfies EntitlementChange);
-      return [];
+      return { taken: [], inUse: [] };
     });
   }
 
