@@ -1,19 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { entityAccessTable, errorCodes, postGraphQL, tokenFor, type GraphQLResponse } from '@tiergraph/testkit';
-import { contractOperation, startTestGraph, type TestGraph } from './graph';
+import { entityAccessTable, errorCodes, tokenFor } from '@tiergraph/testkit';
+import { startTestGraph, type TestGraph, contractCaller } from './graph';
 
 let graph: TestGraph;
 let admin: string;
 
-async function send(operationName: string, variables: Record<string, unknown>, token: string = admin): Promise<GraphQLResponse> {
-  return postGraphQL(graph.gateway.url, { query: contractOperation(operationName), variables, operationName }, { token });
-}
-
-async function ok(operationName: string, variables: Record<string, unknown>, token?: string): Promise<any> {
-  const response = await send(operationName, variables, token);
-  if (response.errors?.length) throw new Error(`${operationName}: ${JSON.stringify(response.errors)}`);
-  return response.data;
-}
+const { send, ok } = contractCaller(() => graph, () => admin);
 
 type Feature = { code: string; enabled: boolean; limit: number | null; current: number | null; remaining: number | null; percentUsed: number | null; isOverride: boolean };
 const byCode = <T extends { code: string }>(list: T[]) => Object.fromEntries(list.map((f) => [f.code, f]));

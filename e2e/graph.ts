@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gatewayEnvSchema, startGateway, type RunningGateway } from '@tiergraph/gateway';
 import { SUBGRAPH_NAMES, type RunningSubgraph, type SubgraphName } from '@tiergraph/runtime';
-import { createTestDatabase, silentLogger, startTestSubgraphs, TEST_JWT_SECRET, type TestDatabase } from '@tiergraph/testkit';
+import { createTestDatabase, postGraphQL, silentLogger, startTestSubgraphs, TEST_JWT_SECRET, type GraphQLResponse, type TestDatabase } from '@tiergraph/testkit';
 import { parse, print, type OperationDefinitionNode } from 'graphql';
 import { subgraphs } from '../scripts/lib/subgraphs';
 
@@ -71,4 +71,20 @@ export function contractOperation(name: string): string {
 
 export function contractOperationNames(): string[] {
   return contract.definitions.flatMap((d) => (d.kind === 'OperationDefinition' && d.name ? [d.name.value] : []));
+}
+
+/**
+ * The contract's operations through a test graph's gateway, exactly as clients send them, with the admin token unless
+ * told otherwise: `send` answers the response, `ok` its data (and throws on any error). Getters, as the graph and the
+ * token are made in a beforeAll.
+ */
+export function contractCaller(graph: () => TestGraph, admin: () => string) {
+  const send = (operationName: string, variables: Record<string, unknown>, token: string = admin()): Promise<GraphQLResponse> =>
+    postGraphQL(graph().gateway.url, { query: contractOperation(operationName), variables, operationName }, { token });
+  const ok = async (operationName: string, variables: Record<string, unknown>, token?: string): Promise<any> => {
+    const response = await send(operationName, variables, token);
+    if (response.errors?.length) throw new Error(`${operationName}: ${JSON.stringify(response.errors)}`);
+    return response.data;
+  };
+  return { send, ok };
 }

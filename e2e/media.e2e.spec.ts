@@ -4,24 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMediaSubgraph, developmentStorage } from '@tiergraph/media';
 import { DEVELOPMENT_CORS } from '@tiergraph/runtime';
-import { errorCodes, postGraphQL, tokenFor, type GraphQLResponse } from '@tiergraph/testkit';
+import { errorCodes, tokenFor } from '@tiergraph/testkit';
 import sharp from 'sharp';
-import { contractOperation, startTestGraph, type TestGraph } from './graph';
+import { startTestGraph, type TestGraph, contractCaller } from './graph';
 
 const MiB = 1024 * 1024;
 let graph: TestGraph;
 let root: string;
 let admin: string;
 
-async function send(operationName: string, variables: Record<string, unknown>, token: string = admin): Promise<GraphQLResponse> {
-  return postGraphQL(graph.gateway.url, { query: contractOperation(operationName), variables, operationName }, { token });
-}
-
-async function ok(operationName: string, variables: Record<string, unknown>, token?: string): Promise<any> {
-  const response = await send(operationName, variables, token);
-  if (response.errors?.length) throw new Error(`${operationName}: ${JSON.stringify(response.errors)}`);
-  return response.data;
-}
+const { send, ok } = contractCaller(() => graph, () => admin);
 
 /** A picture that does not compress (random pixels), as a JPEG. */
 function photo(width: number, height: number): Promise<Buffer> {

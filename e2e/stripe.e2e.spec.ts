@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createBillingSubgraph } from '@tiergraph/billing';
 import { startStripeLocal, type StripeLocal } from '@tiergraph/stripe-local';
-import { errorCodes, postGraphQL, tokenFor, type GraphQLResponse } from '@tiergraph/testkit';
+import { errorCodes, postGraphQL, tokenFor } from '@tiergraph/testkit';
 import Stripe from 'stripe';
-import { contractOperation, startTestGraph, type TestGraph } from './graph';
+import { startTestGraph, type TestGraph, contractCaller } from './graph';
 
 /**
  * The whole paid flow through the gateway: the real stripe SDK in billing talks HTTP to the local stand-in, which
@@ -14,14 +14,7 @@ let stripeLocal: StripeLocal;
 let admin: string;
 let prices: Record<string, string>;
 
-async function send(operationName: string, variables: Record<string, unknown>, token: string = admin): Promise<GraphQLResponse> {
-  return postGraphQL(graph.gateway.url, { query: contractOperation(operationName), variables, operationName }, { token });
-}
-async function ok(operationName: string, variables: Record<string, unknown>, token?: string): Promise<any> {
-  const response = await send(operationName, variables, token);
-  if (response.errors?.length) throw new Error(`${operationName}: ${JSON.stringify(response.errors)}`);
-  return response.data;
-}
+const { send, ok } = contractCaller(() => graph, () => admin);
 
 async function shop() {
   const n = randomUUID().slice(0, 8);

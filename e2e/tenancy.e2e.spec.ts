@@ -1,20 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { errorCodes, postGraphQL, tokenFor, type GraphQLResponse } from '@tiergraph/testkit';
+import { errorCodes, postGraphQL, tokenFor } from '@tiergraph/testkit';
 import { signToken } from '@tiergraph/runtime';
-import { contractOperation, startTestGateway, startTestGraph, type TestGraph } from './graph';
+import { startTestGateway, startTestGraph, type TestGraph, contractCaller } from './graph';
 
 let graph: TestGraph;
 let admin: string;
 
-async function send(operationName: string, variables: Record<string, unknown>, token: string | undefined = admin): Promise<GraphQLResponse> {
-  return postGraphQL(graph.gateway.url, { query: contractOperation(operationName), variables, operationName }, { token });
-}
-
-async function ok(operationName: string, variables: Record<string, unknown>, token?: string): Promise<any> {
-  const response = await send(operationName, variables, token);
-  if (response.errors?.length) throw new Error(`${operationName}: ${JSON.stringify(response.errors)}`);
-  return response.data;
-}
+const { send, ok } = contractCaller(() => graph, () => admin);
 
 beforeAll(async () => {
   graph = await startTestGraph();

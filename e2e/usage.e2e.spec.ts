@@ -1,19 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { postGraphQL, tokenFor, type GraphQLResponse } from '@tiergraph/testkit';
-import { contractOperation, startTestGraph, type TestGraph } from './graph';
+import { tokenFor } from '@tiergraph/testkit';
+import { startTestGraph, type TestGraph, contractCaller } from './graph';
 
 let graph: TestGraph;
 let admin: string;
 const FEATURE = 'ai_tokens_per_month';
 
-async function send(operationName: string, variables: Record<string, unknown>, token: string = admin): Promise<GraphQLResponse> {
-  return postGraphQL(graph.gateway.url, { query: contractOperation(operationName), variables, operationName }, { token });
-}
-async function ok(operationName: string, variables: Record<string, unknown>, token?: string): Promise<any> {
-  const response = await send(operationName, variables, token);
-  if (response.errors?.length) throw new Error(`${operationName}: ${JSON.stringify(response.errors)}`);
-  return response.data;
-}
+const { send, ok } = contractCaller(() => graph, () => admin);
 
 /** A merchant on the professional plan (500,000 tokens) with two stores. */
 async function merchant() {

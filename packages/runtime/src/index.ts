@@ -1,5 +1,6 @@
 export * from './auth';
 export * from './cors';
+export * from './cursor';
 export * from './db';
 export * from './env';
 export * from './errors';

@@ -2,6 +2,8 @@ import {
   assertCanReadMerchant,
   assertCanReadStore,
   BadUserInputError,
+  decodeCursor,
+  encodeCursor,
   canReadStore,
   ForbiddenError,
   isUuid,
@@ -18,7 +20,7 @@ import {
 } from '@tiergraph/runtime';
 import type { CatalogLoaders, CatalogStore, MerchantKey } from '../store/catalog-store';
 import type { ProductEntity } from '../store/entities';
-import { decodeCursor, encodeCursor } from './cursor';
+
 import { MAX_PRODUCTS } from './features';
 import { createProductInput, pageArgs } from './validation';
 

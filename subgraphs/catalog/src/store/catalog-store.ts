@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
-import { createWithinLimit, findByKeys, isUuid, type CreateWithinLimitOptions } from '@tiergraph/runtime';
+import { createWithinLimit, findByKeys, isUuid, type CreateWithinLimitOptions, type KeysetPosition } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { ProductPosition } from '../domain/cursor';
+
 import { ProductEntity } from './entities';
 
 /** A merchant on a platform: what merchant-scoped features are counted per. */
@@ -16,13 +16,13 @@ export interface PageRequest {
   /** Only the store's products of this merchant (the representation's merchantId) are listed. */
   merchantId: string;
   first: number;
-  after: ProductPosition | null;
+  after: KeysetPosition | null;
 }
 
 export interface ProductPage {
   products: ProductEntity[];
   /** Each product's position (for its cursor), in the order of `products`. */
-  positions: ProductPosition[];
+  positions: KeysetPosition[];
   hasNextPage: boolean;
 }
 

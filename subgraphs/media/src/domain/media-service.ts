@@ -2,6 +2,8 @@ import {
   assertCanReadMerchant,
   assertCanReadStore,
   BadUserInputError,
+  decodeCursor,
+  encodeCursor,
   canReadStore,
   effectiveLimit,
   FeatureLimitReachedError,
@@ -26,7 +28,7 @@ import { newStorageKey, variantPath, type FileTree } from '../files/file-tree';
 import { processImage } from '../files/images';
 import type { MediaFileEntity, MediaVariantEntity } from '../store/entities';
 import { BYTES_PER_MB, type MediaLoaders, type MediaStore, type MerchantKey, type NewVariant } from '../store/media-store';
-import { decodeCursor, encodeCursor } from './cursor';
+
 import { MAX_STORAGE_MB } from './features';
 import type { MediaSettings } from './settings';
 

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
-import { createWithinLimit, findByKeys, isUuid, type CreateWithinLimitOptions } from '@tiergraph/runtime';
+import { createWithinLimit, findByKeys, isUuid, type CreateWithinLimitOptions, type KeysetPosition } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { MediaPosition } from '../domain/cursor';
+
 import { MediaFileEntity, MediaVariantEntity, type VariantName } from './entities';
 
 /** A merchant on a platform: what merchant-scoped features are counted per. */
@@ -40,12 +40,12 @@ export interface MediaPageRequest {
   /** Only the store's files of this merchant (the representation's merchantId) are listed. */
   merchantId: string;
   first: number;
-  after: MediaPosition | null;
+  after: KeysetPosition | null;
 }
 
 export interface MediaPage {
   files: MediaFileEntity[];
-  positions: MediaPosition[];
+  positions: KeysetPosition[];
   hasNextPage: boolean;
 }
 

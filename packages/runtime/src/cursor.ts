@@ -1,7 +1,10 @@
-import { isUuid } from '@tiergraph/runtime';
+import { isUuid } from './db';
 
-/** Where a page ends: the (created_at, id) of its last file. created_at keeps PostgreSQL's microseconds. */
-export interface MediaPosition {
+/**
+ * Where a keyset page ends: the (created_at, id) of its last row (a product, a media file, …). created_at keeps
+ * PostgreSQL's microseconds.
+ */
+export interface KeysetPosition {
   /** ISO 8601 in UTC with microseconds, e.g. 2024-11-21T10:00:00.123456Z */
   createdAt: string;
   id: string;
@@ -10,12 +13,12 @@ export interface MediaPosition {
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 /** An opaque cursor for a position. */
-export function encodeCursor(position: MediaPosition): string {
+export function encodeCursor(position: KeysetPosition): string {
   return Buffer.from(`${position.createdAt}|${position.id}`, 'utf8').toString('base64url');
 }
 
 /** The position of a cursor made by encodeCursor, or null when it is not one. */
-export function decodeCursor(cursor: string): MediaPosition | null {
+export function decodeCursor(cursor: string): KeysetPosition | null {
   if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return null;
   const [createdAt, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   if (rest.length || !createdAt || !id || !TIMESTAMP.test(createdAt) || !isUuid(id)) return null;
