@@ -18,13 +18,7 @@ export default {
   mutator: { excludedMutations: ['StringLiteral'] },
   concurrency: 2,
   timeoutMS: 30000,
-  mutate: [
-    'packages/runtime/src/entitlements.ts',
-    'packages/runtime/src/auth.ts',
-    'packages/runtime/src/representations.ts',
-    'subgraphs/billing/src/webhooks/mapping.ts',
-    'subgraphs/billing/src/webhooks/handlers/subscription-sync.ts',
-  ],
+  // the module comes from the command line (scripts/mutation.ts passes --mutate for each of mutation.modules.js)
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: '.stryker-tmp/mutation.json' },
   tempDirName: '.stryker-tmp',

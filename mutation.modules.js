@@ -1,0 +1,35 @@
+/**
+ * What `pnpm test:mutation` mutates, module by module, and the suites that guard each: the modules that guard money
+ * and tenants. Each module runs on its own (Stryker's per-test coverage then runs a mutant against only the tests of
+ * that set that reach it), so a module's score says how well its own guards catch a broken rule.
+ */
+module.exports = {
+  // limit enforcement and entitlements
+  entitlements: {
+    mutate: 'packages/runtime/src/entitlements.ts',
+    tests: ['packages/runtime/src/entitlements.spec.ts', 'packages/runtime/src/create-within-limit.spec.ts', 'subgraphs/catalog/src/__tests__/catalog.spec.ts'],
+  },
+  // webhook mapping and ordering
+  mapping: {
+    mutate: 'subgraphs/billing/src/webhooks/mapping.ts',
+    tests: ['subgraphs/billing/src/webhooks/mapping.spec.ts', 'subgraphs/billing/src/__tests__/webhooks.spec.ts'],
+  },
+  ordering: {
+    mutate: 'subgraphs/billing/src/webhooks/handlers/subscription-sync.ts',
+    tests: ['subgraphs/billing/src/__tests__/webhooks.spec.ts'],
+  },
+  // authorisation and tenant checks
+  auth: {
+    mutate: 'packages/runtime/src/auth.ts',
+    tests: ['packages/runtime/src/auth.spec.ts', 'subgraphs/billing/src/__tests__/admin.spec.ts', 'subgraphs/billing/src/__tests__/entities-access.spec.ts'],
+  },
+  representations: {
+    mutate: 'packages/runtime/src/representations.ts',
+    tests: [
+      'subgraphs/billing/src/__tests__/entities-access.spec.ts',
+      'subgraphs/catalog/src/__tests__/entities.spec.ts',
+      'subgraphs/orders/src/__tests__/entities.spec.ts',
+      'subgraphs/media/src/__tests__/entities.spec.ts',
+    ],
+  },
+};
