@@ -10,8 +10,11 @@ const name = process.env.TIERGRAPH_MUTATION_MODULE;
 const module_ = modules[name];
 if (!module_) throw new Error(`TIERGRAPH_MUTATION_MODULE must be one of ${Object.keys(modules).join(', ')} (got ${name})`);
 
+// a quicker, narrower look: TIERGRAPH_MUTATION_TESTS=path,path (e.g. only a module's unit tests)
+const tests = process.env.TIERGRAPH_MUTATION_TESTS ? process.env.TIERGRAPH_MUTATION_TESTS.split(',') : module_.tests;
+
 module.exports = {
   ...base,
   reporters: ['default'],
-  testMatch: module_.tests.map((test) => `<rootDir>/${test}`),
+  testMatch: tests.map((test) => `<rootDir>/${test.trim()}`),
 };

@@ -1,6 +1,8 @@
 import { checkoutSessionSchema, invoiceSchema, subscriptionSchema, type StripeSubscription } from './events';
 import {
+  cycleOfInterval,
   historyOf,
+  priceOfSubscription,
   invoiceRecordOf,
   isOlderThanState,
   linkMetadataOf,
@@ -286,5 +288,112 @@ describe('historyOf', () => {
     expect(historyOf(stored, { ...stored, status: 'PAST_DUE', cancelAtPeriodEnd: true }).map((h) => h.change)).toEqual(['STATUS_CHANGE', 'STATUS_CHANGE']);
     expect(historyOf({ ...stored, cancelAtPeriodEnd: true }, { ...stored, status: 'CANCELLED' }).map((h) => h.toStatus)).toEqual(['CANCELLED']);
     expect(historyOf(stored, { ...stored, paymentAttempts: 2 })).toEqual([]);
+  });
+});
+
+// Each case below was a surviving mutant of `pnpm test:mutation mapping`: a rule no test could tell from its
+// broken variant (the line of mapping.ts it guards is named).
+describe('rules the mutation run found unguarded', () => {
+  const now = at('2025-03-01T00:00:05Z');
+  const withoutPeriod = (overrides: Record<string, unknown> = {}) =>
+    stripeSubscription(overrides, { current_period_start: undefined, current_period_end: undefined });
+  const session = (payment_status: string, extra: Record<string, unknown> = {}) =>
+    checkoutSessionSchema.parse({ object: 'checkout.session', id: 'cs_2', mode: 'subscription', payment_status, customer: null, subscription: null, metadata: null, ...extra });
+
+  it('reads the cycle of an interval (cycleOfInterval)', () => {
+    expect([cycleOfInterval('month'), cycleOfInterval('year'), cycleOfInterval('week'), cycleOfInterval(null)]).toEqual(['MONTHLY', 'ANNUAL', null, null]);
+  });
+
+  it('takes a metadata tier code only when all of it is well formed, and a cycle it names (linkMetadataOf)', () => {
+    expect(linkMetadataOf({ tierCode: 'professional!!' }).tierCode).toBeNull();
+    expect(linkMetadataOf({ tierCode: 'p'.repeat(65) }).tierCode).toBeNull();
+    expect(linkMetadataOf({ billingCycle: 'monthly' }).billingCycle).toBe('MONTHLY');
+    expect(linkMetadataOf({ quantity: '2' }).quantity).toBe(2);
+  });
+
+  it('reads the price of the first item, its interval when recurring (priceOfSubscription)', () => {
+    expect(priceOfSubscription(stripeSubscription())).toEqual({ id: 'price_pro_m', interval: 'month' });
+    expect(priceOfSubscription(stripeSubscription({}, { price: { id: 'price_once' } }))).toEqual({ id: 'price_once', interval: null });
+    expect(priceOfSubscription(stripeSubscription({ items: { data: [] } }))).toBeNull();
+  });
+
+  it('takes a period only when both ends are known and it is not empty (periodOfSubscription)', () => {
+    const start = unix('2025-05-01T00:00:00Z');
+    expect(periodOfSubscription(stripeSubscription({ items: { data: [] }, current_period_start: start, current_period_end: start + 86400 }))).toEqual({
+      start: at('2025-05-01T00:00:00Z'),
+      end: at('2025-05-02T00:00:00Z'),
+    });
+    expect(periodOfSubscription(stripeSubscription({}, { current_period_start: start, current_period_end: start }))).toBeNull();
+    expect(periodOfSubscription(stripeSubscription({}, { current_period_start: start + 1, current_period_end: start }))).toBeNull();
+    expect(periodOfSubscription(stripeSubscription({}, { current_period_start: start, current_period_end: undefined }))).toBeNull();
+    expect(periodOfSubscription(stripeSubscription({}, { current_period_start: undefined, current_period_end: start }))).toBeNull();
+  });
+
+  it('without a period from Stripe: the stored one while the cycle stays, a first one when it changes or nothing is stored (stateOfStripeSubscription)', () => {
+    const monthly = { tier: essential, cycle: 'MONTHLY' as const };
+    expect(stateOfStripeSubscription(stored, withoutPeriod(), monthly, now)).toMatchObject({ periodStart: stored.periodStart, periodEnd: stored.periodEnd });
+    expect(stateOfStripeSubscription(stored, withoutPeriod(), { tier: essential, cycle: 'ANNUAL' }, now)).toMatchObject({ periodStart: now, periodEnd: at('2026-03-01T00:00:05Z') });
+    expect(stateOfStripeSubscription(null, withoutPeriod(), monthly, now)).toMatchObject({ periodStart: now, periodEnd: at('2025-04-01T00:00:05Z') });
+  });
+
+  it('keeps what Stripe leaves out: no trial end is none, no customer keeps the stored one (stateOfStripeSubscription)', () => {
+    const next = stateOfStripeSubscription({ ...stored, stripeCustomerId: 'cus_kept' }, stripeSubscription({ customer: null, trial_end: null }), { tier: essential, cycle: 'MONTHLY' }, now);
+    expect(next).toMatchObject({ trialEndsAt: null, stripeCustomerId: 'cus_kept' });
+  });
+
+  it('a subscription cancelled before keeps its first cancellation time; past due keeps the attempts (stateOfStripeSubscription)', () => {
+    const tier = { tier: essential, cycle: 'MONTHLY' as const };
+    const first = at('2025-02-20T00:00:00Z');
+    const again = stripeSubscription({ status: 'canceled', ended_at: unix('2025-03-10T00:00:00Z') });
+    expect(stateOfStripeSubscription({ ...stored, status: 'CANCELLED', cancelledAt: first }, again, tier, now)?.cancelledAt).toEqual(first);
+    expect(stateOfStripeSubscription({ ...stored, status: 'ACTIVE', cancelledAt: first }, again, tier, now)?.cancelledAt).toEqual(at('2025-03-10T00:00:00Z'));
+    expect(stateOfStripeSubscription({ ...stored, status: 'PAST_DUE', paymentAttempts: 3 }, stripeSubscription({ status: 'past_due' }), tier, now)?.paymentAttempts).toBe(3);
+    expect(stateOfStripeSubscription(null, stripeSubscription({ status: 'past_due' }), tier, now)?.paymentAttempts).toBe(0);
+  });
+
+  it('a checkout without a tier keeps the stored tier and cycle, period, trial, links and attempts where they stay (stateAfterCheckout)', () => {
+    const current = { ...stored, billingCycle: 'ANNUAL' as const, status: 'TRIAL' as const, trialEndsAt: at('2025-03-20T00:00:00Z'), paymentAttempts: 2 };
+    expect(stateAfterCheckout(current, session('no_payment_required'), null, now)).toMatchObject({
+      tier: essential,
+      billingCycle: 'ANNUAL',
+      status: 'TRIAL',
+      periodStart: stored.periodStart,
+      trialEndsAt: at('2025-03-20T00:00:00Z'),
+      stripeCustomerId: 'cus_1',
+      stripeSubscriptionId: 'sub_1',
+      paymentAttempts: 2,
+    });
+    // a new cycle, or an ended subscription: a first period from now
+    expect(stateAfterCheckout(stored, session('paid'), { tier: essential, cycle: 'ANNUAL' }, now)).toMatchObject({ periodStart: now });
+    expect(stateAfterCheckout({ ...stored, status: 'EXPIRED' }, session('paid'), { tier: essential, cycle: 'MONTHLY' }, now)).toMatchObject({ periodStart: now, status: 'ACTIVE' });
+    expect(stateAfterCheckout({ ...stored, status: 'PAST_DUE', paymentAttempts: 2 }, session('paid'), null, now)).toMatchObject({ periodStart: stored.periodStart, paymentAttempts: 0 });
+  });
+
+  it('history: a cycle change says from what to what; a subscription that expires has nothing pending to withdraw (historyOf)', () => {
+    expect(historyOf(stored, { ...stored, billingCycle: 'ANNUAL' }).map((h) => h.reason)).toEqual(['MONTHLY → ANNUAL']);
+    expect(historyOf({ ...stored, cancelAtPeriodEnd: true }, { ...stored, status: 'EXPIRED' }).map((h) => [h.change, h.toStatus, h.reason])).toEqual([
+      ['STATUS_CHANGE', 'EXPIRED', null],
+    ]);
+  });
+
+  it('a failed payment does nothing to an expired subscription (stateAfterPaymentFailed)', () => {
+    expect(stateAfterPaymentFailed({ ...stored, status: 'EXPIRED' }, 1)).toBeNull();
+  });
+
+  it('an invoice without lines bills its own period; without any period, none; without a status, the event’s (invoiceRecordOf)', () => {
+    const base = {
+      object: 'invoice',
+      id: 'in_2',
+      amount_due: 100,
+      amount_paid: 0,
+      currency: 'eur',
+      created: unix('2025-03-01T00:00:00Z'),
+      period_start: unix('2025-02-01T00:00:00Z'),
+      period_end: unix('2025-03-01T00:00:00Z'),
+    };
+    expect(invoiceRecordOf(invoiceSchema.parse(base), 'open')).toMatchObject({ status: 'open', periodStart: at('2025-02-01T00:00:00Z'), periodEnd: at('2025-03-01T00:00:00Z') });
+    expect(invoiceRecordOf(invoiceSchema.parse({ ...base, lines: { data: [{}] } }), 'open')).toMatchObject({ periodStart: at('2025-02-01T00:00:00Z') });
+    expect(invoiceRecordOf(invoiceSchema.parse({ ...base, period_start: null, period_end: null }), 'open')).toMatchObject({ periodStart: null, periodEnd: null });
+    expect(invoiceRecordOf(invoiceSchema.parse({ ...base, status: 'uncollectible' }), 'open').status).toBe('uncollectible');
   });
 });
