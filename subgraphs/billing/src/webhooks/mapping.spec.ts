@@ -1,5 +1,6 @@
 import { checkoutSessionSchema, invoiceSchema, subscriptionSchema, type StripeSubscription } from './events';
 import {
+  withNewerPayment,
   cycleOfInterval,
   historyOf,
   priceOfSubscription,
@@ -395,5 +396,55 @@ describe('rules the mutation run found unguarded', () => {
     expect(invoiceRecordOf(invoiceSchema.parse({ ...base, lines: { data: [{}] } }), 'open')).toMatchObject({ periodStart: at('2025-02-01T00:00:00Z') });
     expect(invoiceRecordOf(invoiceSchema.parse({ ...base, period_start: null, period_end: null }), 'open')).toMatchObject({ periodStart: null, periodEnd: null });
     expect(invoiceRecordOf(invoiceSchema.parse({ ...base, status: 'uncollectible' }), 'open').status).toBe('uncollectible');
+  });
+
+  it('from nothing stored: a cancellation at its Stripe time, else the event’s; no customer is none; a checkout starts a period, with nothing pending', () => {
+    const tier = { tier: essential, cycle: 'MONTHLY' as const };
+    expect(stateOfStripeSubscription(null, stripeSubscription({ status: 'canceled', ended_at: unix('2025-03-10T00:00:00Z') }), tier, now)?.cancelledAt).toEqual(at('2025-03-10T00:00:00Z'));
+    expect(stateOfStripeSubscription(null, stripeSubscription({ status: 'canceled' }), tier, at('2025-03-01T00:00:05.750Z'))?.cancelledAt).toEqual(at('2025-03-01T00:00:05Z'));
+    expect(stateOfStripeSubscription(null, stripeSubscription({ customer: null }), tier, now)?.stripeCustomerId).toBeNull();
+    expect(stateAfterCheckout(null, session('paid'), { tier: professional, cycle: 'MONTHLY' }, now)).toEqual({
+      tier: professional,
+      status: 'ACTIVE',
+      billingCycle: 'MONTHLY',
+      periodStart: now,
+      periodEnd: at('2025-04-01T00:00:05Z'),
+      trialEndsAt: null,
+      cancelAtPeriodEnd: false,
+      cancelledAt: null,
+      stripeCustomerId: null,
+      stripeSubscriptionId: null,
+      paymentAttempts: 0,
+    });
+    expect(stateAfterCheckout({ ...stored, cancelAtPeriodEnd: true }, session('paid'), null, now)).toMatchObject({ cancelAtPeriodEnd: false });
+  });
+
+  it('an ended subscription has nothing pending; an explicit cancel_at of null is no cancellation (stateOfStripeSubscription)', () => {
+    const tier = { tier: essential, cycle: 'MONTHLY' as const };
+    expect(stateOfStripeSubscription(stored, stripeSubscription({ status: 'paused', cancel_at_period_end: true }), tier, now)).toMatchObject({ status: 'EXPIRED', cancelAtPeriodEnd: false });
+    expect(stateOfStripeSubscription(stored, stripeSubscription({ cancel_at: null }), tier, now)?.cancelAtPeriodEnd).toBe(false);
+  });
+
+  it('a tier change names both tiers; an invoice with an empty list of lines bills its own period', () => {
+    expect(historyOf(stored, { ...stored, tier: professional }).map((h) => [h.change, h.fromTierCode, h.toTierCode])).toEqual([['UPGRADE', 'essential', 'professional']]);
+    const invoice = invoiceSchema.parse({
+      object: 'invoice', id: 'in_3', amount_due: 1, amount_paid: 1, currency: 'eur', created: unix('2025-03-01T00:00:00Z'),
+      period_start: unix('2025-02-01T00:00:00Z'), period_end: unix('2025-03-01T00:00:00Z'), lines: { data: [] },
+    });
+    expect(invoiceRecordOf(invoice, 'paid')).toMatchObject({ periodStart: at('2025-02-01T00:00:00Z') });
+  });
+
+  it('a subscription event older than the newest payment gets its verdict on top, a newer one does not (withNewerPayment)', () => {
+    const late = at('2025-03-01T00:00:00Z');
+    const paidLater = { paymentStateAt: at('2025-03-02T00:00:00Z'), paymentVerdict: 'PAID' as const, paymentAttempts: 0 };
+    const failedLater = { paymentStateAt: at('2025-03-02T00:00:00Z'), paymentVerdict: 'FAILED' as const, paymentAttempts: 4 };
+    const pastDue = { ...stored, status: 'PAST_DUE' as const, paymentAttempts: 1 };
+    expect(withNewerPayment(pastDue, late, paidLater)).toMatchObject({ status: 'ACTIVE', paymentAttempts: 0 });
+    expect(withNewerPayment(stored, late, failedLater)).toMatchObject({ status: 'PAST_DUE', paymentAttempts: 4 });
+    expect(withNewerPayment({ ...stored, status: 'CANCELLED' }, late, failedLater)).toMatchObject({ status: 'CANCELLED' });
+    // the event is the newer one, or no payment was seen: as it is
+    expect(withNewerPayment(pastDue, at('2025-03-03T00:00:00Z'), paidLater)).toBe(pastDue);
+    expect(withNewerPayment(pastDue, late, null)).toBe(pastDue);
+    expect(withNewerPayment(pastDue, late, { ...paidLater, paymentVerdict: null })).toBe(pastDue);
   });
 });
