@@ -639,6 +639,71 @@ describe('events out of order', () => {
     expect((await recorded(lateFailure.id))?.outcome).toMatch(/^attempt 2 of invoice \S+ failed; stale: older than the stored state \(status\)/);
   });
 
+  it('a payment event is ordered against the newest of both marks: older than a newer subscription event, it is stale even when newer than the last payment', async () => {
+    // failed at T+100 (PAST_DUE), updated(active) at T+300 (ACTIVE), then a late failure at T+200: Stripe's T+300 view
+    // already knew of it
+    const { m, subscriptionId } = await linkedMerchant(T0);
+    expect(await deliver(failed(m, subscriptionId, T0 + 100))).toEqual(PROCESSED);
+    expect(await deliver(updated('active')(m, subscriptionId, T0 + 300))).toEqual(PROCESSED);
+    const late = failed(m, subscriptionId, T0 + 200);
+    expect(await deliver(late)).toEqual(PROCESSED);
+    expect(await rowOf(m)).toMatchObject({ status: 'ACTIVE', paymentAttempts: 0 });
+    expect((await recorded(late.id))?.outcome).toMatch(/stale: older than the stored state \(status\) of /);
+  });
+
+  it('the outcome of each event says what it did', async () => {
+    const m = await newMerchant();
+    const id = `sub_${randomUUID().slice(0, 12)}`;
+    const create = eventOf('customer.subscription.created', stripeSubscription(m, { id }), T0);
+    expect(await deliver(create)).toEqual(PROCESSED);
+    expect((await recorded(create.id))?.outcome).toBe('created: essential MONTHLY ACTIVE');
+    const toPastDue = updated('past_due')(m, id, T0 + 10);
+    expect(await deliver(toPastDue)).toEqual(PROCESSED);
+    expect((await recorded(toPastDue.id))?.outcome).toBe('applied: STATUS_CHANGE ACTIVE → PAST_DUE');
+    const upgrade = eventOf('customer.subscription.updated', stripeSubscription(m, { id, status: 'past_due', price: 'price_professional_monthly', start: T0 + 20, end: T0 + 20 + 30 * DAY }), T0 + 20);
+    expect(await deliver(upgrade)).toEqual(PROCESSED);
+    expect((await recorded(upgrade.id))?.outcome).toBe('applied: UPGRADE essential → professional');
+    const cancelling = eventOf('customer.subscription.updated', stripeSubscription(m, { id, status: 'past_due', price: 'price_professional_monthly', start: T0 + 20, end: T0 + 20 + 30 * DAY, cancelAtPeriodEnd: true }), T0 + 30);
+    expect(await deliver(cancelling)).toEqual(PROCESSED);
+    expect((await recorded(cancelling.id))?.outcome).toBe('applied: STATUS_CHANGE (cancels at the end of the period)');
+    const same = eventOf('customer.subscription.updated', stripeSubscription(m, { id, status: 'past_due', price: 'price_professional_monthly', start: T0 + 20, end: T0 + 20 + 30 * DAY, cancelAtPeriodEnd: true }), T0 + 40);
+    expect(await deliver(same)).toEqual(PROCESSED);
+    expect((await recorded(same.id))?.outcome).toBe('applied: no visible change');
+  });
+
+  it('a live subscription is never taken over by another Stripe subscription; an ended one is, by a subscription event (not by an invoice)', async () => {
+    const { m, subscriptionId } = await linkedMerchant(T0);
+    const other = `sub_${randomUUID().slice(0, 12)}`;
+    const before = await rowOf(m);
+    const takeover = eventOf('customer.subscription.updated', stripeSubscription(m, { id: other, status: 'active' }), T0 + 10);
+    expect(await deliver(takeover)).toEqual(PROCESSED);
+    expect((await recorded(takeover.id))?.outcome).toBe(`ignored: the merchant's subscription is linked to ${subscriptionId}`);
+    expect(await rowOf(m)).toEqual(before);
+    // an invoice of another subscription changes nothing either, even once the linked one has ended
+    expect(await deliver(deleted(m, subscriptionId, T0 + 20))).toEqual(PROCESSED);
+    const ended = await rowOf(m);
+    expect(ended.status).toBe('CANCELLED');
+    const otherInvoice = failed(m, other, T0 + 30);
+    expect(await deliver(otherInvoice)).toEqual(PROCESSED);
+    expect((await recorded(otherInvoice.id))?.outcome).toBe(`ignored: the merchant's subscription is linked to ${subscriptionId}`);
+    expect(await rowOf(m)).toEqual(ended);
+    // a new subscription for the ended one relinks it
+    expect(await deliver(eventOf('customer.subscription.created', stripeSubscription(m, { id: other, status: 'active' }), T0 + 40))).toEqual(PROCESSED);
+    expect(await rowOf(m)).toMatchObject({ status: 'ACTIVE', subscription: other });
+  });
+
+  it('an expired subscription is relinked by a new one too; an event without a link or metadata is ignored', async () => {
+    const { m, subscriptionId } = await linkedMerchant(T0);
+    expect(await deliver(updated('paused')(m, subscriptionId, T0 + 10))).toEqual(PROCESSED);
+    expect((await rowOf(m)).status).toBe('EXPIRED');
+    const renewed = `sub_${randomUUID().slice(0, 12)}`;
+    expect(await deliver(eventOf('customer.subscription.created', stripeSubscription(m, { id: renewed, status: 'active' }), T0 + 20))).toEqual(PROCESSED);
+    expect(await rowOf(m)).toMatchObject({ status: 'ACTIVE', subscription: renewed });
+    const stray = eventOf('customer.subscription.updated', stripeSubscription(m, { id: `sub_${randomUUID().slice(0, 12)}`, metadata: {} }), T0 + 30);
+    expect(await deliver(stray)).toEqual(PROCESSED);
+    expect((await recorded(stray.id))?.outcome).toBe('ignored: unknown subscription (not linked, no merchant in the metadata)');
+  });
+
   it('a paid invoice arriving after a newer failure is still recorded in the billing history', async () => {
     const { m, subscriptionId } = await linkedMerchant();
     expect(await deliver(failed(m, subscriptionId, T0 + 200))).toEqual(PROCESSED);
