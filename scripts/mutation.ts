@@ -64,7 +64,8 @@ async function main(): Promise<void> {
   let failed = false;
   try {
     for (const module of chosen) {
-      process.stdout.write(`[mutation] ${module}: ${modules[module].mutate} against ${modules[module].tests.length} suite(s)\n`);
+      const suites = process.env.TIERGRAPH_MUTATION_TESTS?.split(',') ?? modules[module].tests;
+      process.stdout.write(`[mutation] ${module}: ${modules[module].mutate} against ${suites.join(', ')}\n`);
       if ((await runStryker(module, extra)) !== 0) {
         failed = true;
         process.stdout.write(`[mutation] ${module}: stryker failed\n`);
