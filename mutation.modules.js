@@ -26,6 +26,7 @@ module.exports = {
   representations: {
     mutate: 'packages/runtime/src/representations.ts',
     tests: [
+      'packages/runtime/src/representations.spec.ts',
       'subgraphs/billing/src/__tests__/entities-access.spec.ts',
       'subgraphs/catalog/src/__tests__/entities.spec.ts',
       'subgraphs/orders/src/__tests__/entities.spec.ts',
