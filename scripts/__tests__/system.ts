@@ -4,8 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_PORTS } from '@tiergraph/runtime';
-import { TEST_JWT_SECRET } from '@tiergraph/testkit';
-import { freePort } from '../lib/embedded-postgres';
+import { freePort, TEST_JWT_SECRET } from '@tiergraph/testkit';
 
 /** `pnpm start` run by the tests: the process, what it printed so far, and its exit. */
 export interface Started {
@@ -128,7 +127,10 @@ export function portAnswers(port: number): Promise<boolean> {
   });
 }
 
-/** Free ports for the embedded PostgreSQL and every service, all different (a port just freed may be handed out again). */
+/**
+ * Free ports for the embedded PostgreSQL and every service, all different (the test kit's freePort: below the
+ * ephemeral range, so the seconds until a service binds its port are no race with other tests' `listen(0)`).
+ */
 export async function freePorts(): Promise<Record<string, string>> {
   const taken = new Set<number>();
   const distinct = async (): Promise<string> => {
