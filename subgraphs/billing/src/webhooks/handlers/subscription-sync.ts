@@ -35,7 +35,6 @@ export async function locateSubscription(
 }
 
 /** Relinking rules. */
-export const relinkAlways = () => true;
 export const relinkNever = () => false;
 export const relinkWhenEnded = (current: StoredSubscription) => current.status === 'CANCELLED' || current.status === 'EXPIRED';
 
