@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
-import { canManageStore, canReadMerchant, canReadStore, createTokenVerifier, signToken, type Caller } from './auth';
+import { canManageStore, canReadMerchant, canReadStore, createTokenVerifier, serviceTokenProvider, signToken, type Caller } from './auth';
 
 const SECRET = 'a-secret-of-sufficient-length-1';
 const verify = createTokenVerifier({ AUTH_JWT_SECRET: SECRET });
@@ -184,5 +184,47 @@ describe('RS256 against a JWKS (AUTH_JWKS_URL)', () => {
     expect(await codeAndMessage(verifyRs(`Bearer ${foreign}`))).toEqual(['UNAUTHENTICATED', 'invalid token']);
     const expired = await signToken(SECRET, { role: 'service' }, Math.floor(Date.now() / 1000) - 10);
     expect(await codeAndMessage(verifyRs(`Bearer ${expired}`))).toEqual(['UNAUTHENTICATED', 'token expired']);
+  });
+});
+
+// Each case below was a surviving mutant of `pnpm test:mutation auth`.
+describe('what the mutation run found unguarded in auth', () => {
+  it('a store user whose token names its store under another merchant reads neither', () => {
+    const mismatched: Caller = { role: 'store', userId: 'u', merchantId: 'M2', storeId: 'S1' };
+    expect(canReadStore(mismatched, { id: 'S1', merchantId: 'M1' })).toBe(false);
+  });
+
+  it('reads "Bearer <token>" exactly: any amount of space, trimmed, nothing before or after', async () => {
+    const token = await signToken(SECRET, { role: 'admin', sub: 'a' });
+    for (const header of [`Bearer   ${token}`, `  bearer ${token}  `]) expect((await verify(header)).role).toBe('admin');
+    for (const header of [`xBearer ${token}`, `Bearer ${token} extra`, `Token Bearer ${token}`]) {
+      expect(await codeAndMessage(verify(header))).toEqual(['UNAUTHENTICATED', 'Authorization must be "Bearer <token>"']);
+    }
+  });
+
+  it('a service token is signed once and reused until a minute before its ten minutes are up', async () => {
+    // the clock only: WebCrypto's promises and jose keep running
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'setTimeout', 'setInterval', 'clearTimeout', 'clearInterval'] });
+    try {
+      const start = Date.parse('2026-12-01T10:00:00Z');
+      jest.setSystemTime(start);
+      const next = serviceTokenProvider(SECRET, 'catalog');
+      const first = await next();
+      expect((await verify(`Bearer ${first}`)).role).toBe('service');
+      jest.setSystemTime(start + 8 * 60_000); // 8 minutes: still the same token
+      expect(await next()).toBe(first);
+      jest.setSystemTime(start + 9 * 60_000 + 1000); // within the last minute: a fresh one
+      const second = await next();
+      expect(second).not.toBe(first);
+      jest.setSystemTime(start + 10 * 60_000);
+      expect(await next()).toBe(second);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('a token that is not a readable JWS is refused when a JWKS is configured too', async () => {
+    const withJwks = createTokenVerifier({ AUTH_JWT_SECRET: SECRET, AUTH_JWKS_URL: 'http://127.0.0.1:9/jwks.json' });
+    expect((await codeAndMessage(withJwks('Bearer not.a.jws')))[0]).toBe('UNAUTHENTICATED');
   });
 });
