@@ -338,7 +338,9 @@ function stopWhenWeDie(server: ChildProcess): { release(): void } {
   });
   watcher.on('error', () => undefined);
   watcher.unref();
-  return { release: () => watcher.stdin?.end() };
+  // once the server stopped normally the watcher goes without a word: closing its pipe would make it signal a pid
+  // that is no longer the server's
+  return { release: () => void watcher.kill('SIGKILL') };
 }
 
 /** Spawns postgres and resolves once it accepts connections; rejects (one line) if it exits or errs first. */

@@ -74,7 +74,10 @@ export async function startSubgraphServer<TContext extends RequestContext>(
   app.disable('x-powered-by');
   app.use(withRequestId);
   const httpServer = http.createServer(app);
-  const protection = queryProtection(options.queryLimits ?? DEFAULT_QUERY_LIMITS, { production: !options.introspection });
+  const limits = options.queryLimits ?? DEFAULT_QUERY_LIMITS;
+  // The gateway's depth, alias and cost limits as they are. Tokens: the gateway's query to a subgraph for a client
+  // query near the limit adds __typename, keys and representations' fields, so a subgraph allows four times as many.
+  const protection = queryProtection({ ...limits, GRAPHQL_MAX_TOKENS: limits.GRAPHQL_MAX_TOKENS * 4 }, { production: !options.introspection });
 
   const apollo = new ApolloServer<TContext>({
     schema: options.schema,
