@@ -1,5 +1,4 @@
 import {
-  ACTIVE_STATUSES,
   AppError,
   assertCanReadMerchant,
   assertCanReadStore,
@@ -32,8 +31,8 @@ import type {
   TierFeatureLimitEntity,
 } from '../store/entities';
 import type { DeclarationRegistry } from './declarations';
-import { effectiveFeatures, summarize, usageByCode, usageMetrics, type FeatureSummary, type UsageMetric } from './feature-summary';
-import { currentPeriod, firstPeriod } from './periods';
+import { planFeatures, summarize, usageByCode, usageMetrics, type FeatureSummary, type UsageMetric } from './feature-summary';
+import { firstPeriod, subscriptionPeriod } from './periods';
 import { checkedContributions, contributedUsage, type ContributedUsage, type StoreParent, type SubscriptionParent } from './references';
 import {
   createTierInput,
@@ -299,7 +298,7 @@ export class BillingService {
 
   /** The period as of now: stored, or rolled forward by whole cycles when the stored one has ended. */
   periodOf(subscription: MerchantSubscriptionEntity) {
-    return currentPeriod({ start: subscription.currentPeriodStart, end: subscription.currentPeriodEnd }, subscription.billingCycle, this.shared.clock());
+    return subscriptionPeriod(subscription, this.shared.clock());
   }
 
   // ───────────── features and usage ─────────────
@@ -311,8 +310,7 @@ export class BillingService {
       subscription ? this.loaders.limitsOfTier.load(subscription.tierId) : Promise.resolve([]),
       this.meteredUsage(pair, subscription),
     ]);
-    const active = !!subscription && ACTIVE_STATUSES.includes(subscription.status);
-    const features = effectiveFeatures(tierLimits, overrides.map((o) => ({ ...o, enabled: o.isEnabled })), active);
+    const { features } = planFeatures(subscription, tierLimits, overrides);
     const contributed = checkedContributions(usage, await this.shared.declarations.byCode());
     return summarize(declarations, features, usageByCode(...contributed, metered));
   }

@@ -1,7 +1,7 @@
-import { ACTIVE_STATUSES, type EntitlementSource, type Entitlements } from '@tiergraph/runtime';
+import { type EntitlementSource, type Entitlements } from '@tiergraph/runtime';
 import type { BillingStore } from '../store/billing-store';
-import { effectiveFeatures } from './feature-summary';
-import { currentPeriod } from './periods';
+import { planFeatures } from './feature-summary';
+import { subscriptionPeriod } from './periods';
 
 /** Billing's own answer to "what may this merchant do", read from its tables (cached by the runtime). */
 export class DatabaseEntitlements implements EntitlementSource {
@@ -14,10 +14,9 @@ export class DatabaseEntitlements implements EntitlementSource {
     const pair = { merchantId, platformId };
     const [[subscription], [overrides]] = await Promise.all([this.store.subscriptionsOf([pair]), this.store.overridesOf([pair])]);
     const [tierLimits] = subscription ? await this.store.limitsOfTiers([subscription.tierId]) : [[]];
-    const active = !!subscription && ACTIVE_STATUSES.includes(subscription.status);
-    const features = effectiveFeatures(tierLimits, overrides.map((o) => ({ ...o, enabled: o.isEnabled })), active);
+    const { active, features } = planFeatures(subscription, tierLimits, overrides);
     const period = subscription
-      ? currentPeriod({ start: subscription.currentPeriodStart, end: subscription.currentPeriodEnd }, subscription.billingCycle, this.clock())
+      ? subscriptionPeriod(subscription, this.clock())
       : null;
     return {
       status: subscription?.status ?? null,

@@ -1,4 +1,4 @@
-import type { FeatureDeclaration, FeatureEntitlement, FeatureUsage } from '@tiergraph/runtime';
+import { ACTIVE_STATUSES, type FeatureDeclaration, type FeatureEntitlement, type FeatureUsage, type SubscriptionStatus } from '@tiergraph/runtime';
 
 /** A tier's limit for one feature, or a merchant's override of it. */
 export interface LimitRow {
@@ -49,6 +49,19 @@ export function effectiveFeatures(tierLimits: LimitRow[], overrides: LimitRow[],
     result.set(row.featureCode, { enabled: row.enabled, limit: row.enabled ? row.limitValue : 0, isOverride: true });
   }
   return result;
+}
+
+/**
+ * What a merchant's plan allows: whether its subscription is live (ACTIVE_STATUSES), and the effective features of
+ * the tier's limits with the merchant's overrides on top (none when the subscription is not live).
+ */
+export function planFeatures(
+  subscription: { status: SubscriptionStatus } | null,
+  tierLimits: LimitRow[],
+  overrides: Array<Omit<LimitRow, 'enabled'> & { isEnabled: boolean }>,
+): { active: boolean; features: Map<string, FeatureEntitlement & { isOverride: boolean }> } {
+  const active = !!subscription && ACTIVE_STATUSES.includes(subscription.status);
+  return { active, features: effectiveFeatures(tierLimits, overrides.map((o) => ({ ...o, enabled: o.isEnabled })), active) };
 }
 
 /** Percentage of a limit in use, capped at 100; a zero limit is full. */

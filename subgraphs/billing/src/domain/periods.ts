@@ -36,3 +36,11 @@ export function currentPeriod(stored: Period, cycle: BillingCycle, now: Date): P
   while (addMonths(stored.start, (n + 1) * months) <= now) n++;
   return { start: addMonths(stored.start, n * months), end: addMonths(stored.start, (n + 1) * months) };
 }
+
+/** The current period of a stored subscription as of `now` (see currentPeriod). */
+export function subscriptionPeriod(
+  subscription: { currentPeriodStart: Date; currentPeriodEnd: Date; billingCycle: BillingCycle },
+  now: Date,
+): Period {
+  return currentPeriod({ start: subscription.currentPeriodStart, end: subscription.currentPeriodEnd }, subscription.billingCycle, now);
+}

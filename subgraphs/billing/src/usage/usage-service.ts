@@ -1,5 +1,4 @@
 import {
-  ACTIVE_STATUSES,
   AppError,
   BadUserInputError,
   canReadStore,
@@ -14,8 +13,8 @@ import {
 } from '@tiergraph/runtime';
 import { z } from 'zod';
 import type { DeclarationRegistry, RegisteredFeature } from '../domain/declarations';
-import { effectiveFeatures } from '../domain/feature-summary';
-import { currentPeriod, type Period } from '../domain/periods';
+import { planFeatures } from '../domain/feature-summary';
+import { subscriptionPeriod, type Period } from '../domain/periods';
 import type { StoreParent } from '../domain/references';
 import type { BillingLoaders, BillingStore, MerchantPlatform } from '../store/billing-store';
 import type { MerchantSubscriptionEntity } from '../store/entities';
@@ -195,8 +194,7 @@ export class UsageService {
       subscription ? this.billingLoaders.limitsOfTier.load(subscription.tierId) : Promise.resolve([]),
       subscription ? this.billingLoaders.tierById.load(subscription.tierId) : Promise.resolve(null),
     ]);
-    const active = !!subscription && ACTIVE_STATUSES.includes(subscription.status);
-    const features = effectiveFeatures(tierLimits, overrides.map((o) => ({ ...o, enabled: o.isEnabled })), active);
+    const { active, features } = planFeatures(subscription, tierLimits, overrides);
     return {
       subscription,
       active,
@@ -210,7 +208,7 @@ export class UsageService {
   }
 
   private periodOf(subscription: MerchantSubscriptionEntity): Period {
-    return currentPeriod({ start: subscription.currentPeriodStart, end: subscription.currentPeriodEnd }, subscription.billingCycle, this.shared.clock());
+    return subscriptionPeriod(subscription, this.shared.clock());
   }
 
   // ───────────── the FeatureSummary's metered contribution ─────────────
