@@ -1,4 +1,5 @@
 import { isUuid } from './db';
+import { BadUserInputError } from './errors';
 
 /**
  * Where a keyset page ends: the (created_at, id) of its last row (a product, a media file, …). created_at keeps
@@ -26,4 +27,34 @@ export function decodeCursor(cursor: string): KeysetPosition | null {
   const millis = Date.parse(createdAt);
   if (Number.isNaN(millis) || new Date(millis).toISOString().slice(0, 19) !== createdAt.slice(0, 19)) return null;
   return { createdAt, id };
+}
+
+/** A Relay connection: what every paged list of the graph answers. */
+export interface Connection<T> {
+  totalCount: number;
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  edges: Array<{ cursor: string; node: T }>;
+}
+
+/** The connection of one page: each node with its cursor, and the page info (a previous page exists after a cursor). */
+export function connectionOf<T>(page: { nodes: T[]; cursors: string[]; hasNextPage: boolean }, totalCount: number, afterACursor: boolean): Connection<T> {
+  const edges = page.nodes.map((node, i) => ({ cursor: page.cursors[i], node }));
+  return {
+    totalCount,
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: afterACursor,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    edges,
+  };
+}
+
+/** The position of a client's `after` argument: null without one, BAD_USER_INPUT when it is not a cursor of this list. */
+export function afterPosition(after: string | null | undefined): KeysetPosition | null {
+  if (after === null || after === undefined) return null;
+  const position = decodeCursor(after);
+  if (!position) throw new BadUserInputError('after is not a cursor of this list', 'after');
+  return position;
 }

@@ -2,6 +2,7 @@ import {
   AppError,
   assertCanReadMerchant,
   assertCanReadStore,
+  connectionOf,
   BadUserInputError,
   callSubgraph,
   ForbiddenError,
@@ -393,17 +394,7 @@ export class BillingService {
     parseInput(pageArgs, { first });
     const cursor = after ? decodeCursor(after) : null;
     const [page, totalCount] = await Promise.all([this.shared.store.page(filter ?? {}, first, cursor), this.shared.store.count(filter ?? {})]);
-    const edges = page.rows.map((node) => ({ node, cursor: encodeCursor(node) }));
-    return {
-      totalCount,
-      edges,
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: !!cursor,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-    };
+    return connectionOf({ nodes: page.rows, cursors: page.rows.map(encodeCursor), hasNextPage: page.hasNextPage }, totalCount, !!cursor);
   }
 
   /** The store a representation names, checked as every Store field checks it. */

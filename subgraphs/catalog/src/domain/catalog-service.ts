@@ -2,7 +2,8 @@ import {
   assertCanReadMerchant,
   assertCanReadStore,
   BadUserInputError,
-  decodeCursor,
+  afterPosition,
+  connectionOf,
   encodeCursor,
   canReadStore,
   ForbiddenError,
@@ -12,6 +13,7 @@ import {
   rethrowUniqueViolation,
   verifiedStore,
   type Caller,
+  type Connection,
   type EntitlementSource,
   type FeatureUsage,
   type StoreDirectory,
@@ -31,11 +33,7 @@ const UNIQUE_FIELDS: Record<string, [string, string]> = {
 /** A Store as the graph hands it to catalog: its key, plus tenancy's fields where a field @requires them. */
 export type StoreRepresentation = StoreReference;
 
-export interface ProductConnectionResult {
-  totalCount: number;
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
-  edges: Array<{ cursor: string; node: ProductEntity }>;
-}
+export type ProductConnectionResult = Connection<ProductEntity>;
 
 export interface CatalogServiceDependencies {
   store: CatalogStore;
@@ -76,23 +74,12 @@ export class CatalogService {
     const merchantId = store.merchantId.toLowerCase();
     assertCanReadStore(this.caller, { id: store.id, merchantId });
     const { first } = parseInput(pageArgs, { first: args.first });
-    const after = args.after === null || args.after === undefined ? null : decodeCursor(args.after);
-    if (args.after && !after) throw new BadUserInputError('after is not a cursor of this list', 'after');
+    const after = afterPosition(args.after);
     const [page, totalCount] = await Promise.all([
       this.deps.loaders.productPage.load({ storeId: store.id, merchantId, first, after }),
       this.deps.loaders.productCountOfStore.load({ storeId: store.id, merchantId }),
     ]);
-    const edges = page.products.map((node, i) => ({ cursor: encodeCursor(page.positions[i]), node }));
-    return {
-      totalCount,
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: after !== null,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges[edges.length - 1]?.cursor ?? null,
-      },
-      edges,
-    };
+    return connectionOf({ nodes: page.products, cursors: page.positions.map(encodeCursor), hasNextPage: page.hasNextPage }, totalCount, after !== null);
   }
 
   // ───────────── usage: catalog's part of billing's fan-out ─────────────

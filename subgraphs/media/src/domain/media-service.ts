@@ -2,7 +2,8 @@ import {
   assertCanReadMerchant,
   assertCanReadStore,
   BadUserInputError,
-  decodeCursor,
+  afterPosition,
+  connectionOf,
   encodeCursor,
   canReadStore,
   effectiveLimit,
@@ -15,6 +16,7 @@ import {
   requireAdmin,
   verifiedStore,
   type Caller,
+  type Connection,
   type EntitlementSource,
   type FeatureUsage,
   type Logger,
@@ -35,11 +37,7 @@ import type { MediaSettings } from './settings';
 /** A Store as the graph hands it to media: its key, plus tenancy's fields where a field @requires them. */
 export type StoreRepresentation = StoreReference;
 
-export interface MediaConnectionResult {
-  totalCount: number;
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
-  edges: Array<{ cursor: string; node: MediaFileEntity }>;
-}
+export type MediaConnectionResult = Connection<MediaFileEntity>;
 
 export interface StorageStats {
   totalFiles: number;
@@ -118,23 +116,12 @@ export class MediaService {
     const storeId = store.id.toLowerCase();
     assertCanReadStore(this.caller, { id: storeId, merchantId });
     const { first } = parseInput(pageArgs, { first: args.first });
-    const after = args.after === null || args.after === undefined ? null : decodeCursor(args.after);
-    if (args.after && !after) throw new BadUserInputError('after is not a cursor of this list', 'after');
+    const after = afterPosition(args.after);
     const [page, totalCount] = await Promise.all([
       this.deps.loaders.mediaPage.load({ storeId, merchantId, first, after }),
       this.deps.loaders.fileCountOfStore.load({ storeId, merchantId }),
     ]);
-    const edges = page.files.map((node, i) => ({ cursor: encodeCursor(page.positions[i]), node }));
-    return {
-      totalCount,
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: after !== null,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges[edges.length - 1]?.cursor ?? null,
-      },
-      edges,
-    };
+    return connectionOf({ nodes: page.files, cursors: page.positions.map(encodeCursor), hasNextPage: page.hasNextPage }, totalCount, after !== null);
   }
 
   /** Admins: every stored file's totals, from the rows (the disk is never walked). */
