@@ -9,6 +9,7 @@ type SubgraphCodegen = { context: string; mappers?: Record<string, string> };
 /** Entities another subgraph owns, as the contributing subgraphs receive them. */
 const references = {
   Store: '@tiergraph/runtime#StoreReference',
+  PlatformMetrics: '@tiergraph/runtime#PlatformMetricsReference',
   MerchantSubscription: '@tiergraph/runtime#MerchantPlatformReference',
 };
 
@@ -21,6 +22,7 @@ export const subgraphCodegen: Record<string, SubgraphCodegen> = {
       Store: '../store/entities#StoreEntity',
       StoreUser: '../store/entities#StoreUserEntity',
       MerchantSubscription: '@tiergraph/runtime#MerchantPlatformReference',
+      PlatformMetrics: references.PlatformMetrics,
     },
   },
   billing: {
@@ -35,6 +37,7 @@ export const subgraphCodegen: Record<string, SubgraphCodegen> = {
       Invoice: '../store/entities#BillingHistoryEntity',
       Store: '../domain/references#StoreParent',
       Merchant: '../domain/references#MerchantParent',
+      PlatformMetrics: references.PlatformMetrics,
     },
   },
   catalog: {
@@ -46,7 +49,10 @@ export const subgraphCodegen: Record<string, SubgraphCodegen> = {
     context: 'MediaContext',
     mappers: { MediaFile: '../store/entities#MediaFileEntity', MediaVariant: '../store/entities#MediaVariantEntity', ...references },
   },
-  monitoring: { context: 'MonitoringContext', mappers: { CapacitySnapshot: '../store/entities#CapacitySnapshotEntity' } },
+  monitoring: {
+    context: 'MonitoringContext',
+    mappers: { CapacitySnapshot: '../store/entities#CapacitySnapshotEntity', PlatformMetrics: references.PlatformMetrics },
+  },
 };
 
 const config: CodegenConfig = {

@@ -1,5 +1,6 @@
 import type { RequestContext } from '@tiergraph/runtime';
 import type { BillingService } from './domain/billing-service';
+import type { BillingPlatformFiguresService } from './platform-figures/platform-figures-service';
 import type { PaymentService } from './stripe/payment-service';
 import type { UsageService } from './usage/usage-service';
 
@@ -7,4 +8,5 @@ export interface BillingContext extends RequestContext {
   billing: BillingService;
   payments: PaymentService;
   usage: UsageService;
+  platformFigures: BillingPlatformFiguresService;
 }

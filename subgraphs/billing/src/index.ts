@@ -4,6 +4,8 @@ import { BillingService, type BillingShared } from './domain/billing-service';
 import { DatabaseEntitlements } from './domain/database-entitlements';
 import { DeclarationRegistry } from './domain/declarations';
 import { billingFeatures } from './features';
+import { createBillingPlatformFiguresService } from './platform-figures/platform-figures-service';
+import { BillingPlatformFiguresStore } from './platform-figures/platform-figures-store';
 import { PaymentService } from './stripe/payment-service';
 import { createStripeClient, noStripe, type StripeSettings } from './stripe/settings';
 import { mountStripeWebhooks } from './webhooks';
@@ -46,6 +48,7 @@ export function createBillingSubgraph(options: BillingOptions): SubgraphDefiniti
     createContext: ({ dataSource, entitlements, urls, serviceToken, onEntitlementChange }) => {
       const store = new BillingStore(dataSource);
       const declarations = new DeclarationRegistry(store);
+      const figures = new BillingPlatformFiguresStore(dataSource);
       onEntitlementChange((change) => {
         if ('all' in change) declarations.invalidate();
       });
@@ -77,7 +80,7 @@ export function createBillingSubgraph(options: BillingOptions): SubgraphDefiniti
           },
           base.caller,
         );
-        return { ...base, billing, payments, usage };
+        return { ...base, billing, payments, usage, platformFigures: createBillingPlatformFiguresService(figures, base.caller) };
       };
     },
   };

@@ -1,4 +1,6 @@
 import { loadTypeDefs, StoreDirectory, type SubgraphDefinition } from '@tiergraph/runtime';
+import { createCatalogPlatformFiguresService } from './platform-figures/platform-figures-service';
+import { CatalogPlatformFiguresStore } from './platform-figures/platform-figures-store';
 import type { CatalogContext } from './context';
 import { CatalogService } from './domain/catalog-service';
 import { catalogFeatures } from './domain/features';
@@ -20,9 +22,11 @@ export const catalogSubgraph: SubgraphDefinition<CatalogContext> = {
     const store = new CatalogStore(dataSource);
     // one directory per process: a store's merchant and platform never change, so what tenancy said is kept
     const stores = new StoreDirectory(urls.tenancy, serviceToken);
+    const figures = new CatalogPlatformFiguresStore(dataSource);
     return (base) => ({
       ...base,
       catalog: new CatalogService({ store, loaders: store.createLoaders(), stores, entitlements, caller: base.caller }),
+      platformFigures: createCatalogPlatformFiguresService(figures, base.caller),
     });
   },
 };

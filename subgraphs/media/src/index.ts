@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEVELOPMENT_CORS, loadTypeDefs, StoreDirectory, type CorsSettings, type SubgraphDefinition, type SubgraphDependencies } from '@tiergraph/runtime';
+import { createMediaPlatformFiguresService } from './platform-figures/platform-figures-service';
 import type { MediaContext } from './context';
 import { mediaFeatures } from './domain/features';
 import { MediaService } from './domain/media-service';
@@ -90,7 +91,11 @@ export function createMediaSubgraph({ cors, storage = developmentStorage() }: Me
         serviceFor: (caller, logger) => serviceOf(deps, { caller, logger }),
       });
     },
-    createContext: (deps) => (base) => ({ ...base, media: serviceOf(deps, base) }),
+    createContext: (deps) => (base) => ({
+      ...base,
+      media: serviceOf(deps, base),
+      platformFigures: createMediaPlatformFiguresService(parts(deps).store, base.caller),
+    }),
   };
 }
 

@@ -1,5 +1,12 @@
 import { runSubgraphMain } from '@tiergraph/runtime';
 import { loadEnv } from './env';
-import { monitoringSubgraph } from './index';
+import { createMonitoringSubgraph } from './index';
 
-void runSubgraphMain(monitoringSubgraph, loadEnv());
+const { env, gateway, capacity } = loadEnv();
+void runSubgraphMain(
+  createMonitoringSubgraph({
+    gateway: { graphqlUrl: () => gateway.graphqlUrl, metricsUrl: () => gateway.metricsUrl, timeoutMs: gateway.timeoutMs },
+    capacity,
+  }),
+  env,
+);

@@ -1,5 +1,7 @@
 import { loadTypeDefs, StoreDirectory, type SubgraphDefinition } from '@tiergraph/runtime';
 import { CatalogClient } from './clients/catalog-client';
+import { OrdersPlatformFiguresService } from './platform-figures/platform-figures-service';
+import { OrdersPlatformFiguresStore } from './platform-figures/platform-figures-store';
 import type { OrdersContext } from './context';
 import { ordersFeatures } from './domain/features';
 import { OrdersService } from './domain/orders-service';
@@ -22,9 +24,11 @@ export const ordersSubgraph: SubgraphDefinition<OrdersContext> = {
     // one directory per process: a store's merchant and platform never change, so what tenancy said is kept
     const stores = new StoreDirectory(urls.tenancy, serviceToken);
     const catalog = new CatalogClient(urls.catalog, serviceToken);
+    const figures = new OrdersPlatformFiguresStore(dataSource);
     return (base) => ({
       ...base,
       orders: new OrdersService({ store, loaders: store.createLoaders(), stores, catalog, entitlements, caller: base.caller }),
+      platformFigures: new OrdersPlatformFiguresService(figures, base.caller),
     });
   },
 };

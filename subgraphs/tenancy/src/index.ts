@@ -1,4 +1,6 @@
 import { loadTypeDefs, type SubgraphDefinition } from '@tiergraph/runtime';
+import { createTenancyPlatformFiguresService } from './platform-figures/platform-figures-service';
+import { TenancyPlatformFiguresStore } from './platform-figures/platform-figures-store';
 import type { TenancyContext } from './context';
 import { TenancyService } from './domain/tenancy-service';
 import { tenancyFeatures } from './features';
@@ -18,7 +20,12 @@ export const tenancySubgraph: SubgraphDefinition<TenancyContext> = {
   usesEntitlements: true,
   createContext: ({ dataSource, entitlements }) => {
     const store = new TenancyStore(dataSource);
-    return (base) => ({ ...base, tenancy: new TenancyService(store, store.createLoaders(), base.caller, dataSource, entitlements) });
+    const figures = new TenancyPlatformFiguresStore(dataSource);
+    return (base) => ({
+      ...base,
+      tenancy: new TenancyService(store, store.createLoaders(), base.caller, dataSource, entitlements),
+      platformFigures: createTenancyPlatformFiguresService(figures, base.caller),
+    });
   },
 };
 

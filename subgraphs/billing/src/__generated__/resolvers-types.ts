@@ -3,6 +3,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { SubscriptionTierEntity, TierFeatureLimitEntity, SubscriptionHistoryEntity, AddOnProductEntity, StoreAddOnEntity, BillingHistoryEntity } from '../store/entities';
 import type { SubscriptionParent, StoreParent, MerchantParent } from '../domain/references';
+import type { PlatformMetricsReference } from '@tiergraph/runtime';
 import type { BillingContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -397,6 +398,33 @@ export type PageInfo = {
   startCursor?: Maybe<Scalars['String']['output']>;
 };
 
+export type PlatformFeatureCapacity = {
+  __typename?: 'PlatformFeatureCapacity';
+  featureCode: Scalars['String']['output'];
+  /** Sum of the finite effective limits of the live subscriptions (a disabled feature allows 0); a Float, as it may exceed 32 bits. */
+  limitSum: Scalars['Float']['output'];
+  limitedSubscriptions: Scalars['Int']['output'];
+  /** Live subscriptions for which the feature is unlimited: not in limitSum. */
+  unlimitedSubscriptions: Scalars['Int']['output'];
+};
+
+export type PlatformMetrics = {
+  __typename?: 'PlatformMetrics';
+  /** Per declared quantitative feature, by code. */
+  featureCapacity: Array<PlatformFeatureCapacity>;
+  id: Scalars['ID']['output'];
+  /** Live subscriptions per tier, in the tiers' display order. */
+  liveTierDistribution: Array<PlatformTierCount>;
+  /** Every status once, zero where none has it. */
+  subscriptionCounts: Array<SubscriptionStatusCount>;
+};
+
+export type PlatformTierCount = {
+  __typename?: 'PlatformTierCount';
+  count: Scalars['Int']['output'];
+  tierCode: Scalars['String']['output'];
+};
+
 export type PortalSession = {
   __typename?: 'PortalSession';
   url: Scalars['String']['output'];
@@ -547,6 +575,12 @@ export type SubscriptionStatus =
   | 'EXPIRED'
   | 'PAST_DUE'
   | 'TRIAL';
+
+export type SubscriptionStatusCount = {
+  __typename?: 'SubscriptionStatusCount';
+  count: Scalars['Int']['output'];
+  status: SubscriptionStatus;
+};
 
 /** A plan a merchant can subscribe to. */
 export type SubscriptionTier = {
@@ -828,6 +862,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 export type FederationTypes = ResolversObject<{
   Merchant: Merchant;
   MerchantSubscription: MerchantSubscription;
+  PlatformMetrics: PlatformMetrics;
   Store: Store;
   SubscriptionTier: SubscriptionTier;
 }>;
@@ -843,6 +878,9 @@ export type FederationReferenceTypes = ResolversObject<{
         | GraphQLRecursivePick<FederationTypes['MerchantSubscription'], {"merchantId":true,"platformId":true}> )
     & ( Record<PropertyKey, never>
         | GraphQLRecursivePick<FederationTypes['MerchantSubscription'], {"catalogUsage":{"code":true,"current":true},"ordersUsage":{"code":true,"current":true},"tenancyUsage":{"code":true,"current":true},"mediaUsage":{"code":true,"current":true}}> ) );
+  PlatformMetrics:
+    ( { __typename: 'PlatformMetrics' }
+    & GraphQLRecursivePick<FederationTypes['PlatformMetrics'], {"id":true}> );
   Store:
     ( { __typename: 'Store' }
     & GraphQLRecursivePick<FederationTypes['Store'], {"id":true}>
@@ -980,6 +1018,9 @@ export type ResolversTypes = ResolversObject<{
   MerchantSubscriptionFilter: MerchantSubscriptionFilter;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PlatformFeatureCapacity: ResolverTypeWrapper<PlatformFeatureCapacity>;
+  PlatformMetrics: ResolverTypeWrapper<PlatformMetricsReference>;
+  PlatformTierCount: ResolverTypeWrapper<PlatformTierCount>;
   PortalSession: ResolverTypeWrapper<PortalSession>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RecordUsageInput: RecordUsageInput;
@@ -989,6 +1030,7 @@ export type ResolversTypes = ResolversObject<{
   SubscriptionHistoryEntry: ResolverTypeWrapper<SubscriptionHistoryEntity>;
   SubscriptionStats: ResolverTypeWrapper<SubscriptionStats>;
   SubscriptionStatus: SubscriptionStatus;
+  SubscriptionStatusCount: ResolverTypeWrapper<SubscriptionStatusCount>;
   SubscriptionTier: ResolverTypeWrapper<SubscriptionTierEntity>;
   TierFeatureLimit: ResolverTypeWrapper<TierFeatureLimitEntity>;
   TierFeatureLimitInput: TierFeatureLimitInput;
@@ -1037,6 +1079,9 @@ export type ResolversParentTypes = ResolversObject<{
   MerchantSubscriptionFilter: MerchantSubscriptionFilter;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
+  PlatformFeatureCapacity: PlatformFeatureCapacity;
+  PlatformMetrics: PlatformMetricsReference;
+  PlatformTierCount: PlatformTierCount;
   PortalSession: PortalSession;
   Query: Record<PropertyKey, never>;
   RecordUsageInput: RecordUsageInput;
@@ -1044,6 +1089,7 @@ export type ResolversParentTypes = ResolversObject<{
   StoreAddOn: StoreAddOnEntity;
   SubscriptionHistoryEntry: SubscriptionHistoryEntity;
   SubscriptionStats: SubscriptionStats;
+  SubscriptionStatusCount: SubscriptionStatusCount;
   SubscriptionTier: SubscriptionTierEntity;
   TierFeatureLimit: TierFeatureLimitEntity;
   TierFeatureLimitInput: TierFeatureLimitInput;
@@ -1219,6 +1265,26 @@ export type PageInfoResolvers<ContextType = BillingContext, ParentType extends R
   startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type PlatformFeatureCapacityResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['PlatformFeatureCapacity'] = ResolversParentTypes['PlatformFeatureCapacity']> = ResolversObject<{
+  featureCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  limitSum?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  limitedSubscriptions?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unlimitedSubscriptions?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type PlatformMetricsResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['PlatformMetrics'] = ResolversParentTypes['PlatformMetrics'], FederationReferenceType extends FederationReferenceTypes['PlatformMetrics'] = FederationReferenceTypes['PlatformMetrics']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['PlatformMetrics']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  featureCapacity?: Resolver<Array<ResolversTypes['PlatformFeatureCapacity']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  liveTierDistribution?: Resolver<Array<ResolversTypes['PlatformTierCount']>, ParentType, ContextType>;
+  subscriptionCounts?: Resolver<Array<ResolversTypes['SubscriptionStatusCount']>, ParentType, ContextType>;
+}>;
+
+export type PlatformTierCountResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['PlatformTierCount'] = ResolversParentTypes['PlatformTierCount']> = ResolversObject<{
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tierCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type PortalSessionResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['PortalSession'] = ResolversParentTypes['PortalSession']> = ResolversObject<{
   url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
@@ -1275,6 +1341,11 @@ export type SubscriptionStatsResolvers<ContextType = BillingContext, ParentType 
   totalSubscriptions?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   totalTiers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   trialSubscriptions?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type SubscriptionStatusCountResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['SubscriptionStatusCount'] = ResolversParentTypes['SubscriptionStatusCount']> = ResolversObject<{
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['SubscriptionStatus'], ParentType, ContextType>;
 }>;
 
 export type SubscriptionTierResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['SubscriptionTier'] = ResolversParentTypes['SubscriptionTier'], FederationReferenceType extends FederationReferenceTypes['SubscriptionTier'] = FederationReferenceTypes['SubscriptionTier']> = ResolversObject<{
@@ -1408,12 +1479,16 @@ export type Resolvers<ContextType = BillingContext> = ResolversObject<{
   MerchantSubscriptionEdge?: MerchantSubscriptionEdgeResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  PlatformFeatureCapacity?: PlatformFeatureCapacityResolvers<ContextType>;
+  PlatformMetrics?: PlatformMetricsResolvers<ContextType>;
+  PlatformTierCount?: PlatformTierCountResolvers<ContextType>;
   PortalSession?: PortalSessionResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Store?: StoreResolvers<ContextType>;
   StoreAddOn?: StoreAddOnResolvers<ContextType>;
   SubscriptionHistoryEntry?: SubscriptionHistoryEntryResolvers<ContextType>;
   SubscriptionStats?: SubscriptionStatsResolvers<ContextType>;
+  SubscriptionStatusCount?: SubscriptionStatusCountResolvers<ContextType>;
   SubscriptionTier?: SubscriptionTierResolvers<ContextType>;
   TierFeatureLimit?: TierFeatureLimitResolvers<ContextType>;
   UpcomingInvoice?: UpcomingInvoiceResolvers<ContextType>;

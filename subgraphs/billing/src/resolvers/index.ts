@@ -1,11 +1,13 @@
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Resolvers } from '../__generated__/resolvers-types';
+import { platformFiguresResolvers } from '../platform-figures/platform-figures-resolvers';
 import { withStripeErrors } from '../stripe/payment-service';
 import { usageMutations, usageStoreFields } from '../usage/usage-resolvers';
 
 /** Thin: every resolver hands the caller's request to the BillingService. */
 export const resolvers: Resolvers = {
   DateTime: DateTimeResolver,
+  ...platformFiguresResolvers,
   Query: {
     subscriptionTiers: (_root, { includeInactive }, { billing }) => billing.subscriptionTiers(includeInactive ?? false),
     featureCatalog: (_root, _args, { billing }) => billing.featureCatalog(),

@@ -1,9 +1,11 @@
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Resolvers } from '../__generated__/resolvers-types';
+import { platformFiguresResolvers } from '../platform-figures/platform-figures-resolvers';
 
 /** Thin: every resolver hands the caller's request to the CatalogService. */
 export const resolvers: Resolvers = {
   DateTime: DateTimeResolver,
+  ...platformFiguresResolvers,
   Mutation: {
     createProduct: (_root, { input }, { catalog }) => catalog.createProduct(input),
     deleteProduct: (_root, { id }, { catalog }) => catalog.deleteProduct(id),

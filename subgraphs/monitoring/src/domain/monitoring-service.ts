@@ -1,10 +1,50 @@
-import { ForbiddenError, isUuid, NotFoundError, type Caller } from '@tiergraph/runtime';
+import { BadUserInputError, ForbiddenError, isUuid, NotFoundError, PLATFORM_METRICS_ID, platformMetricsReference, type Caller, type Logger, type PlatformMetricsReference } from '@tiergraph/runtime';
+import type { CapacityConfig } from '../capacity/capacity-config';
+import { snapshotValuesOf, startOfUtcMonth, type PlatformFigures } from '../capacity/figures';
+import { platformHealth, subscriptionCapacity, type GatewayFigures, type PlatformHealth, type SubscriptionCapacity } from '../capacity/health';
+import { scalingRecommendations, type ScalingRecommendation } from '../capacity/recommendations';
+import { daysUntilThreshold, growthTrends, utcDay, windowStart, type CapacityMetric, type GrowthTrends, type SnapshotPoint } from '../capacity/trends';
+import type { GatewayFiguresSource } from '../clients/gateway-metrics-client';
+import type { PlatformFiguresSource } from '../clients/platform-figures-client';
 import type { CapacitySnapshotEntity } from '../store/entities';
-import type { MonitoringLoaders } from '../store/monitoring-store';
+import type { MonitoringLoaders, MonitoringStore } from '../store/monitoring-store';
 
-/** Monitoring's rules for one request: platform-wide figures are for admins and services only. */
+/** What every request shares: built once per process by the composition root. */
+export interface MonitoringShared {
+  store: MonitoringStore;
+  figures: PlatformFiguresSource;
+  gateway: GatewayFiguresSource;
+  config: CapacityConfig;
+  clock: () => Date;
+  logger: Logger;
+}
+
+const MAX_TREND_DAYS = 365;
+
+/** A snapshot as the trend maths sees it. */
+export function pointOf(snapshot: CapacitySnapshotEntity): SnapshotPoint {
+  return {
+    date: snapshot.snapshotDate,
+    values: {
+      STORES: snapshot.activeStores,
+      PRODUCTS: snapshot.totalProducts,
+      ORDERS: snapshot.totalOrdersMonth,
+      TEAM_MEMBERS: snapshot.totalTeamMembers,
+      STORAGE_GB: Number(snapshot.storageUsedGb),
+    },
+  };
+}
+
+/**
+ * Monitoring's rules for one request: platform-wide figures are for admins and services only. The current figures,
+ * the database size and the gateway's metrics are read at most once per request, however many fields need them.
+ */
 export class MonitoringService {
+  private current?: Promise<{ figures: PlatformFigures; databaseBytes: number }>;
+  private gatewayFigures?: Promise<GatewayFigures>;
+
   constructor(
+    private readonly shared: MonitoringShared,
     private readonly loaders: MonitoringLoaders,
     private readonly caller: Caller,
   ) {}
@@ -16,6 +56,32 @@ export class MonitoringService {
     }
   }
 
+  private now(): Date {
+    return this.shared.clock();
+  }
+
+  private currentFigures() {
+    this.current ??= (async () => {
+      const [figures, databaseBytes] = await Promise.all([this.shared.figures.figures(startOfUtcMonth(this.now())), this.shared.store.databaseBytes()]);
+      return { figures, databaseBytes };
+    })();
+    return this.current;
+  }
+
+  private gateway(): Promise<GatewayFigures> {
+    return (this.gatewayFigures ??= this.shared.gateway.figures());
+  }
+
+  /** The snapshots of the last `days` UTC days, today included. */
+  private async window(days: number): Promise<SnapshotPoint[]> {
+    const now = this.now();
+    return (await this.shared.store.snapshotsBetween(windowStart(now, days), utcDay(now))).map(pointOf);
+  }
+
+  platformMetrics(): PlatformMetricsReference {
+    return platformMetricsReference(this.caller, PLATFORM_METRICS_ID);
+  }
+
   async capacitySnapshot(id: string): Promise<CapacitySnapshotEntity> {
     this.assertCanReadCapacity();
     const snapshot = isUuid(id) ? await this.loaders.capacitySnapshot.load(id) : null;
@@ -23,9 +89,61 @@ export class MonitoringService {
     return snapshot;
   }
 
+  /**
+   * Today's (UTC) snapshot, once: when the day has one it is answered without gathering anything; otherwise the
+   * figures are gathered through the graph and inserted unless a concurrent capture got there first, in which
+   * case its snapshot is the answer (the unique day decides). A failure to gather writes nothing.
+   */
+  async captureSnapshot(): Promise<CapacitySnapshotEntity> {
+    this.assertCanReadCapacity();
+    const started = process.hrtime.bigint();
+    const day = utcDay(this.now());
+    const existing = await this.shared.store.snapshotOfDay(day);
+    if (existing) return existing;
+    const { figures, databaseBytes } = await this.currentFigures();
+    const { snapshot, created } = await this.shared.store.captureOnce(day, snapshotValuesOf(figures, databaseBytes));
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    this.shared.logger.info({ day, created, ms: Math.round(ms) }, created ? 'capacity snapshot captured' : 'capacity snapshot of the day already taken');
+    return snapshot;
+  }
+
+  async platformHealth(): Promise<PlatformHealth> {
+    this.assertCanReadCapacity();
+    const [{ figures, databaseBytes }, gateway] = await Promise.all([this.currentFigures(), this.gateway()]);
+    return platformHealth(this.shared.config, figures, databaseBytes, gateway);
+  }
+
+  async subscriptionCapacity(): Promise<SubscriptionCapacity> {
+    this.assertCanReadCapacity();
+    return subscriptionCapacity((await this.currentFigures()).figures);
+  }
+
+  async growthTrends(days: number): Promise<GrowthTrends> {
+    this.assertCanReadCapacity();
+    if (!Number.isInteger(days) || days < 1 || days > MAX_TREND_DAYS) throw new BadUserInputError(`days must be 1 to ${MAX_TREND_DAYS}`, 'days');
+    return growthTrends(await this.window(days), days);
+  }
+
+  async daysUntilThreshold(metric: CapacityMetric, threshold: number): Promise<number | null> {
+    this.assertCanReadCapacity();
+    if (threshold < 0) throw new BadUserInputError('threshold must be 0 or more', 'threshold');
+    return daysUntilThreshold(await this.window(this.shared.config.forecastWindowDays), metric, threshold);
+  }
+
+  async scalingRecommendations(): Promise<ScalingRecommendation[]> {
+    this.assertCanReadCapacity();
+    const days = this.shared.config.forecastWindowDays;
+    const [health, capacity, window] = await Promise.all([this.platformHealth(), this.subscriptionCapacity(), this.window(days)]);
+    return scalingRecommendations({ config: this.shared.config, capacity, health, trends: growthTrends(window, days), window });
+  }
+
   // ───────────── federation references: the same rules as any read ─────────────
 
   referencedCapacitySnapshot(id: string): Promise<CapacitySnapshotEntity> {
     return this.capacitySnapshot(id);
+  }
+
+  referencedPlatformMetrics(id: string): PlatformMetricsReference {
+    return platformMetricsReference(this.caller, id);
   }
 }

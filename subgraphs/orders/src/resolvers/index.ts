@@ -1,9 +1,11 @@
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Resolvers } from '../__generated__/resolvers-types';
+import { platformFiguresResolvers } from '../platform-figures/platform-figures-resolvers';
 
 /** Thin: every resolver hands the caller's request to the OrdersService. */
 export const resolvers: Resolvers = {
   DateTime: DateTimeResolver,
+  ...platformFiguresResolvers,
   Mutation: {
     placeOrder: (_root, { input }, { orders }) => orders.placeOrder(input),
   },
