@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import type { RunningSubgraph } from '@tiergraph/runtime';
+import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraph, tokenFor, type TestDatabase } from '@tiergraph/testkit';
+import { defaultCapacityConfig, type CapacityConfig } from '../capacity/capacity-config';
+import type { PlatformFigures } from '../capacity/figures';
+import type { GatewayFigures } from '../capacity/health';
+import { createMonitoringSubgraph, writeHistoricalSnapshots } from '../index';
+
+/** Monitoring alone on a real database, with fixed figures in place of the graph and a fixed clock. */
+const NOW = new Date('2026-12-01T09:30:00Z');
+const GiB = 2 ** 30;
+
+function figures(overrides: Partial<PlatformFigures> = {}): PlatformFigures {
+  return {
+    totalStores: 12,
+    activeStores: 10,
+    teamMembers: 4,
+    products: 300,
+    ordersThisMonth: 45,
+    mediaFiles: 20,
+    mediaBytes: 1.5 * GiB,
+    subscriptionsByStatus: { TRIAL: 2, ACTIVE: 5, PAST_DUE: 1, CANCELLED: 3, EXPIRED: 1 },
+    tierDistribution: [{ tierCode: 'essential', count: 5 }, { tierCode: 'business', count: 3 }],
+    featureCapacity: {
+      max_products: { limitSum: 1000, limitedSubscriptions: 5, unlimitedSubscriptions: 3 },
+      max_orders_per_month: { limitSum: 500, limitedSubscriptions: 5, unlimitedSubscriptions: 3 },
+      max_team_members: { limitSum: 5, limitedSubscriptions: 5, unlimitedSubscriptions: 3 },
+    },
+    ...overrides,
+  };
+}
+
+const CAPTURE = `mutation { captureCapacitySnapshot {
+  id snapshotDate totalStores activeStores trialStores totalSubscriptions activeSubscriptions
+  totalProducts totalOrdersMonth totalTeamMembers totalMediaFiles storageUsedGb dbSizeMb
+  theoreticalProductsLimit theoreticalOrdersLimit theoreticalTeamLimit tierDistribution { tierCode count }
+} }`;
+const HEALTH = `{ platformHealth { overallStatus infrastructureTier { name maxStores maxProducts costMonthly } nextTierTrigger databaseSizeMb
+  imageStorage { totalFiles totalSizeGb } thresholds { metric current warning critical status } } }`;
+
+describe('monitoring: snapshots, health and authorisation', () => {
+  let db: TestDatabase;
+  let running: RunningSubgraph;
+  let admin: string;
+  let current = figures();
+  let gateway: GatewayFigures = { p95Ms: 120, errorRatePercent: 0.2 };
+  let gathered = 0;
+  const config: CapacityConfig = { ...defaultCapacityConfig(), thresholds: { ...defaultCapacityConfig().thresholds, products_total: { warning: 400, critical: 500 } } };
+
+  const send = async (query: string, token = admin, variables?: Record<string, unknown>) => postGraphQL(running.url, { query, variables }, { token });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    running = await startTestSubgraph(
+      createMonitoringSubgraph({
+        capacity: config,
+        clock: () => NOW,
+        platformFigures: () => ({
+          figures: async (monthStart) => {
+            expect(monthStart.toISOString()).toBe('2026-12-01T00:00:00.000Z');
+            gathered++;
+            // slow enough that two concurrent captures both gather before either inserts
+            await new Promise((resolve) => setTimeout(resolve, 150));
+            return current;
+          },
+        }),
+        gatewayFigures: { figures: async () => gateway },
+      }),
+      db.url,
+    );
+    admin = await tokenFor({ role: 'admin' });
+  });
+
+  afterAll(async () => {
+    await running?.stop();
+    await db?.drop();
+  });
+
+  it('captures one snapshot per UTC day: two concurrent captures answer the same snapshot, and a later one too', async () => {
+    const [first, second] = await Promise.all([send(CAPTURE), send(CAPTURE, await tokenFor({ role: 'service' }))]);
+    expect(first.errors).toBeUndefined();
+    expect(second.errors).toBeUndefined();
+    expect(gathered).toBe(2);
+    const snapshot = first.data!.captureCapacitySnapshot;
+    expect(second.data!.captureCapacitySnapshot).toEqual(snapshot);
+    expect(snapshot).toEqual({
+      id: expect.any(String),
+      snapshotDate: '2026-12-01',
+      totalStores: 12,
+      activeStores: 10,
+      trialStores: 2,
+      totalSubscriptions: 12,
+      activeSubscriptions: 8,
+      totalProducts: 300,
+      totalOrdersMonth: 45,
+      totalTeamMembers: 4,
+      totalMediaFiles: 20,
+      storageUsedGb: 1.5,
+      dbSizeMb: expect.any(Number),
+      theoreticalProductsLimit: 1000,
+      theoreticalOrdersLimit: 500,
+      theoreticalTeamLimit: 5,
+      tierDistribution: [{ tierCode: 'essential', count: 5 }, { tierCode: 'business', count: 3 }],
+    });
+    expect(snapshot.dbSizeMb).toBeGreaterThan(1);
+
+    current = figures({ products: 999 });
+    const later = await send(CAPTURE);
+    expect(later.data!.captureCapacitySnapshot).toEqual(snapshot);
+    expect(gathered).toBe(2); // the day has its snapshot: nothing is gathered
+    const [{ n }] = await running.dataSource.query(`SELECT count(*)::int AS n FROM monitoring.capacity_snapshots`);
+    expect(n).toBe(1);
+  });
+
+  it('switches platformHealth from healthy to warning to critical as products cross the configured thresholds', async () => {
+    const statusAt = async (products: number) => {
+      current = figures({ products });
+      const res = await send(HEALTH);
+      expect(res.errors).toBeUndefined();
+      const health = res.data!.platformHealth;
+      return { overall: health.overallStatus, products: health.thresholds.find((t: { metric: string }) => t.metric === 'products_total') };
+    };
+    expect(await statusAt(399)).toEqual({ overall: 'HEALTHY', products: { metric: 'products_total', current: 399, warning: 400, critical: 500, status: 'HEALTHY' } });
+    expect(await statusAt(400)).toMatchObject({ overall: 'WARNING', products: { status: 'WARNING' } });
+    expect(await statusAt(500)).toMatchObject({ overall: 'CRITICAL', products: { status: 'CRITICAL' } });
+  });
+
+  it('reads the gateway latency and error rate against the scaling triggers, unknown when unreadable', async () => {
+    current = figures();
+    gateway = { p95Ms: 650, errorRatePercent: null };
+    const health = (await send(HEALTH)).data!.platformHealth;
+    expect(health.thresholds).toEqual(
+      expect.arrayContaining([
+        { metric: 'api_p95_ms', current: 650, warning: 500, critical: 2000, status: 'WARNING' },
+        { metric: 'error_rate_percent', current: null, warning: 1, critical: 5, status: 'UNKNOWN' },
+      ]),
+    );
+    expect(health.overallStatus).toBe('WARNING');
+    expect(health.infrastructureTier).toEqual({ name: 'Starter', maxStores: 50, maxProducts: 10000, costMonthly: 30 });
+    expect(health.nextTierTrigger).toMatch(/^Small beyond 50 active stores or 10,000 products/);
+    expect(health.imageStorage).toEqual({ totalFiles: 20, totalSizeGb: 1.5 });
+    gateway = { p95Ms: 120, errorRatePercent: 0.2 };
+  });
+
+  it('answers subscriptionCapacity from the live limits', async () => {
+    current = figures();
+    const res = await send(`{ subscriptionCapacity { totalSubscriptions tierDistribution { tierCode count }
+      products { actual theoreticalLimit unlimitedSubscriptions utilizationPercent headroom }
+      teamMembers { actual theoreticalLimit utilizationPercent headroom } } }`);
+    expect(res.data!.subscriptionCapacity).toEqual({
+      totalSubscriptions: 12,
+      tierDistribution: [{ tierCode: 'essential', count: 5 }, { tierCode: 'business', count: 3 }],
+      products: { actual: 300, theoreticalLimit: 1000, unlimitedSubscriptions: 3, utilizationPercent: 30, headroom: 700 },
+      teamMembers: { actual: 4, theoreticalLimit: 5, utilizationPercent: 80, headroom: 1 },
+    });
+  });
+
+  it('trends and forecasts over historical snapshots written idempotently for the seeder', async () => {
+    // 20 days before today, products 100 + 10 a day; today's snapshot (300 products) is already there
+    const history = Array.from({ length: 20 }, (_, i) => ({
+      snapshotDate: new Date(Date.UTC(2026, 10, 11 + i)).toISOString().slice(0, 10),
+      activeStores: 10,
+      totalProducts: 100 + 10 * i,
+    }));
+    expect(await writeHistoricalSnapshots(running.dataSource, history)).toEqual({ written: 20, kept: 0 });
+    expect(await writeHistoricalSnapshots(running.dataSource, [...history, { snapshotDate: '2026-12-01', totalProducts: 1 }])).toEqual({ written: 0, kept: 21 });
+
+    const trends = (await send(`query($d: Int!) { growthTrends(days: $d) { periodDays snapshotsAvailable startDate endDate message
+      trends { metric startValue currentValue dailyGrowthRate } } }`, admin, { d: 7 })).data!.growthTrends;
+    // 2026-11-25 … 2026-11-30: 240 … 290 (day i of the history is 100 + 10 i), and today 300 (the captured figures)
+    expect(trends).toMatchObject({ periodDays: 6, snapshotsAvailable: 7, startDate: '2026-11-25', endDate: '2026-12-01', message: null });
+    expect(trends.trends.find((t: { metric: string }) => t.metric === 'PRODUCTS')).toEqual({ metric: 'PRODUCTS', startValue: 240, currentValue: 300, dailyGrowthRate: 10 });
+
+    const days = await send(`query($t: Int!) { daysUntilThreshold(metric: PRODUCTS, threshold: $t) }`, admin, { t: 300 });
+    expect(days.data!.daysUntilThreshold).toBe(0);
+    const recommendations = (await send(`{ scalingRecommendations { category severity title } }`)).data!.scalingRecommendations;
+    const severities = recommendations.map((r: { severity: string }) => r.severity);
+    expect([...severities].sort((a: string, b: string) => ['CRITICAL', 'WARNING', 'INFO'].indexOf(a) - ['CRITICAL', 'WARNING', 'INFO'].indexOf(b))).toEqual(severities);
+    expect(recommendations).toEqual(expect.arrayContaining([{ category: 'infrastructure', severity: 'INFO', title: 'Current tier: Starter' }]));
+  });
+
+  it('explains instead of trending with fewer than two snapshots, and refuses a window out of range', async () => {
+    await running.dataSource.query(`DELETE FROM monitoring.capacity_snapshots WHERE snapshot_date < '2026-12-01'`);
+    const res = await send(`{ growthTrends(days: 30) { snapshotsAvailable message trends { metric } } }`);
+    expect(res.data!.growthTrends).toEqual({ snapshotsAvailable: 1, message: expect.stringContaining('Insufficient data'), trends: [] });
+    expect(errorCodes(await send(`{ growthTrends(days: 0) { periodDays } }`))).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('refuses merchants and store users with FORBIDDEN on every capacity field, and writes nothing for them', async () => {
+    const merchantId = randomUUID();
+    const tokens = [await tokenFor({ role: 'merchant', merchantId }), await tokenFor({ role: 'store', merchantId, storeId: randomUUID() })];
+    for (const token of tokens) {
+      for (const query of [HEALTH, CAPTURE, '{ subscriptionCapacity { totalSubscriptions } }', '{ growthTrends(days: 30) { message } }',
+        '{ scalingRecommendations { title } }', '{ daysUntilThreshold(metric: STORES, threshold: 10) }', '{ platformMetrics { id } }']) {
+        expect([query, errorCodes(await send(query, token))]).toEqual([query, ['FORBIDDEN']]);
+      }
+    }
+    expect((await postGraphQL(running.url, { query: HEALTH })).status).toBe(401);
+  });
+});
