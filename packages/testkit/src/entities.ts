@@ -1,4 +1,4 @@
-import { errorCodes, postGraphQL } from './index';
+import { errorCodes, postGraphQL, tokenFor } from './index';
 
 /**
  * What one representation, sent straight to a subgraph's `_entities` as a caller could send it (bypassing the
@@ -35,4 +35,30 @@ export async function entityAccessTable(
   const table: Record<string, Record<string, string>> = {};
   for (const [name, { selection, representation }] of Object.entries(cases)) table[name] = await entityOutcomes(url, selection, representation, tokens);
   return table;
+}
+
+/** Who may read a subgraph's PlatformMetrics contribution: admins and services; tenants FORBIDDEN; only the one id. */
+export const PLATFORM_METRICS_ACCESS = { admin: 'ok', service: 'ok', merchant: 'FORBIDDEN', store: 'FORBIDDEN', 'unknown id': 'NOT_FOUND' };
+
+/**
+ * A contributor's PlatformMetrics fields (`selection`, without the inline fragment) straight from its `_entities`:
+ * the outcome for each kind of caller (compare with PLATFORM_METRICS_ACCESS) and the figures an admin gets.
+ */
+export async function platformMetricsOf(url: string, selection: string): Promise<{ access: Record<string, string>; figures: Record<string, unknown> | null }> {
+  const fragment = `... on PlatformMetrics { id ${selection} }`;
+  const merchantId = '00000000-0000-4000-8000-00000000000a';
+  const tokens = {
+    admin: await tokenFor({ role: 'admin' }),
+    service: await tokenFor({ role: 'service' }),
+    merchant: await tokenFor({ role: 'merchant', merchantId }),
+    store: await tokenFor({ role: 'store', merchantId, storeId: '00000000-0000-4000-8000-00000000000b' }),
+  };
+  const access = await entityOutcomes(url, fragment, { __typename: 'PlatformMetrics', id: 'platform' }, tokens);
+  const unknown = await entityOutcomes(url, fragment, { __typename: 'PlatformMetrics', id: 'store-1' }, { 'unknown id': tokens.admin });
+  const response = await postGraphQL(
+    url,
+    { query: `query($r: [_Any!]!) { _entities(representations: $r) { ${fragment} } }`, variables: { r: [{ __typename: 'PlatformMetrics', id: 'platform' }] } },
+    { token: tokens.admin },
+  );
+  return { access: { ...access, ...unknown }, figures: response.data?._entities?.[0] ?? null };
 }

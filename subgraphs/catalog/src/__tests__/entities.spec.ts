@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningSubgraph } from '@tiergraph/runtime';
-import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraph, tokenFor, type TestDatabase } from '@tiergraph/testkit';
+import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraph, tokenFor, type TestDatabase, platformMetricsOf, PLATFORM_METRICS_ACCESS } from '@tiergraph/testkit';
 import { catalogSubgraph } from '../index';
 
 const ENTITIES = `query($r: [_Any!]!) {
@@ -89,6 +89,15 @@ describe('catalog: the Product entity', () => {
     const res = await resolve([randomUUID(), 'not-a-uuid'], await tokenFor({ role: 'admin' }));
     expect(errorCodes(res)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
     expect(res.data?._entities).toEqual([null, null]);
+  });
+
+  it('contributes the products that are not deleted to PlatformMetrics, for admins and services only', async () => {
+    await running.dataSource.query(`UPDATE catalog.products SET deleted_at = now() WHERE id = $1`, [cap]);
+    const { access, figures } = await platformMetricsOf(running.url, 'productCount');
+    expect(access).toEqual(PLATFORM_METRICS_ACCESS);
+    // mug and the deactivated tee count; the deleted cap does not
+    expect(figures).toEqual({ id: 'platform', productCount: 2 });
+    await running.dataSource.query(`UPDATE catalog.products SET deleted_at = NULL WHERE id = $1`, [cap]);
   });
 
   it('answers UNAUTHENTICATED (401) without a token', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningSubgraph } from '@tiergraph/runtime';
-import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraph, tokenFor, type TestDatabase } from '@tiergraph/testkit';
+import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraph, tokenFor, type TestDatabase, platformMetricsOf, PLATFORM_METRICS_ACCESS } from '@tiergraph/testkit';
 import { mediaSubgraph } from '../index';
 
 const ENTITIES = `query($r: [_Any!]!) {
@@ -91,6 +91,13 @@ describe('media: the MediaFile entity', () => {
     const res = await resolve([randomUUID(), 'x'], await tokenFor({ role: 'admin' }));
     expect(errorCodes(res)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
     expect(res.data?._entities).toEqual([null, null]);
+  });
+
+  it('contributes its files and stored bytes to PlatformMetrics, for admins and services only', async () => {
+    const { access, figures } = await platformMetricsOf(running.url, 'mediaFileCount mediaVariantCount mediaStoredBytes');
+    expect(access).toEqual(PLATFORM_METRICS_ACCESS);
+    // 204,800 + 5,000,000,123 + 0 bytes, exact beyond 32 bits
+    expect(figures).toEqual({ id: 'platform', mediaFileCount: 3, mediaVariantCount: 0, mediaStoredBytes: 5_000_204_923 });
   });
 
   it('answers UNAUTHENTICATED (401) without a token', async () => {

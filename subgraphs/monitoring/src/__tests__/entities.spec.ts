@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningSubgraph } from '@tiergraph/runtime';
-import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraph, tokenFor, type TestDatabase } from '@tiergraph/testkit';
+import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraph, tokenFor, type TestDatabase, platformMetricsOf, PLATFORM_METRICS_ACCESS } from '@tiergraph/testkit';
 import { monitoringSubgraph } from '../index';
 
 const ENTITIES = `query($r: [_Any!]!) {
@@ -69,6 +69,12 @@ describe('monitoring: the CapacitySnapshot entity', () => {
     const res = await resolve([randomUUID(), 'today'], await tokenFor({ role: 'admin' }));
     expect(errorCodes(res)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
     expect(res.data?._entities).toEqual([null, null]);
+  });
+
+  it('owns the PlatformMetrics key: admins and services resolve the one id, tenants are refused', async () => {
+    const { access, figures } = await platformMetricsOf(running.url, '');
+    expect(access).toEqual(PLATFORM_METRICS_ACCESS);
+    expect(figures).toEqual({ id: 'platform' });
   });
 
   it('answers UNAUTHENTICATED (401) without a token', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningSubgraph } from '@tiergraph/runtime';
-import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraph, tokenFor, type TestDatabase } from '@tiergraph/testkit';
+import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraph, tokenFor, type TestDatabase, platformMetricsOf, PLATFORM_METRICS_ACCESS } from '@tiergraph/testkit';
 import { ordersSubgraph } from '../index';
 
 const ENTITIES = `query($r: [_Any!]!) {
@@ -82,6 +82,18 @@ describe('orders: the Order entity', () => {
     const res = await resolve([randomUUID(), '42'], await tokenFor({ role: 'service' }));
     expect(errorCodes(res)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
     expect(res.data?._entities).toEqual([null, null]);
+  });
+
+  it('contributes the orders created since a given start to PlatformMetrics, for admins and services only', async () => {
+    const old = await insertOrder({ merchantId: merchantB, storeId: storeB, totalCents: 100 });
+    await running.dataSource.query(`UPDATE orders.orders SET created_at = '2020-01-31T23:59:59Z' WHERE id = $1`, [old]);
+    const { access, figures } = await platformMetricsOf(
+      running.url,
+      'thisMonth: orderCountSince(since: "2020-02-01T00:00:00Z") all: orderCountSince(since: "2020-01-31T23:59:59Z")',
+    );
+    expect(access).toEqual(PLATFORM_METRICS_ACCESS);
+    expect(figures).toEqual({ id: 'platform', thisMonth: 3, all: 4 });
+    await running.dataSource.query(`DELETE FROM orders.orders WHERE id = $1`, [old]);
   });
 
   it('answers UNAUTHENTICATED (401) without a token', async () => {

@@ -6,6 +6,8 @@ import {
   startTestSubgraphs,
   tokenFor,
   withInsertsHeld,
+  platformMetricsOf,
+  PLATFORM_METRICS_ACCESS,
   type GraphQLResponse,
   type TestDatabase,
 } from '@tiergraph/testkit';
@@ -345,6 +347,24 @@ describe('_entities', () => {
 
     const unknown = await call(query, { r: [{ __typename: 'Merchant', id: randomUUID() }] });
     expect(errorCodes(unknown)).toEqual(['NOT_FOUND']);
+  });
+
+  it('contributes stores, active stores and active team members to PlatformMetrics, for admins and services only', async () => {
+    const w = await world();
+    const before = await platformMetricsOf(tenancy.url, 'storeCount activeStoreCount teamMemberCount');
+    expect(before.access).toEqual(PLATFORM_METRICS_ACCESS);
+    // one more store, inactive; one active member; an owner (never a team member); a member who left
+    const s3 = (await ok(ops.createStore, { input: { merchantId: w.m2.id, platformId: w.platform.id, code: `s3-${w.suffix}`, name: 'Store 3' } })).createStore;
+    await ok(ops.setStoreActive, { id: s3.id, isActive: false });
+    await ok(ops.addStoreUser, { input: { storeId: w.s1.id, email: `member-${w.suffix}@example.com`, role: 'MEMBER' } });
+    await ok(ops.addStoreUser, { input: { storeId: w.s1.id, email: `owner-${w.suffix}@example.com`, role: 'OWNER' } });
+    const leaver = (await ok(ops.addStoreUser, { input: { storeId: w.s2.id, email: `leaver-${w.suffix}@example.com`, role: 'MEMBER' } })).addStoreUser;
+    await ok(ops.deactivateStoreUser, { id: leaver.id });
+    const after = await platformMetricsOf(tenancy.url, 'storeCount activeStoreCount teamMemberCount');
+    const b = before.figures as Record<string, number>;
+    expect(after.figures).toEqual({ id: 'platform', storeCount: b.storeCount + 1, activeStoreCount: b.activeStoreCount, teamMemberCount: b.teamMemberCount + 1 });
+    const [{ stores, active }] = await tenancy.dataSource.query(`SELECT count(*)::int AS stores, count(*) FILTER (WHERE is_active)::int AS active FROM tenancy.stores`);
+    expect(after.figures).toMatchObject({ storeCount: stores, activeStoreCount: active });
   });
 
   it('resolves 60 distinct references of three types with one SQL statement per type', async () => {
