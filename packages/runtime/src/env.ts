@@ -51,13 +51,45 @@ export function parseEnv<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, source:
 
 /** For `main` entry points: print every problem and exit non-zero. */
 export function parseEnvOrExit<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, source: NodeJS.ProcessEnv): T {
+  return orExitOnEnvError(() => parseEnv(schema, source));
+}
+
+/** For `main` entry points whose environment has several parts: run the parser; on an EnvError print every problem and exit non-zero. */
+export function orExitOnEnvError<T>(parse: () => T): T {
   try {
-    return parseEnv(schema, source);
+    return parse();
   } catch (error) {
     if (error instanceof EnvError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(1);
     }
     throw error;
+  }
+}
+
+/**
+ * The problems of an environment parsed in parts (the shared subgraph variables, a process's own, a file they
+ * name), so that one EnvError reports them all at once.
+ */
+export class EnvProblems {
+  readonly problems: string[] = [];
+
+  /** The part's value, or undefined when it has problems (kept for `throwIfAny`). */
+  attempt<T>(parse: () => T): T | undefined {
+    try {
+      return parse();
+    } catch (error) {
+      if (!(error instanceof EnvError)) throw error;
+      this.problems.push(...error.problems);
+      return undefined;
+    }
+  }
+
+  add(...problems: string[]): void {
+    this.problems.push(...problems);
+  }
+
+  throwIfAny(): void {
+    if (this.problems.length) throw new EnvError(this.problems);
   }
 }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { corsEnvShape, corsSettingsOf, EnvError, nodeEnvSchema, parseEnv, subgraphEnvSchema, type CorsSettings, type SubgraphEnv } from '@tiergraph/runtime';
+import { corsEnvShape, corsSettingsOf, EnvError, EnvProblems, nodeEnvSchema, orExitOnEnvError, parseEnv, subgraphEnvSchema, type CorsSettings, type SubgraphEnv } from '@tiergraph/runtime';
 import { z } from 'zod';
 import { DEFAULT_MEDIA_SETTINGS, type MediaSettings } from './domain/settings';
 
@@ -38,19 +38,11 @@ export interface MediaEnv {
 
 /** Parses media's whole environment, every problem of both schemas reported in one EnvError. */
 export function parseMediaEnv(source: NodeJS.ProcessEnv): MediaEnv {
-  const problems: string[] = [];
-  const attempt = <T>(parse: () => T): T | undefined => {
-    try {
-      return parse();
-    } catch (error) {
-      if (!(error instanceof EnvError)) throw error;
-      problems.push(...error.problems);
-      return undefined;
-    }
-  };
-  const env = attempt(() => parseEnv(mediaEnvSchema, source));
-  const own = attempt(() => parseEnv(mediaOwnEnvSchema, source));
-  if (!env || !own) throw new EnvError(problems);
+  const problems = new EnvProblems();
+  const env = problems.attempt(() => parseEnv(mediaEnvSchema, source));
+  const own = problems.attempt(() => parseEnv(mediaOwnEnvSchema, source));
+  problems.throwIfAny();
+  if (!env || !own) throw new EnvError(problems.problems);
   return {
     env,
     cors: corsSettingsOf(own),
@@ -68,13 +60,5 @@ export function parseMediaEnv(source: NodeJS.ProcessEnv): MediaEnv {
 
 /** Parses process.env once at start; every problem is reported and the process exits non-zero. */
 export function loadEnv(): MediaEnv {
-  try {
-    return parseMediaEnv(process.env);
-  } catch (error) {
-    if (error instanceof EnvError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  return orExitOnEnvError(() => parseMediaEnv(process.env));
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_PORTS, EnvError, parseEnv, portSchema, subgraphEnvSchema, type SubgraphEnv } from '@tiergraph/runtime';
+import { DEFAULT_PORTS, EnvError, EnvProblems, orExitOnEnvError, parseEnv, portSchema, subgraphEnvSchema, type SubgraphEnv } from '@tiergraph/runtime';
 import { z } from 'zod';
 import { DEFAULT_CAPACITY_CONFIG_PATH, readCapacityConfig, type CapacityConfig } from './capacity/capacity-config';
 
@@ -31,33 +31,17 @@ export interface MonitoringEnv {
 
 /** Parses monitoring's whole environment and its capacity file: every problem of the three reported in one EnvError. */
 export function parseMonitoringEnv(source: NodeJS.ProcessEnv): MonitoringEnv {
-  const problems: string[] = [];
-  const attempt = <T>(parse: () => T): T | undefined => {
-    try {
-      return parse();
-    } catch (error) {
-      if (!(error instanceof EnvError)) throw error;
-      problems.push(...error.problems);
-      return undefined;
-    }
-  };
-  const env = attempt(() => parseEnv(monitoringEnvSchema, source));
-  const own = attempt(() => parseEnv(monitoringOwnEnvSchema, source));
+  const problems = new EnvProblems();
+  const env = problems.attempt(() => parseEnv(monitoringEnvSchema, source));
+  const own = problems.attempt(() => parseEnv(monitoringOwnEnvSchema, source));
   const file = own ? readCapacityConfig(own.configPath) : undefined;
-  if (file) problems.push(...file.problems);
-  if (!env || !own || !file?.config) throw new EnvError(problems);
+  if (file) problems.add(...file.problems);
+  problems.throwIfAny();
+  if (!env || !own || !file?.config) throw new EnvError(problems.problems);
   return { env, gateway: own.gateway, capacity: file.config };
 }
 
 /** Parses process.env once at start; every problem is reported and the process exits non-zero. */
 export function loadEnv(): MonitoringEnv {
-  try {
-    return parseMonitoringEnv(process.env);
-  } catch (error) {
-    if (error instanceof EnvError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  return orExitOnEnvError(() => parseMonitoringEnv(process.env));
 }
