@@ -4,10 +4,12 @@ import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraph, tokenFo
 import { defaultCapacityConfig, type CapacityConfig } from '../capacity/capacity-config';
 import type { PlatformFigures } from '../capacity/figures';
 import type { GatewayFigures } from '../capacity/health';
+import { GatewayPlatformFigures, PlatformFiguresUnavailableError } from '../clients/platform-figures-client';
 import { createMonitoringSubgraph, writeHistoricalSnapshots } from '../index';
 
 /** Monitoring alone on a real database, with fixed figures in place of the graph and a fixed clock. */
 const NOW = new Date('2026-12-01T09:30:00Z');
+let now = NOW;
 const GiB = 2 ** 30;
 
 function figures(overrides: Partial<PlatformFigures> = {}): PlatformFigures {
@@ -45,6 +47,7 @@ describe('monitoring: snapshots, health and authorisation', () => {
   let current = figures();
   let gateway: GatewayFigures = { p95Ms: 120, errorRatePercent: 0.2 };
   let gathered = 0;
+  let unreachable = false;
   const config: CapacityConfig = { ...defaultCapacityConfig(), thresholds: { ...defaultCapacityConfig().thresholds, products_total: { warning: 400, critical: 500 } } };
 
   const send = async (query: string, token = admin, variables?: Record<string, unknown>) => postGraphQL(running.url, { query, variables }, { token });
@@ -54,9 +57,10 @@ describe('monitoring: snapshots, health and authorisation', () => {
     running = await startTestSubgraph(
       createMonitoringSubgraph({
         capacity: config,
-        clock: () => NOW,
+        clock: () => now,
         platformFigures: () => ({
           figures: async (monthStart) => {
+            if (unreachable) throw new PlatformFiguresUnavailableError('connect ECONNREFUSED');
             expect(monthStart.toISOString()).toBe('2026-12-01T00:00:00.000Z');
             gathered++;
             // slow enough that two concurrent captures both gather before either inserts
@@ -186,6 +190,21 @@ describe('monitoring: snapshots, health and authorisation', () => {
     expect(errorCodes(await send(`{ growthTrends(days: 0) { periodDays } }`))).toEqual(['BAD_USER_INPUT']);
   });
 
+  it('fails closed when the figures cannot be gathered: a clear code, no snapshot written', async () => {
+    now = new Date('2026-12-02T00:00:01Z');
+    unreachable = true;
+    try {
+      const res = await send(CAPTURE);
+      expect(errorCodes(res)).toEqual(['PLATFORM_FIGURES_UNAVAILABLE']);
+      expect(res.errors![0].message).toMatch(/nothing was written/);
+      const [{ n }] = await running.dataSource.query(`SELECT count(*)::int AS n FROM monitoring.capacity_snapshots WHERE snapshot_date = '2026-12-02'`);
+      expect(n).toBe(0);
+    } finally {
+      now = NOW;
+      unreachable = false;
+    }
+  });
+
   it('refuses merchants and store users with FORBIDDEN on every capacity field, and writes nothing for them', async () => {
     const merchantId = randomUUID();
     const tokens = [await tokenFor({ role: 'merchant', merchantId }), await tokenFor({ role: 'store', merchantId, storeId: randomUUID() })];
@@ -196,5 +215,12 @@ describe('monitoring: snapshots, health and authorisation', () => {
       }
     }
     expect((await postGraphQL(running.url, { query: HEALTH })).status).toBe(401);
+  });
+});
+
+describe('monitoring: gathering through the gateway', () => {
+  it('answers PLATFORM_FIGURES_UNAVAILABLE when the gateway cannot be reached', async () => {
+    const source = new GatewayPlatformFigures(() => 'http://127.0.0.1:9/graphql', () => tokenFor({ role: 'service' }), 500);
+    await expect(source.figures(new Date('2026-12-01T00:00:00Z'))).rejects.toMatchObject({ extensions: { code: 'PLATFORM_FIGURES_UNAVAILABLE' } });
   });
 });
