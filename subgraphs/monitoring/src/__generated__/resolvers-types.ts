@@ -24,7 +24,7 @@ export type Scalars = {
 };
 
 export type CapacityMetric =
-  /** Orders created in the snapshot's UTC month. */
+  /** Orders created in the snapshot's UTC month, month to date: it restarts on the 1st, so a window across the start of a month mixes two months. */
   | 'ORDERS'
   /** Products (not deleted). */
   | 'PRODUCTS'

@@ -147,7 +147,7 @@ describe('scaling recommendations', () => {
       ['CRITICAL', 'storage', 'Storage usage high'],
       ['WARNING', 'capacity', 'Product capacity approaching limit'],
       // 49 active stores at 1 a day: 51 (beyond Starter's 50) in 2 days
-      ['WARNING', 'forecast', "STORES will reach the Starter tier's 50 active stores in 2 days"],
+      ['WARNING', 'forecast', "Active stores will reach the Starter tier's 50 active stores in 2 days"],
       ['INFO', 'infrastructure', 'Current tier: Starter'],
       ['INFO', 'growth', 'High store growth rate'],
     ]);

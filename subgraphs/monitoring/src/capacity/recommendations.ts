@@ -34,6 +34,14 @@ function forecastTargets(config: CapacityConfig, health: PlatformHealth): Array<
   return targets;
 }
 
+const METRIC_NAMES: Record<CapacityMetric, string> = {
+  STORES: 'Active stores',
+  PRODUCTS: 'Products',
+  ORDERS: 'Orders this month',
+  TEAM_MEMBERS: 'Team members',
+  STORAGE_GB: 'Image storage (GB)',
+};
+
 const fmt = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 1 });
 
 /**
@@ -105,8 +113,8 @@ export function scalingRecommendations(input: {
     found.push({
       category: 'forecast',
       severity: 'WARNING',
-      title: `${target.metric} will reach ${target.what} in ${days} day${days === 1 ? '' : 's'}`,
-      description: `At the current slope (least squares over the last ${config.forecastWindowDays} days) ${target.metric.toLowerCase().replace('_', ' ')} reaches ${fmt(target.threshold)} in ${days} days`,
+      title: `${METRIC_NAMES[target.metric]} will reach ${target.what} in ${days} day${days === 1 ? '' : 's'}`,
+      description: `At the current slope (least squares over the last ${config.forecastWindowDays} days) ${METRIC_NAMES[target.metric].toLowerCase()} reach ${fmt(target.threshold)} in ${days} days`,
       action: target.metric === 'STORES' ? 'Prepare the move to the next infrastructure tier now' : 'Act before the threshold is reached: see the matching threshold action',
     });
   }
