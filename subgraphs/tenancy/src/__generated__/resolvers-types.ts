@@ -143,6 +143,8 @@ export type Query = {
   __typename?: 'Query';
   /** A merchant by id: admins and services see all, a merchant or its store users their own (FORBIDDEN otherwise). */
   merchant?: Maybe<Merchant>;
+  /** A merchant by its email (case-insensitive), null when none has it: admins and services only. */
+  merchantByEmail?: Maybe<Merchant>;
   /** A platform by id; NOT_FOUND when unknown. */
   platform?: Maybe<Platform>;
   /** Every platform (any authenticated caller). */
@@ -154,6 +156,11 @@ export type Query = {
 
 export type QueryMerchantArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryMerchantByEmailArgs = {
+  email: Scalars['String']['input'];
 };
 
 
@@ -413,6 +420,7 @@ export type PlatformResolvers<ContextType = TenancyContext, ParentType extends R
 
 export type QueryResolvers<ContextType = TenancyContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   merchant?: Resolver<Maybe<ResolversTypes['Merchant']>, ParentType, ContextType, RequireFields<QueryMerchantArgs, 'id'>>;
+  merchantByEmail?: Resolver<Maybe<ResolversTypes['Merchant']>, ParentType, ContextType, RequireFields<QueryMerchantByEmailArgs, 'email'>>;
   platform?: Resolver<Maybe<ResolversTypes['Platform']>, ParentType, ContextType, RequireFields<QueryPlatformArgs, 'id'>>;
   platforms?: Resolver<Array<ResolversTypes['Platform']>, ParentType, ContextType>;
   store?: Resolver<Maybe<ResolversTypes['Store']>, ParentType, ContextType, RequireFields<QueryStoreArgs, 'id'>>;
