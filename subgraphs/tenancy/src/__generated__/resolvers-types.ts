@@ -154,6 +154,8 @@ export type Query = {
   __typename?: 'Query';
   /** A merchant by id: admins and services see all, a merchant or its store users their own (FORBIDDEN otherwise). */
   merchant?: Maybe<Merchant>;
+  /** A merchant by its email (case-insensitive), null when none has it: admins and services only. */
+  merchantByEmail?: Maybe<Merchant>;
   /** A platform by id; NOT_FOUND when unknown. */
   platform?: Maybe<Platform>;
   /** Every platform (any authenticated caller). */
@@ -165,6 +167,11 @@ export type Query = {
 
 export type QueryMerchantArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryMerchantByEmailArgs = {
+  email: Scalars['String']['input'];
 };
 
 
@@ -438,6 +445,7 @@ export type PlatformMetricsResolvers<ContextType = TenancyContext, ParentType ex
 
 export type QueryResolvers<ContextType = TenancyContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   merchant?: Resolver<Maybe<ResolversTypes['Merchant']>, ParentType, ContextType, RequireFields<QueryMerchantArgs, 'id'>>;
+  merchantByEmail?: Resolver<Maybe<ResolversTypes['Merchant']>, ParentType, ContextType, RequireFields<QueryMerchantByEmailArgs, 'email'>>;
   platform?: Resolver<Maybe<ResolversTypes['Platform']>, ParentType, ContextType, RequireFields<QueryPlatformArgs, 'id'>>;
   platforms?: Resolver<Array<ResolversTypes['Platform']>, ParentType, ContextType>;
   store?: Resolver<Maybe<ResolversTypes['Store']>, ParentType, ContextType, RequireFields<QueryStoreArgs, 'id'>>;

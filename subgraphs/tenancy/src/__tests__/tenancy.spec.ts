@@ -104,6 +104,16 @@ describe('tenancy operations', () => {
     expect(back.setStoreActive).toEqual({ id: s1.id, isActive: false });
   });
 
+  it('finds a merchant by email in any case for admins and services only; null when nobody has it', async () => {
+    const { suffix, m1, tokens } = await world();
+    const byEmail = `query($email: String!) { merchantByEmail(email: $email) { id } }`;
+    expect((await ok(byEmail, { email: `ONE-${suffix}@Example.com` })).merchantByEmail).toEqual({ id: m1.id });
+    expect((await ok(byEmail, { email: `one-${suffix}@example.com` }, tokens.service)).merchantByEmail).toEqual({ id: m1.id });
+    expect((await ok(byEmail, { email: `nobody-${suffix}@example.com` })).merchantByEmail).toBeNull();
+    expect(errorCodes(await call(byEmail, { email: `one-${suffix}@example.com` }, tokens.merchant1))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await call(byEmail, { email: 'not an email' }))).toEqual(['BAD_USER_INPUT']);
+  });
+
   it('counts owners and team members apart: team members are active MEMBERs only', async () => {
     const { m1, s1, s1b } = await world();
     await ok(ops.addStoreUser, { input: { storeId: s1.id, email: 'owner@example.com', role: 'OWNER' } });

@@ -56,6 +56,13 @@ export class TenancyService {
     return merchant;
   }
 
+  /** Admin tooling (and the demo seeder) find a merchant by the key people know it by. */
+  async merchantByEmail(email: string): Promise<MerchantEntity | null> {
+    if (this.caller.role !== 'admin' && this.caller.role !== 'service') throw new ForbiddenError('looking merchants up by email needs the admin or service role');
+    const parsed = parseInput(createMerchantInput.pick({ email: true }), { email });
+    return this.store.merchantByEmail(parsed.email);
+  }
+
   async storeById(id: string): Promise<StoreEntity> {
     const store = isUuid(id) ? await this.loaders.store.load(id) : null;
     if (!store) throw new NotFoundError('Store', id);

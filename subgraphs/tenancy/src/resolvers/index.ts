@@ -10,6 +10,7 @@ export const resolvers: Resolvers = {
     platforms: (_root, _args, { tenancy }) => tenancy.platforms(),
     platform: (_root, { id }, { tenancy }) => tenancy.platform(id),
     merchant: (_root, { id }, { tenancy }) => tenancy.merchant(id),
+    merchantByEmail: (_root, { email }, { tenancy }) => tenancy.merchantByEmail(email),
     store: (_root, { id }, { tenancy }) => tenancy.storeById(id),
   },
   Mutation: {

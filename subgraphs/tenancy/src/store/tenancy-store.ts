@@ -18,6 +18,11 @@ export class TenancyStore {
     return findByKeys(this.db, entity, 'id', ids);
   }
 
+  /** Emails are unique case-insensitively (merchants_email_key is on lower(email)). */
+  merchantByEmail(email: string): Promise<MerchantEntity | null> {
+    return this.db.getRepository(MerchantEntity).createQueryBuilder('m').where('lower(m.email) = lower(:email)', { email }).getOne();
+  }
+
   allPlatforms(): Promise<PlatformEntity[]> {
     return this.db.getRepository(PlatformEntity).find({ order: { code: 'ASC' } });
   }
