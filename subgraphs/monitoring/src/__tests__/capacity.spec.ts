@@ -48,6 +48,11 @@ describe('monitoring: snapshots, health and authorisation', () => {
   let gateway: GatewayFigures = { p95Ms: 120, errorRatePercent: 0.2 };
   let gathered = 0;
   let unreachable = false;
+  const bothGathering = (() => {
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    return { done, release: () => release() };
+  })();
   const config: CapacityConfig = { ...defaultCapacityConfig(), thresholds: { ...defaultCapacityConfig().thresholds, products_total: { warning: 400, critical: 500 } } };
 
   const send = async (query: string, token = admin, variables?: Record<string, unknown>) => postGraphQL(running.url, { query, variables }, { token });
@@ -63,8 +68,10 @@ describe('monitoring: snapshots, health and authorisation', () => {
             if (unreachable) throw new PlatformFiguresUnavailableError('connect ECONNREFUSED');
             expect(monthStart.toISOString()).toBe('2026-12-01T00:00:00.000Z');
             gathered++;
-            // slow enough that two concurrent captures both gather before either inserts
-            await new Promise((resolve) => setTimeout(resolve, 150));
+            // the first two gatherings wait for each other: two captures are past the "has today one?" check
+            // before either inserts, whatever the machine's speed
+            if (gathered === 2) bothGathering.release();
+            if (gathered <= 2) await bothGathering.done;
             return current;
           },
         }),
