@@ -1,6 +1,6 @@
-import { createMonitoringSubgraph, writeHistoricalSnapshots } from '@tiergraph/monitoring';
+import { createMonitoringSubgraph } from '@tiergraph/monitoring';
 import type { RequestContext, SubgraphDefinition } from '@tiergraph/runtime';
-import { errorCodes, tokenFor } from '@tiergraph/testkit';
+import { errorCodes, postGraphQL, tokenFor } from '@tiergraph/testkit';
 import { startTestGraph, type TestGraph, contractCaller } from './graph';
 
 let graph: TestGraph;
@@ -135,7 +135,8 @@ describe('capacity planning through the gateway', () => {
     // 29 days of history without products, today's snapshot has 5: x = 0..29, Sxy = 14.5 × 5, Sxx = 30 × 899 / 12,
     // so the slope is 72.5 / 2247.5 = 1/31 products a day
     const history = Array.from({ length: 29 }, (_, i) => ({ snapshotDate: daysAgo(29 - i), totalStores: 5, activeStores: 4, totalProducts: 0 }));
-    expect(await writeHistoricalSnapshots(graph.subgraphs.monitoring.dataSource, history)).toEqual({ written: 29, kept: 0 });
+    const imported = await postGraphQL(graph.gateway.url, { query: `mutation($s: [CapacitySnapshotInput!]!) { importCapacitySnapshots(snapshots: $s) { imported kept } }`, variables: { s: history } }, { token: admin });
+    expect(imported.data).toEqual({ importCapacitySnapshots: { imported: 29, kept: 0 } });
 
     const { growthTrends, scalingRecommendations } = await ok('CapacityTrends', { days: 30 });
     expect(growthTrends).toMatchObject({ periodDays: 29, snapshotsAvailable: 30, startDate: daysAgo(29), endDate: today(), message: null });

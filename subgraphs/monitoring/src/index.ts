@@ -52,5 +52,4 @@ export function createMonitoringSubgraph(options: MonitoringOptions = {}): Subgr
 export const monitoringSubgraph = createMonitoringSubgraph();
 
 export { entities, migrations };
-export { writeHistoricalSnapshots, type HistoricalSnapshot } from './store/monitoring-store';
 export type { CapacityConfig } from './capacity/capacity-config';

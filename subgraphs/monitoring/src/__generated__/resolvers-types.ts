@@ -70,6 +70,35 @@ export type CapacitySnapshot = {
   trialStores: Scalars['Int']['output'];
 };
 
+export type CapacitySnapshotImport = {
+  __typename?: 'CapacitySnapshotImport';
+  /** Days written now. */
+  imported: Scalars['Int']['output'];
+  /** Days that already had a snapshot, kept as they were. */
+  kept: Scalars['Int']['output'];
+};
+
+/** One past day's figures, as CapacitySnapshot has them. */
+export type CapacitySnapshotInput = {
+  activeStores?: InputMaybe<Scalars['Int']['input']>;
+  activeSubscriptions?: InputMaybe<Scalars['Int']['input']>;
+  dbSizeMb?: InputMaybe<Scalars['Float']['input']>;
+  /** YYYY-MM-DD (UTC), before today. */
+  snapshotDate: Scalars['String']['input'];
+  storageUsedGb?: InputMaybe<Scalars['Float']['input']>;
+  theoreticalOrdersLimit?: InputMaybe<Scalars['Int']['input']>;
+  theoreticalProductsLimit?: InputMaybe<Scalars['Int']['input']>;
+  theoreticalTeamLimit?: InputMaybe<Scalars['Int']['input']>;
+  tierDistribution?: InputMaybe<Array<TierCountInput>>;
+  totalMediaFiles?: InputMaybe<Scalars['Int']['input']>;
+  totalOrdersMonth?: InputMaybe<Scalars['Int']['input']>;
+  totalProducts?: InputMaybe<Scalars['Int']['input']>;
+  totalStores?: InputMaybe<Scalars['Int']['input']>;
+  totalSubscriptions?: InputMaybe<Scalars['Int']['input']>;
+  totalTeamMembers?: InputMaybe<Scalars['Int']['input']>;
+  trialStores?: InputMaybe<Scalars['Int']['input']>;
+};
+
 export type GrowthTrend = {
   __typename?: 'GrowthTrend';
   /** currentValue − startValue. */
@@ -130,6 +159,18 @@ export type Mutation = {
    * capture that day, also a concurrent one, returns the snapshot already taken.
    */
   captureCapacitySnapshot: CapacitySnapshot;
+  /**
+   * Admins only: snapshots of past UTC days recorded elsewhere (the system this one replaces, a backup, the demo
+   * seeder), so trends start with history. A day that already has a snapshot keeps it (a repeated import changes
+   * nothing); today and later days are refused (today's is captured), as are repeated days and negative figures —
+   * all or nothing, BAD_USER_INPUT with the field. At most 3,660 days per call; unset figures are 0.
+   */
+  importCapacitySnapshots: CapacitySnapshotImport;
+};
+
+
+export type MutationImportCapacitySnapshotsArgs = {
+  snapshots: Array<CapacitySnapshotInput>;
 };
 
 export type PlatformHealth = {
@@ -241,6 +282,11 @@ export type TierCount = {
   tierCode: Scalars['String']['output'];
 };
 
+export type TierCountInput = {
+  count: Scalars['Int']['input'];
+  tierCode: Scalars['String']['input'];
+};
+
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
 
@@ -346,6 +392,8 @@ export type ResolversTypes = ResolversObject<{
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  CapacitySnapshotImport: ResolverTypeWrapper<CapacitySnapshotImport>;
+  CapacitySnapshotInput: CapacitySnapshotInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   GrowthTrend: ResolverTypeWrapper<GrowthTrend>;
   GrowthTrends: ResolverTypeWrapper<GrowthTrends>;
@@ -362,6 +410,7 @@ export type ResolversTypes = ResolversObject<{
   SubscriptionCapacity: ResolverTypeWrapper<SubscriptionCapacity>;
   Threshold: ResolverTypeWrapper<Threshold>;
   TierCount: ResolverTypeWrapper<TierCount>;
+  TierCountInput: TierCountInput;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 }>;
 
@@ -372,6 +421,8 @@ export type ResolversParentTypes = ResolversObject<{
   Float: Scalars['Float']['output'];
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
+  CapacitySnapshotImport: CapacitySnapshotImport;
+  CapacitySnapshotInput: CapacitySnapshotInput;
   DateTime: Scalars['DateTime']['output'];
   GrowthTrend: GrowthTrend;
   GrowthTrends: GrowthTrends;
@@ -386,6 +437,7 @@ export type ResolversParentTypes = ResolversObject<{
   SubscriptionCapacity: SubscriptionCapacity;
   Threshold: Threshold;
   TierCount: TierCount;
+  TierCountInput: TierCountInput;
   Boolean: Scalars['Boolean']['output'];
 }>;
 
@@ -409,6 +461,11 @@ export type CapacitySnapshotResolvers<ContextType = MonitoringContext, ParentTyp
   totalSubscriptions?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   totalTeamMembers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   trialStores?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type CapacitySnapshotImportResolvers<ContextType = MonitoringContext, ParentType extends ResolversParentTypes['CapacitySnapshotImport'] = ResolversParentTypes['CapacitySnapshotImport']> = ResolversObject<{
+  imported?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  kept?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -448,6 +505,7 @@ export type InfrastructureTierResolvers<ContextType = MonitoringContext, ParentT
 
 export type MutationResolvers<ContextType = MonitoringContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   captureCapacitySnapshot?: Resolver<ResolversTypes['CapacitySnapshot'], ParentType, ContextType>;
+  importCapacitySnapshots?: Resolver<ResolversTypes['CapacitySnapshotImport'], ParentType, ContextType, RequireFields<MutationImportCapacitySnapshotsArgs, 'snapshots'>>;
 }>;
 
 export type PlatformHealthResolvers<ContextType = MonitoringContext, ParentType extends ResolversParentTypes['PlatformHealth'] = ResolversParentTypes['PlatformHealth']> = ResolversObject<{
@@ -512,6 +570,7 @@ export type TierCountResolvers<ContextType = MonitoringContext, ParentType exten
 
 export type Resolvers<ContextType = MonitoringContext> = ResolversObject<{
   CapacitySnapshot?: CapacitySnapshotResolvers<ContextType>;
+  CapacitySnapshotImport?: CapacitySnapshotImportResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   GrowthTrend?: GrowthTrendResolvers<ContextType>;
   GrowthTrends?: GrowthTrendsResolvers<ContextType>;

@@ -5,7 +5,7 @@ import { defaultCapacityConfig, type CapacityConfig } from '../capacity/capacity
 import type { PlatformFigures } from '../capacity/figures';
 import type { GatewayFigures } from '../capacity/health';
 import { GatewayPlatformFigures, PlatformFiguresUnavailableError } from '../clients/platform-figures-client';
-import { createMonitoringSubgraph, writeHistoricalSnapshots } from '../index';
+import { createMonitoringSubgraph } from '../index';
 
 /** Monitoring alone on a real database, with fixed figures in place of the graph and a fixed clock. */
 const NOW = new Date('2026-12-01T09:30:00Z');
@@ -37,6 +37,7 @@ const CAPTURE = `mutation { captureCapacitySnapshot {
   totalProducts totalOrdersMonth totalTeamMembers totalMediaFiles storageUsedGb dbSizeMb
   theoreticalProductsLimit theoreticalOrdersLimit theoreticalTeamLimit tierDistribution { tierCode count }
 } }`;
+const IMPORT = `mutation($s: [CapacitySnapshotInput!]!) { importCapacitySnapshots(snapshots: $s) { imported kept } }`;
 const HEALTH = `{ platformHealth { overallStatus infrastructureTier { name maxStores maxProducts costMonthly } nextTierTrigger databaseSizeMb
   imageStorage { totalFiles totalSizeGb } thresholds { metric current warning critical status } } }`;
 
@@ -166,15 +167,33 @@ describe('monitoring: snapshots, health and authorisation', () => {
     });
   });
 
-  it('trends and forecasts over historical snapshots written idempotently for the seeder', async () => {
+  it('imports past days all or nothing: admins only, no today, no repeats, no negative figures', async () => {
+    const count = async () => (await running.dataSource.query(`SELECT count(*)::int AS n FROM monitoring.capacity_snapshots`))[0].n as number;
+    const before = await count();
+    const service = await tokenFor({ role: 'service' });
+    expect(errorCodes(await send(IMPORT, service, { s: [{ snapshotDate: '2026-10-01' }] }))).toEqual(['FORBIDDEN']);
+    const refused = async (snapshots: unknown[], field: string) => {
+      const res = await send(IMPORT, admin, { s: snapshots });
+      expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
+      expect(res.errors![0].extensions!.field).toBe(field);
+    };
+    await refused([{ snapshotDate: '2026-10-01' }, { snapshotDate: '2026-12-01' }], 'snapshots.1.snapshotDate'); // today
+    await refused([{ snapshotDate: '2026-10-01' }, { snapshotDate: '2026-10-01' }], 'snapshots.1.snapshotDate');
+    await refused([{ snapshotDate: '2026-02-30' }], 'snapshots.0.snapshotDate');
+    await refused([{ snapshotDate: '2026-10-01' }, { snapshotDate: '2026-10-02', totalProducts: -1 }], 'snapshots.1.totalProducts');
+    await refused([], 'snapshots');
+    expect(await count()).toBe(before);
+  });
+
+  it('trends and forecasts over historical snapshots imported idempotently', async () => {
     // 20 days before today, products 100 + 10 a day; today's snapshot (300 products) is already there
     const history = Array.from({ length: 20 }, (_, i) => ({
       snapshotDate: new Date(Date.UTC(2026, 10, 11 + i)).toISOString().slice(0, 10),
       activeStores: 10,
       totalProducts: 100 + 10 * i,
     }));
-    expect(await writeHistoricalSnapshots(running.dataSource, history)).toEqual({ written: 20, kept: 0 });
-    expect(await writeHistoricalSnapshots(running.dataSource, [...history, { snapshotDate: '2026-12-01', totalProducts: 1 }])).toEqual({ written: 0, kept: 21 });
+    expect((await send(IMPORT, admin, { s: history })).data!.importCapacitySnapshots).toEqual({ imported: 20, kept: 0 });
+    expect((await send(IMPORT, admin, { s: history.slice(5) })).data!.importCapacitySnapshots).toEqual({ imported: 0, kept: 15 });
 
     const trends = (await send(`query($d: Int!) { growthTrends(days: $d) { periodDays snapshotsAvailable startDate endDate message
       trends { metric startValue currentValue dailyGrowthRate } } }`, admin, { d: 7 })).data!.growthTrends;

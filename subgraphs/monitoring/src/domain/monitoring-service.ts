@@ -1,4 +1,5 @@
-import { BadUserInputError, ForbiddenError, isUuid, NotFoundError, PLATFORM_METRICS_ID, platformMetricsReference, type Caller, type Logger, type PlatformMetricsReference } from '@tiergraph/runtime';
+import { z } from 'zod';
+import { BadUserInputError, ForbiddenError, isUuid, NotFoundError, parseInput, requireAdmin, PLATFORM_METRICS_ID, platformMetricsReference, type Caller, type Logger, type PlatformMetricsReference } from '@tiergraph/runtime';
 import type { CapacityConfig } from '../capacity/capacity-config';
 import { snapshotValuesOf, startOfUtcMonth, type PlatformFigures } from '../capacity/figures';
 import { platformHealth, subscriptionCapacity, type GatewayFigures, type PlatformHealth, type SubscriptionCapacity } from '../capacity/health';
@@ -7,7 +8,7 @@ import { daysUntilThreshold, growthTrends, utcDay, windowStart, type CapacityMet
 import type { GatewayFiguresSource } from '../clients/gateway-metrics-client';
 import type { PlatformFiguresSource } from '../clients/platform-figures-client';
 import type { CapacitySnapshotEntity } from '../store/entities';
-import type { MonitoringLoaders, MonitoringStore } from '../store/monitoring-store';
+import type { HistoricalSnapshot, MonitoringLoaders, MonitoringStore } from '../store/monitoring-store';
 
 /** What every request shares: built once per process by the composition root. */
 export interface MonitoringShared {
@@ -20,6 +21,25 @@ export interface MonitoringShared {
 }
 
 const MAX_TREND_DAYS = 365;
+const MAX_IMPORTED_DAYS = 3660;
+
+const count = z.number().int().min(0, 'must not be negative').nullish();
+const size = z.number().min(0, 'must not be negative').finite().nullish();
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a YYYY-MM-DD day')
+  .refine((d) => new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'must be a real calendar day');
+const snapshotInput = z.object({
+  snapshotDate: day,
+  ...Object.fromEntries(
+    ['totalStores', 'activeStores', 'trialStores', 'totalSubscriptions', 'activeSubscriptions', 'totalProducts', 'totalOrdersMonth', 'totalTeamMembers',
+      'totalMediaFiles', 'theoreticalProductsLimit', 'theoreticalOrdersLimit', 'theoreticalTeamLimit'].map((f) => [f, count]),
+  ),
+  storageUsedGb: size,
+  dbSizeMb: size,
+  tierDistribution: z.array(z.object({ tierCode: z.string().min(1, 'must not be empty').max(64), count: z.number().int().min(0, 'must not be negative') })).max(100).nullish(),
+});
+const importInput = z.array(snapshotInput).min(1, 'must hold at least one day').max(MAX_IMPORTED_DAYS, `must hold at most ${MAX_IMPORTED_DAYS} days`);
 
 /** A snapshot as the trend maths sees it. */
 export function pointOf(snapshot: CapacitySnapshotEntity): SnapshotPoint {
@@ -105,6 +125,23 @@ export class MonitoringService {
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     this.shared.logger.info({ day, created, ms: Math.round(ms) }, created ? 'capacity snapshot captured' : 'capacity snapshot of the day already taken');
     return snapshot;
+  }
+
+  /** Past days' snapshots from elsewhere; validated as a whole before anything is written. */
+  async importSnapshots(input: unknown[]): Promise<{ imported: number; kept: number }> {
+    requireAdmin(this.caller);
+    const snapshots = parseInput(z.object({ snapshots: importInput }), { snapshots: input }).snapshots;
+    const today = utcDay(this.now());
+    const seen = new Set<string>();
+    for (const [i, s] of snapshots.entries()) {
+      if (s.snapshotDate >= today) throw new BadUserInputError(`snapshots.${i}.snapshotDate must be before today (${today}); today's snapshot is captured`, `snapshots.${i}.snapshotDate`);
+      if (seen.has(s.snapshotDate)) throw new BadUserInputError(`snapshots.${i}.snapshotDate repeats ${s.snapshotDate}`, `snapshots.${i}.snapshotDate`);
+      seen.add(s.snapshotDate);
+    }
+    const defined = snapshots.map((s) => Object.fromEntries(Object.entries(s).filter(([, v]) => v !== null && v !== undefined)) as HistoricalSnapshot);
+    const { written, kept } = await this.shared.store.importSnapshots(defined);
+    this.shared.logger.info({ imported: written, kept }, 'capacity snapshots imported');
+    return { imported: written, kept };
   }
 
   async platformHealth(): Promise<PlatformHealth> {

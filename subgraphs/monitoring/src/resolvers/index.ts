@@ -14,6 +14,7 @@ export const resolvers: Resolvers = {
   },
   Mutation: {
     captureCapacitySnapshot: (_root, _args, { monitoring }) => monitoring.captureSnapshot(),
+    importCapacitySnapshots: (_root, { snapshots }, { monitoring }) => monitoring.importSnapshots(snapshots),
   },
   PlatformMetrics: {
     __resolveReference: ({ id }, { monitoring }) => monitoring.referencedPlatformMetrics(id),

@@ -24,7 +24,7 @@ const COLUMNS = {
 
 const FIELDS = Object.keys(COLUMNS) as Array<keyof SnapshotValues>;
 
-/** A historical snapshot for the demo seeder: its day and any figures (unset ones are 0, an empty tier list). */
+/** A past day's snapshot from elsewhere (importCapacitySnapshots): its day and any figures (unset ones are 0, an empty tier list). */
 export type HistoricalSnapshot = { snapshotDate: string } & Partial<SnapshotValues>;
 
 /** Owns monitoring's SQL. Every read that a resolver can fan out over is a batched `= ANY(:ids)`. */
@@ -74,6 +74,14 @@ export class MonitoringStore {
     return inserted.length;
   }
 
+  /** Snapshots of given days, unset figures 0; a day that has one (or repeats in the list) keeps the first. */
+  async importSnapshots(snapshots: readonly HistoricalSnapshot[]): Promise<{ written: number; kept: number }> {
+    const days = new Map<string, { snapshotDate: string } & SnapshotValues>();
+    for (const s of snapshots) if (!days.has(s.snapshotDate)) days.set(s.snapshotDate, { ...ZERO, ...s });
+    const written = await this.insertSnapshotsOnce([...days.values()]);
+    return { written, kept: snapshots.length - written };
+  }
+
   /** The day's snapshot: inserted now, or the one another capture already wrote that day. */
   async captureOnce(day: string, values: SnapshotValues): Promise<{ snapshot: CapacitySnapshotEntity; created: boolean }> {
     const created = (await this.insertSnapshotsOnce([{ snapshotDate: day, ...values }])) === 1;
@@ -94,18 +102,3 @@ export type MonitoringLoaders = ReturnType<MonitoringStore['createLoaders']>;
 
 const ZERO: SnapshotValues = Object.fromEntries(FIELDS.map((f) => [f, f === 'tierDistribution' ? [] : 0])) as unknown as SnapshotValues;
 
-/**
- * For the demo seeder: writes historical snapshots, one per day, idempotently — a day that already has a
- * snapshot keeps it, so a second run with the same days writes nothing. Unset figures are 0. Answers how many
- * were written and how many days were kept as they were.
- */
-export async function writeHistoricalSnapshots(db: DataSource, snapshots: readonly HistoricalSnapshot[]): Promise<{ written: number; kept: number }> {
-  for (const s of snapshots) {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(s.snapshotDate) || Number.isNaN(Date.parse(`${s.snapshotDate}T00:00:00Z`))) {
-      throw new Error(`snapshotDate must be a YYYY-MM-DD day, not ${JSON.stringify(s.snapshotDate)}`);
-    }
-  }
-  const days = new Map(snapshots.map((s) => [s.snapshotDate, { ...ZERO, ...s }]));
-  const written = await new MonitoringStore(db).insertSnapshotsOnce([...days.values()]);
-  return { written, kept: days.size - written };
-}
