@@ -1,5 +1,3 @@
-import { createMonitoringSubgraph } from '@tiergraph/monitoring';
-import type { RequestContext, SubgraphDefinition } from '@tiergraph/runtime';
 import { errorCodes, postGraphQL, tokenFor } from '@tiergraph/testkit';
 import { startTestGraph, type TestGraph, contractCaller } from './graph';
 
@@ -7,11 +5,6 @@ let graph: TestGraph;
 let admin: string;
 
 const { send, ok } = contractCaller(() => graph, () => admin);
-
-/** Monitoring asks this graph's gateway (its port is known once it started: a getter). */
-const monitoring = createMonitoringSubgraph({
-  gateway: { graphqlUrl: () => graph.gateway.url, metricsUrl: () => `${graph.origin}/metrics` },
-}) as unknown as SubgraphDefinition<RequestContext>;
 
 const DAY_MS = 86_400_000;
 const today = () => new Date().toISOString().slice(0, 10);
@@ -55,7 +48,7 @@ async function seed(): Promise<void> {
 }
 
 beforeAll(async () => {
-  graph = await startTestGraph({ monitoring });
+  graph = await startTestGraph();
   admin = await tokenFor({ role: 'admin' });
   await seed();
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gatewayEnvSchema, startGateway, type RunningGateway } from '@tiergraph/gateway';
+import { createMonitoringSubgraph } from '@tiergraph/monitoring';
 import { SUBGRAPH_NAMES, type RunningSubgraph, type SubgraphName } from '@tiergraph/runtime';
 import { createTestDatabase, postGraphQL, silentLogger, startTestSubgraphs, TEST_JWT_SECRET, type GraphQLResponse, type TestDatabase } from '@tiergraph/testkit';
 import { parse, print, type OperationDefinitionNode } from 'graphql';
@@ -31,19 +32,25 @@ export function startTestGateway(urls: Record<SubgraphName, string>, overrides: 
 export async function startTestGraph(replace: Partial<typeof subgraphs> = {}, gatewayEnv: Record<string, string> = {}): Promise<TestGraph> {
   const db = await createTestDatabase();
   let running = {} as Record<SubgraphName, RunningSubgraph>;
+  // monitoring gathers the platform's figures through this graph's gateway, whose port is known once it started
+  let gateway: RunningGateway | undefined;
+  const monitoring = createMonitoringSubgraph({
+    gateway: { graphqlUrl: () => gateway!.url, metricsUrl: () => `http://127.0.0.1:${gateway!.port}/metrics` },
+  }) as unknown as (typeof subgraphs)['monitoring'];
   try {
-    running = await startTestSubgraphs({ ...subgraphs, ...replace }, db.url);
-    const gateway = await startTestGateway(
+    running = await startTestSubgraphs({ ...subgraphs, monitoring, ...replace }, db.url);
+    const started = await startTestGateway(
       Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, running[n].url])) as Record<SubgraphName, string>,
       gatewayEnv,
     );
+    gateway = started;
     return {
       db,
       subgraphs: running,
-      gateway,
-      origin: `http://127.0.0.1:${gateway.port}`,
+      gateway: started,
+      origin: `http://127.0.0.1:${started.port}`,
       stop: async () => {
-        await gateway.stop();
+        await started.stop();
         await Promise.all(Object.values(running).map((s) => s.stop()));
         await db.drop();
       },
