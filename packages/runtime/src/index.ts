@@ -14,3 +14,4 @@ export * from './features';
 export * from './notify';
 export * from './internal-client';
 export * from './representations';
+export * from './jobs';
