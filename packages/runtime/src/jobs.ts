@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import cronParser from 'cron-parser';
+import { Client } from 'pg';
 import PgBoss from 'pg-boss';
 import type { Logger } from './logger';
 
@@ -79,6 +80,19 @@ export function occurrenceJobId(key: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
+/** Runs `fn` while holding a session advisory lock on a connection of its own. */
+async function serialised<T>(databaseUrl: string, key: string, fn: () => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: databaseUrl, application_name: 'tiergraph-jobs-setup' });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
+    return await fn();
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).catch(() => undefined);
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** Starts pg-boss (creating or migrating its schema), the queues and schedules of `jobs`, and one worker per job. */
 export async function startJobRunner(options: JobRunnerOptions): Promise<JobRunner> {
   const { logger } = options;
@@ -106,16 +120,25 @@ export async function startJobRunner(options: JobRunnerOptions): Promise<JobRunn
   };
 
   try {
+    // pg-boss creates a partition table per queue; two instances creating the same queues at once deadlock, so
+    // instances take turns (a session advisory lock on a connection of their own)
+    await serialised(options.databaseUrl, `tiergraph:jobs:${schema}:queues`, async () => {
+      for (const job of options.jobs) {
+        const queue = queueOf(job.name);
+        const settings = {
+          name: queue,
+          retryLimit: options.retryLimit ?? 3,
+          retryDelay: options.retryDelaySeconds ?? 60,
+          retryBackoff: options.retryBackoff ?? true,
+          expireInSeconds: options.expireInSeconds ?? 15 * 60,
+        };
+        if (await boss.getQueue(queue)) await boss.updateQueue(queue, settings);
+        else await boss.createQueue(queue, settings);
+        if (options.schedule ?? true) await boss.schedule(queue, job.cron, {}, { tz: 'UTC' });
+      }
+    });
     for (const job of options.jobs) {
       const queue = queueOf(job.name);
-      await boss.createQueue(queue, {
-        name: queue,
-        retryLimit: options.retryLimit ?? 3,
-        retryDelay: options.retryDelaySeconds ?? 60,
-        retryBackoff: options.retryBackoff ?? true,
-        expireInSeconds: options.expireInSeconds ?? 15 * 60,
-      });
-      if (options.schedule ?? true) await boss.schedule(queue, job.cron, {}, { tz: 'UTC' });
       await boss.work<RunData>(queue, { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 5 }, async ([run]) => {
         if (!run.data?.occurrence) {
           const occurrence = occurrenceAt(job.cron, run.createdOn);
