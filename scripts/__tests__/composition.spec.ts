@@ -17,11 +17,9 @@ const NOT_YET_BUILT_OPERATIONS = [
   'CapacityTrends',
   'DaysUntilThreshold',
   'CaptureCapacitySnapshot',
-  // pg-boss jobs
-  'RunJob',
 ];
 /** Likewise for the contract's input and enum types. */
-const NOT_YET_BUILT_TYPES = ['CapacityMetric', 'JobName'];
+const NOT_YET_BUILT_TYPES = ['CapacityMetric'];
 
 function apiSchema(): GraphQLSchema {
   return Supergraph.build(readFileSync(SUPERGRAPH_PATH, 'utf8')).apiSchema().toGraphQLJSSchema();

@@ -1,5 +1,7 @@
 import type { RequestContext } from '@tiergraph/runtime';
 import type { BillingService } from './domain/billing-service';
+import type { JobName } from './jobs/job';
+import type { JobRun } from './jobs/billing-jobs';
 import type { PaymentService } from './stripe/payment-service';
 import type { UsageService } from './usage/usage-service';
 
@@ -7,4 +9,5 @@ export interface BillingContext extends RequestContext {
   billing: BillingService;
   payments: PaymentService;
   usage: UsageService;
+  jobs: { run(name: JobName): Promise<JobRun> };
 }
