@@ -302,6 +302,11 @@ describe('CAPTURE_CAPACITY_SNAPSHOT against a stand-in answering the contract op
     const capacity = capacitySnapshotClient(monitoring.url, async () => `x.${Buffer.from(JSON.stringify({ role: 'merchant' })).toString('base64url')}.y`);
     await expect(captureCapacitySnapshot({ capacity })).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
   });
+
+  it('monitoring not answering is MONITORING_UNAVAILABLE', async () => {
+    const capacity = capacitySnapshotClient('http://127.0.0.1:9/graphql', async () => 'x.e30.y');
+    await expect(captureCapacitySnapshot({ capacity })).rejects.toMatchObject({ extensions: { code: 'MONITORING_UNAVAILABLE' } });
+  });
 });
 
 describe('billing’s jobs on pg-boss', () => {

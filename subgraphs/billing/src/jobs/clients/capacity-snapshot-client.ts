@@ -1,4 +1,4 @@
-import { callSubgraph } from '@tiergraph/runtime';
+import { AppError, callSubgraph, InternalCallError } from '@tiergraph/runtime';
 
 /** The contract's CaptureCapacitySnapshot operation (contract/operations.graphql), as monitoring answers it. */
 export const CAPTURE_CAPACITY_SNAPSHOT = `mutation CaptureCapacitySnapshot {
@@ -36,9 +36,19 @@ export interface CapacitySnapshotClient {
   capture(): Promise<CapacitySnapshot>;
 }
 
-/** Asks monitoring (its /graphql, or the gateway's) with a `service` token. */
+/**
+ * Asks monitoring (its /graphql, or the gateway's) with a `service` token. Monitoring's refusals keep their code;
+ * monitoring not answering is MONITORING_UNAVAILABLE (the scheduled run is retried).
+ */
 export function capacitySnapshotClient(url: string, serviceToken: () => Promise<string>, timeoutMs = 30_000): CapacitySnapshotClient {
   return {
-    capture: async () => (await callSubgraph<{ captureCapacitySnapshot: CapacitySnapshot }>(url, CAPTURE_CAPACITY_SNAPSHOT, {}, serviceToken, timeoutMs)).captureCapacitySnapshot,
+    capture: async () => {
+      try {
+        return (await callSubgraph<{ captureCapacitySnapshot: CapacitySnapshot }>(url, CAPTURE_CAPACITY_SNAPSHOT, {}, serviceToken, timeoutMs)).captureCapacitySnapshot;
+      } catch (error) {
+        if (error instanceof InternalCallError) throw new AppError(`monitoring cannot be reached to capture the capacity snapshot: ${error.message}`, 'MONITORING_UNAVAILABLE');
+        throw error;
+      }
+    },
   };
 }
