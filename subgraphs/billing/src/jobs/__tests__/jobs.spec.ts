@@ -101,6 +101,17 @@ describe('RESET_PERIOD_COUNTERS', () => {
     expect([row.current_period_start.toISOString(), row.current_period_end.toISOString()]).toEqual(['2026-03-01T00:00:00.000Z', '2027-03-01T00:00:00.000Z']);
   });
 
+  it('a subscription on the 31st rolled through February stays on the 31st (each roll starts where the last ended)', async () => {
+    const monthEnd = await insertSubscription(db, { periodStart: at('2025-12-31T08:00:00Z'), periodEnd: at('2026-01-31T08:00:00Z') });
+    const periods: string[] = [];
+    for (const day of ['2026-02-01', '2026-03-01', '2026-04-01', '2026-05-01']) {
+      await resetPeriodCounters({ store, jobsStore, clock: () => at(`${day}T00:05:00Z`) });
+      const row = await subscriptionRow(db, monthEnd);
+      periods.push(`${row.current_period_start.toISOString().slice(0, 10)}→${row.current_period_end.toISOString().slice(0, 10)}`);
+    }
+    expect(periods).toEqual(['2026-01-31→2026-02-28', '2026-02-28→2026-03-31', '2026-03-31→2026-04-30', '2026-04-30→2026-05-31']);
+  });
+
   it('a write that fails leaves that subscription as it was (no period, no summary) and the others whole; the next run finishes it', async () => {
     const a = await insertSubscription(db, { periodStart: at('2026-02-01T00:00:00Z'), periodEnd: at('2026-03-01T00:00:00Z') });
     const b = await insertSubscription(db, { periodStart: at('2026-02-02T00:00:00Z'), periodEnd: at('2026-03-02T00:00:00Z') });
