@@ -1,5 +1,6 @@
 import { createTestDatabase, silentLogger, type TestDatabase } from '@tiergraph/testkit';
 import PgBoss from 'pg-boss';
+import pino from 'pino';
 import { occurrenceAt, occurrenceJobId, startJobRunner, type JobDefinition, type JobRunner } from './jobs';
 
 /** Polls until `check` answers something other than undefined (pg-boss works in the background). */
@@ -37,11 +38,11 @@ describe('occurrences', () => {
 describe('the job runner on PostgreSQL', () => {
   let database: TestDatabase;
   const runners: JobRunner[] = [];
-  const start = async (jobs: JobDefinition[], extra: { schedule?: boolean; retryLimit?: number } = {}) => {
+  const start = async (jobs: JobDefinition[], extra: { schedule?: boolean; retryLimit?: number; logger?: pino.Logger } = {}) => {
     const runner = await startJobRunner({
       databaseUrl: database.url,
       jobs,
-      logger: silentLogger,
+      logger: extra.logger ?? silentLogger,
       queuePrefix: 'test',
       schedule: extra.schedule ?? false,
       retryLimit: extra.retryLimit ?? 2,
@@ -86,8 +87,10 @@ describe('the job runner on PostgreSQL', () => {
     expect(runs.map((r) => r.split(':').slice(1).join(':')).sort()).toEqual([occurrence.toISOString(), next.toISOString()]);
   });
 
-  it('a failing attempt is retried, and the run completes on a later attempt', async () => {
+  it('a failing attempt is retried and logged, and the run completes on a later attempt', async () => {
     let attempts = 0;
+    const lines: Array<{ level: number; msg: string; job?: string; attempt?: number; err?: { message: string } }> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
     const runner = await start([
       {
         name: 'flaky',
@@ -98,11 +101,16 @@ describe('the job runner on PostgreSQL', () => {
           return { attempts };
         },
       },
-    ]);
+    ], { logger });
     const occurrence = new Date('2026-03-10T03:00:00Z');
     await runner.enqueue('flaky', occurrence);
     expect(await finished(runner, 'flaky', occurrence)).toMatchObject({ state: 'completed', retryCount: 1, output: { attempts: 2 } });
     expect(attempts).toBe(2);
+    const ofFlaky = lines.filter((l) => l.job === 'flaky').map((l) => [l.level, l.attempt, l.msg, l.err?.message]);
+    expect(ofFlaky).toEqual([
+      [40, 1, 'job attempt 1 failed; pg-boss retries it', 'first attempt fails'],
+      [30, 2, 'job ran', undefined],
+    ]);
   });
 
   it('a run that keeps failing stops after its retries and is marked failed', async () => {
