@@ -1,3 +1,4 @@
+import { AppError } from '@tiergraph/runtime';
 import type Stripe from 'stripe';
 import type { EntityManager } from 'typeorm';
 import type { BillingStore } from '../store/billing-store';
@@ -57,6 +58,7 @@ async function storedState(manager: EntityManager, current: MerchantSubscription
 }
 
 const isMissing = (error: unknown) => (error as { code?: string }).code === 'resource_missing' || (error as { statusCode?: number }).statusCode === 404;
+const isUnreachable = (error: unknown) => ['StripeConnectionError', 'StripeAPIError'].includes(String((error as { type?: string }).type));
 
 /**
  * SYNC_STRIPE_STATUS: reads every linked Stripe subscription again through the SDK and, where the stored row
@@ -82,6 +84,12 @@ export async function syncStripeStatus({ store, jobsStore, stripe, clock }: Stri
       }
       subscription = parsed.data;
     } catch (error) {
+      if (isUnreachable(error)) {
+        throw new AppError(
+          `Stripe could not be reached after ${count(repaired, 'repaired subscription')}; the others are checked on the next run`,
+          'PAYMENT_PROVIDER_UNAVAILABLE',
+        );
+      }
       if (!isMissing(error)) throw error;
       skipped.push(`${stripeSubscriptionId}: unknown to Stripe`);
       continue;

@@ -286,6 +286,14 @@ describe('SYNC_STRIPE_STATUS against the local Stripe stand-in', () => {
     expect(await Promise.all([pending.row, ended.row, upgraded.row].map(async (s) => ({ row: await subscriptionRow(db, s), history: await historyRows(db, s.id) })))).toEqual(after);
   });
 
+  it('Stripe not answering fails the run with PAYMENT_PROVIDER_UNAVAILABLE (pg-boss retries it) and changes nothing', async () => {
+    const { row } = await linked(prices.essential, { status: 'PAST_DUE' });
+    const before = await subscriptionRow(db, row);
+    const unreachable = createStripeClient({ ...noStripe, secretKey: 'sk_test_jobs', apiBase: 'http://127.0.0.1:9' });
+    await expect(syncStripeStatus({ store, jobsStore, stripe: unreachable, clock })).rejects.toMatchObject({ extensions: { code: 'PAYMENT_PROVIDER_UNAVAILABLE' } });
+    expect(await subscriptionRow(db, row)).toEqual(before);
+  });
+
   it('without Stripe configured it says so and changes nothing', async () => {
     expect(await syncStripeStatus({ store, jobsStore, stripe: null, clock })).toEqual({ affected: 0, message: expect.stringContaining('not configured') });
   });
