@@ -15,3 +15,4 @@ export * from './notify';
 export * from './internal-client';
 export * from './representations';
 export * from './platform-figures';
+export * from './jobs';

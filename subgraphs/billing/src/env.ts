@@ -2,6 +2,7 @@ import { parseEnvOrExit, subgraphEnvSchema, type SubgraphEnv } from '@tiergraph/
 import { z } from 'zod';
 import { DEFAULT_RETURN_URL, type StripeSettings } from './stripe/settings';
 import type { UsageRules } from './usage/usage-rules';
+import type { BillingJobOptions } from './index';
 
 /** Billing's own variables on top of the shared subgraph ones (README, Configuration). */
 const stripeEnvSchema = z.object({
@@ -22,12 +23,34 @@ const usageEnvSchema = z.object({
   USAGE_LATE_GRACE_HOURS: z.coerce.number().int().min(0).max(720).default(24),
 });
 
-export function loadEnv(): { env: SubgraphEnv; stripe: StripeSettings; usage: UsageRules } {
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/** Background jobs (pg-boss in the `pgboss` schema of the same database). */
+const jobsEnvSchema = z.object({
+  /** Run the job workers and schedules in this process; false: only runJob runs jobs. */
+  JOBS_ENABLED: flag.default('true'),
+  /** Whether this instance turns the schedules into runs (pg-boss lets one instance a minute do it anyway). */
+  JOBS_SCHEDULE: flag.default('true'),
+  /** Attempts after a failed one, and the delay before the first retry (doubling after). */
+  JOBS_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(3),
+  JOBS_RETRY_DELAY_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  /** CLEANUP_STALE_SUBSCRIPTIONS removes transient data of subscriptions ended longer ago than this. */
+  JOBS_CLEANUP_AFTER_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+});
+
+export function loadEnv(): { env: SubgraphEnv; stripe: StripeSettings; usage: UsageRules; jobs: BillingJobOptions } {
   const env = parseEnvOrExit(subgraphEnvSchema('billing'), process.env);
   const stripe = parseEnvOrExit(stripeEnvSchema, process.env);
   const usage = parseEnvOrExit(usageEnvSchema, process.env);
+  const jobs = parseEnvOrExit(jobsEnvSchema, process.env);
   return {
     env,
+    jobs: {
+      schedule: jobs.JOBS_ENABLED
+        ? { schedule: jobs.JOBS_SCHEDULE, retryLimit: jobs.JOBS_RETRY_LIMIT, retryDelaySeconds: jobs.JOBS_RETRY_DELAY_SECONDS }
+        : undefined,
+      cleanupAfterDays: jobs.JOBS_CLEANUP_AFTER_DAYS,
+    },
     usage: { lateGraceHours: usage.USAGE_LATE_GRACE_HOURS },
     stripe: {
       secretKey: stripe.STRIPE_SECRET_KEY,

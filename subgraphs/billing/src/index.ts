@@ -6,6 +6,8 @@ import { DeclarationRegistry } from './domain/declarations';
 import { billingFeatures } from './features';
 import { createBillingPlatformFiguresService } from './platform-figures/platform-figures-service';
 import { BillingPlatformFiguresStore } from './platform-figures/platform-figures-store';
+import { createBillingJobs, runJobNow, scheduleBillingJobs, type BillingJobSchedule } from './jobs/billing-jobs';
+import { capacitySnapshotClient } from './jobs/clients/capacity-snapshot-client';
 import { PaymentService } from './stripe/payment-service';
 import { createStripeClient, noStripe, type StripeSettings } from './stripe/settings';
 import { mountStripeWebhooks } from './webhooks';
@@ -28,6 +30,17 @@ export interface BillingOptions {
   usage?: UsageRules;
   /** Billing's clock (periods, usage, insights); tests fix it. Default: the system clock. */
   clock?: () => Date;
+  /** Background jobs: schedules (pg-boss) only when `schedule` is given; runJob works either way. */
+  jobs?: BillingJobOptions;
+}
+
+export interface BillingJobOptions {
+  /** Start pg-boss with the five schedules and their workers (JOBS_ENABLED); absent: no background runs (tests). */
+  schedule?: BillingJobSchedule;
+  /** CLEANUP_STALE_SUBSCRIPTIONS's age of an ended subscription, in days (JOBS_CLEANUP_AFTER_DAYS); default 90. */
+  cleanupAfterDays?: number;
+  /** Where CAPTURE_CAPACITY_SNAPSHOT asks for the snapshot; default: monitoring's GraphQL URL. */
+  capacityUrl?: string;
 }
 
 /** Composition root of the billing subgraph. */
@@ -45,8 +58,22 @@ export function createBillingSubgraph(options: BillingOptions): SubgraphDefiniti
     usesEntitlements: true,
     entitlementSource: ({ dataSource }) => new DatabaseEntitlements(new BillingStore(dataSource), clock),
     configureApp: (app, deps) => mountStripeWebhooks(app, { ...deps, stripe, settings: options.stripe }),
-    createContext: ({ dataSource, entitlements, urls, serviceToken, onEntitlementChange }) => {
+    createContext: ({ dataSource, entitlements, urls, serviceToken, onEntitlementChange, databaseUrl, logger, onStop }) => {
       const store = new BillingStore(dataSource);
+      const jobs = createBillingJobs({
+        db: dataSource,
+        stripe,
+        capacity: capacitySnapshotClient(options.jobs?.capacityUrl ?? urls.monitoring, serviceToken),
+        clock,
+        cleanupAfterDays: options.jobs?.cleanupAfterDays ?? 90,
+      });
+      if (options.jobs?.schedule) {
+        const runner = scheduleBillingJobs(jobs, databaseUrl, logger, options.jobs.schedule);
+        runner.catch((error) => logger.error({ err: error }, `background jobs did not start: ${(error as Error).message}`));
+        onStop(async () => {
+          await (await runner.catch(() => null))?.stop();
+        });
+      }
       const declarations = new DeclarationRegistry(store);
       const figures = new BillingPlatformFiguresStore(dataSource);
       onEntitlementChange((change) => {
@@ -80,7 +107,14 @@ export function createBillingSubgraph(options: BillingOptions): SubgraphDefiniti
           },
           base.caller,
         );
-        return { ...base, billing, payments, usage, platformFigures: createBillingPlatformFiguresService(figures, base.caller) };
+        return {
+          ...base,
+          billing,
+          payments,
+          usage,
+          platformFigures: createBillingPlatformFiguresService(figures, base.caller),
+          jobs: { run: (name) => runJobNow(jobs, base.caller, name, clock, base.logger) },
+        };
       };
     },
   };

@@ -186,6 +186,30 @@ export type InvoiceLine = {
   description?: Maybe<Scalars['String']['output']>;
 };
 
+/** The background jobs (scheduled with pg-boss; each also runs on demand through runJob). */
+export type JobName =
+  /** Daily: monitoring captures the day's capacity snapshot (one per day). */
+  | 'CAPTURE_CAPACITY_SNAPSHOT'
+  /** Daily: trials past their end without a payment method (no Stripe subscription) expire. */
+  | 'CHECK_TRIAL_EXPIRATIONS'
+  /** Weekly: long-cancelled subscriptions' transient usage data is removed; history, summaries and invoices stay. */
+  | 'CLEANUP_STALE_SUBSCRIPTIONS'
+  /** Daily: subscriptions whose period ended roll into the next; the closed period's usage summary is kept. */
+  | 'RESET_PERIOD_COUNTERS'
+  /** Hourly: linked Stripe subscriptions are read again and drift is repaired, with history. */
+  | 'SYNC_STRIPE_STATUS';
+
+/** What one run of a job did. */
+export type JobRun = {
+  __typename?: 'JobRun';
+  /** Rows (subscriptions, snapshots) the run changed; 0 when there was nothing to do. */
+  affected: Scalars['Int']['output'];
+  finishedAt: Scalars['DateTime']['output'];
+  message: Scalars['String']['output'];
+  name: JobName;
+  startedAt: Scalars['DateTime']['output'];
+};
+
 export type Merchant = {
   __typename?: 'Merchant';
   id: Scalars['ID']['output'];
@@ -285,6 +309,8 @@ export type Mutation = {
   recordUsageBatch: UsageBatchResult;
   /** Internal: a subgraph contributes the features it owns (service). */
   registerFeatures: Scalars['Int']['output'];
+  /** Runs one background job now, the same body its schedule runs, and reports what it did (admin). */
+  runJob: JobRun;
   /** Upsert in one transaction: overrides not listed are removed. limitValue null with isEnabled true = unlimited. */
   setMerchantFeatureOverrides: Array<MerchantFeatureOverride>;
   /** Upsert in one transaction: limits not listed are removed from the tier. */
@@ -362,6 +388,11 @@ export type MutationRecordUsageBatchArgs = {
 export type MutationRegisterFeaturesArgs = {
   features: Array<FeatureDeclarationInput>;
   owner: Scalars['String']['input'];
+};
+
+
+export type MutationRunJobArgs = {
+  name: JobName;
 };
 
 
@@ -1009,6 +1040,8 @@ export type ResolversTypes = ResolversObject<{
   Invoice: ResolverTypeWrapper<BillingHistoryEntity>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   InvoiceLine: ResolverTypeWrapper<InvoiceLine>;
+  JobName: JobName;
+  JobRun: ResolverTypeWrapper<JobRun>;
   Merchant: ResolverTypeWrapper<MerchantParent>;
   MerchantFeatureOverride: ResolverTypeWrapper<MerchantFeatureOverride>;
   MerchantFeatureOverrideInput: MerchantFeatureOverrideInput;
@@ -1070,6 +1103,7 @@ export type ResolversParentTypes = ResolversObject<{
   Invoice: BillingHistoryEntity;
   ID: Scalars['ID']['output'];
   InvoiceLine: InvoiceLine;
+  JobRun: JobRun;
   Merchant: MerchantParent;
   MerchantFeatureOverride: MerchantFeatureOverride;
   MerchantFeatureOverrideInput: MerchantFeatureOverrideInput;
@@ -1199,6 +1233,14 @@ export type InvoiceLineResolvers<ContextType = BillingContext, ParentType extend
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type JobRunResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['JobRun'] = ResolversParentTypes['JobRun']> = ResolversObject<{
+  affected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  finishedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['JobName'], ParentType, ContextType>;
+  startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
 export type MerchantResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['Merchant'] = ResolversParentTypes['Merchant'], FederationReferenceType extends FederationReferenceTypes['Merchant'] = FederationReferenceTypes['Merchant']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Merchant']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1252,6 +1294,7 @@ export type MutationResolvers<ContextType = BillingContext, ParentType extends R
   recordUsage?: Resolver<ResolversTypes['UsageRecorded'], ParentType, ContextType, RequireFields<MutationRecordUsageArgs, 'input'>>;
   recordUsageBatch?: Resolver<ResolversTypes['UsageBatchResult'], ParentType, ContextType, RequireFields<MutationRecordUsageBatchArgs, 'events'>>;
   registerFeatures?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationRegisterFeaturesArgs, 'features' | 'owner'>>;
+  runJob?: Resolver<ResolversTypes['JobRun'], ParentType, ContextType, RequireFields<MutationRunJobArgs, 'name'>>;
   setMerchantFeatureOverrides?: Resolver<Array<ResolversTypes['MerchantFeatureOverride']>, ParentType, ContextType, RequireFields<MutationSetMerchantFeatureOverridesArgs, 'merchantId' | 'overrides' | 'platformId'>>;
   setTierFeatureLimits?: Resolver<Array<ResolversTypes['TierFeatureLimit']>, ParentType, ContextType, RequireFields<MutationSetTierFeatureLimitsArgs, 'limits' | 'tierCode'>>;
   updateMerchantSubscription?: Resolver<ResolversTypes['MerchantSubscription'], ParentType, ContextType, RequireFields<MutationUpdateMerchantSubscriptionArgs, 'input' | 'merchantId' | 'platformId'>>;
@@ -1472,6 +1515,7 @@ export type Resolvers<ContextType = BillingContext> = ResolversObject<{
   FeatureUsage?: FeatureUsageResolvers<ContextType>;
   Invoice?: InvoiceResolvers<ContextType>;
   InvoiceLine?: InvoiceLineResolvers<ContextType>;
+  JobRun?: JobRunResolvers<ContextType>;
   Merchant?: MerchantResolvers<ContextType>;
   MerchantFeatureOverride?: MerchantFeatureOverrideResolvers<ContextType>;
   MerchantSubscription?: MerchantSubscriptionResolvers<ContextType>;

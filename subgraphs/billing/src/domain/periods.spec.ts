@@ -1,4 +1,4 @@
-import { addMonths, currentPeriod, firstPeriod } from './periods';
+import { addMonths, anchorDay, currentPeriod, firstPeriod, type Period } from './periods';
 
 const d = (iso: string) => new Date(iso);
 
@@ -22,5 +22,33 @@ describe('billing periods', () => {
     expect(currentPeriod(stored, 'MONTHLY', d('2026-03-30T23:59:59Z'))).toEqual({ start: d('2026-02-28T00:00:00Z'), end: d('2026-03-31T00:00:00Z') });
     const annual = firstPeriod(d('2024-02-29T00:00:00Z'), 'ANNUAL');
     expect(currentPeriod(annual, 'ANNUAL', d('2026-06-01T00:00:00Z'))).toEqual({ start: d('2026-02-28T00:00:00Z'), end: d('2027-02-28T00:00:00Z') });
+  });
+
+  it('a period stored after a short month (28 February → 31 March) keeps its chain on the 31st', () => {
+    expect(anchorDay({ start: d('2026-02-28T00:00:00Z'), end: d('2026-03-31T00:00:00Z') })).toBe(31);
+    expect(anchorDay({ start: d('2026-04-30T00:00:00Z'), end: d('2026-05-31T00:00:00Z') })).toBe(31);
+    // a chain on the 28th or the 30th stays there
+    expect(anchorDay({ start: d('2026-02-28T00:00:00Z'), end: d('2026-03-28T00:00:00Z') })).toBe(28);
+    expect(anchorDay({ start: d('2026-05-30T00:00:00Z'), end: d('2026-06-30T00:00:00Z') })).toBe(30);
+    expect(anchorDay({ start: d('2026-01-30T00:00:00Z'), end: d('2026-02-28T00:00:00Z') })).toBe(30);
+    expect(currentPeriod({ start: d('2026-02-28T00:00:00Z'), end: d('2026-03-31T00:00:00Z') }, 'MONTHLY', d('2026-04-01T00:00:00Z'))).toEqual({
+      start: d('2026-03-31T00:00:00Z'),
+      end: d('2026-04-30T00:00:00Z'),
+    });
+  });
+
+  it('storing each rolled period and rolling again gives the same contiguous chain as rolling the first one', () => {
+    // (an annual chain on 29 February is the one a stored pair cannot tell: after 28 February → 28 February it stays on the 28th)
+    for (const [start, cycle] of [['2026-01-31T09:00:00Z', 'MONTHLY'], ['2026-01-30T09:00:00Z', 'MONTHLY'], ['2025-08-31T00:00:00Z', 'ANNUAL']] as const) {
+      const first = firstPeriod(d(start), cycle);
+      let stored: Period = first;
+      for (let step = 1; step <= 14; step++) {
+        const next = currentPeriod(stored, cycle, stored.end);
+        expect(next.start).toEqual(stored.end);
+        const months = (cycle === 'ANNUAL' ? 12 : 1) * step;
+        expect([start, step, next]).toEqual([start, step, currentPeriod(first, cycle, addMonths(d(start), months))]);
+        stored = next;
+      }
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Resolvers } from '../__generated__/resolvers-types';
 import { platformFiguresResolvers } from '../platform-figures/platform-figures-resolvers';
+import { jobMutations } from '../jobs/jobs-resolvers';
 import { withStripeErrors } from '../stripe/payment-service';
 import { usageMutations, usageStoreFields } from '../usage/usage-resolvers';
 
@@ -33,6 +34,7 @@ export const resolvers: Resolvers = {
       withStripeErrors(payments.purchaseAddOn(storeId, addOnCode, quantity ?? 1, domainName)),
     cancelAddOn: (_root, { id }, { payments }) => withStripeErrors(payments.cancelAddOn(id)),
     ...usageMutations,
+    ...jobMutations,
   },
   SubscriptionTier: {
     __resolveReference: ({ code }, { billing }) => billing.tier(code),

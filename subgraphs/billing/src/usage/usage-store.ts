@@ -130,7 +130,7 @@ export class UsageStore {
    * Writes the summary of every ended period of the given features that has none yet, and refreshes the
    * summaries of the given periods (late events of a closed period keep its summary exact). Idempotent.
    */
-  private async closeEndedPeriods(manager: EntityManager | DataSource, touched: Array<FeatureKey & { periodStart?: Date }>, now: Date): Promise<void> {
+  async closeEndedPeriods(manager: EntityManager | DataSource, touched: Array<FeatureKey & { periodStart?: Date }>, now: Date): Promise<void> {
     const late = touched.filter((x): x is FeatureKey & { periodStart: Date } => !!x.periodStart);
     await manager.query(
       `INSERT INTO billing.usage_period_summaries AS s

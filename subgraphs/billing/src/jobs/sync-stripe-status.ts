@@ -1,0 +1,141 @@
+import { AppError } from '@tiergraph/runtime';
+import type Stripe from 'stripe';
+import type { EntityManager } from 'typeorm';
+import type { BillingStore } from '../store/billing-store';
+import type { MerchantSubscriptionEntity } from '../store/entities';
+import { subscriptionSchema, type StripeSubscription } from '../webhooks/events';
+import { historyOf, linkMetadataOf, priceOfSubscription, stateOfStripeSubscription, tierOfPrice, type SubscriptionState, type TierPrices } from '../webhooks/mapping';
+import { WebhookStore } from '../webhooks/webhook-store';
+import { count, jobActor, type JobOutcome } from './job';
+import type { JobsStore } from './jobs-store';
+import { writeIfStillDue, type HistoryEntry } from './subscription-writes';
+
+export interface StripeSyncDependencies {
+  store: BillingStore;
+  jobsStore: JobsStore;
+  /** The real SDK (pointed at STRIPE_API_BASE when set); null when Stripe is not configured. */
+  stripe: Stripe | null;
+  clock: () => Date;
+}
+
+const time = (d: Date | null) => d?.toISOString() ?? 'none';
+const sameTime = (a: Date | null, b: Date | null) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
+
+/** What differs between the stored state and Stripe's, in words ("status ACTIVE → PAST_DUE"); empty when nothing. */
+export function driftOf(stored: SubscriptionState, stripe: SubscriptionState): string[] {
+  const drift: string[] = [];
+  if (stored.tier.id !== stripe.tier.id) drift.push(`tier ${stored.tier.code} → ${stripe.tier.code}`);
+  if (stored.billingCycle !== stripe.billingCycle) drift.push(`cycle ${stored.billingCycle} → ${stripe.billingCycle}`);
+  if (stored.status !== stripe.status) drift.push(`status ${stored.status} → ${stripe.status}`);
+  if (!sameTime(stored.periodStart, stripe.periodStart) || !sameTime(stored.periodEnd, stripe.periodEnd)) {
+    drift.push(`period ${time(stored.periodStart)}–${time(stored.periodEnd)} → ${time(stripe.periodStart)}–${time(stripe.periodEnd)}`);
+  }
+  if (!sameTime(stored.trialEndsAt, stripe.trialEndsAt)) drift.push(`trial end ${time(stored.trialEndsAt)} → ${time(stripe.trialEndsAt)}`);
+  if (stored.cancelAtPeriodEnd !== stripe.cancelAtPeriodEnd) drift.push(`cancel at period end ${stored.cancelAtPeriodEnd} → ${stripe.cancelAtPeriodEnd}`);
+  if (!sameTime(stored.cancelledAt, stripe.cancelledAt)) drift.push(`cancelled at ${time(stored.cancelledAt)} → ${time(stripe.cancelledAt)}`);
+  if (stored.stripeCustomerId !== stripe.stripeCustomerId) drift.push(`customer ${stored.stripeCustomerId ?? 'none'} → ${stripe.stripeCustomerId ?? 'none'}`);
+  if (stored.paymentAttempts !== stripe.paymentAttempts) drift.push(`payment attempts ${stored.paymentAttempts} → ${stripe.paymentAttempts}`);
+  return drift;
+}
+
+async function storedState(manager: EntityManager, current: MerchantSubscriptionEntity, tiers: TierPrices[]): Promise<SubscriptionState | null> {
+  const tier = tiers.find((t) => t.id === current.tierId);
+  if (!tier) return null;
+  const [row]: Array<{ payment_attempts: number }> = await manager.query(`SELECT payment_attempts FROM billing.merchant_subscriptions WHERE id = $1`, [current.id]);
+  return {
+    tier,
+    status: current.status,
+    billingCycle: current.billingCycle,
+    periodStart: current.currentPeriodStart,
+    periodEnd: current.currentPeriodEnd,
+    trialEndsAt: current.trialEndsAt,
+    cancelAtPeriodEnd: current.cancelAtPeriodEnd,
+    cancelledAt: current.cancelledAt,
+    stripeCustomerId: current.stripeCustomerId,
+    stripeSubscriptionId: current.stripeSubscriptionId,
+    paymentAttempts: row?.payment_attempts ?? 0,
+  };
+}
+
+const isMissing = (error: unknown) => (error as { code?: string }).code === 'resource_missing' || (error as { statusCode?: number }).statusCode === 404;
+const isUnreachable = (error: unknown) => ['StripeConnectionError', 'StripeAPIError'].includes(String((error as { type?: string }).type));
+
+/**
+ * SYNC_STRIPE_STATUS: reads every linked Stripe subscription again through the SDK and, where the stored row
+ * drifted from it (a webhook lost or never sent), stores Stripe's state the way the webhook handlers map it, with
+ * history entries saying what changed (actor `job:SYNC_STRIPE_STATUS`) and the time of the read as the row's Stripe
+ * state, so an older event delivered later changes nothing. A row a newer event changed since the read is left as
+ * it is. Stripe is asked outside any transaction; each repair is one transaction. Idempotent: after a repair there
+ * is no drift left to repair.
+ */
+export async function syncStripeStatus({ store, jobsStore, stripe, clock }: StripeSyncDependencies): Promise<JobOutcome> {
+  if (!stripe) return { affected: 0, message: 'Stripe is not configured (STRIPE_SECRET_KEY): nothing to sync' };
+  const linked = await jobsStore.linkedToStripe();
+  let repaired = 0;
+  const skipped: string[] = [];
+  for (const { stripeSubscriptionId, ...pair } of linked) {
+    const readAt = clock();
+    let subscription: StripeSubscription;
+    try {
+      const parsed = subscriptionSchema.safeParse(await stripe.subscriptions.retrieve(stripeSubscriptionId));
+      if (!parsed.success) {
+        skipped.push(`${stripeSubscriptionId}: unreadable`);
+        continue;
+      }
+      subscription = parsed.data;
+    } catch (error) {
+      if (isUnreachable(error)) {
+        throw new AppError(
+          `Stripe could not be reached after ${count(repaired, 'repaired subscription')}; the others are checked on the next run`,
+          'PAYMENT_PROVIDER_UNAVAILABLE',
+        );
+      }
+      if (!isMissing(error)) throw error;
+      skipped.push(`${stripeSubscriptionId}: unknown to Stripe`);
+      continue;
+    }
+    const written = await writeIfStillDue(store, pair, async (current, manager) => {
+      if (current.stripeSubscriptionId !== stripeSubscriptionId) return null;
+      if (current.stripeStateAt && current.stripeStateAt > readAt) return null;
+      const tiers = await new WebhookStore(manager).tiers();
+      const before = await storedState(manager, current, tiers);
+      const tierAndCycle = tierOfPrice(tiers, priceOfSubscription(subscription), linkMetadataOf(subscription.metadata));
+      if (!before || !tierAndCycle) {
+        skipped.push(`${stripeSubscriptionId}: unknown price`);
+        return null;
+      }
+      const after = stateOfStripeSubscription(before, subscription, tierAndCycle, readAt);
+      const drift = after ? driftOf(before, after) : [];
+      if (!after || !drift.length) return null;
+      const reason = `Stripe sync: ${drift.join('; ')}`;
+      const entry = (h: Omit<HistoryEntry, 'actor' | 'changedAt'>): HistoryEntry => ({ ...h, actor: jobActor('SYNC_STRIPE_STATUS'), changedAt: clock() });
+      const visible = historyOf(before, after);
+      // drift the history vocabulary has no word for (periods, trial end, customer) is still recorded
+      const history = visible.length
+        ? visible.map((h) => entry({ ...h, reason: h.reason ? `${h.reason} (${reason})` : reason }))
+        : [entry({ change: 'STATUS_CHANGE', fromTierCode: null, toTierCode: null, fromStatus: null, toStatus: null, reason })];
+      if (after.paymentAttempts !== before.paymentAttempts) {
+        await manager.query(`UPDATE billing.merchant_subscriptions SET payment_attempts = $2 WHERE id = $1`, [current.id, after.paymentAttempts]);
+      }
+      return {
+        subscription: {
+          tierId: after.tier.id,
+          status: after.status,
+          billingCycle: after.billingCycle,
+          currentPeriodStart: after.periodStart,
+          currentPeriodEnd: after.periodEnd,
+          trialEndsAt: after.trialEndsAt,
+          cancelAtPeriodEnd: after.cancelAtPeriodEnd,
+          cancelledAt: after.cancelledAt,
+          stripeCustomerId: after.stripeCustomerId,
+          stripeStateAt: readAt,
+        },
+        history,
+      };
+    });
+    if (written) repaired++;
+  }
+  const parts = [`checked ${count(linked.length, 'linked subscription')}`, `repaired ${repaired}`];
+  if (skipped.length) parts.push(`skipped ${skipped.join(', ')}`);
+  return { affected: repaired, message: parts.join('; ') };
+}
