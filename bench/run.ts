@@ -314,7 +314,8 @@ async function main(): Promise<number> {
         }
         if (problem) throw new Error(`${arm.name} does not give tiergraph's MerchantFeatures answer: ${problem}`);
       }
-      if (arms.length > 1) say(`${arms.slice(1).filter((a) => !a.stackEnv).map((a) => a.name).join(', ')} answer(s) MerchantFeatures byte for byte as tiergraph does (one merchant per tier)`);
+      const checked = arms.slice(1).filter((a) => !a.stackEnv);
+      if (checked.length) say(`${checked.map((a) => a.name).join(', ')}: MerchantFeatures answered byte for byte as tiergraph answers it (one merchant per tier)`);
       say(
         `MerchantFeatures side by side: ${arms.map((a) => a.name).join(' / ')}, ${opts.rounds} round(s), ${opts.connections} connections, ` +
           `${opts.durationS} s per slice after a warm-up until stable (≤ ${opts.warmupS} s; ${opts.rewarmS} s before later slices)`,

@@ -1,13 +1,14 @@
 import http from 'node:http';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { freePort } from '@tiergraph/testkit';
 import { createHttpFetcher, subgraphAgent } from './http-fetcher';
 
 /** A server on a free port; `handler` answers each request. */
 async function serve(handler: http.RequestListener): Promise<{ url: string; server: http.Server }> {
   const server = http.createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, server };
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${port}/graphql`, server };
 }
 
 function closeAll(server: http.Server): Promise<void> {
@@ -51,10 +52,11 @@ describe('the gateway subgraph client on node:http', () => {
   it('fails with a TimeoutError when the server accepts and never answers', async () => {
     const held: net.Socket[] = [];
     const hung = net.createServer((socket) => held.push(socket));
-    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const port = await freePort();
+    await new Promise<void>((resolve) => hung.listen(port, '127.0.0.1', resolve));
     try {
       const fetcher = createHttpFetcher({ timeoutMs: 200, agent });
-      const error = await fetcher(`http://127.0.0.1:${(hung.address() as AddressInfo).port}/graphql`, { method: 'POST', body: '{}' }).catch((e: Error) => e);
+      const error = await fetcher(`http://127.0.0.1:${port}/graphql`, { method: 'POST', body: '{}' }).catch((e: Error) => e);
       expect((error as Error).name).toBe('TimeoutError');
     } finally {
       held.forEach((s) => s.destroy());
@@ -63,10 +65,8 @@ describe('the gateway subgraph client on node:http', () => {
   });
 
   it('fails with a TypeError whose cause names the socket error when nothing listens', async () => {
-    const probe = net.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    // a free port that nothing listens on
+    const port = await freePort();
     const error = (await createHttpFetcher({ timeoutMs: 2000, agent })(`http://127.0.0.1:${port}/graphql`, { method: 'POST', body: '{}' }).catch((e) => e)) as TypeError & {
       cause?: { code?: string };
     };
