@@ -99,12 +99,18 @@ function options() {
     return n;
   };
   for (const peer of values.peer!) if (peer !== 'hive') throw new Error(`--peer: unknown peer ${peer} (hive)`);
+  // one arm per --ab-env; 'A=1 B=2' changes both in one arm
   const abEnv = values['ab-env']!.map((entry) => {
-    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(entry);
-    if (!match) throw new Error(`--ab-env must be NAME=VALUE, not ${entry}`);
-    return { name: match[1], value: match[2] };
+    const pairs = entry.trim().split(/\s+/).map((pair) => {
+      const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair);
+      if (!match) throw new Error(`--ab-env must be NAME=VALUE (several separated by spaces), not ${entry}`);
+      return [match[1], match[2]] as const;
+    });
+    return Object.fromEntries(pairs) as Record<string, string>;
   });
-  if (abEnv.filter((e) => e.name.startsWith('GATEWAY_')).length > 1) throw new Error('--ab-env: one GATEWAY_ setting per run (it runs in a second gateway)');
+  if (abEnv.filter((env) => Object.keys(env).every((n) => n.startsWith('GATEWAY_'))).length > 1) {
+    throw new Error('--ab-env: one arm of GATEWAY_ settings only per run (it runs in a second gateway)');
+  }
   return {
     quick,
     /** --quick: a tenth of the reference data (100 merchants) and short slices, for trying the bench. */
@@ -298,11 +304,13 @@ async function main(): Promise<number> {
         peers.push(await startHivePeer(ROOT, BENCH_DATA_DIR));
         arms.push({ name: 'hive', url: peers.at(-1)!.url });
       }
-      for (const { name, value } of opts.abEnv) {
-        if (name.startsWith('GATEWAY_')) {
-          peers.push(await startGatewayPeer(ROOT, BENCH_DATA_DIR, secret, { [name]: value }));
-          arms.push({ name: `tiergraph ${name}=${value}`, url: peers.at(-1)!.url });
-        } else arms.push({ name: `tiergraph ${name}=${value}`, url: `${BENCH_GATEWAY}/graphql`, stackEnv: { [name]: value } });
+      for (const env of opts.abEnv) {
+        const name = `tiergraph ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+        // gateway settings only: a second gateway beside the first; anything else: the whole stack restarts with it
+        if (Object.keys(env).every((n) => n.startsWith('GATEWAY_'))) {
+          peers.push(await startGatewayPeer(ROOT, BENCH_DATA_DIR, secret, env));
+          arms.push({ name, url: peers.at(-1)!.url });
+        } else arms.push({ name, url: `${BENCH_GATEWAY}/graphql`, stackEnv: env });
       }
       for (const arm of arms.slice(1)) {
         if (arm.stackEnv) continue;
