@@ -237,7 +237,7 @@ export async function alternate(options: AlternationOptions): Promise<Slice[]> {
         name: `warm-up ${arm.name}`,
         connections: options.connections,
         durationS: warmS,
-        ...(first ? { untilStable: { windowS: 2, windows: 3, tolerance: 0.1 } } : {}),
+        ...(first ? { untilStable: { windowS: 2, windows: 4, tolerance: 0.1, minS: Math.min(10, warmS) } } : {}),
       });
       warmed.add(arm.name);
       const processes = options.processes();

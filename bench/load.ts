@@ -101,10 +101,10 @@ export async function runMerchantFeatures(
     connections: number;
     durationS: number;
     /**
-     * Warm-up mode: runs until the last `windows` windows of `windowS` seconds each are within `tolerance` of their
-     * mean throughput, or for `durationS` at most.
+     * Warm-up mode: runs at least `minS`, then until the last `windows` windows of `windowS` seconds each are within
+     * `tolerance` of their mean throughput without rising (last − first ≤ tolerance/2 of the mean), or for `durationS` at most.
      */
-    untilStable?: { windowS: number; windows: number; tolerance: number };
+    untilStable?: { windowS: number; windows: number; tolerance: number; minS?: number };
   },
 ): Promise<LoadResult> {
   const latencies: number[] = [];
@@ -167,7 +167,9 @@ export async function runMerchantFeatures(
       seen = latencies.length;
       const last = windows.slice(-n);
       const mean = last.reduce((a, b) => a + b, 0) / last.length;
-      if (last.length === n && mean > 0 && last.every((w) => Math.abs(w - mean) <= tolerance * mean)) {
+      // flat: every window near the mean, and no rise from the first of them to the last (JIT still warming)
+      const flat = last.every((w) => Math.abs(w - mean) <= tolerance * mean) && last[last.length - 1] - last[0] <= (tolerance / 2) * mean;
+      if (windows.length * windowS >= (options.untilStable?.minS ?? 0) && last.length === n && mean > 0 && flat) {
         stable = true;
         (instance as unknown as { stop: () => void }).stop();
       }
