@@ -160,17 +160,23 @@ export async function startSubgraphServer<TContext extends RequestContext>(
   };
 }
 
-const isGraphQLPath = (url: string | undefined) => !!url && (url === '/graphql' || url.startsWith('/graphql?') || url === '/graphql/');
-const isJson = (contentType: string | undefined) => !!contentType && /^application\/json\b/i.test(contentType);
+export const isGraphQLPath = (url: string | undefined) => !!url && (url === '/graphql' || url.startsWith('/graphql?') || url === '/graphql/');
+export const isJson = (contentType: string | undefined) => !!contentType && /^application\/json\b/i.test(contentType);
 
 /**
  * `POST /graphql` with a JSON body, as expressMiddleware serves it (same request id handling, same context, same
  * answers from Apollo Server) but without express's router, `req`/`res` decoration and body-parser per request.
  * A body over the limit is 413 and JSON that does not parse is 400, both in GraphQL's error shape.
  */
-function directGraphQLHandler<TContext extends RequestContext>(
+export function directGraphQLHandler<TContext extends BaseContext>(
   apollo: ApolloServer<TContext>,
-  options: { bodyLimit: number; contextOf: (requestId: string, authorization: string | undefined) => Promise<TContext>; logger: Logger },
+  options: {
+    bodyLimit: number;
+    contextOf: (requestId: string, authorization: string | undefined) => Promise<TContext>;
+    logger: Logger;
+    /** Set on every answer (the gateway: `Vary: Origin`, as its CORS middleware sets it). */
+    headers?: Record<string, string>;
+  },
 ): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const refuse = (res: http.ServerResponse, status: number, code: string, message: string) => {
     const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
@@ -180,6 +186,7 @@ function directGraphQLHandler<TContext extends RequestContext>(
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', requestId);
+    for (const [name, value] of Object.entries(options.headers ?? {})) res.setHeader(name, value);
     const declared = Number(req.headers['content-length']);
     if (declared > options.bodyLimit) {
       req.resume();
