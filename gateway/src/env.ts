@@ -37,11 +37,6 @@ export const gatewayEnvSchema = refuseDefaultSecretInProduction(
      * bench/RESULTS.md) or `fetch` (Node's fetch, undici), kept for comparison in the bench.
      */
     GATEWAY_SUBGRAPH_CLIENT: z.enum(['http', 'fetch']).default('http'),
-    /**
-     * POST /graphql with a JSON body and no Origin header: `direct` to Apollo Server from node:http (no express router,
-     * body parser or ETag per request), or `express`, as every other request is served.
-     */
-    GATEWAY_GRAPHQL_HANDLER: z.enum(['direct', 'express']).default('direct'),
     BILLING_URL: urlOf('billing'),
     TENANCY_URL: urlOf('tenancy'),
     CATALOG_URL: urlOf('catalog'),

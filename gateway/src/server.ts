@@ -7,11 +7,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import {
-  bytesOf,
   corsMiddleware,
-  directGraphQLHandler,
-  isGraphQLPath,
-  isJson,
   corsSettingsOf,
   createTokenVerifier,
   listen,
@@ -79,12 +75,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const app = express();
   app.disable('x-powered-by');
   app.use(withRequestId);
-  let direct: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined;
-  // POST /graphql with a JSON body and no Origin (not a browser: CORS has nothing to do) straight to Apollo Server
-  const httpServer = http.createServer((req, res) => {
-    if (direct && req.method === 'POST' && !req.headers.origin && isGraphQLPath(req.url) && isJson(req.headers['content-type'])) direct(req, res);
-    else app(req, res);
-  });
+  const httpServer = http.createServer(app);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: env.NODE_ENV !== 'production',
@@ -143,18 +134,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       },
     }),
   );
-  if (env.GATEWAY_GRAPHQL_HANDLER === 'direct') {
-    direct = directGraphQLHandler(apollo, {
-      bodyLimit: bytesOf(env.GATEWAY_BODY_LIMIT),
-      contextOf: async (requestId, authorization) => {
-        await verifyToken(authorization);
-        return { authorization: authorization!, requestId };
-      },
-      logger,
-      // what the CORS middleware sets on a request without Origin
-      headers: { vary: 'Origin' },
-    });
-  }
   // Body parser errors (too large, malformed JSON) answer in GraphQL's error shape.
   app.use((error: { status?: number; type?: string; message: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (!error?.status) return next(error);

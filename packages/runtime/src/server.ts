@@ -160,23 +160,17 @@ export async function startSubgraphServer<TContext extends RequestContext>(
   };
 }
 
-export const isGraphQLPath = (url: string | undefined) => !!url && (url === '/graphql' || url.startsWith('/graphql?') || url === '/graphql/');
-export const isJson = (contentType: string | undefined) => !!contentType && /^application\/json\b/i.test(contentType);
+const isGraphQLPath = (url: string | undefined) => !!url && (url === '/graphql' || url.startsWith('/graphql?') || url === '/graphql/');
+const isJson = (contentType: string | undefined) => !!contentType && /^application\/json\b/i.test(contentType);
 
 /**
  * `POST /graphql` with a JSON body, as expressMiddleware serves it (same request id handling, same context, same
  * answers from Apollo Server) but without express's router, `req`/`res` decoration and body-parser per request.
  * A body over the limit is 413 and JSON that does not parse is 400, both in GraphQL's error shape.
  */
-export function directGraphQLHandler<TContext extends BaseContext>(
+function directGraphQLHandler<TContext extends RequestContext>(
   apollo: ApolloServer<TContext>,
-  options: {
-    bodyLimit: number;
-    contextOf: (requestId: string, authorization: string | undefined) => Promise<TContext>;
-    logger: Logger;
-    /** Set on every answer (the gateway: `Vary: Origin`, as its CORS middleware sets it). */
-    headers?: Record<string, string>;
-  },
+  options: { bodyLimit: number; contextOf: (requestId: string, authorization: string | undefined) => Promise<TContext>; logger: Logger },
 ): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const refuse = (res: http.ServerResponse, status: number, code: string, message: string) => {
     const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
@@ -186,7 +180,6 @@ export function directGraphQLHandler<TContext extends BaseContext>(
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', requestId);
-    for (const [name, value] of Object.entries(options.headers ?? {})) res.setHeader(name, value);
     const declared = Number(req.headers['content-length']);
     if (declared > options.bodyLimit) {
       req.resume();
