@@ -107,3 +107,23 @@ export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): CpuSnapshot {
   for (const name of Object.keys(after)) delta[name] = Math.max(0, after[name] - (before[name] ?? 0));
   return delta;
 }
+
+/** Proportional set size (shared pages split among the processes sharing them), MiB, of each process with its descendants. */
+export function memorySnapshot(processes: Processes): Record<string, number> {
+  const result: Record<string, number> = {};
+  if (!cpuFromProc) return result;
+  const stats = allStats();
+  const childrenOf = new Map<number, number[]>();
+  for (const [pid, stat] of stats) childrenOf.set(stat.ppid, [...(childrenOf.get(stat.ppid) ?? []), pid]);
+  const pss = (pid: number): number => {
+    let kib = 0;
+    try {
+      kib = Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // gone, or not ours
+    }
+    return kib / 1024 + (childrenOf.get(pid) ?? []).reduce((sum, child) => sum + pss(child), 0);
+  };
+  for (const [name, pid] of processes) result[name] = pss(pid);
+  return result;
+}

@@ -55,14 +55,14 @@ import {
   type Slice,
 } from './compare';
 import { runMix, mixMerchantsOf, type MixResult } from './mix';
-import { cpuDelta, cpuSnapshot, stackProcesses } from './procs';
+import { cpuDelta, cpuSnapshot, memorySnapshot, stackProcesses } from './procs';
 import { ensureStatementStats, SqlStats } from './sql-stats';
 import { runIngestion, storesOf, type IngestResult } from './ingest';
 
 const ROOT = resolve(__dirname, '..');
 const CONTRACT_OPERATIONS = resolve(ROOT, '..', 'shared', 'contract', 'operations.graphql');
 /** The issue's targets on a 2-core machine with the whole stack local. */
-const TARGETS = { merchantFeaturesP95Ms: 25, adminPageMs: 300, cpuPerRequestMs: 10, hiveRatio: 1.5, mixOfMonolith: 0.5 };
+const TARGETS = { merchantFeaturesP95Ms: 25, adminPageMs: 300, cpuPerRequestMs: 10, hiveRatio: 1.5, mixOfMonolith: 0.5, stackMemoryMib: 1536 };
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
@@ -275,6 +275,13 @@ async function main(): Promise<number> {
     const load: LoadResult[] = [];
     const fetchRows: Record<string, { requests: number; rows: SubgraphFetchRow[] }> = {};
     let compared: { slices: Slice[]; summaries: ArmSummary[]; ratios: Ratio[] } | null = null;
+    /** Memory of every process (PSS, MiB) right after the loaded scenarios. */
+    const memory: Array<{ after: string; mib: Record<string, number> }> = [];
+    const allProcesses = () => {
+      const processes = stackProcesses(stack.pid);
+      for (const peer of peers) processes.set(peer.name, peer.pid);
+      return processes;
+    };
     if (opts.scenarios.has('features')) {
       // One answer per tier, checked in full before any load: a failing resolution path is reported as it is.
       for (const tier of ['essential', 'professional', 'business', 'enterprise']) {
@@ -340,14 +347,11 @@ async function main(): Promise<number> {
         query: merchantFeatures,
         merchants,
         ensureStack,
-        processes: () => {
-          const processes = stackProcesses(stack.pid);
-          for (const peer of peers) processes.set(peer.name, peer.pid);
-          return processes;
-        },
+        processes: allProcesses,
         sql: () => sql!,
         say,
       });
+      memory.push({ after: 'the MerchantFeatures slices', mib: memorySnapshot(allProcesses()) });
       await ensureStack({});
       const summaries = summarizeArms(slices);
       compared = { slices, summaries, ratios: ratios(summaries) };
@@ -369,6 +373,7 @@ async function main(): Promise<number> {
       const cpu0 = cpuSnapshot(processes);
       mix = await runMix(target, merchantFeatures, mixMerchants, { connections: opts.connections, durationS: opts.mixDurationS, writeShare: 0.05 });
       const cpu = cpuDelta(cpu0, cpuSnapshot(processes));
+      memory.push({ after: 'the mix', mib: memorySnapshot(processes) });
       say(`  ${mix.requestsPerSecond.toFixed(0)} req/s, CPU ${(Object.entries(cpu).filter(([n]) => n !== 'bench').reduce((a, [, v]) => a + v, 0) / Math.max(mix.requests, 1)).toFixed(2)} ms/request`);
     }
     let admin: AdminPageResult | null = null;
@@ -404,6 +409,11 @@ async function main(): Promise<number> {
       printRatios(say, compared.ratios);
       say();
     }
+    for (const m of memory) {
+      const stackMib = Object.entries(m.mib).filter(([n]) => !peers.some((p) => p.name === n)).reduce((a, [, v]) => a + v, 0);
+      say(`memory (PSS) after ${m.after}: the stack ${stackMib.toFixed(0)} MiB (${Object.entries(m.mib).map(([n, v]) => `${n} ${v.toFixed(0)}`).join(', ')})`);
+    }
+    if (memory.length) say();
     if (load.length) printLoad(load);
     if (mix) {
       say();
@@ -446,7 +456,9 @@ async function main(): Promise<number> {
     const tiergraph = compared?.summaries.find((s) => s.arm === 'tiergraph');
     const hive = compared?.summaries.find((s) => s.arm === 'hive');
     const monolith = compared?.summaries.find((s) => s.arm === 'monolith');
+    const stackMemory = Math.max(0, ...memory.map((m) => Object.entries(m.mib).filter(([n]) => !peers.some((p) => p.name === n)).reduce((a, [, v]) => a + v, 0)));
     const checks = [
+      ...(memory.length ? [{ what: `whole stack memory under load ≤ ${TARGETS.stackMemoryMib} MiB (PSS)`, value: stackMemory, unit: 'MiB', ok: stackMemory <= TARGETS.stackMemoryMib }] : []),
       ...(tiergraph
         ? [
             { what: `MerchantFeatures p95 ≤ ${TARGETS.merchantFeaturesP95Ms} ms at ${opts.connections} connections`, value: tiergraph.p95, unit: 'ms', ok: tiergraph.p95 <= TARGETS.merchantFeaturesP95Ms },
@@ -490,6 +502,7 @@ async function main(): Promise<number> {
           compared: compared && { ...compared, slices: compared.slices.map((s) => ({ ...s, load: { ...s.load, latencies: undefined } })) },
           load: load.map((r) => ({ ...r, latencies: undefined })),
           mix,
+          memory,
           admin,
           ingestion,
           subgraphFetches: fetchRows,
