@@ -63,6 +63,13 @@ export interface LoadResult extends LatencySummary {
   sampled: number;
   sampledBad: number;
   firstErrorBodies: string[];
+  /** Requests sent (answered or still in flight when the run stopped): what CPU per request divides by. */
+  sent: number;
+  /** Every response's latency, ms (for percentiles over several slices). */
+  latencies: number[];
+  /** With `untilStable`: requests/s of each window, and whether it settled before maxS. */
+  windows?: number[];
+  stable?: boolean;
 }
 
 /** A well-formed MerchantFeatures answer: the subscription and its features, no `errors`. */
@@ -89,7 +96,16 @@ export async function runMerchantFeatures(
   target: GraphQLTarget,
   query: string,
   merchants: MerchantKey[],
-  options: { name: string; connections: number; durationS: number },
+  options: {
+    name: string;
+    connections: number;
+    durationS: number;
+    /**
+     * Warm-up mode: runs at least `minS`, then until the last `windows` windows of `windowS` seconds each are within
+     * `tolerance` of their mean throughput without rising (last − first ≤ tolerance/2 of the mean), or for `durationS` at most.
+     */
+    untilStable?: { windowS: number; windows: number; tolerance: number; minS?: number };
+  },
 ): Promise<LoadResult> {
   const latencies: number[] = [];
   const firstErrorBodies: string[] = [];
@@ -140,8 +156,31 @@ export async function runMerchantFeatures(
   events.on('reqMismatch', (body: string) => {
     if (firstErrorBodies.length < 3) firstErrorBodies.push(body.slice(0, 1500));
   });
+  const windows: number[] = [];
+  let stable = false;
+  let ticker: NodeJS.Timeout | undefined;
+  if (options.untilStable) {
+    const { windowS, windows: n, tolerance } = options.untilStable;
+    let seen = 0;
+    ticker = setInterval(() => {
+      windows.push((latencies.length - seen) / windowS);
+      seen = latencies.length;
+      const last = windows.slice(-n);
+      const mean = last.reduce((a, b) => a + b, 0) / last.length;
+      // flat: every window near the mean, and no rise from the first of them to the last (JIT still warming)
+      const flat = last.every((w) => Math.abs(w - mean) <= tolerance * mean) && last[last.length - 1] - last[0] <= (tolerance / 2) * mean;
+      if (windows.length * windowS >= (options.untilStable?.minS ?? 0) && last.length === n && mean > 0 && flat) {
+        stable = true;
+        (instance as unknown as { stop: () => void }).stop();
+      }
+    }, windowS * 1000);
+  }
   const result = await instance;
+  clearInterval(ticker);
   return {
+    sent: result.requests.sent,
+    latencies,
+    ...(options.untilStable ? { windows, stable } : {}),
     name: options.name,
     connections: options.connections,
     durationS: options.durationS,

@@ -1,17 +1,21 @@
 /**
  * `pnpm bench`: the whole stack as `pnpm start` runs it (on bench ports and .data/bench), the reference-scale data
- * (bench/generate.ts), then the load scenarios through the gateway:
- *   1. MerchantFeatures for a random merchant per request, 50 connections, 5 s warm-up then 20 s measured
- *      (and the same on 1 connection, for the unloaded latency);
- *   2. AdminSubscriptions first: 1000, 20 sequential runs;
- *   3. ingestion: recordUsageBatch of 1,000 events (10 % repeats) across every bench merchant's stores, 2 batches
+ * (bench/generate.ts), then the load scenarios:
+ *   1. features: MerchantFeatures for a random merchant per request, side by side with the monolith bound (the same
+ *      answer from one SQL statement, bench/monolith.ts), with Hive Gateway on the same subgraphs (--peer hive) and
+ *      with tiergraph under other settings (--ab-env NAME=VALUE), alternated A/B/A/B (bench/compare.ts); per slice
+ *      warm-up until stable, CPU per request of every process, SQL statements per request; ratios. Then the same
+ *      on 1 connection against tiergraph (the unloaded latency);
+ *   2. mix: 95 % MerchantFeatures / 5 % CreateProduct, PlaceOrder, SetMerchantFeatureOverrides; stale reads counted;
+ *   3. admin: AdminSubscriptions first: 1000, 20 sequential runs;
+ *   4. ingestion: recordUsageBatch of 1,000 events (10 % repeats) across every bench merchant's stores, 2 batches
  *      in flight, 20 s; afterwards every merchant's stored total must equal its unique accepted events.
- * Prints p50/p95/p99, requests/s and error counts, the gateway's subgraph fetch times per scenario, and writes
- * everything to .data/bench/results-<time>.json. Exits 1 when any answer was an error (or, with --strict,
- * when a target is missed). Not part of `pnpm test`.
+ * Prints the tables, writes everything to .data/bench/results-<time>.json. Exits 1 when any answer was an error
+ * (or, with --strict, when a target is missed). Not part of `pnpm test`.
  *
- *   pnpm bench [--skip-generate] [--duration 20] [--warmup 5] [--connections 50] [--admin-runs 20] [--strict]
- *              [--scenarios features,admin,ingestion] [--ingest-duration 20] [--ingest-workers 2]
+ *   pnpm bench [--quick] [--skip-generate] [--peer hive] [--ab-env NAME=VALUE]… [--rounds 2] [--duration 15]
+ *              [--warmup 20] [--rewarm 3] [--connections 50] [--no-monolith] [--admin-runs 20] [--strict]
+ *              [--scenarios features,mix,admin,ingestion] [--mix-duration 20] [--ingest-duration 20] [--ingest-workers 2]
  */
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -34,56 +38,107 @@ import {
   type SubgraphFetchRow,
 } from './load';
 import { BENCH_DATA_DIR, BENCH_DATABASE_URL, BENCH_GATEWAY, startStack, type RunningStack } from './stack';
+import {
+  alternate,
+  printArms,
+  printRatios,
+  ratios,
+  sameAnswers,
+  startGatewayPeer,
+  startHivePeer,
+  startMonolithPeer,
+  summarizeArms,
+  type Arm,
+  type ArmSummary,
+  type Peer,
+  type Ratio,
+  type Slice,
+} from './compare';
+import { runMix, mixMerchantsOf, type MixResult } from './mix';
+import { cpuDelta, cpuSnapshot, memorySnapshot, stackProcesses } from './procs';
+import { ensureStatementStats, SqlStats } from './sql-stats';
 import { runIngestion, storesOf, type IngestResult } from './ingest';
 
 const ROOT = resolve(__dirname, '..');
 const CONTRACT_OPERATIONS = resolve(ROOT, '..', 'shared', 'contract', 'operations.graphql');
 /** The issue's targets on a 2-core machine with the whole stack local. */
-const TARGETS = { merchantFeaturesP95Ms: 25, adminPageMs: 300 };
+const TARGETS = { merchantFeaturesP95Ms: 25, adminPageMs: 300, cpuPerRequestMs: 10, hiveRatio: 1.5, mixOfMonolith: 0.5, stackMemoryMib: 1536 };
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
+
+const SCENARIOS = ['features', 'mix', 'admin', 'ingestion'];
 
 function options() {
   const { values } = parseArgs({
     options: {
       'skip-generate': { type: 'boolean', default: false },
-      duration: { type: 'string', default: '20' },
-      warmup: { type: 'string', default: '5' },
+      quick: { type: 'boolean', default: false },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      rewarm: { type: 'string' },
+      rounds: { type: 'string', default: '2' },
       connections: { type: 'string', default: '50' },
-      'admin-runs': { type: 'string', default: '20' },
+      peer: { type: 'string', multiple: true, default: [] },
+      'ab-env': { type: 'string', multiple: true, default: [] },
+      'no-monolith': { type: 'boolean', default: false },
+      'admin-runs': { type: 'string' },
       strict: { type: 'boolean', default: false },
-      scenarios: { type: 'string', default: 'features,admin,ingestion' },
-      'ingest-duration': { type: 'string', default: '20' },
+      scenarios: { type: 'string', default: SCENARIOS.join(',') },
+      'mix-duration': { type: 'string' },
+      'ingest-duration': { type: 'string' },
       'ingest-workers': { type: 'string', default: '2' },
     },
   });
+  const quick = values.quick!;
   const scenarios = new Set(values.scenarios!.split(',').map((s) => s.trim()));
-  for (const name of scenarios) if (!['features', 'admin', 'ingestion'].includes(name)) throw new Error(`--scenarios: unknown scenario ${name}`);
-  const int = (name: string, value: string, min: number) => {
-    const n = Number(value);
+  for (const name of scenarios) if (!SCENARIOS.includes(name)) throw new Error(`--scenarios: unknown scenario ${name}`);
+  const int = (name: string, value: string | undefined, fallback: number, min: number) => {
+    const n = Number(value ?? fallback);
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
     return n;
   };
+  for (const peer of values.peer!) if (peer !== 'hive') throw new Error(`--peer: unknown peer ${peer} (hive)`);
+  // one arm per --ab-env; 'A=1 B=2' changes both in one arm
+  const abEnv = values['ab-env']!.map((entry) => {
+    const pairs = entry.trim().split(/\s+/).map((pair) => {
+      const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair);
+      if (!match) throw new Error(`--ab-env must be NAME=VALUE (several separated by spaces), not ${entry}`);
+      return [match[1], match[2]] as const;
+    });
+    return Object.fromEntries(pairs) as Record<string, string>;
+  });
+  if (abEnv.filter((env) => Object.keys(env).every((n) => n.startsWith('GATEWAY_'))).length > 1) {
+    throw new Error('--ab-env: one arm of GATEWAY_ settings only per run (it runs in a second gateway)');
+  }
   return {
+    quick,
+    /** --quick: a tenth of the reference data (100 merchants) and short slices, for trying the bench. */
+    scale: quick ? 0.1 : 1,
     skipGenerate: values['skip-generate']!,
-    durationS: int('duration', values.duration!, 1),
-    warmupS: int('warmup', values.warmup!, 0),
-    connections: int('connections', values.connections!, 1),
-    adminRuns: int('admin-runs', values['admin-runs']!, 1),
+    durationS: int('duration', values.duration, quick ? 8 : 15, 1),
+    warmupS: int('warmup', values.warmup, quick ? 10 : 20, 0),
+    rewarmS: int('rewarm', values.rewarm, 3, 0),
+    rounds: int('rounds', values.rounds, 2, 1),
+    connections: int('connections', values.connections, 50, 1),
+    peers: values.peer!,
+    abEnv,
+    monolith: !values['no-monolith'],
+    adminRuns: int('admin-runs', values['admin-runs'], quick ? 5 : 20, 1),
     strict: values.strict!,
     scenarios,
-    ingestDurationS: int('ingest-duration', values['ingest-duration']!, 1),
-    ingestWorkers: int('ingest-workers', values['ingest-workers']!, 1),
+    mixDurationS: int('mix-duration', values['mix-duration'], quick ? 8 : 20, 1),
+    ingestDurationS: int('ingest-duration', values['ingest-duration'], quick ? 8 : 20, 1),
+    ingestWorkers: int('ingest-workers', values['ingest-workers'], 2, 1),
   };
 }
 
-function runGenerator(): Promise<number> {
+function runGenerator(scale: number): Promise<number> {
   const started = Date.now();
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join('bench', 'generate.ts')], {
       cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: BENCH_DATABASE_URL },
+      env: { ...process.env, DATABASE_URL: BENCH_DATABASE_URL, BENCH_SCALE: String(scale) },
       stdio: 'inherit',
     });
     child.once('exit', (code) => (code === 0 ? done(Date.now() - started) : fail(new Error(`bench/generate.ts exited with code ${code}`))));
@@ -115,6 +170,16 @@ function printLoad(results: LoadResult[]): void {
       `| ${r.name} | ${r.connections} | ${r.requests} | ${r.requestsPerSecond.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.errors} | ${r.non2xx} | ${r.graphqlErrors} | ${r.sampledBad}/${r.sampled} |`,
     );
   }
+}
+
+function printMix(r: MixResult): void {
+  say(`${r.name}, ${r.connections} clients, ${r.durationS} s:`);
+  say('| | requests | req/s | p50 ms | p95 ms | p99 ms | max ms |');
+  say('|---|---:|---:|---:|---:|---:|---:|');
+  say(`| all | ${r.all.requests} | ${r.requestsPerSecond.toFixed(0)} | ${ms(r.all.p50)} | ${ms(r.all.p95)} | ${ms(r.all.p99)} | ${ms(r.all.max)} |`);
+  say(`| reads | ${r.reads.requests} | | ${ms(r.reads.p50)} | ${ms(r.reads.p95)} | ${ms(r.reads.p99)} | ${ms(r.reads.max)} |`);
+  say(`| writes ${JSON.stringify(r.writes.byKind)} | ${r.writes.requests} | | ${ms(r.writes.p50)} | ${ms(r.writes.p95)} | ${ms(r.writes.p99)} | ${ms(r.writes.max)} |`);
+  say(`reads checked after a write: ${r.checked}, stale: ${r.stale}, not checkable (another client's override came between): ${r.skipped}; refused by rule: ${JSON.stringify(r.refused)}; errors: ${r.errors}`);
 }
 
 function printAdmin(r: AdminPageResult): void {
@@ -155,19 +220,51 @@ async function main(): Promise<number> {
   say(`tiergraph bench — ${machine.date}, ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGb} GiB, node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')}`);
 
   say(`starting the stack (scripts/start.ts, DATA_DIR=${BENCH_DATA_DIR}, gateway ${BENCH_GATEWAY}, PostgreSQL :54339)`);
-  const stack: RunningStack = await startStack(ROOT, { secret, say });
+  let stack: RunningStack = await startStack(ROOT, { secret, say });
+  let stackEnv: Record<string, string> = {};
+  const peers: Peer[] = [];
+  let sql: SqlStats | undefined;
+  const stopAll = async () => {
+    await sql?.close().catch(() => undefined);
+    await Promise.all(peers.map((p) => p.stop()));
+    await stack.stop();
+  };
   const stopOnSignal = (signal: NodeJS.Signals) => {
     say(`${signal}: stopping the stack`);
-    void stack.stop().then(() => process.exit(130));
+    void stopAll().then(() => process.exit(130));
   };
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
+  /** Runs the stack with `env` (restarting it when it runs with other settings); true when it restarted. */
+  const ensureStack = async (env: Record<string, string>, force = false): Promise<boolean> => {
+    if (!force && JSON.stringify(env) === JSON.stringify(stackEnv)) return false;
+    say(`  restarting the stack${Object.keys(env).length ? ` with ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`);
+    await sql?.close().catch(() => undefined);
+    await stack.stop();
+    stack = await startStack(ROOT, { secret, say: () => undefined, env });
+    stackEnv = env;
+    sql = await SqlStats.open(BENCH_DATABASE_URL);
+    return true;
+  };
   try {
+    // SQL statements per request need pg_stat_statements, loaded at server start: asked for once per data directory
+    const statementStats = await ensureStatementStats(BENCH_DATABASE_URL);
+    if (statementStats === 'restart') {
+      say('pg_stat_statements asked for (ALTER SYSTEM shared_preload_libraries, once per data directory): restarting the stack');
+      await ensureStack({}, true);
+      await ensureStatementStats(BENCH_DATABASE_URL);
+      // reopened: the extension exists only now
+      await sql?.close();
+      sql = await SqlStats.open(BENCH_DATABASE_URL);
+    }
+    sql ??= await SqlStats.open(BENCH_DATABASE_URL);
+    say(`SQL statements counted from ${sql.source}`);
+
     let generationMs: number | null = null;
     if (opts.skipGenerate) say('--skip-generate: using the data already in .data/bench');
     else {
-      say(`generating the bench data: DATABASE_URL=${BENCH_DATABASE_URL} node --import tsx bench/generate.ts`);
-      generationMs = await runGenerator();
+      say(`generating the bench data: DATABASE_URL=${BENCH_DATABASE_URL} BENCH_SCALE=${opts.scale} node --import tsx bench/generate.ts`);
+      generationMs = await runGenerator(opts.scale);
     }
     const { merchants, counts } = await merchantsOf(BENCH_DATABASE_URL);
     if (!merchants.length) throw new Error('no subscriptions in the bench database: run without --skip-generate');
@@ -177,6 +274,14 @@ async function main(): Promise<number> {
 
     const load: LoadResult[] = [];
     const fetchRows: Record<string, { requests: number; rows: SubgraphFetchRow[] }> = {};
+    let compared: { slices: Slice[]; summaries: ArmSummary[]; ratios: Ratio[] } | null = null;
+    /** Memory of every process (PSS, MiB) right after the loaded scenarios. */
+    const memory: Array<{ after: string; mib: Record<string, number> }> = [];
+    const allProcesses = () => {
+      const processes = stackProcesses(stack.pid);
+      for (const peer of peers) processes.set(peer.name, peer.pid);
+      return processes;
+    };
     if (opts.scenarios.has('features')) {
       // One answer per tier, checked in full before any load: a failing resolution path is reported as it is.
       for (const tier of ['essential', 'professional', 'business', 'enterprise']) {
@@ -197,24 +302,79 @@ async function main(): Promise<number> {
       }
       say('MerchantFeatures answers correctly for one merchant of each tier');
 
-      const drain = async () => {
-        const waited = await waitForDrain(target.gateway);
-        if (waited > 2500) say(`  (waited ${(waited / 1000).toFixed(1)} s for the gateway to finish the requests still in flight)`);
-      };
-      if (opts.warmupS > 0) {
-        say(`warm-up: MerchantFeatures, ${opts.connections} connections, ${opts.warmupS} s (not recorded)`);
-        await runMerchantFeatures(target, merchantFeatures, merchants, { name: 'warm-up', connections: opts.connections, durationS: opts.warmupS });
-        await drain();
+      const arms: Arm[] = [{ name: 'tiergraph', url: `${BENCH_GATEWAY}/graphql` }];
+      if (opts.monolith) {
+        peers.push(await startMonolithPeer(ROOT, BENCH_DATABASE_URL, BENCH_DATA_DIR, 8));
+        arms.push({ name: 'monolith', url: peers.at(-1)!.url });
       }
-      for (const connections of [opts.connections, 1]) {
-        const name = `MerchantFeatures, random merchant`;
-        say(`${name}: ${connections} connection(s), ${opts.durationS} s`);
-        const before = await scrapeGateway(target.gateway);
-        const result = await runMerchantFeatures(target, merchantFeatures, merchants, { name, connections, durationS: opts.durationS });
-        await drain();
-        fetchRows[`MerchantFeatures ×${connections}`] = subgraphFetchDelta(before, await scrapeGateway(target.gateway), 'MerchantFeatures');
-        load.push(result);
+      if (opts.peers.includes('hive')) {
+        peers.push(await startHivePeer(ROOT, BENCH_DATA_DIR));
+        arms.push({ name: 'hive', url: peers.at(-1)!.url });
       }
+      for (const env of opts.abEnv) {
+        const name = `tiergraph ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+        // gateway settings only: a second gateway beside the first; anything else: the whole stack restarts with it
+        if (Object.keys(env).every((n) => n.startsWith('GATEWAY_'))) {
+          peers.push(await startGatewayPeer(ROOT, BENCH_DATA_DIR, secret, env));
+          arms.push({ name, url: peers.at(-1)!.url });
+        } else arms.push({ name, url: `${BENCH_GATEWAY}/graphql`, stackEnv: env });
+      }
+      for (const arm of arms.slice(1)) {
+        if (arm.stackEnv) continue;
+        // the peers give the same answer byte for byte (Hive may still be loading its supergraph: a few tries)
+        let problem: string | null = 'not asked';
+        for (let attempt = 0; attempt < 20 && problem; attempt++) {
+          problem = await sameAnswers(`${BENCH_GATEWAY}/graphql`, arm.url, target.token, merchantFeatures, merchants).catch((e: Error) => e.message);
+          if (problem) await new Promise((r) => setTimeout(r, 1000));
+        }
+        if (problem) throw new Error(`${arm.name} does not give tiergraph's MerchantFeatures answer: ${problem}`);
+      }
+      const checked = arms.slice(1).filter((a) => !a.stackEnv);
+      if (checked.length) say(`${checked.map((a) => a.name).join(', ')}: MerchantFeatures answered byte for byte as tiergraph answers it (one merchant per tier)`);
+      say(
+        `MerchantFeatures side by side: ${arms.map((a) => a.name).join(' / ')}, ${opts.rounds} round(s), ${opts.connections} connections, ` +
+          `${opts.durationS} s per slice after a warm-up until stable (≤ ${opts.warmupS} s; ${opts.rewarmS} s before later slices)`,
+      );
+      const before = await scrapeGateway(target.gateway);
+      const slices = await alternate({
+        arms,
+        rounds: opts.rounds,
+        sliceS: opts.durationS,
+        warmMaxS: opts.warmupS,
+        rewarmS: opts.rewarmS,
+        connections: opts.connections,
+        token: target.token,
+        query: merchantFeatures,
+        merchants,
+        ensureStack,
+        processes: allProcesses,
+        sql: () => sql!,
+        say,
+      });
+      memory.push({ after: 'the MerchantFeatures slices', mib: memorySnapshot(allProcesses()) });
+      await ensureStack({});
+      const summaries = summarizeArms(slices);
+      compared = { slices, summaries, ratios: ratios(summaries) };
+      if (!arms.some((a) => a.stackEnv)) fetchRows[`MerchantFeatures ×${opts.connections} (tiergraph's warm-ups and slices)`] = subgraphFetchDelta(before, await scrapeGateway(target.gateway), 'MerchantFeatures');
+
+      const name = `MerchantFeatures, random merchant (tiergraph)`;
+      say(`${name}: 1 connection, ${opts.durationS} s`);
+      const before1 = await scrapeGateway(target.gateway);
+      const result = await runMerchantFeatures(target, merchantFeatures, merchants, { name, connections: 1, durationS: opts.durationS });
+      await waitForDrain(target.gateway);
+      fetchRows['MerchantFeatures ×1'] = subgraphFetchDelta(before1, await scrapeGateway(target.gateway), 'MerchantFeatures');
+      load.push(result);
+    }
+    let mix: MixResult | null = null;
+    if (opts.scenarios.has('mix')) {
+      const mixMerchants = await mixMerchantsOf(BENCH_DATABASE_URL, merchants);
+      say(`mix: ${opts.connections} clients, 95 % MerchantFeatures / 5 % writes (CreateProduct, PlaceOrder, SetMerchantFeatureOverrides), ${opts.mixDurationS} s`);
+      const processes = stackProcesses(stack.pid);
+      const cpu0 = cpuSnapshot(processes);
+      mix = await runMix(target, merchantFeatures, mixMerchants, { connections: opts.connections, durationS: opts.mixDurationS, writeShare: 0.05 });
+      const cpu = cpuDelta(cpu0, cpuSnapshot(processes));
+      memory.push({ after: 'the mix', mib: memorySnapshot(processes) });
+      say(`  ${mix.requestsPerSecond.toFixed(0)} req/s, CPU ${(Object.entries(cpu).filter(([n]) => n !== 'bench').reduce((a, [, v]) => a + v, 0) / Math.max(mix.requests, 1)).toFixed(2)} ms/request`);
     }
     let admin: AdminPageResult | null = null;
     if (opts.scenarios.has('admin')) {
@@ -243,7 +403,22 @@ async function main(): Promise<number> {
     say(`results (${machine.nproc} cores, node ${machine.node}, load average at start ${machine.loadAverageAtStart.join(' ')}, at end ${loadAverageAtEnd.join(' ')}):`);
     if (generationMs !== null) say(`data generation (bench/generate.ts, whole process): ${(generationMs / 1000).toFixed(1)} s`);
     say();
+    if (compared) {
+      printArms(say, compared.summaries, opts.connections);
+      say();
+      printRatios(say, compared.ratios);
+      say();
+    }
+    for (const m of memory) {
+      const stackMib = Object.entries(m.mib).filter(([n]) => !peers.some((p) => p.name === n)).reduce((a, [, v]) => a + v, 0);
+      say(`memory (PSS) after ${m.after}: the stack ${stackMib.toFixed(0)} MiB (${Object.entries(m.mib).map(([n, v]) => `${n} ${v.toFixed(0)}`).join(', ')})`);
+    }
+    if (memory.length) say();
     if (load.length) printLoad(load);
+    if (mix) {
+      say();
+      printMix(mix);
+    }
     if (admin) {
       say();
       printAdmin(admin);
@@ -256,7 +431,13 @@ async function main(): Promise<number> {
       say();
       printFetches(title, rows);
     }
-    const bodies = [...load.flatMap((r) => r.firstErrorBodies), ...(admin?.firstErrorBodies ?? []), ...(ingestion?.firstErrorBodies ?? [])];
+    const bodies = [
+      ...(compared?.slices.flatMap((s) => s.load.firstErrorBodies.map((b) => `${s.arm}: ${b}`)) ?? []),
+      ...load.flatMap((r) => r.firstErrorBodies),
+      ...(mix?.firstProblems ?? []),
+      ...(admin?.firstErrorBodies ?? []),
+      ...(ingestion?.firstErrorBodies ?? []),
+    ];
     if (bodies.length) {
       say();
       say('first error bodies:');
@@ -266,13 +447,37 @@ async function main(): Promise<number> {
     const ingestionWrong = ingestion
       ? ingestion.errors + ingestion.totalsMismatched + ingestion.eventsMismatched + Math.abs(ingestion.duplicates - ingestion.duplicatesSent)
       : 0;
-    const errors = load.reduce((n, r) => n + r.errors + r.non2xx + r.graphqlErrors + r.sampledBad, 0) + (admin?.errors ?? 0) + ingestionWrong;
-    const loaded = load[0];
+    const errors =
+      load.reduce((n, r) => n + r.errors + r.non2xx + r.graphqlErrors + r.sampledBad, 0) +
+      (compared?.summaries.reduce((n, s) => n + s.errors, 0) ?? 0) +
+      (mix ? mix.errors + mix.stale : 0) +
+      (admin?.errors ?? 0) +
+      ingestionWrong;
+    const tiergraph = compared?.summaries.find((s) => s.arm === 'tiergraph');
+    const hive = compared?.summaries.find((s) => s.arm === 'hive');
+    const monolith = compared?.summaries.find((s) => s.arm === 'monolith');
+    const stackMemory = Math.max(0, ...memory.map((m) => Object.entries(m.mib).filter(([n]) => !peers.some((p) => p.name === n)).reduce((a, [, v]) => a + v, 0)));
     const checks = [
-      ...(loaded
-        ? [{ what: `MerchantFeatures p95 ≤ ${TARGETS.merchantFeaturesP95Ms} ms at ${loaded.connections} connections`, value: loaded.p95, ok: loaded.p95 <= TARGETS.merchantFeaturesP95Ms }]
+      ...(memory.length ? [{ what: `whole stack memory under load ≤ ${TARGETS.stackMemoryMib} MiB (PSS)`, value: stackMemory, unit: 'MiB', ok: stackMemory <= TARGETS.stackMemoryMib }] : []),
+      ...(tiergraph
+        ? [
+            { what: `MerchantFeatures p95 ≤ ${TARGETS.merchantFeaturesP95Ms} ms at ${opts.connections} connections`, value: tiergraph.p95, unit: 'ms', ok: tiergraph.p95 <= TARGETS.merchantFeaturesP95Ms },
+            { what: `MerchantFeatures CPU per request, all processes ≤ ${TARGETS.cpuPerRequestMs} ms`, value: tiergraph.cpuPerRequest.total, unit: 'ms', ok: tiergraph.cpuPerRequest.total <= TARGETS.cpuPerRequestMs },
+          ]
         : []),
-      ...(admin ? [{ what: `admin page of 1,000 ≤ ${TARGETS.adminPageMs} ms (p95 of ${admin.requests} runs)`, value: admin.p95, ok: admin.p95 <= TARGETS.adminPageMs }] : []),
+      ...(tiergraph && hive
+        ? [{ what: `MerchantFeatures throughput ≥ ${TARGETS.hiveRatio} × Hive Gateway`, value: tiergraph.requestsPerSecond / hive.requestsPerSecond, unit: '×', ok: tiergraph.requestsPerSecond / hive.requestsPerSecond >= TARGETS.hiveRatio }]
+        : []),
+      ...(mix
+        ? [
+            { what: `mix p95 ≤ ${TARGETS.merchantFeaturesP95Ms} ms at ${mix.connections} connections`, value: mix.all.p95, unit: 'ms', ok: mix.all.p95 <= TARGETS.merchantFeaturesP95Ms },
+            { what: 'mix: no stale read after a gateway-routed write', value: mix.stale, unit: 'stale', ok: mix.stale === 0 },
+            ...(monolith
+              ? [{ what: `mix throughput ≥ ${TARGETS.mixOfMonolith * 100} % of the monolith bound (MerchantFeatures)`, value: (mix.requestsPerSecond / monolith.requestsPerSecond) * 100, unit: '%', ok: mix.requestsPerSecond >= TARGETS.mixOfMonolith * monolith.requestsPerSecond }]
+              : []),
+          ]
+        : []),
+      ...(admin ? [{ what: `admin page of 1,000 ≤ ${TARGETS.adminPageMs} ms (p95 of ${admin.requests} runs)`, value: admin.p95, unit: 'ms', ok: admin.p95 <= TARGETS.adminPageMs }] : []),
     ];
     if (ingestion) {
       say(
@@ -281,14 +486,29 @@ async function main(): Promise<number> {
       say(`${ingestion.duplicates === ingestion.duplicatesSent ? 'OK    ' : 'FAILED'} repeats answered duplicate: ${ingestion.duplicates} of ${ingestion.duplicatesSent}`);
     }
     say();
-    for (const c of checks) say(`${c.ok ? 'MET   ' : 'MISSED'} ${c.what}: ${ms(c.value)} ms`);
+    for (const c of checks) say(`${c.ok ? 'MET   ' : 'MISSED'} ${c.what}: ${c.unit === '×' ? c.value.toFixed(2) : ms(c.value)} ${c.unit}`);
     say(`${errors === 0 ? 'OK    ' : 'FAILED'} errors: ${errors}`);
 
     const file = join(ROOT, BENCH_DATA_DIR, `results-${machine.date.replace(/[:.]/g, '-')}.json`);
     writeFileSync(
       file,
       JSON.stringify(
-        { machine: { ...machine, loadAverageAtEnd }, options: { ...opts, scenarios: [...opts.scenarios] }, generationMs, counts, load, admin, ingestion, subgraphFetches: fetchRows, checks, errors },
+        {
+          machine: { ...machine, loadAverageAtEnd },
+          options: { ...opts, scenarios: [...opts.scenarios] },
+          sqlStatementsFrom: sql?.source,
+          generationMs,
+          counts,
+          compared: compared && { ...compared, slices: compared.slices.map((s) => ({ ...s, load: { ...s.load, latencies: undefined } })) },
+          load: load.map((r) => ({ ...r, latencies: undefined })),
+          mix,
+          memory,
+          admin,
+          ingestion,
+          subgraphFetches: fetchRows,
+          checks,
+          errors,
+        },
         null,
         2,
       ),
@@ -297,8 +517,8 @@ async function main(): Promise<number> {
     if (errors > 0) return 1;
     return opts.strict && checks.some((c) => !c.ok) ? 1 : 0;
   } finally {
-    say('stopping the stack');
-    await stack.stop();
+    say('stopping the peers and the stack');
+    await stopAll();
     say(`stack stopped (its log: ${stack.logFile})`);
   }
 }

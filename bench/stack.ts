@@ -21,6 +21,8 @@ export const BENCH_GATEWAY = `http://127.0.0.1:${BENCH_PORTS.GATEWAY_PORT}`;
 
 export interface RunningStack {
   logFile: string;
+  /** start.ts: the services and PostgreSQL are its children (bench/procs.ts measures them). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -39,14 +41,22 @@ const lastLines = (file: string, n: number) => {
  */
 export async function startStack(
   root: string,
-  options: { secret: string; timeoutMs?: number; say: (line: string) => void; ports?: Record<keyof typeof BENCH_PORTS, number>; dataDir?: string },
+  options: {
+    secret: string;
+    timeoutMs?: number;
+    say: (line: string) => void;
+    ports?: Record<keyof typeof BENCH_PORTS, number>;
+    dataDir?: string;
+    /** Extra variables for every service (an A/B arm's setting, e.g. AUTH_TOKEN_CACHE_SIZE=0). */
+    env?: Record<string, string>;
+  },
 ): Promise<RunningStack> {
   const ports = options.ports ?? BENCH_PORTS;
   const relativeDataDir = options.dataDir ?? BENCH_DATA_DIR;
   const dataDir = join(root, relativeDataDir);
   mkdirSync(dataDir, { recursive: true });
   const logFile = join(dataDir, 'stack.log');
-  const log = createWriteStream(logFile);
+  const log = createWriteStream(logFile, { flags: 'a' });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'development',
@@ -54,6 +64,7 @@ export async function startStack(
     AUTH_JWT_SECRET: options.secret,
     DATA_DIR: relativeDataDir,
     ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
+    ...options.env,
   };
   // the embedded PostgreSQL, always; start.ts derives every <NAME>_URL from the ports
   delete env.DATABASE_URL;
@@ -92,6 +103,7 @@ export async function startStack(
   let stopping: Promise<void> | undefined;
   return {
     logFile,
+    pid: child.pid!,
     stop: () =>
       (stopping ??= (async () => {
         if (child.exitCode !== null || child.signalCode !== null) return;

@@ -1,6 +1,8 @@
+import type http from 'node:http';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { AppError, ErrorCode, isClientErrorCode } from '@tiergraph/runtime';
 import { GraphQLError } from 'graphql';
+import { createHttpFetcher } from './http-fetcher';
 import type { GatewayMetrics } from './metrics';
 
 type Fetcher = NonNullable<NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher']>;
@@ -32,13 +34,16 @@ export class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayCont
     private readonly metrics: GatewayMetrics,
     private readonly serviceToken: () => Promise<string>,
     private readonly timeoutMs: number,
+    /** `http` (default): node:http with a keep-alive LIFO pool (http-fetcher.ts); `fetch`: Node's fetch (undici). */
+    client: { kind: 'http'; agent: http.Agent } | { kind: 'fetch' } = { kind: 'fetch' },
   ) {
-    // Node's own fetch (undici) honours the subgraphs' keep-alive timeout; the default fetcher reuses the
+    // Both honour the subgraphs' keep-alive timeout; the default fetcher (make-fetch-happen) reuses the
     // longest-idle socket with no idle timeout and meets sockets the subgraph already closed (ECONNRESET).
     super({
       url,
-      fetcher: ((input: string, init: RequestInit) =>
-        fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as Fetcher,
+      fetcher: (client.kind === 'http'
+        ? createHttpFetcher({ timeoutMs, agent: client.agent })
+        : (input: string, init: RequestInit) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as Fetcher,
     });
   }
 
@@ -78,7 +83,7 @@ export class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayCont
       const name = (error as Error)?.name;
       if (name === 'TimeoutError') throw new SubgraphUnavailableError(this.subgraph, 'timeout', `did not answer within ${this.timeoutMs} ms`, path);
       const cause = (error as { cause?: { code?: string } })?.cause?.code;
-      // by name: fetch's TypeError comes from another realm under jest
+      // by name: fetch's TypeError comes from another realm under jest (the http client throws the same shape)
       if (name === 'TypeError' && cause) throw new SubgraphUnavailableError(this.subgraph, 'unreachable', `is unreachable (${cause})`, path);
       throw error;
     } finally {

@@ -32,6 +32,11 @@ export const gatewayEnvSchema = refuseDefaultSecretInProduction(
     SUBGRAPH_HEALTH_TIMEOUT_MS: z.coerce.number().int().min(1).default(2000),
     /** How long one subgraph fetch may take before its fields fail with SUBGRAPH_UNAVAILABLE (the rest still answers). */
     SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
+    /**
+     * The subgraph client: `http` (node:http, keep-alive LIFO pool: about a third less gateway CPU per request, see
+     * bench/RESULTS.md) or `fetch` (Node's fetch, undici), kept for comparison in the bench.
+     */
+    GATEWAY_SUBGRAPH_CLIENT: z.enum(['http', 'fetch']).default('http'),
     BILLING_URL: urlOf('billing'),
     TENANCY_URL: urlOf('tenancy'),
     CATALOG_URL: urlOf('catalog'),

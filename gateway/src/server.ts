@@ -24,6 +24,7 @@ import express from 'express';
 import { AuthenticatedDataSource, type GatewayContext } from './authenticated-data-source';
 import type { GatewayEnv } from './env';
 import { mountGraphiQL } from './graphiql';
+import { subgraphAgent } from './http-fetcher';
 import { createGatewayMetrics } from './metrics';
 import { mountStripeWebhookForward } from './stripe-webhook-forward';
 
@@ -57,12 +58,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const getServiceToken = serviceTokenProvider(env.AUTH_JWT_SECRET, 'gateway');
 
   const subgraphList = Object.entries(options.subgraphUrls).map(([name, url]) => ({ name, url }));
+  const agent = env.GATEWAY_SUBGRAPH_CLIENT === 'http' ? subgraphAgent() : undefined;
+  const client = agent ? ({ kind: 'http', agent } as const) : ({ kind: 'fetch' } as const);
   const gateway = new ApolloGateway({
     ...(env.GATEWAY_INTROSPECT_AND_COMPOSE
       ? { supergraphSdl: new IntrospectAndCompose({ subgraphs: subgraphList }) }
       : { supergraphSdl: readFileSync(env.SUPERGRAPH_PATH, 'utf8') }),
     buildService: ({ name, url }) =>
-      new AuthenticatedDataSource(name, options.subgraphUrls[name as SubgraphName] ?? url!, metrics, getServiceToken, env.SUBGRAPH_TIMEOUT_MS),
+      new AuthenticatedDataSource(name, options.subgraphUrls[name as SubgraphName] ?? url!, metrics, getServiceToken, env.SUBGRAPH_TIMEOUT_MS, client),
     logger,
   });
 
@@ -146,6 +149,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     url: `http://127.0.0.1:${port}/graphql`,
     port,
     metrics,
-    stop: () => (stopping ??= apollo.stop().then(() => logger.info('gateway stopped'))),
+    stop: () => (stopping ??= apollo.stop().then(() => (agent?.destroy(), logger.info('gateway stopped')))),
   };
 }

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
-import { canManageStore, canReadMerchant, canReadStore, createTokenVerifier, serviceTokenProvider, signToken, type Caller } from './auth';
+import { canManageStore, canReadMerchant, canReadStore, createTokenVerifier, serviceTokenProvider, signToken, VERIFIED_TOKEN_MAX_AGE_MS, VerifiedTokenCache, type Caller } from './auth';
 
 const SECRET = 'a-secret-of-sufficient-length-1';
 const verify = createTokenVerifier({ AUTH_JWT_SECRET: SECRET });
@@ -226,5 +226,73 @@ describe('what the mutation run found unguarded in auth', () => {
   it('a token that is not a readable JWS is refused when a JWKS is configured too', async () => {
     const withJwks = createTokenVerifier({ AUTH_JWT_SECRET: SECRET, AUTH_JWKS_URL: 'http://127.0.0.1:9/jwks.json' });
     expect((await codeAndMessage(withJwks('Bearer not.a.jws')))[0]).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('verified-token cache', () => {
+  const clockAt = (start: number) => {
+    const clock = { now: start, read: () => clock.now };
+    return clock;
+  };
+
+  it('refuses an expired token even though it was verified and cached before it expired', async () => {
+    const clock = clockAt(Date.now());
+    const cached = createTokenVerifier({ AUTH_JWT_SECRET: SECRET }, { now: clock.read });
+    const header = `Bearer ${await signToken(SECRET, { role: 'admin', sub: 'u1' }, '30s')}`;
+    await expect(cached(header)).resolves.toEqual({ role: 'admin', userId: 'u1' });
+    await expect(cached(header)).resolves.toEqual({ role: 'admin', userId: 'u1' });
+    clock.now += 31_000;
+    expect(await codeAndMessage(cached(header))).toEqual(['UNAUTHENTICATED', 'token expired']);
+    expect(await codeAndMessage(cached(header))).toEqual(['UNAUTHENTICATED', 'token expired']);
+  });
+
+  it('answers a repeated token from the cache: the same caller, without verifying it again', async () => {
+    const cache = new VerifiedTokenCache(10);
+    const caller: Caller = { role: 'merchant', userId: 'u', merchantId: 'm' };
+    cache.set('t', caller, Math.floor(Date.now() / 1000) + 60);
+    expect(cache.get('t')).toEqual(caller);
+    expect(cache.get('other')).toBeUndefined();
+  });
+
+  it('holds at most its bound: the oldest token goes first', () => {
+    const cache = new VerifiedTokenCache(3);
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    for (const token of ['a', 'b', 'c', 'd', 'e']) cache.set(token, { role: 'admin', userId: token }, exp);
+    expect(cache.size).toBe(3);
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('e')).toEqual({ role: 'admin', userId: 'e' });
+  });
+
+  it('holds its bound through the verifier too, and with size 0 remembers nothing', async () => {
+    const clock = clockAt(Date.now());
+    const tokens = await Promise.all([1, 2, 3, 4].map((n) => signToken(SECRET, { role: 'admin', sub: `u${n}` }, '1h')));
+    const cache = new VerifiedTokenCache(0);
+    cache.set(tokens[0], { role: 'admin', userId: 'u1' }, Math.floor(clock.now / 1000) + 3600);
+    expect(cache.size).toBe(0);
+    const bounded = createTokenVerifier({ AUTH_JWT_SECRET: SECRET, AUTH_TOKEN_CACHE_SIZE: 2 }, { now: clock.read });
+    for (const token of tokens) await expect(bounded(`Bearer ${token}`)).resolves.toMatchObject({ role: 'admin' });
+    // every token is still answered correctly after it was evicted
+    for (const token of tokens) await expect(bounded(`Bearer ${token}`)).resolves.toMatchObject({ role: 'admin' });
+  });
+
+  it('checks a remembered token again after a minute even when it expires later', () => {
+    const clock = clockAt(1_700_000_000_000);
+    const cache = new VerifiedTokenCache(10, clock.read);
+    cache.set('t', { role: 'admin', userId: 'u' }, Math.floor(clock.now / 1000) + 3600);
+    clock.now += VERIFIED_TOKEN_MAX_AGE_MS - 1;
+    expect(cache.get('t')).toEqual({ role: 'admin', userId: 'u' });
+    clock.now += 1;
+    expect(cache.get('t')).toBeUndefined();
+  });
+
+  it('does not remember a refused token, and a cached caller cannot be changed by whoever got it', async () => {
+    const bad = `Bearer ${await signToken('another-secret-of-enough-length', { role: 'admin' })}`;
+    expect(await codeAndMessage(verify(bad))).toEqual(['UNAUTHENTICATED', 'invalid token']);
+    expect(await codeAndMessage(verify(bad))).toEqual(['UNAUTHENTICATED', 'invalid token']);
+    const header = `Bearer ${await signToken(SECRET, { role: 'merchant', sub: 'u', merchantId: 'm1' })}`;
+    const first = (await verify(header)) as { merchantId: string };
+    expect(() => (first.merchantId = 'm2')).toThrow();
+    await expect(verify(header)).resolves.toEqual({ role: 'merchant', userId: 'u', merchantId: 'm1' });
   });
 });

@@ -17,6 +17,8 @@ export const authEnvShape = {
   AUTH_JWT_ISSUER: z.string().min(1).optional(),
   /** With AUTH_JWKS_URL: the `aud` an RS256 token must carry. */
   AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
+  /** Verified tokens remembered per process (0: verify every request; auth.ts VerifiedTokenCache). */
+  AUTH_TOKEN_CACHE_SIZE: z.coerce.number().int().min(0).optional(),
 };
 
 /** Refuse the default secret in production: a shared default would let anyone mint admin tokens. */

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -53,6 +53,22 @@ export interface SubgraphServerOptions<TContext extends RequestContext> {
   bodyLimit?: string;
   /** Depth, alias, cost and token limits (the gateway's defaults unless given). */
   queryLimits?: QueryLimits;
+  /**
+   * How `POST /graphql` with a JSON body is served: `direct` (default) hands it to Apollo Server from node:http, without
+   * express's router and body parser; `express` is the express middleware (every other route and request always is).
+   */
+  graphqlHandler?: GraphQLHandler;
+}
+
+export type GraphQLHandler = 'direct' | 'express';
+
+/** '1mb', '100kb', '512b' or a number of bytes. */
+export function bytesOf(limit: string | number): number {
+  if (typeof limit === 'number') return limit;
+  const match = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(limit.trim());
+  if (!match) throw new Error(`not a size: ${limit}`);
+  const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(match[2] ?? 'b').toLowerCase() as 'b'];
+  return Math.floor(Number(match[1]) * unit);
 }
 
 export interface RunningServer {
@@ -73,7 +89,12 @@ export async function startSubgraphServer<TContext extends RequestContext>(
   const app = express();
   app.disable('x-powered-by');
   app.use(withRequestId);
-  const httpServer = http.createServer(app);
+  let direct: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined;
+  // POST /graphql with a JSON body straight to Apollo Server when `direct`; everything else through express
+  const httpServer = http.createServer((req, res) => {
+    if (direct && req.method === 'POST' && isGraphQLPath(req.url) && isJson(req.headers['content-type'])) direct(req, res);
+    else app(req, res);
+  });
   const limits = options.queryLimits ?? DEFAULT_QUERY_LIMITS;
   // The gateway's depth, alias and cost limits as they are. Tokens: the gateway's query to a subgraph for a client
   // query near the limit adds __typename, keys and representations' fields, so a subgraph allows four times as many.
@@ -108,17 +129,20 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     }
   });
   options.configureApp?.(app);
+  const contextOf = async (requestId: string, authorization: string | undefined) => {
+    const caller = await options.verifyToken(authorization);
+    return options.buildContext({ caller, requestId, logger: logger.child({ requestId }) });
+  };
   app.use(
     '/graphql',
     express.json({ limit: options.bodyLimit ?? '1mb' }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        const requestId = requestScope.getStore()?.requestId ?? requestIdOf(req);
-        const caller = await options.verifyToken(req.header('authorization'));
-        return options.buildContext({ caller, requestId, logger: logger.child({ requestId }) });
-      },
+      context: ({ req }) => contextOf(requestScope.getStore()?.requestId ?? requestIdOf(req), req.header('authorization')),
     }),
   );
+  if ((options.graphqlHandler ?? 'direct') === 'direct') {
+    direct = directGraphQLHandler(apollo, { bodyLimit: bytesOf(options.bodyLimit ?? '1mb'), contextOf, logger });
+  }
 
   await listen(httpServer, options.port, options.host);
   const port = (httpServer.address() as AddressInfo).port;
@@ -133,6 +157,80 @@ export async function startSubgraphServer<TContext extends RequestContext>(
         if (options.dataSource.isInitialized) await options.dataSource.destroy();
         logger.info(`${options.name} subgraph stopped`);
       })()),
+  };
+}
+
+const isGraphQLPath = (url: string | undefined) => !!url && (url === '/graphql' || url.startsWith('/graphql?') || url === '/graphql/');
+const isJson = (contentType: string | undefined) => !!contentType && /^application\/json\b/i.test(contentType);
+
+/**
+ * `POST /graphql` with a JSON body, as expressMiddleware serves it (same request id handling, same context, same
+ * answers from Apollo Server) but without express's router, `req`/`res` decoration and body-parser per request.
+ * A body over the limit is 413 and JSON that does not parse is 400, both in GraphQL's error shape.
+ */
+function directGraphQLHandler<TContext extends RequestContext>(
+  apollo: ApolloServer<TContext>,
+  options: { bodyLimit: number; contextOf: (requestId: string, authorization: string | undefined) => Promise<TContext>; logger: Logger },
+): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  const refuse = (res: http.ServerResponse, status: number, code: string, message: string) => {
+    const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+  };
+  return (req, res) => {
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const declared = Number(req.headers['content-length']);
+    if (declared > options.bodyLimit) {
+      req.resume();
+      refuse(res, 413, 'PAYLOAD_TOO_LARGE', 'request entity too large');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > options.bodyLimit) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('error', () => res.destroy());
+    req.on('end', () => {
+      if (tooLarge) return refuse(res, 413, 'PAYLOAD_TOO_LARGE', 'request entity too large');
+      let body: unknown;
+      try {
+        body = JSON.parse((chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8'));
+      } catch (error) {
+        return refuse(res, 400, 'BAD_REQUEST', (error as Error).message);
+      }
+      const headers = new HeaderMap();
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+      }
+      const query = req.url!.indexOf('?');
+      requestScope.run({ requestId }, () => {
+        apollo
+          .executeHTTPGraphQLRequest({
+            httpGraphQLRequest: { method: 'POST', headers, search: query < 0 ? '' : req.url!.slice(query), body },
+            context: () => options.contextOf(requestId, typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined),
+          })
+          .then(async (response) => {
+            for (const [name, value] of response.headers) res.setHeader(name, value);
+            res.statusCode = response.status ?? 200;
+            if (response.body.kind === 'complete') {
+              res.end(response.body.string);
+              return;
+            }
+            for await (const chunk of response.body.asyncIterator) res.write(chunk);
+            res.end();
+          })
+          .catch((error: Error) => {
+            options.logger.error({ err: error, requestId }, 'GraphQL request failed');
+            if (!res.headersSent) refuse(res, 500, 'INTERNAL_SERVER_ERROR', 'internal error');
+            else res.destroy();
+          });
+      });
+    });
   };
 }
 

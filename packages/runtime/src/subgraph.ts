@@ -13,7 +13,7 @@ import { callSubgraph } from './internal-client';
 import { listenForEntitlementChanges, type ChangeListener, type EntitlementChange } from './notify';
 import { createLogger, type Logger } from './logger';
 import type { QueryLimits } from './query-limits';
-import { startSubgraphServer, stopOnSignals, type RequestContext, type RunningServer } from './server';
+import { startSubgraphServer, stopOnSignals, type GraphQLHandler, type RequestContext, type RunningServer } from './server';
 import { defaultSubgraphUrl, SUBGRAPH_NAMES, subgraphUrlsOf, type SubgraphEnv, type SubgraphName } from './subgraph-env';
 
 /** Reads a subgraph's SDL (`<subgraph>/schema.graphql`, next to its `src/`). */
@@ -76,6 +76,8 @@ export interface StartSubgraphOptions {
   awaitFeatureRegistration?: boolean;
   /** Depth, alias, cost and token limits (default: the gateway's defaults). */
   queryLimits?: QueryLimits;
+  /** How POST /graphql is served (server.ts GraphQLHandler; default direct). */
+  graphqlHandler?: GraphQLHandler;
 }
 
 export type RunningSubgraph = RunningServer & { dataSource: DataSource };
@@ -133,6 +135,7 @@ export async function startSubgraph<TContext extends RequestContext>(
       port: options.port,
       host: options.host,
       queryLimits: options.queryLimits,
+      graphqlHandler: options.graphqlHandler,
       schema: buildSchemaOf(definition as unknown as SubgraphDefinition<RequestContext>),
       dataSource,
       verifyToken,
@@ -226,6 +229,7 @@ export async function runSubgraphMain<TContext extends RequestContext>(definitio
       migrate: env.MIGRATE_ON_START,
       poolSize: env.DB_POOL_SIZE,
       urls: subgraphUrlsOf(env),
+      graphqlHandler: env.SUBGRAPH_GRAPHQL_HANDLER,
     });
     stopOnSignals(running.stop, logger);
   } catch (error) {

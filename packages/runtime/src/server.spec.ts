@@ -1,0 +1,79 @@
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { freePort } from '@tiergraph/testkit';
+import { parse } from 'graphql';
+import type { DataSource } from 'typeorm';
+import { createTokenVerifier, signToken } from './auth';
+import { createLogger } from './logger';
+import { bytesOf, startSubgraphServer, type GraphQLHandler, type RunningServer } from './server';
+
+const SECRET = 'a-secret-of-sufficient-length-1';
+const schema = buildSubgraphSchema([
+  {
+    typeDefs: parse(`type Query { me: String! echo(text: String!): String! }`),
+    resolvers: { Query: { me: (_: unknown, __: unknown, ctx: { caller: { userId: string }; requestId: string }) => `${ctx.caller.userId} ${ctx.requestId}`, echo: (_: unknown, a: { text: string }) => a.text } },
+  },
+]);
+const dataSource = { isInitialized: false, query: async () => [] } as unknown as DataSource;
+
+async function serve(graphqlHandler: GraphQLHandler): Promise<RunningServer> {
+  return startSubgraphServer({
+    name: 'test',
+    port: await freePort(),
+    host: '127.0.0.1',
+    schema,
+    dataSource,
+    verifyToken: createTokenVerifier({ AUTH_JWT_SECRET: SECRET }),
+    logger: createLogger('test', 'silent'),
+    introspection: false,
+    buildContext: (base) => base,
+    bodyLimit: '2kb',
+    graphqlHandler,
+  });
+}
+
+async function post(url: string, body: string, headers: Record<string, string> = {}) {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  return { status: response.status, requestId: response.headers.get('x-request-id'), type: response.headers.get('content-type'), body: (await response.json()) as { data?: { me?: string }; errors?: Array<{ extensions: { code: string } }> } };
+}
+
+describe('POST /graphql served directly (without express) answers as the express middleware does', () => {
+  let servers: Record<GraphQLHandler, RunningServer>;
+  let token: string;
+  beforeAll(async () => {
+    servers = { direct: await serve('direct'), express: await serve('express') };
+    token = await signToken(SECRET, { role: 'admin', sub: 'u1' });
+  });
+  afterAll(async () => {
+    await servers.direct.stop();
+    await servers.express.stop();
+  });
+
+  it.each<[string, () => string, () => Record<string, string>]>([
+    ['a query with the caller and the given request id', () => JSON.stringify({ query: '{ me }' }), () => ({ authorization: `Bearer ${token}`, 'x-request-id': 'req-1' })],
+    ['variables', () => JSON.stringify({ query: 'query($t: String!) { echo(text: $t) }', variables: { t: 'é' } }), () => ({ authorization: `Bearer ${token}`, 'x-request-id': 'req-2' })],
+    ['no token: UNAUTHENTICATED', () => JSON.stringify({ query: '{ me }' }), () => ({ 'x-request-id': 'req-3' })],
+    ['a query that does not validate', () => JSON.stringify({ query: '{ nope }' }), () => ({ authorization: `Bearer ${token}`, 'x-request-id': 'req-4' })],
+  ])('%s', async (_what, body, headers) => {
+    const [direct, viaExpress] = [await post(servers.direct.url, body(), headers()), await post(servers.express.url, body(), headers())];
+    expect(direct).toEqual(viaExpress);
+  });
+
+  it('gives a request without a well-formed id one of its own', async () => {
+    const answer = await post(servers.direct.url, JSON.stringify({ query: '{ me }' }), { authorization: `Bearer ${token}`, 'x-request-id': 'bad id with spaces' });
+    expect(answer.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(answer.body.data?.me).toBe(`u1 ${answer.requestId}`);
+  });
+
+  it('refuses a body over the limit (413) and JSON that does not parse (400) in GraphQL’s error shape', async () => {
+    const large = await post(servers.direct.url, JSON.stringify({ query: `{ echo(text: "${'x'.repeat(3000)}") }` }), { authorization: `Bearer ${token}` });
+    expect(large.status).toBe(413);
+    expect(large.body.errors?.[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+    const broken = await post(servers.direct.url, '{"query": ', { authorization: `Bearer ${token}` });
+    expect(broken.status).toBe(400);
+    expect(broken.body.errors?.[0].extensions.code).toBe('BAD_REQUEST');
+  });
+
+  it('reads sizes as express does', () => {
+    expect([bytesOf('1mb'), bytesOf('100kb'), bytesOf('512b'), bytesOf(7)]).toEqual([1048576, 102400, 512, 7]);
+  });
+});
