@@ -11,11 +11,11 @@ module.exports = {
   },
   // webhook mapping and ordering
   mapping: {
-    mutate: 'subgraphs/billing/src/webhooks/mapping.ts',
-    tests: ['subgraphs/billing/src/webhooks/mapping.spec.ts', 'subgraphs/billing/src/__tests__/webhooks.spec.ts'],
+    mutate: 'subgraphs/billing/src/payments/webhooks/mapping.ts',
+    tests: ['subgraphs/billing/src/payments/webhooks/mapping.spec.ts', 'subgraphs/billing/src/__tests__/webhooks.spec.ts'],
   },
   ordering: {
-    mutate: 'subgraphs/billing/src/webhooks/handlers/subscription-sync.ts',
+    mutate: 'subgraphs/billing/src/payments/webhooks/handlers/subscription-sync.ts',
     tests: ['subgraphs/billing/src/__tests__/webhooks.spec.ts'],
   },
   // authorisation and tenant checks

@@ -13,4 +13,5 @@ export * from './entitlements';
 export * from './features';
 export * from './notify';
 export * from './internal-client';
+export * from './keys';
 export * from './representations';

@@ -1,10 +1,17 @@
 import type { RequestContext } from '@tiergraph/runtime';
-import type { BillingService } from './domain/billing-service';
-import type { PaymentService } from './stripe/payment-service';
+import type { EntitlementService } from './entitlements/entitlement-service';
+import type { FeatureCatalogService } from './feature-catalog/feature-catalog-service';
+import type { PaymentService } from './payments/payment-service';
+import type { SubscriptionService } from './subscriptions/subscription-service';
+import type { TierService } from './tiers/tier-service';
 import type { UsageService } from './usage/usage-service';
 
+/** One service per concept, built per request by the composition root (index.ts). */
 export interface BillingContext extends RequestContext {
-  billing: BillingService;
+  tiers: TierService;
+  subscriptions: SubscriptionService;
+  entitlements: EntitlementService;
+  featureCatalog: FeatureCatalogService;
   payments: PaymentService;
   usage: UsageService;
 }

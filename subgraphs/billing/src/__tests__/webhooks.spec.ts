@@ -4,7 +4,7 @@ import { tenancySubgraph } from '@tiergraph/tenancy';
 import { createTestDatabase, createWorld, expectData, postGraphQL, setupOps, startTestSubgraphs, subscribe, type TestDatabase, type World } from '@tiergraph/testkit';
 import Stripe from 'stripe';
 import { createBillingSubgraph } from '../index';
-import { noStripe } from '../stripe/settings';
+import { noStripe } from '../payments/stripe-settings';
 
 const SECRET = 'whsec_test';
 const DAY = 86_400;

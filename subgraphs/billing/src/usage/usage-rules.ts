@@ -1,5 +1,5 @@
-import { addMonths, cycleMonths, currentPeriod, type Period } from '../domain/periods';
-import type { BillingCycle } from '../store/entities';
+import { addMonths, cycleMonths, currentPeriod, type Period } from '../subscriptions/periods';
+import type { BillingCycle } from '../database/entities';
 
 /** Percent of the allocation at which a crossing is recorded (once per period each). */
 export const THRESHOLDS = [50, 75, 90, 100] as const;

@@ -1,11 +1,8 @@
 import { ACTIVE_STATUSES, type FeatureDeclaration, type FeatureEntitlement, type FeatureUsage, type SubscriptionStatus } from '@tiergraph/runtime';
 
-/** A tier's limit for one feature, or a merchant's override of it. */
-export interface LimitRow {
-  featureCode: string;
-  limitValue: number | null;
-  enabled: boolean;
-}
+import type { LimitRow } from '../tiers/tier-store';
+
+export type { LimitRow };
 
 export interface FeatureSummary {
   code: string;
