@@ -41,7 +41,11 @@ export const subgraphCodegen: Record<string, SubgraphCodegen> = {
     context: 'CatalogContext',
     mappers: { Product: '../store/entities#ProductEntity', ...references },
   },
-  orders: { context: 'OrdersContext', mappers: { Order: '../store/entities#OrderEntity', ...references } },
+  orders: {
+    context: 'OrdersContext',
+    // orders' Store also carries billing's subscription period (ordersUsage @requires it)
+    mappers: { Order: '../store/entities#OrderEntity', ...references, Store: '../domain/orders-service#StoreRepresentation' },
+  },
   media: {
     context: 'MediaContext',
     mappers: { MediaFile: '../store/entities#MediaFileEntity', MediaVariant: '../store/entities#MediaVariantEntity', ...references },

@@ -4,10 +4,14 @@
  * that set that reach it), so a module's score says how well its own guards catch a broken rule.
  */
 module.exports = {
-  // limit enforcement and entitlements
+  // limit enforcement (the plan's rules) and the entitlement cache (the mechanism)
+  limits: {
+    mutate: 'packages/plans/src/limits.ts',
+    tests: ['packages/plans/src/limits.spec.ts', 'packages/plans/src/within-limit.spec.ts', 'subgraphs/catalog/src/__tests__/catalog.spec.ts'],
+  },
   entitlements: {
     mutate: 'packages/runtime/src/entitlements.ts',
-    tests: ['packages/runtime/src/entitlements.spec.ts', 'packages/runtime/src/create-within-limit.spec.ts', 'subgraphs/catalog/src/__tests__/catalog.spec.ts'],
+    tests: ['packages/runtime/src/entitlements.spec.ts', 'packages/plans/src/within-limit.spec.ts'],
   },
   // webhook mapping and ordering
   mapping: {

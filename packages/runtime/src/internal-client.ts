@@ -1,3 +1,4 @@
+import type { StoreRef } from './keys';
 import { AppError } from './errors';
 
 /**
@@ -49,11 +50,6 @@ export async function callSubgraph<T>(
   return body.data;
 }
 
-export interface StoreRef {
-  id: string;
-  merchantId: string;
-  platformId: string;
-}
 
 const STORES = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Store { id merchantId platformId } } }`;
 

@@ -4,6 +4,11 @@ export interface MerchantPlatform {
   platformId: string;
 }
 
+/** A store with its tenant, as tenancy says (the directory) or as a checked representation names it. */
+export interface StoreRef extends MerchantPlatform {
+  id: string;
+}
+
 /** The one string form of a pair: DataLoader cache keys, group keys, cache entries. */
 export const merchantPlatformKey = (pair: MerchantPlatform): string => `${pair.merchantId}:${pair.platformId}`;
 

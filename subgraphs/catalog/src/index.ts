@@ -1,7 +1,7 @@
 import { loadTypeDefs, StoreDirectory, type SubgraphDefinition } from '@tiergraph/runtime';
 import type { CatalogContext } from './context';
 import { CatalogService } from './domain/catalog-service';
-import { catalogFeatures } from './domain/features';
+import { catalogFeatures } from './features';
 import { resolvers } from './resolvers';
 import { CatalogStore } from './store/catalog-store';
 import { entities } from './store/entities';
@@ -22,7 +22,7 @@ export const catalogSubgraph: SubgraphDefinition<CatalogContext> = {
     const stores = new StoreDirectory(urls.tenancy, serviceToken);
     return (base) => ({
       ...base,
-      catalog: new CatalogService({ store, loaders: store.createLoaders(), stores, entitlements, caller: base.caller }),
+      catalog: new CatalogService({ store, loaders: store.createLoaders(), stores, entitlements }, base.caller),
     });
   },
 };

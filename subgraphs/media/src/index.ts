@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEVELOPMENT_CORS, loadTypeDefs, StoreDirectory, type CorsSettings, type SubgraphDefinition, type SubgraphDependencies } from '@tiergraph/runtime';
 import type { MediaContext } from './context';
-import { mediaFeatures } from './domain/features';
+import { mediaFeatures } from './features';
 import { MediaService } from './domain/media-service';
 import { DEFAULT_MEDIA_SETTINGS, type MediaSettings } from './domain/settings';
 import { FileTree } from './files/file-tree';
@@ -53,9 +53,8 @@ export function createMediaSubgraph({ cors, storage = developmentStorage() }: Me
       entitlements: deps.entitlements,
       files,
       settings: storage,
-      caller: base.caller,
       logger: base.logger,
-    });
+    }, base.caller);
   };
   return {
     name: 'media',

@@ -1,7 +1,7 @@
 import { loadTypeDefs, StoreDirectory, type SubgraphDefinition } from '@tiergraph/runtime';
 import { CatalogClient } from './clients/catalog-client';
 import type { OrdersContext } from './context';
-import { ordersFeatures } from './domain/features';
+import { ordersFeatures } from './features';
 import { OrdersService } from './domain/orders-service';
 import { resolvers } from './resolvers';
 import { entities } from './store/entities';
@@ -24,7 +24,7 @@ export const ordersSubgraph: SubgraphDefinition<OrdersContext> = {
     const catalog = new CatalogClient(urls.catalog, serviceToken);
     return (base) => ({
       ...base,
-      orders: new OrdersService({ store, loaders: store.createLoaders(), stores, catalog, entitlements, caller: base.caller }),
+      orders: new OrdersService({ store, loaders: store.createLoaders(), stores, catalog, entitlements }, base.caller),
     });
   },
 };

@@ -18,7 +18,7 @@ export const tenancySubgraph: SubgraphDefinition<TenancyContext> = {
   usesEntitlements: true,
   createContext: ({ dataSource, entitlements }) => {
     const store = new TenancyStore(dataSource);
-    return (base) => ({ ...base, tenancy: new TenancyService(store, store.createLoaders(), base.caller, dataSource, entitlements) });
+    return (base) => ({ ...base, tenancy: new TenancyService({ store, loaders: store.createLoaders(), entitlements }, base.caller) });
   },
 };
 

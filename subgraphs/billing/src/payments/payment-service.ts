@@ -13,6 +13,7 @@ import {
   type MerchantPlatform,
   type StoreDirectory,
 } from '@tiergraph/runtime';
+import { isActiveStatus } from '@tiergraph/plans';
 import StripeSdk from 'stripe';
 import type Stripe from 'stripe';
 import type { TenancyClient } from '../clients/tenancy-client';
@@ -25,7 +26,7 @@ import type {
   SubscriptionTierEntity,
 } from '../database/entities';
 import type { StoreParent } from '../references';
-import { historyEntry, isLive, tierChangeOf, type HistoryChange } from '../subscriptions/subscription-rules';
+import { historyEntry, tierChangeOf, type HistoryChange } from '../subscriptions/subscription-rules';
 import type { SubscriptionStore } from '../subscriptions/subscription-store';
 import type { HistoryAuthor } from '../subscriptions/subscription-writer';
 import type { TierService } from '../tiers/tier-service';
@@ -149,7 +150,7 @@ export class PaymentService {
 
   private async subscriptionOf(store: PayingStore): Promise<MerchantSubscriptionEntity & { stripeSubscriptionId: string }> {
     const [subscription] = await this.deps.subscriptions.subscriptionsOf([store]);
-    if (!subscription?.stripeSubscriptionId || !isLive(subscription.status)) throw new NoActiveSubscriptionError();
+    if (!subscription?.stripeSubscriptionId || !isActiveStatus(subscription.status)) throw new NoActiveSubscriptionError();
     return subscription as MerchantSubscriptionEntity & { stripeSubscriptionId: string };
   }
 
@@ -167,7 +168,7 @@ export class PaymentService {
     const tier = await this.purchasableTier(tierCode);
     const price = this.priceOf(tier, cycle);
     const [existing] = await this.deps.subscriptions.subscriptionsOf([store]);
-    if (existing?.stripeSubscriptionId && isLive(existing.status)) {
+    if (existing?.stripeSubscriptionId && isActiveStatus(existing.status)) {
       // a second live Stripe subscription would bill the merchant twice
       throw new BadUserInputError('this merchant already pays for a subscription on this platform: change its tier instead', 'storeId');
     }
@@ -262,7 +263,7 @@ export class PaymentService {
     if (!this.deps.stripe) return null;
     const [subscription] = await this.deps.subscriptions.subscriptionsOf([store]);
     const customer = await this.deps.store.stripeCustomerOf(store.merchantId);
-    if (!subscription?.stripeSubscriptionId || !customer || !isLive(subscription.status)) return null;
+    if (!subscription?.stripeSubscriptionId || !customer || !isActiveStatus(subscription.status)) return null;
     const preview = await this.client().invoices.createPreview({ customer, subscription: subscription.stripeSubscriptionId });
     return {
       amountDueCents: preview.amount_due,

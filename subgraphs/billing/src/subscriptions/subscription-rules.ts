@@ -1,4 +1,4 @@
-import { ACTIVE_STATUSES, type SubscriptionStatus } from '@tiergraph/runtime';
+import type { SubscriptionStatus } from '@tiergraph/runtime';
 import type { SubscriptionChange } from '../database/entities';
 
 /** A tier as the rules compare it. */
@@ -32,6 +32,3 @@ export interface HistoryChange {
 export function historyEntry(change: SubscriptionChange, extra: Partial<HistoryChange> = {}): HistoryChange {
   return { change, fromTierCode: null, toTierCode: null, fromStatus: null, toStatus: null, reason: null, ...extra };
 }
-
-/** Whether a subscription in this status is live (may create things, is billed): the runtime's ACTIVE_STATUSES. */
-export const isLive = (status: SubscriptionStatus): boolean => ACTIVE_STATUSES.includes(status);

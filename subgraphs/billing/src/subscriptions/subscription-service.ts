@@ -11,7 +11,6 @@ import {
   type Caller,
   type StoreDirectory,
   type SubscriptionStatus,
-  type VerifiedStore,
 } from '@tiergraph/runtime';
 import { requireAdminOrService } from '../access';
 import type { TenancyClient } from '../clients/tenancy-client';
@@ -123,7 +122,7 @@ export class SubscriptionService {
   }
 
   async subscriptionOfStore(store: StoreParent): Promise<MerchantSubscriptionEntity | null> {
-    return this.subscriptionOfPair(await this.verifiedStore(store));
+    return this.subscriptionOfPair(await verifiedStore(this.caller, store, this.deps.stores));
   }
 
   /** A reference by either key; the usage a plan brings for `features` stays on the returned object. */
@@ -145,11 +144,6 @@ export class SubscriptionService {
   /** The period as of now: stored, or rolled forward by whole cycles when the stored one has ended. */
   periodOf(subscription: MerchantSubscriptionEntity): Period {
     return subscriptionPeriod(subscription, this.deps.clock());
-  }
-
-  /** The store a representation names, checked as every Store field checks it. */
-  verifiedStore(store: StoreParent): Promise<VerifiedStore> {
-    return verifiedStore(this.caller, store, this.deps.stores);
   }
 
   async stats() {

@@ -2,16 +2,15 @@ import {
   AppError,
   BadUserInputError,
   canReadStore,
-  FeatureLimitReachedError,
   isUuid,
   NotFoundError,
-  SubscriptionInactiveError,
   verifiedStore,
   type Caller,
   type FeatureUsage,
   type MerchantPlatform,
   type StoreDirectory,
 } from '@tiergraph/runtime';
+import { effectiveLimit, FeatureLimitReachedError, SubscriptionInactiveError } from '@tiergraph/plans';
 import { z } from 'zod';
 import type { MerchantSubscriptionEntity } from '../database/entities';
 import type { PlanReader } from '../entitlements/plan-reader';
@@ -197,10 +196,7 @@ export class UsageService {
       active,
       tierCode: tier?.code ?? null,
       /** A feature the plan does not include allows none. */
-      limitOf: (code: string) => {
-        const f = features.get(code);
-        return !f || !f.enabled ? 0 : f.limit;
-      },
+      limitOf: (code: string) => effectiveLimit(features.get(code)),
     };
   }
 
@@ -272,7 +268,7 @@ export class UsageService {
     const limits = await Promise.all(tiers.map((t) => this.deps.tierLoaders.limitsOfTier.load(t.id)));
     return tiers.map((tier, i) => {
       const limit = limits[i].find((l) => l.featureCode === featureCode);
-      return { code: tier.code, name: tier.name, priceMonthlyCents: tier.priceMonthlyCents, allocation: !limit || !limit.enabled ? 0 : limit.limitValue };
+      return { code: tier.code, name: tier.name, priceMonthlyCents: tier.priceMonthlyCents, allocation: effectiveLimit(limit && { enabled: limit.enabled, limit: limit.limitValue }) };
     });
   }
 

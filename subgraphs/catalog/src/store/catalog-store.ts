@@ -1,14 +1,10 @@
 import DataLoader from 'dataloader';
-import { createWithinLimit, findByKeys, isUuid, type CreateWithinLimitOptions, type KeysetPosition } from '@tiergraph/runtime';
+import { assertWithinLimit } from '@tiergraph/plans';
+import { findByKeys, isUuid, lockFeature, merchantPlatformKey, type KeysetPosition, type MerchantPlatform } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
+import { MAX_PRODUCTS } from '../features';
 
 import { ProductEntity } from './entities';
-
-/** A merchant on a platform: what merchant-scoped features are counted per. */
-export interface MerchantKey {
-  merchantId: string;
-  platformId: string;
-}
 
 /** One page of one store's products: `first` after `after`, both as the client asked. */
 export interface PageRequest {
@@ -82,7 +78,7 @@ export class CatalogStore {
   }
 
   /** max_products usage: the products that are not deleted per (merchant, platform), one statement per batch. */
-  async productCountsOfMerchants(keys: readonly MerchantKey[]): Promise<number[]> {
+  async productCountsOfMerchants(keys: readonly MerchantPlatform[]): Promise<number[]> {
     const valid = keys.filter((k) => isUuid(k.merchantId) && isUuid(k.platformId));
     if (!valid.length) return keys.map(() => 0);
     const rows: Array<{ merchant_id: string; platform_id: string; n: number }> = await this.db.query(
@@ -160,8 +156,8 @@ export class CatalogStore {
   createLoaders() {
     return {
       product: new DataLoader((ids: readonly string[]) => this.productsByIds(ids)),
-      productCountOfMerchant: new DataLoader((keys: readonly MerchantKey[]) => this.productCountsOfMerchants(keys), {
-        cacheKeyFn: (k) => `${k.merchantId}:${k.platformId}`,
+      productCountOfMerchant: new DataLoader((keys: readonly MerchantPlatform[]) => this.productCountsOfMerchants(keys), {
+        cacheKeyFn: merchantPlatformKey,
       }),
       productCountOfStore: new DataLoader((keys: ReadonlyArray<{ storeId: string; merchantId: string }>) => this.productCountsOfStores(keys), {
         cacheKeyFn: (k) => `${k.storeId}:${k.merchantId}`,
@@ -174,13 +170,20 @@ export class CatalogStore {
 
   // ───────────── writes ─────────────
 
-  /** createWithinLimit on catalog's database: the lock, the count and the insert in one transaction. */
-  createWithinLimit<T>(options: Omit<CreateWithinLimitOptions<T>, 'dataSource'>): Promise<T> {
-    return createWithinLimit({ ...options, dataSource: this.db });
+  /**
+   * Inserts a product within max_products (`limit`, null: unlimited) in one transaction: the merchant's lock on the
+   * feature, the count under it, the insert. 50 racing creates with k slots left make exactly k products.
+   */
+  insertProductWithinLimit(limit: number | null, values: NewProduct): Promise<ProductEntity> {
+    return this.db.transaction(async (manager) => {
+      await lockFeature(manager, MAX_PRODUCTS, values);
+      await assertWithinLimit(MAX_PRODUCTS, limit, async () => ({ used: await this.countProducts(manager, values) }));
+      return this.insertProduct(manager, values);
+    });
   }
 
   /** What max_products counts, inside the caller's transaction: the merchant's products on the platform that are not deleted. */
-  async countProducts(manager: EntityManager, key: MerchantKey): Promise<number> {
+  async countProducts(manager: EntityManager, key: MerchantPlatform): Promise<number> {
     const [{ n }]: Array<{ n: number }> = await manager.query(
       `SELECT count(*)::int AS n FROM catalog.products WHERE merchant_id = $1 AND platform_id = $2 AND deleted_at IS NULL`,
       [key.merchantId, key.platformId],

@@ -1,14 +1,10 @@
 import DataLoader from 'dataloader';
-import { createWithinLimit, findByKeys, isUuid, type CreateWithinLimitOptions, type KeysetPosition } from '@tiergraph/runtime';
+import { assertWithinLimit } from '@tiergraph/plans';
+import { findByKeys, isUuid, lockFeature, merchantPlatformKey, type KeysetPosition, type MerchantPlatform } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
+import { MAX_STORAGE_MB } from '../features';
 
 import { MediaFileEntity, MediaVariantEntity, type VariantName } from './entities';
-
-/** A merchant on a platform: what merchant-scoped features are counted per. */
-export interface MerchantKey {
-  merchantId: string;
-  platformId: string;
-}
 
 /** 1 MiB: max_storage_mb counts in these, rounded up. */
 export const BYTES_PER_MB = 1024 * 1024;
@@ -104,7 +100,7 @@ export class MediaStore {
   }
 
   /** max_storage_mb usage: ceil(stored bytes / 1 MiB) per (merchant, platform), one statement per batch. */
-  async storageMbOfMerchants(keys: readonly MerchantKey[]): Promise<number[]> {
+  async storageMbOfMerchants(keys: readonly MerchantPlatform[]): Promise<number[]> {
     const valid = keys.filter((k) => isUuid(k.merchantId) && isUuid(k.platformId));
     if (!valid.length) return keys.map(() => 0);
     const rows: Array<{ merchant_id: string; platform_id: string; mb: string }> = await this.db.query(
@@ -197,8 +193,8 @@ export class MediaStore {
     return {
       mediaFile: new DataLoader((ids: readonly string[]) => this.mediaFilesByIds(ids)),
       variantsOfFile: new DataLoader((ids: readonly string[]) => this.variantsOfFiles(ids)),
-      storageMbOfMerchant: new DataLoader((keys: readonly MerchantKey[]) => this.storageMbOfMerchants(keys), {
-        cacheKeyFn: (k) => `${k.merchantId}:${k.platformId}`,
+      storageMbOfMerchant: new DataLoader((keys: readonly MerchantPlatform[]) => this.storageMbOfMerchants(keys), {
+        cacheKeyFn: merchantPlatformKey,
       }),
       fileCountOfStore: new DataLoader((keys: ReadonlyArray<{ storeId: string; merchantId: string }>) => this.fileCountsOfStores(keys), {
         cacheKeyFn: (k) => `${k.storeId}:${k.merchantId}`,
@@ -211,13 +207,31 @@ export class MediaStore {
 
   // ───────────── writes ─────────────
 
-  /** createWithinLimit on media's database: the lock, the count and the insert in one transaction. */
-  createWithinLimit<T>(options: Omit<CreateWithinLimitOptions<T>, 'dataSource'>): Promise<T> {
-    return createWithinLimit({ ...options, dataSource: this.db });
+  /**
+   * Inserts a file and its variants within max_storage_mb (`limit` in MiB, null: unlimited) in one transaction: the
+   * merchant's lock on the feature, the bytes in use under it plus `addingBytes` checked against the limit, then
+   * `placeFiles` (the files on disk) and the rows. Racing uploads never pass the limit.
+   */
+  insertMediaFileWithinLimit(
+    limit: number | null,
+    addingBytes: bigint,
+    values: NewMediaFile,
+    placeFiles: () => Promise<void>,
+  ): Promise<{ file: MediaFileEntity; variants: MediaVariantEntity[] }> {
+    return this.db.transaction(async (manager) => {
+      await lockFeature(manager, MAX_STORAGE_MB, values);
+      await assertWithinLimit(MAX_STORAGE_MB, limit, async () => ({
+        used: await this.storedBytesOfMerchant(manager, values),
+        adding: addingBytes,
+        unit: BYTES_PER_MB,
+      }));
+      await placeFiles();
+      return this.insertMediaFile(manager, values);
+    });
   }
 
   /** What max_storage_mb counts, inside the caller's transaction: the bytes of the merchant's files on the platform. */
-  async storedBytesOfMerchant(manager: EntityManager, key: MerchantKey): Promise<bigint> {
+  async storedBytesOfMerchant(manager: EntityManager, key: MerchantPlatform): Promise<bigint> {
     const [{ bytes }]: Array<{ bytes: string }> = await manager.query(
       `SELECT coalesce(sum(stored_bytes), 0)::text AS bytes FROM media.media_files WHERE merchant_id = $1 AND platform_id = $2`,
       [key.merchantId, key.platformId],

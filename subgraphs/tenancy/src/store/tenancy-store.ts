@@ -1,6 +1,8 @@
 import DataLoader from 'dataloader';
-import { findByKeys, type MerchantPlatformReference } from '@tiergraph/runtime';
+import { assertWithinLimit } from '@tiergraph/plans';
+import { findByKeys, groupUnder, lockFeature, merchantPlatformKey, pairParameters, type MerchantPlatform } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
+import { TEAM_MEMBERS } from '../features';
 import { PlatformEntity, MerchantEntity, StoreEntity, StoreUserEntity, type StoreUserRole } from './entities';
 
 export interface UserStatsRow {
@@ -22,12 +24,6 @@ export class TenancyStore {
     return this.db.getRepository(PlatformEntity).find({ order: { code: 'ASC' } });
   }
 
-  private groupBy<T>(rows: T[], keys: readonly string[], keyOf: (row: T) => string): T[][] {
-    const groups = new Map<string, T[]>(keys.map((k) => [k, []]));
-    for (const row of rows) groups.get(keyOf(row))?.push(row);
-    return keys.map((k) => groups.get(k) ?? []);
-  }
-
   async storesOfMerchants(merchantIds: readonly string[]): Promise<StoreEntity[][]> {
     const rows = await this.db
       .getRepository(StoreEntity)
@@ -36,7 +32,7 @@ export class TenancyStore {
       .orderBy('s.created_at')
       .addOrderBy('s.id')
       .getMany();
-    return this.groupBy(rows, merchantIds, (s) => s.merchantId);
+    return groupUnder(merchantIds, rows, (s) => s.merchantId);
   }
 
   async usersOf(column: 'store_id' | 'merchant_id', ids: readonly string[]): Promise<StoreUserEntity[][]> {
@@ -47,7 +43,7 @@ export class TenancyStore {
       .orderBy('u.created_at')
       .addOrderBy('u.id')
       .getMany();
-    return this.groupBy(rows, ids, (u) => (column === 'store_id' ? u.storeId : u.merchantId));
+    return groupUnder(ids, rows, (u) => (column === 'store_id' ? u.storeId : u.merchantId));
   }
 
   async userStatsOfMerchants(merchantIds: readonly string[]): Promise<UserStatsRow[]> {
@@ -71,17 +67,18 @@ export class TenancyStore {
   }
 
   /** Active MEMBERs per merchant and platform: what max_team_members limits. */
-  async teamMembersOf(pairs: readonly MerchantPlatformReference[]): Promise<number[]> {
+  async teamMembersOf(pairs: readonly MerchantPlatform[]): Promise<number[]> {
+    const { merchants, platforms } = pairParameters(pairs);
     const rows: Array<{ merchant_id: string; platform_id: string; n: number }> = await this.db.query(
       `SELECT merchant_id, platform_id, count(*)::int AS n
          FROM tenancy.store_users
         WHERE is_active AND role = 'MEMBER'
           AND (merchant_id, platform_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
         GROUP BY merchant_id, platform_id`,
-      [pairs.map((p) => p.merchantId), pairs.map((p) => p.platformId)],
+      [merchants, platforms],
     );
-    const counts = new Map(rows.map((r) => [`${r.merchant_id}:${r.platform_id}`, r.n]));
-    return pairs.map((p) => counts.get(`${p.merchantId}:${p.platformId}`) ?? 0);
+    const counts = new Map(rows.map((r) => [merchantPlatformKey({ merchantId: r.merchant_id, platformId: r.platform_id }), r.n]));
+    return pairs.map((p) => counts.get(merchantPlatformKey(p)) ?? 0);
   }
 
   /** Per-request batching: one statement per kind of read, however many entities a plan asks for. */
@@ -95,8 +92,8 @@ export class TenancyStore {
       usersOfStore: new DataLoader((ids: readonly string[]) => this.usersOf('store_id', ids)),
       usersOfMerchant: new DataLoader((ids: readonly string[]) => this.usersOf('merchant_id', ids)),
       userStatsOfMerchant: new DataLoader((ids: readonly string[]) => this.userStatsOfMerchants(ids)),
-      teamMembersOf: new DataLoader((pairs: readonly MerchantPlatformReference[]) => this.teamMembersOf(pairs), {
-        cacheKeyFn: (p) => `${p.merchantId}:${p.platformId}`,
+      teamMembersOf: new DataLoader((pairs: readonly MerchantPlatform[]) => this.teamMembersOf(pairs), {
+        cacheKeyFn: merchantPlatformKey,
       }),
     };
   }
@@ -132,6 +129,18 @@ export class TenancyStore {
       [merchantId, platformId],
     );
     return n;
+  }
+
+  /**
+   * Inserts a team member within max_team_members (`limit`, null: unlimited) in one transaction: the merchant's lock
+   * on the feature, the count of active members under it, the insert.
+   */
+  insertTeamMemberWithinLimit(limit: number | null, store: StoreEntity, values: { email: string; role: StoreUserRole }): Promise<StoreUserEntity> {
+    return this.db.transaction(async (manager) => {
+      await lockFeature(manager, TEAM_MEMBERS, store);
+      await assertWithinLimit(TEAM_MEMBERS, limit, async () => ({ used: await this.countTeamMembers(manager, store.merchantId, store.platformId) }));
+      return this.insertStoreUser(store, values, manager);
+    });
   }
 
   insertStoreUser(store: StoreEntity, values: { email: string; role: StoreUserRole }, manager: EntityManager = this.db.manager): Promise<StoreUserEntity> {
