@@ -1,5 +1,5 @@
 import type { StoreRef } from './keys';
-import { AppError } from './errors';
+import { AppError, isClientErrorCode } from './errors';
 
 /**
  * Another subgraph could not answer an internal call. The message is the reason only: it reaches clients inside
@@ -42,9 +42,8 @@ export async function callSubgraph<T>(
   if (body.errors?.length || !body.data) {
     const first = body.errors?.[0];
     // a contract error of the callee (NOT_FOUND, BAD_USER_INPUT, …) is the caller's answer too
-    if (first?.extensions?.code && first.extensions.code !== 'INTERNAL_SERVER_ERROR') {
-      throw new AppError(first.message, first.extensions.code);
-    }
+    const code = first?.extensions?.code;
+    if (isClientErrorCode(code)) throw new AppError(first!.message, code);
     throw new InternalCallError(url, first?.message ?? 'no data');
   }
   return body.data;
