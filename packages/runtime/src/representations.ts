@@ -51,3 +51,13 @@ export async function writableStore(caller: Caller, directory: StoreDirectory, s
   assertCanWriteStore(caller, store, refusal);
   return store;
 }
+
+/**
+ * A row that belongs to a store (a product, an order, a media file), when the caller may read that store:
+ * NOT_FOUND without one, FORBIDDEN when it is another tenant's (`noun` names it in the message).
+ */
+export function readableStoreRow<T extends { storeId: string; merchantId: string }>(caller: Caller, row: T | null | undefined, entity: string, id: string, noun: string): T {
+  if (!row) throw new NotFoundError(entity, id);
+  if (!canReadStore(caller, { id: row.storeId, merchantId: row.merchantId })) throw new ForbiddenError(`this ${noun} belongs to another tenant`);
+  return row;
+}

@@ -6,12 +6,11 @@ import {
   connectionOf,
   encodeCursor,
   assertCanWriteStore,
-  canReadStore,
-  ForbiddenError,
   isUuid,
   NotFoundError,
   parseInput,
   rethrowUniqueViolation,
+  readableStoreRow,
   verifiedStore,
   writableStore,
   type Caller,
@@ -58,12 +57,7 @@ export class CatalogService {
 
   /** A product is visible to whoever may read its store; unknown (or non-uuid) ids are NOT_FOUND. Deleted ones still resolve. */
   async product(id: string): Promise<ProductEntity> {
-    const product = isUuid(id) ? await this.deps.loaders.product.load(id) : null;
-    if (!product) throw new NotFoundError('Product', id);
-    if (!canReadStore(this.caller, { id: product.storeId, merchantId: product.merchantId })) {
-      throw new ForbiddenError('this product belongs to another tenant');
-    }
-    return product;
+    return readableStoreRow(this.caller, isUuid(id) ? await this.deps.loaders.product.load(id) : null, 'Product', id, 'product');
   }
 
   /** A store's products that are not deleted, a Relay page (first 1 to 100, after an earlier endCursor). */

@@ -6,13 +6,12 @@ import {
   connectionOf,
   encodeCursor,
   assertCanWriteStore,
-  canReadStore,
-  ForbiddenError,
   isUuid,
   merchantPlatform,
   NotFoundError,
   parseInput,
   requireAdmin,
+  readableStoreRow,
   verifiedStore,
   writableStore,
   type Caller,
@@ -89,12 +88,7 @@ export class MediaService {
 
   /** A media file is visible to whoever may read its store; unknown (or non-uuid) ids are NOT_FOUND. */
   async mediaFile(id: string): Promise<MediaFileEntity> {
-    const file = isUuid(id) ? await this.deps.loaders.mediaFile.load(id) : null;
-    if (!file) throw new NotFoundError('MediaFile', id);
-    if (!canReadStore(this.caller, { id: file.storeId, merchantId: file.merchantId })) {
-      throw new ForbiddenError('this media file belongs to another tenant');
-    }
-    return file;
+    return readableStoreRow(this.caller, isUuid(id) ? await this.deps.loaders.mediaFile.load(id) : null, 'MediaFile', id, 'media file');
   }
 
   variantsOf(file: MediaFileEntity): Promise<MediaVariantEntity[]> {

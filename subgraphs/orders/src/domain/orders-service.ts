@@ -2,11 +2,9 @@ import { limitForCreating } from '@tiergraph/plans';
 import {
   assertCanReadMerchant,
   BadUserInputError,
-  canReadStore,
-  ForbiddenError,
   isUuid,
-  NotFoundError,
   parseInput,
+  readableStoreRow,
   verifiedStore,
   writableStore,
   type Caller,
@@ -77,12 +75,7 @@ export class OrdersService {
 
   /** An order is visible to whoever may read its store; unknown (or non-uuid) ids are NOT_FOUND. */
   async order(id: string): Promise<OrderEntity> {
-    const order = isUuid(id) ? await this.deps.loaders.order.load(id) : null;
-    if (!order) throw new NotFoundError('Order', id);
-    if (!canReadStore(this.caller, { id: order.storeId, merchantId: order.merchantId })) {
-      throw new ForbiddenError('this order belongs to another tenant');
-    }
-    return order;
+    return readableStoreRow(this.caller, isUuid(id) ? await this.deps.loaders.order.load(id) : null, 'Order', id, 'order');
   }
 
   /** The items of an order the caller already sees, in the order they were placed. */
