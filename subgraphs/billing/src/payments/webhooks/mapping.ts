@@ -221,7 +221,7 @@ export function stateAfterCheckout(
   };
 }
 
-/** The history entries of a change, in the billing service's vocabulary (nothing when nothing it records changed). */
+/** The history entries of a change, built with the subscriptions' one builder and tier-change rule (nothing when nothing it records changed). */
 export function historyOf(before: SubscriptionState | null, after: SubscriptionState): HistoryChange[] {
   if (!before) return [historyEntry('CREATED', { toTierCode: after.tier.code, toStatus: after.status })];
   const history: HistoryChange[] = [];
