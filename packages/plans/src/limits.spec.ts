@@ -1,5 +1,5 @@
 import type { Entitlements } from '@tiergraph/runtime';
-import { assertWithinLimit, effectiveLimit, isActiveStatus, limitOf } from './limits';
+import { assertWithinLimit, effectiveLimit, isActiveStatus, limitOf, wouldPassLimit } from './limits';
 
 describe('effectiveLimit and limitOf', () => {
   const entitlements: Entitlements = {
@@ -49,5 +49,17 @@ describe('assertWithinLimit', () => {
     await expect(assertWithinLimit('max_storage_mb', 0, async () => ({ used: 0n, adding: 1n, unit: MiB }))).rejects.toMatchObject({
       extensions: { current: 0, limit: 0 },
     });
+  });
+});
+
+describe('wouldPassLimit', () => {
+  it('is the one comparison: used plus what is added past the limit, never for unlimited', () => {
+    expect([wouldPassLimit(3, 2), wouldPassLimit(3, 3), wouldPassLimit(10, 4, 7), wouldPassLimit(10, 4, 6), wouldPassLimit(null, 1e9, 1e9)]).toEqual([
+      false,
+      true,
+      true,
+      false,
+      false,
+    ]);
   });
 });

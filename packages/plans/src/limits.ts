@@ -66,15 +66,20 @@ export interface UsageMeasure {
   unit?: number;
 }
 
+/** The check itself: whether adding `adding` to `used` would pass `limit` (null: unlimited, never), in `unit`s of the limit. */
+export function wouldPassLimit(limit: number | null, used: number | bigint, adding: number | bigint = 1, unit = 1): boolean {
+  return limit !== null && BigInt(used) + BigInt(adding) > BigInt(limit) * BigInt(unit);
+}
+
 /**
- * The check, under the caller's lock: FEATURE_LIMIT_REACHED when what is used plus what is added would pass the
+ * The check under the caller's lock: FEATURE_LIMIT_REACHED when what is used plus what is added would pass the
  * limit (the current count in the error is in units of the limit, rounded up). Unlimited (null) measures nothing.
  */
 export async function assertWithinLimit(featureCode: string, limit: number | null, measure: () => Promise<UsageMeasure>): Promise<void> {
   if (limit === null) return;
   const { used, adding = 1, unit = 1 } = await measure();
-  const size = BigInt(unit);
-  if (BigInt(used) + BigInt(adding) > BigInt(limit) * size) {
+  if (wouldPassLimit(limit, used, adding, unit)) {
+    const size = BigInt(unit);
     throw new FeatureLimitReachedError(featureCode, Number((BigInt(used) + size - 1n) / size), limit);
   }
 }

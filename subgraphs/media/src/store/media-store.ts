@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { assertWithinLimit } from '@tiergraph/plans';
-import { findByKeys, isUuid, lockFeature, merchantPlatformKey, type KeysetPosition, type MerchantPlatform } from '@tiergraph/runtime';
+import { findByKeys, groupUnder, isUuid, lockFeature, merchantPlatformKey, type KeysetPosition, type MerchantPlatform } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MAX_STORAGE_MB } from '../features';
 
@@ -119,9 +119,8 @@ export class MediaStore {
     const valid = ids.filter(isUuid);
     if (!valid.length) return ids.map(() => []);
     const variants = await this.db.getRepository(MediaVariantEntity).createQueryBuilder('v').where('v.media_file_id = ANY(:ids)', { ids: valid }).getMany();
-    const byFile = new Map<string, MediaVariantEntity[]>();
-    for (const variant of variants) byFile.set(variant.mediaFileId, [...(byFile.get(variant.mediaFileId) ?? []), variant]);
-    return ids.map((id) => (byFile.get(id.toLowerCase()) ?? []).sort((a, b) => VARIANT_ORDER[a.name] - VARIANT_ORDER[b.name]));
+    const byFile = groupUnder(ids.map((id) => id.toLowerCase()), variants, (variant) => variant.mediaFileId);
+    return byFile.map((group) => [...group].sort((a, b) => VARIANT_ORDER[a.name] - VARIANT_ORDER[b.name]));
   }
 
   /** Files per store (of the given merchant), one statement per batch. */
