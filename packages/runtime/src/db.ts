@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { DataSource, type EntitySchema, type EntityTarget, type MixedList, type ObjectLiteral } from 'typeorm';
+import { groupUnder, merchantPlatformKey, pairParameters, type MerchantPlatform } from './keys';
 import type { Logger } from './logger';
 
 export interface SubgraphDatabaseOptions {
@@ -85,4 +86,46 @@ export async function findByKeys<T extends ObjectLiteral, K extends keyof T & st
   const byLowerKey = new Map<unknown, T>();
   for (const row of rows) if (!byLowerKey.has(lower(row[key]))) byLowerKey.set(lower(row[key]), row);
   return keys.map((k) => byKey.get(k) ?? byLowerKey.get(lower(k)) ?? null);
+}
+
+/** How each group is sorted: SQL terms on the alias `e`, e.g. [['e.created_at', 'ASC'], ['e.id', 'ASC']]. */
+export type GroupOrder = ReadonlyArray<readonly [term: string, direction: 'ASC' | 'DESC']>;
+
+async function findGrouped<T extends ObjectLiteral>(
+  db: DataSource,
+  entity: EntityTarget<T>,
+  condition: string,
+  parameters: Record<string, unknown>,
+  order: GroupOrder,
+  keys: readonly string[],
+  keyOf: (row: T) => string,
+): Promise<T[][]> {
+  const query = db.getRepository(entity).createQueryBuilder('e').where(condition, parameters);
+  order.forEach(([term, direction], i) => (i === 0 ? query.orderBy(term, direction) : query.addOrderBy(term, direction)));
+  return groupUnder(keys, await query.getMany(), keyOf);
+}
+
+/**
+ * The children of many parents in one `= ANY($1)` statement on `column` (SQL, alias `e`), grouped per parent in the
+ * order of `keys` by the row's `property`, each group sorted by `order`: the batch behind a list-valued DataLoader.
+ */
+export function findGroupedByKeys<T extends ObjectLiteral>(
+  db: DataSource,
+  entity: EntityTarget<T>,
+  by: { column: string; property: keyof T & string },
+  keys: readonly string[],
+  order: GroupOrder,
+): Promise<T[][]> {
+  return findGrouped(db, entity, `e.${by.column} = ANY(:keys)`, { keys: [...keys] }, order, keys, (row) => String(row[by.property]));
+}
+
+/** The same per merchant and platform: `(merchant_id, platform_id) IN (SELECT * FROM unnest(…))`, grouped by pair. */
+export function findGroupedByPairs<T extends ObjectLiteral & MerchantPlatform>(
+  db: DataSource,
+  entity: EntityTarget<T>,
+  pairs: readonly MerchantPlatform[],
+  order: GroupOrder,
+): Promise<T[][]> {
+  const condition = `(e.merchant_id, e.platform_id) IN (SELECT * FROM unnest(:merchants::uuid[], :platforms::uuid[]))`;
+  return findGrouped(db, entity, condition, pairParameters(pairs), order, pairs.map(merchantPlatformKey), merchantPlatformKey);
 }

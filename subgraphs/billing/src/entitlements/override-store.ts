@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { groupUnder, merchantPlatformKey, notifyEntitlementsChanged, pairParameters, type MerchantPlatform } from '@tiergraph/runtime';
+import { findGroupedByPairs, merchantPlatformKey, notifyEntitlementsChanged, type MerchantPlatform } from '@tiergraph/runtime';
 import type { DataSource } from 'typeorm';
 import { MerchantFeatureOverrideEntity } from '../database/entities';
 import type { LimitRow } from '../tiers/tier-store';
@@ -8,14 +8,8 @@ import type { LimitRow } from '../tiers/tier-store';
 export class OverrideStore {
   constructor(private readonly db: DataSource) {}
 
-  async overridesOf(pairs: readonly MerchantPlatform[]): Promise<MerchantFeatureOverrideEntity[][]> {
-    const rows = await this.db
-      .getRepository(MerchantFeatureOverrideEntity)
-      .createQueryBuilder('o')
-      .where(`(o.merchant_id, o.platform_id) IN (SELECT * FROM unnest(:merchants::uuid[], :platforms::uuid[]))`, pairParameters(pairs))
-      .orderBy('o.feature_code')
-      .getMany();
-    return groupUnder(pairs.map(merchantPlatformKey), rows, merchantPlatformKey);
+  overridesOf(pairs: readonly MerchantPlatform[]): Promise<MerchantFeatureOverrideEntity[][]> {
+    return findGroupedByPairs(this.db, MerchantFeatureOverrideEntity, pairs, [['e.feature_code', 'ASC']]);
   }
 
   replaceOverrides(pair: MerchantPlatform, overrides: LimitRow[]): Promise<void> {

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { findByKeys, groupUnder, merchantPlatformKey, pairParameters, type MerchantPlatform } from '@tiergraph/runtime';
+import { findByKeys, findGroupedByPairs, groupUnder, merchantPlatformKey, type MerchantPlatform } from '@tiergraph/runtime';
 import type { DataSource } from 'typeorm';
 import { AddOnProductEntity, BillingHistoryEntity, StoreAddOnEntity } from '../database/entities';
 
@@ -31,14 +31,8 @@ export class PaymentStore {
     return groupUnder(keys.map(storeOfMerchantKey), rows, storeOfMerchantKey);
   }
 
-  async invoicesOf(pairs: readonly MerchantPlatform[]): Promise<BillingHistoryEntity[][]> {
-    const rows = await this.db
-      .getRepository(BillingHistoryEntity)
-      .createQueryBuilder('b')
-      .where(`(b.merchant_id, b.platform_id) IN (SELECT * FROM unnest(:merchants::uuid[], :platforms::uuid[]))`, pairParameters(pairs))
-      .orderBy('b.created_at', 'DESC')
-      .getMany();
-    return groupUnder(pairs.map(merchantPlatformKey), rows, merchantPlatformKey);
+  invoicesOf(pairs: readonly MerchantPlatform[]): Promise<BillingHistoryEntity[][]> {
+    return findGroupedByPairs(this.db, BillingHistoryEntity, pairs, [['e.created_at', 'DESC']]);
   }
 
   async stripeCustomerOf(merchantId: string): Promise<string | null> {

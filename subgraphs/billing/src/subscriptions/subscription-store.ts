@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { findByKeys, groupUnder, merchantPlatformKey, pairParameters, type MerchantPlatform, type SubscriptionStatus } from '@tiergraph/runtime';
+import { findByKeys, findGroupedByKeys, merchantPlatformKey, pairParameters, type MerchantPlatform, type SubscriptionStatus } from '@tiergraph/runtime';
 import type { DataSource } from 'typeorm';
 import { MerchantSubscriptionEntity, SubscriptionHistoryEntity } from '../database/entities';
 import { writeSubscription, type HistoryAuthor, type SubscriptionWrite } from './subscription-writer';
@@ -41,15 +41,11 @@ export class SubscriptionStore {
     return pairs.map((p) => byPair.get(merchantPlatformKey(p)) ?? null);
   }
 
-  async historyOf(subscriptionIds: readonly string[]): Promise<SubscriptionHistoryEntity[][]> {
-    const rows = await this.db
-      .getRepository(SubscriptionHistoryEntity)
-      .createQueryBuilder('h')
-      .where('h.subscription_id = ANY(:ids)', { ids: [...subscriptionIds] })
-      .orderBy('h.changed_at', 'DESC')
-      .addOrderBy('h.seq', 'DESC')
-      .getMany();
-    return groupUnder(subscriptionIds, rows, (h) => h.subscriptionId);
+  historyOf(subscriptionIds: readonly string[]): Promise<SubscriptionHistoryEntity[][]> {
+    return findGroupedByKeys(this.db, SubscriptionHistoryEntity, { column: 'subscription_id', property: 'subscriptionId' }, subscriptionIds, [
+      ['e.changed_at', 'DESC'],
+      ['e.seq', 'DESC'],
+    ]);
   }
 
   /** A change in its own transaction, through the one writer (lock, row, history, notification). */

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { findByKeys, groupUnder, notifyEntitlementsChanged } from '@tiergraph/runtime';
+import { findByKeys, findGroupedByKeys, notifyEntitlementsChanged } from '@tiergraph/runtime';
 import type { DataSource } from 'typeorm';
 import { SubscriptionTierEntity, TierFeatureLimitEntity } from '../database/entities';
 
@@ -21,14 +21,8 @@ export class TierStore {
     });
   }
 
-  async limitsOfTiers(tierIds: readonly string[]): Promise<TierFeatureLimitEntity[][]> {
-    const rows = await this.db
-      .getRepository(TierFeatureLimitEntity)
-      .createQueryBuilder('l')
-      .where('l.tier_id = ANY(:ids)', { ids: [...tierIds] })
-      .orderBy('l.feature_code')
-      .getMany();
-    return groupUnder(tierIds, rows, (r) => r.tierId);
+  limitsOfTiers(tierIds: readonly string[]): Promise<TierFeatureLimitEntity[][]> {
+    return findGroupedByKeys(this.db, TierFeatureLimitEntity, { column: 'tier_id', property: 'tierId' }, tierIds, [['e.feature_code', 'ASC']]);
   }
 
   insertTier(values: Partial<SubscriptionTierEntity>): Promise<SubscriptionTierEntity> {

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { assertWithinLimit } from '@tiergraph/plans';
-import { findByKeys, groupUnder, isUuid, lockFeature, type MerchantPlatform } from '@tiergraph/runtime';
+import { findByKeys, findGroupedByKeys, isUuid, lockFeature, type MerchantPlatform } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MAX_ORDERS_PER_MONTH } from '../features';
 import { OrderEntity, OrderItemEntity } from './entities';
@@ -34,16 +34,12 @@ export class OrdersStore {
   }
 
   /** The items of many orders, each in the order it was placed. */
-  async itemsOfOrders(orderIds: readonly string[]): Promise<OrderItemEntity[][]> {
-    const rows = await this.db
-      .getRepository(OrderItemEntity)
-      .createQueryBuilder('i')
-      .where('i.order_id = ANY(:ids)', { ids: [...orderIds] })
-      .orderBy('i.order_id')
-      .addOrderBy('i.position')
-      .addOrderBy('i.id')
-      .getMany();
-    return groupUnder(orderIds, rows, (row) => row.orderId);
+  itemsOfOrders(orderIds: readonly string[]): Promise<OrderItemEntity[][]> {
+    return findGroupedByKeys(this.db, OrderItemEntity, { column: 'order_id', property: 'orderId' }, orderIds, [
+      ['e.order_id', 'ASC'],
+      ['e.position', 'ASC'],
+      ['e.id', 'ASC'],
+    ]);
   }
 
   /** max_orders_per_month usage: orders per (merchant, platform) inside each key's period, one statement per batch. */

@@ -1,9 +1,15 @@
 import DataLoader from 'dataloader';
 import { assertWithinLimit } from '@tiergraph/plans';
-import { findByKeys, groupUnder, lockFeature, merchantPlatformKey, pairParameters, type MerchantPlatform } from '@tiergraph/runtime';
+import { findByKeys, findGroupedByKeys, lockFeature, merchantPlatformKey, pairParameters, type GroupOrder, type MerchantPlatform } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
 import { TEAM_MEMBERS } from '../features';
 import { PlatformEntity, MerchantEntity, StoreEntity, StoreUserEntity, type StoreUserRole } from './entities';
+
+/** Stores and users are listed in the order they were created. */
+const CREATED_ORDER: GroupOrder = [
+  ['e.created_at', 'ASC'],
+  ['e.id', 'ASC'],
+];
 
 export interface UserStatsRow {
   owners: number;
@@ -24,26 +30,13 @@ export class TenancyStore {
     return this.db.getRepository(PlatformEntity).find({ order: { code: 'ASC' } });
   }
 
-  async storesOfMerchants(merchantIds: readonly string[]): Promise<StoreEntity[][]> {
-    const rows = await this.db
-      .getRepository(StoreEntity)
-      .createQueryBuilder('s')
-      .where('s.merchant_id = ANY(:ids)', { ids: [...merchantIds] })
-      .orderBy('s.created_at')
-      .addOrderBy('s.id')
-      .getMany();
-    return groupUnder(merchantIds, rows, (s) => s.merchantId);
+  storesOfMerchants(merchantIds: readonly string[]): Promise<StoreEntity[][]> {
+    return findGroupedByKeys(this.db, StoreEntity, { column: 'merchant_id', property: 'merchantId' }, merchantIds, CREATED_ORDER);
   }
 
-  async usersOf(column: 'store_id' | 'merchant_id', ids: readonly string[]): Promise<StoreUserEntity[][]> {
-    const rows = await this.db
-      .getRepository(StoreUserEntity)
-      .createQueryBuilder('u')
-      .where(`u.${column} = ANY(:ids)`, { ids: [...ids] })
-      .orderBy('u.created_at')
-      .addOrderBy('u.id')
-      .getMany();
-    return groupUnder(ids, rows, (u) => (column === 'store_id' ? u.storeId : u.merchantId));
+  usersOf(column: 'store_id' | 'merchant_id', ids: readonly string[]): Promise<StoreUserEntity[][]> {
+    const property = column === 'store_id' ? 'storeId' : 'merchantId';
+    return findGroupedByKeys(this.db, StoreUserEntity, { column, property }, ids, CREATED_ORDER);
   }
 
   async userStatsOfMerchants(merchantIds: readonly string[]): Promise<UserStatsRow[]> {
