@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { isUuid } from './db';
 import { BadUserInputError } from './errors';
 
@@ -58,3 +59,17 @@ export function afterPosition(after: string | null | undefined): KeysetPosition 
   if (!position) throw new BadUserInputError('after is not a cursor of this list', 'after');
   return position;
 }
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+/** A Relay list's `first` (parse it with parseInput): 1 to 100, 20 when null. */
+export const relayPageArgs = z.object({
+  first: z
+    .number()
+    .int()
+    .min(1, 'must be at least 1')
+    .max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`)
+    .nullish()
+    .transform((value) => value ?? DEFAULT_PAGE_SIZE),
+});

@@ -1,4 +1,4 @@
-import { assertCanReadStore, canReadStore, type Caller } from './auth';
+import { assertCanReadMerchant, assertCanReadStore, canReadStore, type Caller } from './auth';
 import { isUuid } from './db';
 import { BadUserInputError, ForbiddenError, NotFoundError } from './errors';
 import type { StoreReference } from './features';
@@ -60,4 +60,10 @@ export function readableStoreRow<T extends { storeId: string; merchantId: string
   if (!row) throw new NotFoundError(entity, id);
   if (!canReadStore(caller, { id: row.storeId, merchantId: row.merchantId })) throw new ForbiddenError(`this ${noun} belongs to another tenant`);
   return row;
+}
+
+/** A MerchantSubscription reference a usage contributor resolves: only the key travels, for a caller who may read the merchant. */
+export function referencedMerchantPlatform(caller: Caller, key: MerchantPlatform): MerchantPlatform {
+  assertCanReadMerchant(caller, key.merchantId);
+  return { merchantId: key.merchantId, platformId: key.platformId };
 }

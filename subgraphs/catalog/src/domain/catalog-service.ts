@@ -11,6 +11,8 @@ import {
   parseInput,
   rethrowUniqueViolation,
   readableStoreRow,
+  referencedMerchantPlatform,
+  relayPageArgs,
   verifiedStore,
   writableStore,
   type Caller,
@@ -26,7 +28,7 @@ import type { CatalogLoaders, CatalogStore } from '../store/catalog-store';
 import type { ProductEntity } from '../store/entities';
 
 import { MAX_PRODUCTS } from '../features';
-import { createProductInput, pageArgs } from './validation';
+import { createProductInput } from './validation';
 
 const UNIQUE_FIELDS: Record<string, [string, string]> = {
   products_store_sku_key: ['sku', 'the store already has a product with this sku'],
@@ -68,7 +70,7 @@ export class CatalogService {
     if (!isUuid(store.id) || !isUuid(store.merchantId)) throw new NotFoundError('Store', store.id);
     const merchantId = store.merchantId.toLowerCase();
     assertCanReadStore(this.caller, { id: store.id, merchantId });
-    const { first } = parseInput(pageArgs, { first: args.first });
+    const { first } = parseInput(relayPageArgs, { first: args.first });
     const after = afterPosition(args.after);
     const [page, totalCount] = await Promise.all([
       this.deps.loaders.productPage.load({ storeId: store.id, merchantId, first, after }),
@@ -133,7 +135,6 @@ export class CatalogService {
 
   /** Only the key travels; the usage field checks who asks. */
   async referencedMerchantSubscription(key: MerchantPlatform): Promise<MerchantPlatform> {
-    assertCanReadMerchant(this.caller, key.merchantId);
-    return { merchantId: key.merchantId, platformId: key.platformId };
+    return referencedMerchantPlatform(this.caller, key);
   }
 }

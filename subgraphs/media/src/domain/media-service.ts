@@ -12,6 +12,8 @@ import {
   parseInput,
   requireAdmin,
   readableStoreRow,
+  referencedMerchantPlatform,
+  relayPageArgs,
   verifiedStore,
   writableStore,
   type Caller,
@@ -25,7 +27,6 @@ import {
 } from '@tiergraph/runtime';
 import { limitForCreating } from '@tiergraph/plans';
 import { rm, stat } from 'node:fs/promises';
-import { z } from 'zod';
 import { newStorageKey, variantPath, type FileTree } from '../files/file-tree';
 import { processImage } from '../files/images';
 import type { MediaFileEntity, MediaVariantEntity } from '../store/entities';
@@ -64,16 +65,6 @@ export interface MediaServiceDependencies {
   logger: Logger;
 }
 
-const MAX_PAGE_SIZE = 100;
-const pageArgs = z.object({
-  first: z
-    .number()
-    .int()
-    .min(1, 'must be at least 1')
-    .max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`)
-    .nullish()
-    .transform((value) => value ?? 20),
-});
 
 const GiB = 1024 ** 3;
 
@@ -108,7 +99,7 @@ export class MediaService {
     const merchantId = store.merchantId.toLowerCase();
     const storeId = store.id.toLowerCase();
     assertCanReadStore(this.caller, { id: storeId, merchantId });
-    const { first } = parseInput(pageArgs, { first: args.first });
+    const { first } = parseInput(relayPageArgs, { first: args.first });
     const after = afterPosition(args.after);
     const [page, totalCount] = await Promise.all([
       this.deps.loaders.mediaPage.load({ storeId, merchantId, first, after }),
@@ -211,8 +202,7 @@ export class MediaService {
 
   /** Only the key travels; the usage field checks who asks. */
   async referencedMerchantSubscription(key: MerchantPlatform): Promise<MerchantPlatform> {
-    assertCanReadMerchant(this.caller, key.merchantId);
-    return { merchantId: key.merchantId, platformId: key.platformId };
+    return referencedMerchantPlatform(this.caller, key);
   }
 }
 
