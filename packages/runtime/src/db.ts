@@ -129,3 +129,35 @@ export function findGroupedByPairs<T extends ObjectLiteral & MerchantPlatform>(
   const condition = `(e.merchant_id, e.platform_id) IN (SELECT * FROM unnest(:merchants::uuid[], :platforms::uuid[]))`;
   return findGrouped(db, entity, condition, pairParameters(pairs), order, pairs.map(merchantPlatformKey), merchantPlatformKey);
 }
+
+/** What `aggregatePerPair` computes: `aggregate` over the rows of `from` (SQL written by the caller, never input). */
+export interface PairAggregate {
+  /** The table, e.g. `catalog.products`. */
+  from: string;
+  /** The two uuid columns of the key, e.g. ['merchant_id', 'platform_id'] or ['store_id', 'merchant_id']. */
+  columns: readonly [string, string];
+  /** e.g. `count(*)`; parameters after the key arrays are $3, $4, … */
+  aggregate: string;
+  /** More conditions, ANDed, e.g. `deleted_at IS NULL`. */
+  where?: string;
+  parameters?: unknown[];
+}
+
+/**
+ * One number per key pair for many keys in one statement (`(a, b) IN (SELECT * FROM unnest(…)) GROUP BY a, b`), in
+ * the order of `keys`: 0 where no row matches, and for ids that are not uuids (nothing can match them).
+ */
+export async function aggregatePerPair(db: DataSource, spec: PairAggregate, keys: ReadonlyArray<readonly [string, string]>): Promise<number[]> {
+  const valid = keys.filter(([a, b]) => isUuid(a) && isUuid(b));
+  if (!valid.length) return keys.map(() => 0);
+  const [a, b] = spec.columns;
+  const rows: Array<{ a: string; b: string; value: string | number }> = await db.query(
+    `SELECT ${a} AS a, ${b} AS b, ${spec.aggregate} AS value
+       FROM ${spec.from}
+      WHERE (${a}, ${b}) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))${spec.where ? ` AND ${spec.where}` : ''}
+      GROUP BY ${a}, ${b}`,
+    [valid.map(([x]) => x), valid.map(([, y]) => y), ...(spec.parameters ?? [])],
+  );
+  const values = new Map(rows.map((row) => [`${row.a}:${row.b}`, Number(row.value)]));
+  return keys.map(([x, y]) => values.get(`${x.toLowerCase()}:${y.toLowerCase()}`) ?? 0);
+}

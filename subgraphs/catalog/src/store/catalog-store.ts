@@ -1,10 +1,13 @@
 import DataLoader from 'dataloader';
 import { assertWithinLimit } from '@tiergraph/plans';
-import { findByKeys, isUuid, lockFeature, merchantPlatformKey, type KeysetPosition, type MerchantPlatform } from '@tiergraph/runtime';
+import { aggregatePerPair, findByKeys, isUuid, lockFeature, merchantPlatformKey, type KeysetPosition, type MerchantPlatform } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MAX_PRODUCTS } from '../features';
 
 import { ProductEntity } from './entities';
+
+/** What max_products and a store's product count count. */
+const PRODUCTS_NOT_DELETED = { from: 'catalog.products', aggregate: 'count(*)', where: 'deleted_at IS NULL' };
 
 /** One page of one store's products: `first` after `after`, both as the client asked. */
 export interface PageRequest {
@@ -78,36 +81,16 @@ export class CatalogStore {
   }
 
   /** max_products usage: the products that are not deleted per (merchant, platform), one statement per batch. */
-  async productCountsOfMerchants(keys: readonly MerchantPlatform[]): Promise<number[]> {
-    const valid = keys.filter((k) => isUuid(k.merchantId) && isUuid(k.platformId));
-    if (!valid.length) return keys.map(() => 0);
-    const rows: Array<{ merchant_id: string; platform_id: string; n: number }> = await this.db.query(
-      `SELECT merchant_id, platform_id, count(*)::int AS n
-         FROM catalog.products
-        WHERE (merchant_id, platform_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
-          AND deleted_at IS NULL
-        GROUP BY merchant_id, platform_id`,
-      [valid.map((k) => k.merchantId), valid.map((k) => k.platformId)],
-    );
-    const counts = new Map(rows.map((r) => [`${r.merchant_id}:${r.platform_id}`, r.n]));
-    return keys.map((k) => counts.get(`${k.merchantId.toLowerCase()}:${k.platformId.toLowerCase()}`) ?? 0);
+  productCountsOfMerchants(keys: readonly MerchantPlatform[]): Promise<number[]> {
+    return aggregatePerPair(this.db, { ...PRODUCTS_NOT_DELETED, columns: ['merchant_id', 'platform_id'] }, keys.map((k) => [k.merchantId, k.platformId]));
   }
 
+
   /** The products that are not deleted per store (of the given merchant), one statement per batch. */
-  async productCountsOfStores(keys: ReadonlyArray<{ storeId: string; merchantId: string }>): Promise<number[]> {
-    const valid = keys.filter((k) => isUuid(k.storeId) && isUuid(k.merchantId));
-    if (!valid.length) return keys.map(() => 0);
-    const rows: Array<{ store_id: string; merchant_id: string; n: number }> = await this.db.query(
-      `SELECT store_id, merchant_id, count(*)::int AS n
-         FROM catalog.products
-        WHERE (store_id, merchant_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
-          AND deleted_at IS NULL
-        GROUP BY store_id, merchant_id`,
-      [valid.map((k) => k.storeId), valid.map((k) => k.merchantId)],
-    );
-    const counts = new Map(rows.map((r) => [`${r.store_id}:${r.merchant_id}`, r.n]));
-    return keys.map((k) => counts.get(`${k.storeId.toLowerCase()}:${k.merchantId.toLowerCase()}`) ?? 0);
+  productCountsOfStores(keys: ReadonlyArray<{ storeId: string; merchantId: string }>): Promise<number[]> {
+    return aggregatePerPair(this.db, { ...PRODUCTS_NOT_DELETED, columns: ['store_id', 'merchant_id'] }, keys.map((k) => [k.storeId, k.merchantId]));
   }
+
 
   /**
    * Pages of many stores in one statement: per request a LATERAL keyset scan over (created_at, id) that reads

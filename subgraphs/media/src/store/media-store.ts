@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { assertWithinLimit } from '@tiergraph/plans';
-import { findByKeys, groupUnder, isUuid, lockFeature, merchantPlatformKey, type KeysetPosition, type MerchantPlatform } from '@tiergraph/runtime';
+import { aggregatePerPair, findByKeys, groupUnder, isUuid, lockFeature, merchantPlatformKey, type KeysetPosition, type MerchantPlatform, type PairAggregate } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MAX_STORAGE_MB } from '../features';
 
@@ -8,6 +8,14 @@ import { MediaFileEntity, MediaVariantEntity, type VariantName } from './entitie
 
 /** 1 MiB: max_storage_mb counts in these, rounded up. */
 export const BYTES_PER_MB = 1024 * 1024;
+
+/** What max_storage_mb counts: the merchant's stored bytes on the platform in MiB, rounded up. */
+const STORAGE_MB: PairAggregate = {
+  from: 'media.media_files',
+  columns: ['merchant_id', 'platform_id'],
+  aggregate: 'ceil(sum(stored_bytes) / $3::numeric)',
+  parameters: [BYTES_PER_MB],
+};
 
 export interface NewVariant {
   name: VariantName;
@@ -100,19 +108,10 @@ export class MediaStore {
   }
 
   /** max_storage_mb usage: ceil(stored bytes / 1 MiB) per (merchant, platform), one statement per batch. */
-  async storageMbOfMerchants(keys: readonly MerchantPlatform[]): Promise<number[]> {
-    const valid = keys.filter((k) => isUuid(k.merchantId) && isUuid(k.platformId));
-    if (!valid.length) return keys.map(() => 0);
-    const rows: Array<{ merchant_id: string; platform_id: string; mb: string }> = await this.db.query(
-      `SELECT merchant_id, platform_id, ceil(sum(stored_bytes) / $3::numeric)::bigint AS mb
-         FROM media.media_files
-        WHERE (merchant_id, platform_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
-        GROUP BY merchant_id, platform_id`,
-      [valid.map((k) => k.merchantId), valid.map((k) => k.platformId), BYTES_PER_MB],
-    );
-    const totals = new Map(rows.map((r) => [`${r.merchant_id}:${r.platform_id}`, Number(r.mb)]));
-    return keys.map((k) => totals.get(`${k.merchantId.toLowerCase()}:${k.platformId.toLowerCase()}`) ?? 0);
+  storageMbOfMerchants(keys: readonly MerchantPlatform[]): Promise<number[]> {
+    return aggregatePerPair(this.db, STORAGE_MB, keys.map((k) => [k.merchantId, k.platformId]));
   }
+
 
   /** Every variant of many files, each file's in a fixed order (original, medium, thumb): one statement. */
   async variantsOfFiles(ids: readonly string[]): Promise<MediaVariantEntity[][]> {
@@ -124,19 +123,10 @@ export class MediaStore {
   }
 
   /** Files per store (of the given merchant), one statement per batch. */
-  async fileCountsOfStores(keys: ReadonlyArray<{ storeId: string; merchantId: string }>): Promise<number[]> {
-    const valid = keys.filter((k) => isUuid(k.storeId) && isUuid(k.merchantId));
-    if (!valid.length) return keys.map(() => 0);
-    const rows: Array<{ store_id: string; merchant_id: string; n: number }> = await this.db.query(
-      `SELECT store_id, merchant_id, count(*)::int AS n
-         FROM media.media_files
-        WHERE (store_id, merchant_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
-        GROUP BY store_id, merchant_id`,
-      [valid.map((k) => k.storeId), valid.map((k) => k.merchantId)],
-    );
-    const counts = new Map(rows.map((r) => [`${r.store_id}:${r.merchant_id}`, r.n]));
-    return keys.map((k) => counts.get(`${k.storeId.toLowerCase()}:${k.merchantId.toLowerCase()}`) ?? 0);
+  fileCountsOfStores(keys: ReadonlyArray<{ storeId: string; merchantId: string }>): Promise<number[]> {
+    return aggregatePerPair(this.db, { from: 'media.media_files', columns: ['store_id', 'merchant_id'], aggregate: 'count(*)' }, keys.map((k) => [k.storeId, k.merchantId]));
   }
+
 
   /** Pages of many stores in one statement, newest first: a LATERAL keyset scan over (created_at, id) descending. */
   async mediaPages(requests: readonly MediaPageRequest[]): Promise<MediaPage[]> {

@@ -1,9 +1,17 @@
 import DataLoader from 'dataloader';
 import { assertWithinLimit } from '@tiergraph/plans';
-import { findByKeys, findGroupedByKeys, lockFeature, merchantPlatformKey, pairParameters, type GroupOrder, type MerchantPlatform } from '@tiergraph/runtime';
+import { aggregatePerPair, findByKeys, findGroupedByKeys, lockFeature, merchantPlatformKey, type GroupOrder, type MerchantPlatform, type PairAggregate } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
 import { TEAM_MEMBERS } from '../features';
 import { PlatformEntity, MerchantEntity, StoreEntity, StoreUserEntity, type StoreUserRole } from './entities';
+
+/** What max_team_members counts: the active MEMBERs across the merchant's stores on the platform. */
+const TEAM_MEMBER_COUNT: PairAggregate = {
+  from: 'tenancy.store_users',
+  columns: ['merchant_id', 'platform_id'],
+  aggregate: 'count(*)',
+  where: "is_active AND role = 'MEMBER'",
+};
 
 /** Stores and users are listed in the order they were created. */
 const CREATED_ORDER: GroupOrder = [
@@ -60,19 +68,10 @@ export class TenancyStore {
   }
 
   /** Active MEMBERs per merchant and platform: what max_team_members limits. */
-  async teamMembersOf(pairs: readonly MerchantPlatform[]): Promise<number[]> {
-    const { merchants, platforms } = pairParameters(pairs);
-    const rows: Array<{ merchant_id: string; platform_id: string; n: number }> = await this.db.query(
-      `SELECT merchant_id, platform_id, count(*)::int AS n
-         FROM tenancy.store_users
-        WHERE is_active AND role = 'MEMBER'
-          AND (merchant_id, platform_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
-        GROUP BY merchant_id, platform_id`,
-      [merchants, platforms],
-    );
-    const counts = new Map(rows.map((r) => [merchantPlatformKey({ merchantId: r.merchant_id, platformId: r.platform_id }), r.n]));
-    return pairs.map((p) => counts.get(merchantPlatformKey(p)) ?? 0);
+  teamMembersOf(pairs: readonly MerchantPlatform[]): Promise<number[]> {
+    return aggregatePerPair(this.db, TEAM_MEMBER_COUNT, pairs.map((p) => [p.merchantId, p.platformId]));
   }
+
 
   /** Per-request batching: one statement per kind of read, however many entities a plan asks for. */
   createLoaders() {
