@@ -76,7 +76,7 @@ export class CatalogService {
       this.deps.loaders.productPage.load({ storeId: store.id, merchantId, first, after }),
       this.deps.loaders.productCountOfStore.load({ storeId: store.id, merchantId }),
     ]);
-    return connectionOf({ nodes: page.products, cursors: page.positions.map(encodeCursor), hasNextPage: page.hasNextPage }, totalCount, after !== null);
+    return connectionOf({ nodes: page.rows, cursors: page.positions.map(encodeCursor), hasNextPage: page.hasNextPage }, totalCount, after !== null);
   }
 
   // ───────────── usage: catalog's part of billing's fan-out ─────────────

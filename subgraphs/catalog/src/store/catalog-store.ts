@@ -1,6 +1,16 @@
 import DataLoader from 'dataloader';
 import { assertWithinLimit } from '@tiergraph/plans';
-import { aggregatePerPair, findByKeys, isUuid, lockFeature, merchantPlatformKey, type KeysetPosition, type MerchantPlatform } from '@tiergraph/runtime';
+import {
+  aggregatePerPair,
+  findByKeys,
+  lockFeature,
+  merchantPlatformKey,
+  storeKeysetPages,
+  storePageKey,
+  type KeysetPage,
+  type MerchantPlatform,
+  type StorePageRequest,
+} from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MAX_PRODUCTS } from '../features';
 
@@ -9,21 +19,9 @@ import { ProductEntity } from './entities';
 /** What max_products and a store's product count count. */
 const PRODUCTS_NOT_DELETED = { from: 'catalog.products', aggregate: 'count(*)', where: 'deleted_at IS NULL' };
 
-/** One page of one store's products: `first` after `after`, both as the client asked. */
-export interface PageRequest {
-  storeId: string;
-  /** Only the store's products of this merchant (the representation's merchantId) are listed. */
-  merchantId: string;
-  first: number;
-  after: KeysetPosition | null;
-}
-
-export interface ProductPage {
-  products: ProductEntity[];
-  /** Each product's position (for its cursor), in the order of `products`. */
-  positions: KeysetPosition[];
-  hasNextPage: boolean;
-}
+/** One page of one store's products (only those of the representation's merchant): `first` after `after`. */
+export type PageRequest = StorePageRequest;
+export type ProductPage = KeysetPage<ProductEntity>;
 
 export interface NewProduct {
   merchantId: string;
@@ -65,9 +63,6 @@ function productOf(row: ProductRow): ProductEntity {
   });
 }
 
-/** created_at in UTC with PostgreSQL's microseconds: a JS Date would drop them and break keyset paging. */
-const POSITION_TIME = `to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
 /**
  * Owns catalog's SQL. Every read that a resolver can fan out over is one statement per batch: products by id,
  * product counts per merchant (usage) and per store, and the pages of many stores at once.
@@ -92,48 +87,11 @@ export class CatalogStore {
   }
 
 
-  /**
-   * Pages of many stores in one statement: per request a LATERAL keyset scan over (created_at, id) that reads
-   * first + 1 rows (the extra row only says whether there is a next page).
-   */
-  async productPages(requests: readonly PageRequest[]): Promise<ProductPage[]> {
-    const pages: ProductPage[] = requests.map(() => ({ products: [], positions: [], hasNextPage: false }));
-    const asked = requests.flatMap((r, index) => (isUuid(r.storeId) && isUuid(r.merchantId) ? [{ ...r, index }] : []));
-    if (!asked.length) return pages;
-    const rows: Array<ProductRow & { request: number; position_time: string }> = await this.db.query(
-      `SELECT r.request::int AS request, p.*, ${POSITION_TIME} AS position_time
-         FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::uuid[], $6::int[])
-              AS r(request, store_id, merchant_id, after_time, after_id, page_size)
-        CROSS JOIN LATERAL (
-              SELECT *
-                FROM catalog.products q
-               WHERE q.store_id = r.store_id
-                 AND q.merchant_id = r.merchant_id
-                 AND q.deleted_at IS NULL
-                 AND (r.after_time IS NULL OR (q.created_at, q.id) > (r.after_time, r.after_id))
-               ORDER BY q.created_at, q.id
-               LIMIT r.page_size + 1) p
-        ORDER BY r.request, p.created_at, p.id`,
-      [
-        asked.map((r) => r.index),
-        asked.map((r) => r.storeId),
-        asked.map((r) => r.merchantId),
-        asked.map((r) => r.after?.createdAt ?? null),
-        asked.map((r) => r.after?.id ?? null),
-        asked.map((r) => r.first),
-      ],
-    );
-    for (const row of rows) {
-      const page = pages[row.request];
-      if (page.products.length === requests[row.request].first) {
-        page.hasNextPage = true;
-        continue;
-      }
-      page.products.push(productOf(row));
-      page.positions.push({ createdAt: row.position_time, id: row.id });
-    }
-    return pages;
+  /** Pages of many stores in one statement, oldest first, not deleted (see storeKeysetPages). */
+  productPages(requests: readonly PageRequest[]): Promise<ProductPage[]> {
+    return storeKeysetPages(this.db, { from: 'catalog.products', direction: 'ASC', where: 'q.deleted_at IS NULL' }, requests, productOf);
   }
+
 
   /** Per-request batching: one statement per kind of read, however many entities a plan asks for. */
   createLoaders() {
@@ -146,7 +104,7 @@ export class CatalogStore {
         cacheKeyFn: (k) => `${k.storeId}:${k.merchantId}`,
       }),
       productPage: new DataLoader((requests: readonly PageRequest[]) => this.productPages(requests), {
-        cacheKeyFn: (r) => JSON.stringify([r.storeId, r.merchantId, r.first, r.after?.createdAt ?? null, r.after?.id ?? null]),
+        cacheKeyFn: storePageKey,
       }),
     };
   }

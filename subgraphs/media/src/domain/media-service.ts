@@ -105,7 +105,7 @@ export class MediaService {
       this.deps.loaders.mediaPage.load({ storeId, merchantId, first, after }),
       this.deps.loaders.fileCountOfStore.load({ storeId, merchantId }),
     ]);
-    return connectionOf({ nodes: page.files, cursors: page.positions.map(encodeCursor), hasNextPage: page.hasNextPage }, totalCount, after !== null);
+    return connectionOf({ nodes: page.rows, cursors: page.positions.map(encodeCursor), hasNextPage: page.hasNextPage }, totalCount, after !== null);
   }
 
   /** Admins: every stored file's totals, from the rows (the disk is never walked). */

@@ -1,6 +1,19 @@
 import DataLoader from 'dataloader';
 import { assertWithinLimit } from '@tiergraph/plans';
-import { aggregatePerPair, findByKeys, groupUnder, isUuid, lockFeature, merchantPlatformKey, type KeysetPosition, type MerchantPlatform, type PairAggregate } from '@tiergraph/runtime';
+import {
+  aggregatePerPair,
+  findByKeys,
+  groupUnder,
+  isUuid,
+  lockFeature,
+  merchantPlatformKey,
+  storeKeysetPages,
+  storePageKey,
+  type KeysetPage,
+  type MerchantPlatform,
+  type PairAggregate,
+  type StorePageRequest,
+} from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MAX_STORAGE_MB } from '../features';
 
@@ -38,20 +51,9 @@ export interface NewMediaFile {
   variants: NewVariant[];
 }
 
-/** One page of one store's files, newest first: `first` after `after`. */
-export interface MediaPageRequest {
-  storeId: string;
-  /** Only the store's files of this merchant (the representation's merchantId) are listed. */
-  merchantId: string;
-  first: number;
-  after: KeysetPosition | null;
-}
-
-export interface MediaPage {
-  files: MediaFileEntity[];
-  positions: KeysetPosition[];
-  hasNextPage: boolean;
-}
+/** One page of one store's files (only those of the representation's merchant), newest first: `first` after `after`. */
+export type MediaPageRequest = StorePageRequest;
+export type MediaPage = KeysetPage<MediaFileEntity>;
 
 export interface StorageTotals {
   totalFiles: number;
@@ -92,9 +94,6 @@ function mediaFileOf(row: MediaFileRow): MediaFileEntity {
   });
 }
 
-/** created_at in UTC with PostgreSQL's microseconds: a JS Date would drop them and break keyset paging. */
-const POSITION_TIME = `to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
 /** The order variants are listed in: the original, then smaller and smaller. */
 const VARIANT_ORDER: Record<VariantName, number> = { original: 0, medium: 1, thumb: 2 };
 
@@ -128,44 +127,11 @@ export class MediaStore {
   }
 
 
-  /** Pages of many stores in one statement, newest first: a LATERAL keyset scan over (created_at, id) descending. */
-  async mediaPages(requests: readonly MediaPageRequest[]): Promise<MediaPage[]> {
-    const pages: MediaPage[] = requests.map(() => ({ files: [], positions: [], hasNextPage: false }));
-    const asked = requests.flatMap((r, index) => (isUuid(r.storeId) && isUuid(r.merchantId) ? [{ ...r, index }] : []));
-    if (!asked.length) return pages;
-    const rows: Array<MediaFileRow & { request: number; position_time: string }> = await this.db.query(
-      `SELECT r.request::int AS request, f.*, ${POSITION_TIME} AS position_time
-         FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::uuid[], $6::int[])
-              AS r(request, store_id, merchant_id, after_time, after_id, page_size)
-        CROSS JOIN LATERAL (
-              SELECT *
-                FROM media.media_files q
-               WHERE q.store_id = r.store_id
-                 AND q.merchant_id = r.merchant_id
-                 AND (r.after_time IS NULL OR (q.created_at, q.id) < (r.after_time, r.after_id))
-               ORDER BY q.created_at DESC, q.id DESC
-               LIMIT r.page_size + 1) f
-        ORDER BY r.request, f.created_at DESC, f.id DESC`,
-      [
-        asked.map((r) => r.index),
-        asked.map((r) => r.storeId),
-        asked.map((r) => r.merchantId),
-        asked.map((r) => r.after?.createdAt ?? null),
-        asked.map((r) => r.after?.id ?? null),
-        asked.map((r) => r.first),
-      ],
-    );
-    for (const row of rows) {
-      const page = pages[row.request];
-      if (page.files.length === requests[row.request].first) {
-        page.hasNextPage = true;
-        continue;
-      }
-      page.files.push(mediaFileOf(row));
-      page.positions.push({ createdAt: row.position_time, id: row.id });
-    }
-    return pages;
+  /** Pages of many stores in one statement, newest first (see storeKeysetPages). */
+  mediaPages(requests: readonly MediaPageRequest[]): Promise<MediaPage[]> {
+    return storeKeysetPages(this.db, { from: 'media.media_files', direction: 'DESC' }, requests, mediaFileOf);
   }
+
 
   /** Totals of every stored file from the rows (never from the disk). */
   async storageTotals(): Promise<StorageTotals> {
@@ -189,7 +155,7 @@ export class MediaStore {
         cacheKeyFn: (k) => `${k.storeId}:${k.merchantId}`,
       }),
       mediaPage: new DataLoader((requests: readonly MediaPageRequest[]) => this.mediaPages(requests), {
-        cacheKeyFn: (r) => JSON.stringify([r.storeId, r.merchantId, r.first, r.after?.createdAt ?? null, r.after?.id ?? null]),
+        cacheKeyFn: storePageKey,
       }),
     };
   }
