@@ -28,15 +28,15 @@ export const subgraphCodegen: Record<string, SubgraphCodegen> = {
   billing: {
     context: 'BillingContext',
     mappers: {
-      SubscriptionTier: '../store/entities#SubscriptionTierEntity',
-      TierFeatureLimit: '../store/entities#TierFeatureLimitEntity',
-      MerchantSubscription: '../domain/references#SubscriptionParent',
-      SubscriptionHistoryEntry: '../store/entities#SubscriptionHistoryEntity',
-      AddOnProduct: '../store/entities#AddOnProductEntity',
-      StoreAddOn: '../store/entities#StoreAddOnEntity',
-      Invoice: '../store/entities#BillingHistoryEntity',
-      Store: '../domain/references#StoreParent',
-      Merchant: '../domain/references#MerchantParent',
+      SubscriptionTier: '../database/entities#SubscriptionTierEntity',
+      TierFeatureLimit: '../database/entities#TierFeatureLimitEntity',
+      MerchantSubscription: '../references#SubscriptionParent',
+      SubscriptionHistoryEntry: '../database/entities#SubscriptionHistoryEntity',
+      AddOnProduct: '../database/entities#AddOnProductEntity',
+      StoreAddOn: '../database/entities#StoreAddOnEntity',
+      Invoice: '../database/entities#BillingHistoryEntity',
+      Store: '../references#StoreParent',
+      Merchant: '../references#MerchantParent',
       PlatformMetrics: references.PlatformMetrics,
     },
   },
@@ -44,7 +44,11 @@ export const subgraphCodegen: Record<string, SubgraphCodegen> = {
     context: 'CatalogContext',
     mappers: { Product: '../store/entities#ProductEntity', ...references },
   },
-  orders: { context: 'OrdersContext', mappers: { Order: '../store/entities#OrderEntity', ...references } },
+  orders: {
+    context: 'OrdersContext',
+    // orders' Store also carries billing's subscription period (ordersUsage @requires it)
+    mappers: { Order: '../store/entities#OrderEntity', ...references, Store: '../domain/orders-service#StoreRepresentation' },
+  },
   media: {
     context: 'MediaContext',
     mappers: { MediaFile: '../store/entities#MediaFileEntity', MediaVariant: '../store/entities#MediaVariantEntity', ...references },

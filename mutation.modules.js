@@ -4,18 +4,22 @@
  * that set that reach it), so a module's score says how well its own guards catch a broken rule.
  */
 module.exports = {
-  // limit enforcement and entitlements
+  // limit enforcement (the plan's rules) and the entitlement cache (the mechanism)
+  limits: {
+    mutate: 'packages/plans/src/limits.ts',
+    tests: ['packages/plans/src/limits.spec.ts', 'packages/plans/src/within-limit.spec.ts', 'subgraphs/catalog/src/__tests__/catalog.spec.ts'],
+  },
   entitlements: {
     mutate: 'packages/runtime/src/entitlements.ts',
-    tests: ['packages/runtime/src/entitlements.spec.ts', 'packages/runtime/src/create-within-limit.spec.ts', 'subgraphs/catalog/src/__tests__/catalog.spec.ts'],
+    tests: ['packages/runtime/src/entitlements.spec.ts', 'packages/plans/src/within-limit.spec.ts'],
   },
   // webhook mapping and ordering
   mapping: {
-    mutate: 'subgraphs/billing/src/webhooks/mapping.ts',
-    tests: ['subgraphs/billing/src/webhooks/mapping.spec.ts', 'subgraphs/billing/src/__tests__/webhooks.spec.ts'],
+    mutate: 'subgraphs/billing/src/payments/webhooks/mapping.ts',
+    tests: ['subgraphs/billing/src/payments/webhooks/mapping.spec.ts', 'subgraphs/billing/src/__tests__/webhooks.spec.ts'],
   },
   ordering: {
-    mutate: 'subgraphs/billing/src/webhooks/handlers/subscription-sync.ts',
+    mutate: 'subgraphs/billing/src/payments/webhooks/handlers/subscription-sync.ts',
     tests: ['subgraphs/billing/src/__tests__/webhooks.spec.ts'],
   },
   // authorisation and tenant checks

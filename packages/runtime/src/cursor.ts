@@ -1,3 +1,5 @@
+import type { DataSource } from 'typeorm';
+import { z } from 'zod';
 import { isUuid } from './db';
 import { BadUserInputError } from './errors';
 
@@ -58,3 +60,94 @@ export function afterPosition(after: string | null | undefined): KeysetPosition 
   if (!position) throw new BadUserInputError('after is not a cursor of this list', 'after');
   return position;
 }
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+/** A Relay list's `first` (parse it with parseInput): 1 to 100, 20 when null. */
+export const relayPageArgs = z.object({
+  first: z
+    .number()
+    .int()
+    .min(1, 'must be at least 1')
+    .max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`)
+    .nullish()
+    .transform((value) => value ?? DEFAULT_PAGE_SIZE),
+});
+
+/** One page of one store's rows: `first` after `after`, of the store's rows of this merchant (the representation's). */
+export interface StorePageRequest {
+  storeId: string;
+  merchantId: string;
+  first: number;
+  after: KeysetPosition | null;
+}
+
+export interface KeysetPage<T> {
+  rows: T[];
+  /** Each row's position (for its cursor), in the order of `rows`. */
+  positions: KeysetPosition[];
+  hasNextPage: boolean;
+}
+
+/** Where pages come from: a table with store_id, merchant_id, created_at and id, read in one direction. */
+export interface StorePageSource {
+  /** The table, e.g. `catalog.products` (SQL written by the caller, never input). */
+  from: string;
+  /** ASC: oldest first; DESC: newest first. */
+  direction: 'ASC' | 'DESC';
+  /** More conditions on the rows (alias `q`), e.g. `q.deleted_at IS NULL`. */
+  where?: string;
+}
+
+/**
+ * Pages of many stores in one statement: per request a LATERAL keyset scan over (created_at, id) that reads first + 1
+ * rows (the extra row only says whether there is a next page). Requests naming ids that are not uuids get empty pages.
+ * Positions keep created_at in UTC with PostgreSQL's microseconds: a JS Date would drop them and break keyset paging.
+ */
+export async function storeKeysetPages<Row extends { id: string }, T>(
+  db: DataSource,
+  source: StorePageSource,
+  requests: readonly StorePageRequest[],
+  rowOf: (row: Row) => T,
+): Promise<KeysetPage<T>[]> {
+  const pages: KeysetPage<T>[] = requests.map(() => ({ rows: [], positions: [], hasNextPage: false }));
+  const asked = requests.flatMap((r, index) => (isUuid(r.storeId) && isUuid(r.merchantId) ? [{ ...r, index }] : []));
+  if (!asked.length) return pages;
+  const { direction } = source;
+  const rows: Array<Row & { request: number; position_time: string }> = await db.query(
+    `SELECT r.request::int AS request, x.*, to_char(x.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position_time
+       FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::uuid[], $6::int[])
+            AS r(request, store_id, merchant_id, after_time, after_id, page_size)
+      CROSS JOIN LATERAL (
+            SELECT *
+              FROM ${source.from} q
+             WHERE q.store_id = r.store_id
+               AND q.merchant_id = r.merchant_id${source.where ? `\n               AND ${source.where}` : ''}
+               AND (r.after_time IS NULL OR (q.created_at, q.id) ${direction === 'ASC' ? '>' : '<'} (r.after_time, r.after_id))
+             ORDER BY q.created_at ${direction}, q.id ${direction}
+             LIMIT r.page_size + 1) x
+      ORDER BY r.request, x.created_at ${direction}, x.id ${direction}`,
+    [
+      asked.map((r) => r.index),
+      asked.map((r) => r.storeId),
+      asked.map((r) => r.merchantId),
+      asked.map((r) => r.after?.createdAt ?? null),
+      asked.map((r) => r.after?.id ?? null),
+      asked.map((r) => r.first),
+    ],
+  );
+  for (const row of rows) {
+    const page = pages[row.request];
+    if (page.rows.length === requests[row.request].first) {
+      page.hasNextPage = true;
+      continue;
+    }
+    page.rows.push(rowOf(row));
+    page.positions.push({ createdAt: row.position_time, id: row.id });
+  }
+  return pages;
+}
+
+/** A page request's DataLoader cache key. */
+export const storePageKey = (r: StorePageRequest): string => JSON.stringify([r.storeId, r.merchantId, r.first, r.after?.createdAt ?? null, r.after?.id ?? null]);

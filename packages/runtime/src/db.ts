@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { DataSource, type EntitySchema, type EntityTarget, type MixedList, type ObjectLiteral } from 'typeorm';
+import { groupUnder, merchantPlatformKey, pairParameters, type MerchantPlatform } from './keys';
 import type { Logger } from './logger';
 
 export interface SubgraphDatabaseOptions {
@@ -85,4 +86,78 @@ export async function findByKeys<T extends ObjectLiteral, K extends keyof T & st
   const byLowerKey = new Map<unknown, T>();
   for (const row of rows) if (!byLowerKey.has(lower(row[key]))) byLowerKey.set(lower(row[key]), row);
   return keys.map((k) => byKey.get(k) ?? byLowerKey.get(lower(k)) ?? null);
+}
+
+/** How each group is sorted: SQL terms on the alias `e`, e.g. [['e.created_at', 'ASC'], ['e.id', 'ASC']]. */
+export type GroupOrder = ReadonlyArray<readonly [term: string, direction: 'ASC' | 'DESC']>;
+
+async function findGrouped<T extends ObjectLiteral>(
+  db: DataSource,
+  entity: EntityTarget<T>,
+  condition: string,
+  parameters: Record<string, unknown>,
+  order: GroupOrder,
+  keys: readonly string[],
+  keyOf: (row: T) => string,
+): Promise<T[][]> {
+  const query = db.getRepository(entity).createQueryBuilder('e').where(condition, parameters);
+  order.forEach(([term, direction], i) => (i === 0 ? query.orderBy(term, direction) : query.addOrderBy(term, direction)));
+  return groupUnder(keys, await query.getMany(), keyOf);
+}
+
+/**
+ * The children of many parents in one `= ANY($1)` statement on `column` (SQL, alias `e`), grouped per parent in the
+ * order of `keys` by the row's `property`, each group sorted by `order`: the batch behind a list-valued DataLoader.
+ */
+export function findGroupedByKeys<T extends ObjectLiteral>(
+  db: DataSource,
+  entity: EntityTarget<T>,
+  by: { column: string; property: keyof T & string },
+  keys: readonly string[],
+  order: GroupOrder,
+): Promise<T[][]> {
+  return findGrouped(db, entity, `e.${by.column} = ANY(:keys)`, { keys: [...keys] }, order, keys, (row) => String(row[by.property]));
+}
+
+/** The same per merchant and platform: `(merchant_id, platform_id) IN (SELECT * FROM unnest(…))`, grouped by pair. */
+export function findGroupedByPairs<T extends ObjectLiteral & MerchantPlatform>(
+  db: DataSource,
+  entity: EntityTarget<T>,
+  pairs: readonly MerchantPlatform[],
+  order: GroupOrder,
+): Promise<T[][]> {
+  const condition = `(e.merchant_id, e.platform_id) IN (SELECT * FROM unnest(:merchants::uuid[], :platforms::uuid[]))`;
+  return findGrouped(db, entity, condition, pairParameters(pairs), order, pairs.map(merchantPlatformKey), merchantPlatformKey);
+}
+
+/** What `aggregatePerPair` computes: `aggregate` over the rows of `from` (SQL written by the caller, never input). */
+export interface PairAggregate {
+  /** The table, e.g. `catalog.products`. */
+  from: string;
+  /** The two uuid columns of the key, e.g. ['merchant_id', 'platform_id'] or ['store_id', 'merchant_id']. */
+  columns: readonly [string, string];
+  /** e.g. `count(*)`; parameters after the key arrays are $3, $4, … */
+  aggregate: string;
+  /** More conditions, ANDed, e.g. `deleted_at IS NULL`. */
+  where?: string;
+  parameters?: unknown[];
+}
+
+/**
+ * One number per key pair for many keys in one statement (`(a, b) IN (SELECT * FROM unnest(…)) GROUP BY a, b`), in
+ * the order of `keys`: 0 where no row matches, and for ids that are not uuids (nothing can match them).
+ */
+export async function aggregatePerPair(db: DataSource, spec: PairAggregate, keys: ReadonlyArray<readonly [string, string]>): Promise<number[]> {
+  const valid = keys.filter(([a, b]) => isUuid(a) && isUuid(b));
+  if (!valid.length) return keys.map(() => 0);
+  const [a, b] = spec.columns;
+  const rows: Array<{ a: string; b: string; value: string | number }> = await db.query(
+    `SELECT ${a} AS a, ${b} AS b, ${spec.aggregate} AS value
+       FROM ${spec.from}
+      WHERE (${a}, ${b}) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))${spec.where ? ` AND ${spec.where}` : ''}
+      GROUP BY ${a}, ${b}`,
+    [valid.map(([x]) => x), valid.map(([, y]) => y), ...(spec.parameters ?? [])],
+  );
+  const values = new Map(rows.map((row) => [`${row.a}:${row.b}`, Number(row.value)]));
+  return keys.map(([x, y]) => values.get(`${x.toLowerCase()}:${y.toLowerCase()}`) ?? 0);
 }

@@ -1,4 +1,4 @@
-import { EntitlementCache, effectiveLimit, type Entitlements, type EntitlementSource } from './entitlements';
+import { EntitlementCache, type Entitlements, type EntitlementSource } from './entitlements';
 
 function countingSource(periodEnd: string | null = null) {
   const calls: string[] = [];
@@ -68,18 +68,5 @@ describe('EntitlementCache', () => {
     await expect(cache.get('m', 'p')).rejects.toThrow('billing down');
     fail = false;
     await expect(cache.get('m', 'p')).resolves.toMatchObject({ active: false });
-  });
-});
-
-describe('effectiveLimit', () => {
-  const entitlements: Entitlements = {
-    status: 'ACTIVE',
-    active: true,
-    periodStart: null,
-    periodEnd: null,
-    features: { a: { limit: 5, enabled: true }, b: { limit: null, enabled: true }, c: { limit: 9, enabled: false } },
-  };
-  it('is the limit, null for unlimited, and 0 for a disabled or absent feature', () => {
-    expect(['a', 'b', 'c', 'd'].map((code) => effectiveLimit(entitlements, code))).toEqual([5, null, 0, 0]);
   });
 });

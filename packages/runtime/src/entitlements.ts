@@ -1,11 +1,16 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { AppError } from './errors';
 import { callSubgraph } from './internal-client';
+import { merchantPlatformKey, type MerchantPlatform } from './keys';
 import type { EntitlementChange } from './notify';
 
+/**
+ * The mechanism of entitlements: their wire shape, the client that asks billing, the cache invalidated by NOTIFY,
+ * and the per-feature lock. The rules (which statuses are active, what a disabled feature allows, the limit check)
+ * are in @tiergraph/plans.
+ */
+
 export type SubscriptionStatus = 'TRIAL' | 'ACTIVE' | 'PAST_DUE' | 'CANCELLED' | 'EXPIRED';
-/** Statuses in which a merchant may create things. */
-export const ACTIVE_STATUSES: readonly SubscriptionStatus[] = ['TRIAL', 'ACTIVE', 'PAST_DUE'];
 
 /** A merchant's effective entitlement to one feature: the override, else the tier's limit. */
 export interface FeatureEntitlement {
@@ -25,26 +30,6 @@ export interface Entitlements {
 
 export interface EntitlementSource {
   get(merchantId: string, platformId: string): Promise<Entitlements>;
-}
-
-export class FeatureLimitReachedError extends AppError {
-  constructor(featureCode: string, current: number, limit: number) {
-    super(`${featureCode} limit reached (${current}/${limit}): upgrade the plan to add more`, 'FEATURE_LIMIT_REACHED', {
-      featureCode,
-      current,
-      limit,
-    });
-  }
-}
-
-export class SubscriptionInactiveError extends AppError {
-  constructor(status: SubscriptionStatus | null) {
-    super(
-      status ? `the subscription is ${status}: nothing can be created until it is active again` : 'there is no subscription for this merchant on this platform',
-      'SUBSCRIPTION_INACTIVE',
-      { status },
-    );
-  }
 }
 
 /** Billing could not be asked: creation fails closed. */
@@ -99,7 +84,7 @@ export class EntitlementCache implements EntitlementSource {
 
   get(merchantId: string, platformId: string): Promise<Entitlements> {
     if (!this.live) return this.source.get(merchantId, platformId);
-    const key = `${merchantId}:${platformId}`;
+    const key = merchantPlatformKey({ merchantId, platformId });
     const cached = this.entries.get(key);
     // a period that has ended is a change no one notifies: the next period starts counting from zero
     if (cached && (cached.expiresAt === undefined || this.now() < cached.expiresAt)) return cached.value;
@@ -118,7 +103,7 @@ export class EntitlementCache implements EntitlementSource {
 
   invalidate(change: EntitlementChange): void {
     if ('all' in change) this.entries.clear();
-    else this.entries.delete(`${change.merchantId}:${change.platformId}`);
+    else this.entries.delete(merchantPlatformKey(change));
   }
 
   setLive(live: boolean): void {
@@ -127,42 +112,10 @@ export class EntitlementCache implements EntitlementSource {
   }
 }
 
-/** The limit that applies to a quantitative feature: a feature the plan does not include allows none. */
-export function effectiveLimit(entitlements: Entitlements, featureCode: string): number | null {
-  const feature = entitlements.features[featureCode];
-  if (!feature || !feature.enabled) return 0;
-  return feature.limit;
-}
-
-export interface CreateWithinLimitOptions<T> {
-  dataSource: DataSource;
-  entitlements: EntitlementSource;
-  featureCode: string;
-  merchantId: string;
-  platformId: string;
-  /** How many the merchant has now, counted inside the lock. */
-  count: (manager: EntityManager, entitlements: Entitlements) => Promise<number>;
-  create: (manager: EntityManager) => Promise<T>;
-}
-
 /**
- * Checks a quantitative limit and creates in one serialised step: inside the owner's transaction, an advisory
- * lock per (feature, merchant, platform) orders concurrent creators, then the count and the insert happen under
- * it. 50 racing creates with k slots left make exactly k rows.
+ * Serialises the creators of one feature for one merchant on one platform until the transaction ends (an advisory
+ * lock on (feature, merchant:platform)): the count under it and the insert after it see every earlier creation.
  */
-export async function createWithinLimit<T>(options: CreateWithinLimitOptions<T>): Promise<T> {
-  const entitlements = await options.entitlements.get(options.merchantId, options.platformId);
-  if (!entitlements.active) throw new SubscriptionInactiveError(entitlements.status);
-  const limit = effectiveLimit(entitlements, options.featureCode);
-  return options.dataSource.transaction(async (manager) => {
-    await manager.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
-      options.featureCode,
-      `${options.merchantId}:${options.platformId}`,
-    ]);
-    if (limit !== null) {
-      const current = await options.count(manager, entitlements);
-      if (current >= limit) throw new FeatureLimitReachedError(options.featureCode, current, limit);
-    }
-    return options.create(manager);
-  });
+export async function lockFeature(manager: EntityManager, featureCode: string, pair: MerchantPlatform): Promise<void> {
+  await manager.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [featureCode, merchantPlatformKey(pair)]);
 }

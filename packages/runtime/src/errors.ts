@@ -1,25 +1,58 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { z } from 'zod';
 
-/** Stable error codes of the contract (contract/README.md). */
-export const ErrorCode = {
-  UNAUTHENTICATED: 'UNAUTHENTICATED',
-  FORBIDDEN: 'FORBIDDEN',
-  NOT_FOUND: 'NOT_FOUND',
-  BAD_USER_INPUT: 'BAD_USER_INPUT',
-  FEATURE_LIMIT_REACHED: 'FEATURE_LIMIT_REACHED',
-  FEATURE_NOT_AVAILABLE: 'FEATURE_NOT_AVAILABLE',
-  SUBSCRIPTION_INACTIVE: 'SUBSCRIPTION_INACTIVE',
-  PAYMENT_SYSTEM_NOT_CONFIGURED: 'PAYMENT_SYSTEM_NOT_CONFIGURED',
+/**
+ * The one table of error codes (contract/README.md): every code anything here answers with, and whether a client sees
+ * it. The client-visible set is derived from it, and AppError takes only these codes, so a new code cannot be thrown
+ * without being listed (a code not listed as visible would be masked as INTERNAL_SERVER_ERROR).
+ */
+const ERROR_CODES = {
+  // the contract's own
+  UNAUTHENTICATED: 'visible',
+  FORBIDDEN: 'visible',
+  NOT_FOUND: 'visible',
+  BAD_USER_INPUT: 'visible',
+  FEATURE_LIMIT_REACHED: 'visible',
+  FEATURE_NOT_AVAILABLE: 'visible',
+  SUBSCRIPTION_INACTIVE: 'visible',
+  PAYMENT_SYSTEM_NOT_CONFIGURED: 'visible',
   /** A subgraph did not answer in time or could not be reached (gateway): `extensions.serviceName`, `reason`. */
-  SUBGRAPH_UNAVAILABLE: 'SUBGRAPH_UNAVAILABLE',
-  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
-} as const;
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+  SUBGRAPH_UNAVAILABLE: 'visible',
+  // billing and Stripe
+  TIER_NOT_FOUND: 'visible',
+  STRIPE_PRICE_NOT_CONFIGURED: 'visible',
+  NO_ACTIVE_SUBSCRIPTION: 'visible',
+  SUBSCRIPTION_NOT_CANCELLED: 'visible',
+  PAYMENT_PROVIDER_ERROR: 'visible',
+  PAYMENT_PROVIDER_UNAVAILABLE: 'visible',
+  // an internal call another subgraph needs failed: creation fails closed
+  ENTITLEMENTS_UNAVAILABLE: 'visible',
+  CATALOG_UNAVAILABLE: 'visible',
+  TENANCY_UNAVAILABLE: 'visible',
+  /** Monitoring could not gather the platform's figures through the graph: nothing was written. */
+  PLATFORM_FIGURES_UNAVAILABLE: 'visible',
+  /** A job could not reach monitoring (CAPTURE_CAPACITY_SNAPSHOT). */
+  MONITORING_UNAVAILABLE: 'visible',
+  // Apollo Server's refusals of a request
+  GRAPHQL_PARSE_FAILED: 'visible',
+  GRAPHQL_VALIDATION_FAILED: 'visible',
+  BAD_REQUEST: 'visible',
+  PERSISTED_QUERY_NOT_FOUND: 'visible',
+  PERSISTED_QUERY_NOT_SUPPORTED: 'visible',
+  OPERATION_RESOLUTION_FAILURE: 'visible',
+  /** What everything else becomes: no message detail, the request id. */
+  INTERNAL_SERVER_ERROR: 'masked',
+} as const satisfies Record<string, 'visible' | 'masked'>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+/** The codes by name (ErrorCode.NOT_FOUND === 'NOT_FOUND'). */
+export const ErrorCode = Object.fromEntries(Object.keys(ERROR_CODES).map((code) => [code, code])) as { readonly [C in ErrorCode]: C };
+
+const CLIENT_CODES: ReadonlySet<string> = new Set(Object.entries(ERROR_CODES).flatMap(([code, seen]) => (seen === 'visible' ? [code] : [])));
 
 /** Base of every error a client may see; anything else is masked as INTERNAL_SERVER_ERROR. */
 export class AppError extends GraphQLError {
-  constructor(message: string, code: string, extensions: Record<string, unknown> = {}, httpStatus?: number) {
+  constructor(message: string, code: ErrorCode, extensions: Record<string, unknown> = {}, httpStatus?: number) {
     super(message, { extensions: { code, ...extensions, ...(httpStatus ? { http: { status: httpStatus } } : {}) } });
     this.name = 'AppError';
   }
@@ -52,29 +85,9 @@ export class BadUserInputError extends AppError {
   }
 }
 
-const CLIENT_CODES = new Set<string>([
-  ...Object.values(ErrorCode).filter((c) => c !== ErrorCode.INTERNAL_SERVER_ERROR),
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_REQUEST',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'OPERATION_RESOLUTION_FAILURE',
-  'TIER_NOT_FOUND',
-  'STRIPE_PRICE_NOT_CONFIGURED',
-  'NO_ACTIVE_SUBSCRIPTION',
-  'SUBSCRIPTION_NOT_CANCELLED',
-  'ENTITLEMENTS_UNAVAILABLE',
-  'CATALOG_UNAVAILABLE',
-  'TENANCY_UNAVAILABLE',
-  'PLATFORM_FIGURES_UNAVAILABLE',
-  'MONITORING_UNAVAILABLE',
-  'PAYMENT_PROVIDER_ERROR',
-  'PAYMENT_PROVIDER_UNAVAILABLE',
-]);
 
 /** Whether an error code is one the contract lets a client see verbatim. */
-export function isClientErrorCode(code: unknown): boolean {
+export function isClientErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && CLIENT_CODES.has(code);
 }
 

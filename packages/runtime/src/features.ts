@@ -1,3 +1,5 @@
+import type { MerchantPlatform } from './keys';
+
 /** A feature as its owner declares it; billing learns these through the graph and names none itself. */
 export interface FeatureDeclaration {
   code: string;
@@ -30,9 +32,7 @@ export interface StoreReference {
 }
 
 /** A MerchantSubscription by its second key, as usage contributors see it. */
-export interface MerchantPlatformReference {
-  merchantId: string;
-  platformId: string;
+export interface MerchantPlatformReference extends MerchantPlatform {
   currentPeriodStart?: string | Date;
   currentPeriodEnd?: string | Date;
 }

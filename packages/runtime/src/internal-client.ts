@@ -1,4 +1,5 @@
-import { AppError } from './errors';
+import type { StoreRef } from './keys';
+import { AppError, isClientErrorCode } from './errors';
 
 /**
  * Another subgraph could not answer an internal call. The message is the reason only: it reaches clients inside
@@ -41,19 +42,13 @@ export async function callSubgraph<T>(
   if (body.errors?.length || !body.data) {
     const first = body.errors?.[0];
     // a contract error of the callee (NOT_FOUND, BAD_USER_INPUT, …) is the caller's answer too
-    if (first?.extensions?.code && first.extensions.code !== 'INTERNAL_SERVER_ERROR') {
-      throw new AppError(first.message, first.extensions.code);
-    }
+    const code = first?.extensions?.code;
+    if (isClientErrorCode(code)) throw new AppError(first!.message, code);
     throw new InternalCallError(url, first?.message ?? 'no data');
   }
   return body.data;
 }
 
-export interface StoreRef {
-  id: string;
-  merchantId: string;
-  platformId: string;
-}
 
 const STORES = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Store { id merchantId platformId } } }`;
 

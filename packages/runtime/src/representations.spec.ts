@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Caller } from './auth';
-import type { StoreDirectory, StoreRef } from './internal-client';
+import type { StoreDirectory } from './internal-client';
+import type { StoreRef } from './keys';
 import { merchantPlatform, verifiedStore } from './representations';
 
 /** Tenancy's answer for a store, as StoreDirectory gives it; `asked` counts the look-ups. */

@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import { route, type Route } from './routing';
 import type { BillingEngine, Happening, ItemChange, ProrationBehavior } from './billing';
 import { invalidParameter, invalidRequest, noUpcomingInvoice, parameterMissing, resourceMissing } from './errors';
 import {
@@ -27,21 +28,8 @@ export interface ApiContext {
   announce: (happenings: Happening[]) => void;
 }
 
-export interface Route {
-  method: 'GET' | 'POST' | 'DELETE';
-  pattern: RegExp;
-  keys: string[];
-  handler: (context: ApiContext) => unknown;
-}
-
-function route(method: Route['method'], template: string, handler: Route['handler']): Route {
-  const keys: string[] = [];
-  const source = template.replace(/:([a-z_]+)/g, (_match, key: string) => {
-    keys.push(key);
-    return '([^/]+)';
-  });
-  return { method, pattern: new RegExp(`^${source}$`), keys, handler };
-}
+/** What an API endpoint does with a request; its result is the answer's JSON. */
+export type ApiHandler = (context: ApiContext) => unknown;
 
 const INTERVALS = ['day', 'week', 'month', 'year'] as const;
 const PRORATION_BEHAVIORS = ['create_prorations', 'always_invoice', 'none'] as const;
@@ -544,7 +532,7 @@ function retrieve<T>(lookup: (store: StripeLocalStore, id: string) => T) {
   return ({ path, store }: ApiContext) => lookup(store, path.id);
 }
 
-export const routes: Route[] = [
+export const routes: Route<ApiHandler>[] = [
   route('POST', '/v1/customers', createCustomer),
   route('GET', '/v1/customers', listCustomers),
   route('GET', '/v1/customers/:id', retrieve((store, id) => store.customer(id))),

@@ -8,6 +8,7 @@ import { EventDispatcher } from './events';
 import { parseStripeForm, type FormObject } from './form';
 import { API_VERSION, newCustomer, newId, type LocalEvent, type LocalInvoice, type LocalSubscription } from './objects';
 import { Params } from './params';
+import { findRoute, route, type Route } from './routing';
 import { StripeLocalStore, type WebhookDelivery } from './store';
 
 /**
@@ -254,28 +255,23 @@ export async function startStripeLocal(options: StripeLocalOptions = {}): Promis
 
     let answer: HttpAnswer;
     try {
-      const path = url.pathname.replace(/\/+$/, '');
-      const matched = routes
-        .map((candidate) => ({ candidate, match: candidate.method === method ? candidate.pattern.exec(path) : null }))
-        .find(({ match }) => match !== null);
+      const matched = findRoute(routes, method, url.pathname.replace(/\/+$/, ''));
       if (!matched) {
         throw new StripeApiError(404, {
           type: 'invalid_request_error',
           message: `Unrecognized request URL (${method}: ${url.pathname}). stripe-local serves the endpoints listed in packages/stripe-local/README.md.`,
         });
       }
-      const pathParams: Record<string, string> = {};
-      matched.candidate.keys.forEach((key, index) => (pathParams[key] = decodeURIComponent(matched.match![index + 1])));
       const context: ApiContext = {
         params,
-        path: pathParams,
+        path: matched.path,
         store,
         engine,
         now,
         baseUrl,
         announce: announceFor({ id: requestId, idempotencyKey }),
       };
-      const result = snapshot(matched.candidate.handler(context));
+      const result = snapshot(matched.handler(context));
       expand(result, params.strings('expand'));
       answer = json(200, result);
     } catch (error) {
@@ -375,39 +371,37 @@ export async function startStripeLocal(options: StripeLocalOptions = {}): Promis
     return { now: now(), events, deliveries };
   }
 
-  async function handleLocal(request: IncomingMessage, url: URL, rawBody: string): Promise<HttpAnswer> {
-    const method = request.method ?? 'GET';
-    const path = url.pathname.replace(/\/+$/, '') || '/';
-    const params = new Params({ ...parseStripeForm(url.search.slice(1)), ...parseStripeForm(rawBody) });
-    let match: RegExpExecArray | null;
+  /** A page or action of the stand-in itself (outside /v1): what tests and a developer's browser call. */
+  type LocalHandler = (request: { params: Params; path: Record<string, string> }) => HttpAnswer | Promise<HttpAnswer>;
 
-    if (method === 'GET' && (path === '/' || path === '/health')) {
-      return json(200, { status: 'ok', service: 'stripe-local', api_version: API_VERSION, now: now(), webhook_url: webhook.url ?? null });
-    }
-    if (method === 'POST' && (match = /^\/_local\/checkout\/sessions\/([^/]+)\/complete$/.exec(path))) {
-      return json(200, await completeCheckout(decodeURIComponent(match[1])));
-    }
-    if (method === 'POST' && path === '/_local/clock/advance') {
+  const health: LocalHandler = () => json(200, { status: 'ok', service: 'stripe-local', api_version: API_VERSION, now: now(), webhook_url: webhook.url ?? null });
+  const invoicePage: LocalHandler = ({ path }) => {
+    const invoice = store.invoice(path.id);
+    const rows = invoice.lines.data
+      .map((line) => `<tr><td>${escapeHtml(line.description ?? '')}</td><td>${money(line.amount, line.currency)}</td></tr>`)
+      .join('');
+    const due = `Amount due ${money(invoice.amount_due, invoice.currency)} (${escapeHtml(invoice.status ?? '')})`;
+    return page(`Invoice ${invoice.number ?? invoice.id}`, `<h1>Invoice ${escapeHtml(invoice.number ?? '')}</h1><table>${rows}</table><p>${due}</p>`);
+  };
+
+  const localRoutes: Route<LocalHandler>[] = [
+    route('GET', '/', health),
+    route('GET', '/health', health),
+    route('POST', '/_local/checkout/sessions/:id/complete', async ({ path }) => json(200, await completeCheckout(path.id))),
+    route('POST', '/_local/clock/advance', async ({ params }) => {
       const seconds = params.integer('seconds', { min: 0 }) ?? (params.integer('days', { min: 0 }) ?? 0) * 86_400;
       return json(200, await advanceClock(seconds));
-    }
-    if (method === 'POST' && (match = /^\/_local\/events\/([^/]+)\/redeliver$/.exec(path))) {
-      return json(200, await redeliver(decodeURIComponent(match[1])));
-    }
-    if (method === 'POST' && path === '/_local/events') {
-      return json(200, await emit(params.requiredString('type'), params.requiredString('object')));
-    }
-    if (method === 'POST' && (match = /^\/_local\/customers\/([^/]+)\/fail_next_payment$/.exec(path))) {
-      store.customer(decodeURIComponent(match[1]));
-      store.failingCustomers.add(decodeURIComponent(match[1]));
-      return json(200, { customer: match[1], fail_next_payment: true });
-    }
-    if (method === 'GET' && path === '/_local/deliveries') {
-      return json(200, { deliveries: store.deliveries });
-    }
-
-    if (method === 'GET' && (match = /^\/checkout\/([^/]+)$/.exec(path))) {
-      const session = store.checkoutSession(decodeURIComponent(match[1]));
+    }),
+    route('POST', '/_local/events/:id/redeliver', async ({ path }) => json(200, await redeliver(path.id))),
+    route('POST', '/_local/events', async ({ params }) => json(200, await emit(params.requiredString('type'), params.requiredString('object')))),
+    route('POST', '/_local/customers/:id/fail_next_payment', ({ path }) => {
+      store.customer(path.id);
+      store.failingCustomers.add(path.id);
+      return json(200, { customer: path.id, fail_next_payment: true });
+    }),
+    route('GET', '/_local/deliveries', () => json(200, { deliveries: store.deliveries })),
+    route('GET', '/checkout/:id', ({ path }) => {
+      const session = store.checkoutSession(path.id);
       const items = store.checkoutLineItems.get(session.id) ?? [];
       const rows = items
         .map((item) => `<tr><td>${item.quantity} × ${escapeHtml(item.description ?? '')}</td><td>${money(item.amount_total, item.currency)}</td></tr>`)
@@ -419,19 +413,19 @@ export async function startStripeLocal(options: StripeLocalOptions = {}): Promis
           ? `<form method="post" action="/checkout/${session.id}/pay"><button>Pay (test mode)</button></form><p><a href="/checkout/${session.id}/cancel">Cancel</a></p>`
           : `<p>This session is ${escapeHtml(session.status ?? '')}.</p>`;
       return page('Checkout', `<h1>Checkout</h1><table>${rows}</table>${trialText}${actions}`);
-    }
-    if (method === 'POST' && (match = /^\/checkout\/([^/]+)\/pay$/.exec(path))) {
-      const completion = await completeCheckout(decodeURIComponent(match[1]));
+    }),
+    route('POST', '/checkout/:id/pay', async ({ path }) => {
+      const completion = await completeCheckout(path.id);
       const success = completion.session.success_url;
       return redirect(success ? success.replace('{CHECKOUT_SESSION_ID}', completion.session.id) : `/checkout/${completion.session.id}`);
-    }
-    if (method === 'GET' && (match = /^\/checkout\/([^/]+)\/cancel$/.exec(path))) {
-      const session = store.checkoutSession(decodeURIComponent(match[1]));
+    }),
+    route('GET', '/checkout/:id/cancel', ({ path }) => {
+      const session = store.checkoutSession(path.id);
       return session.cancel_url ? redirect(session.cancel_url) : page('Checkout', '<p>Checkout canceled.</p>');
-    }
-    if (method === 'GET' && (match = /^\/billing_portal\/([^/]+)$/.exec(path))) {
-      const session = store.portalSessions.get(decodeURIComponent(match[1]));
-      if (!session) throw resourceMissing('billing_portal.session', match[1]);
+    }),
+    route('GET', '/billing_portal/:id', ({ path }) => {
+      const session = store.portalSessions.get(path.id);
+      if (!session) throw resourceMissing('billing_portal.session', path.id);
       const subscriptions = [...store.subscriptions.values()].filter((subscription) => subscription.customer === session.customer);
       const rows = subscriptions
         .map(
@@ -443,16 +437,17 @@ export async function startStripeLocal(options: StripeLocalOptions = {}): Promis
         .join('');
       const back = session.return_url ? `<p><a href="${escapeHtml(session.return_url)}">Return</a></p>` : '';
       return page('Billing portal', `<h1>Billing portal</h1><p>Customer ${escapeHtml(session.customer)}</p><table>${rows}</table>${back}`);
-    }
-    if (method === 'GET' && (match = /^\/invoices\/([^/]+?)(\/pdf)?$/.exec(path))) {
-      const invoice = store.invoice(decodeURIComponent(match[1]));
-      const rows = invoice.lines.data
-        .map((line) => `<tr><td>${escapeHtml(line.description ?? '')}</td><td>${money(line.amount, line.currency)}</td></tr>`)
-        .join('');
-      const due = `Amount due ${money(invoice.amount_due, invoice.currency)} (${escapeHtml(invoice.status ?? '')})`;
-      return page(`Invoice ${invoice.number ?? invoice.id}`, `<h1>Invoice ${escapeHtml(invoice.number ?? '')}</h1><table>${rows}</table><p>${due}</p>`);
-    }
-    throw new StripeApiError(404, { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${url.pathname}).` });
+    }),
+    route('GET', '/invoices/:id', invoicePage),
+    route('GET', '/invoices/:id/pdf', invoicePage),
+  ];
+
+  async function handleLocal(request: IncomingMessage, url: URL, rawBody: string): Promise<HttpAnswer> {
+    const method = request.method ?? 'GET';
+    const matched = findRoute(localRoutes, method, url.pathname.replace(/\/+$/, '') || '/');
+    if (!matched) throw new StripeApiError(404, { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${url.pathname}).` });
+    const params = new Params({ ...parseStripeForm(url.search.slice(1)), ...parseStripeForm(rawBody) });
+    return matched.handler({ params, path: matched.path });
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

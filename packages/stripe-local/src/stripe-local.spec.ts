@@ -111,7 +111,7 @@ afterAll(async () => {
   await receiver.stop();
 });
 
-describe('form parsing (hand-written bracket notation)', () => {
+describe('form parsing (bracket notation, with qs)', () => {
   it('builds nested objects and arrays the way Stripe reads them', () => {
     const form = parseStripeForm(
       [
@@ -136,6 +136,15 @@ describe('form parsing (hand-written bracket notation)', () => {
       expand: ['line_items', 'customer'],
     });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('keeps metadata flat, the last of a repeated key, and long lists as lists', () => {
+    const items = Array.from({ length: 30 }, (_, i) => `line_items[${i}][price]=p${i}`).join('&');
+    const form = parseStripeForm(`metadata[0]=a&metadata[1]=b&mode=payment&mode=subscription&${items}`);
+    expect(form.metadata).toEqual({ '0': 'a', '1': 'b' });
+    expect(form.mode).toBe('subscription');
+    expect(form.line_items).toHaveLength(30);
+    expect((form.line_items as Array<{ price: string }>)[29]).toEqual({ price: 'p29' });
   });
 
   it('counts months from the anchor and clamps to the end of shorter months', () => {

@@ -1,4 +1,4 @@
-import { errorCodes, postGraphQL, tokenFor } from './index';
+import { errorCodes, postGraphQL, tokenFor } from './client';
 
 /**
  * What one representation, sent straight to a subgraph's `_entities` as a caller could send it (bypassing the

@@ -1,21 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import net from 'node:net';
 import { Client } from 'pg';
 import pino from 'pino';
 import {
-  signToken,
   startSubgraph,
   type RequestContext,
   type RunningSubgraph,
   type SubgraphDefinition,
   type SubgraphName,
-  type FeatureDeclaration,
-  type TokenClaims,
 } from '@tiergraph/runtime';
+import { TEST_JWT_SECRET } from './client';
 
-/** The secret every test process signs and verifies with. */
-export const TEST_JWT_SECRET = 'tiergraph-test-secret-not-for-production';
+
 export const testAuth = { AUTH_JWT_SECRET: TEST_JWT_SECRET };
 export const silentLogger = pino({ level: 'silent' });
 
@@ -64,14 +63,38 @@ function isFree(port: number): Promise<boolean> {
   });
 }
 
+/** Ports handed out by any test process of this machine, as files named by the port (created exclusively). */
+const PORT_RESERVATIONS = join(tmpdir(), 'tiergraph-test-ports');
+/** A reservation older than this is stale (its test is long over) and may be taken again. */
+const RESERVATION_TTL_MS = 10 * 60_000;
+
+/** Claims the port for this process unless another test process claimed it within the TTL. */
+function reservePort(port: number): boolean {
+  mkdirSync(PORT_RESERVATIONS, { recursive: true });
+  const file = join(PORT_RESERVATIONS, String(port));
+  try {
+    writeFileSync(file, String(process.pid), { flag: 'wx' });
+    return true;
+  } catch {
+    try {
+      if (Date.now() - statSync(file).mtimeMs < RESERVATION_TTL_MS) return false;
+      writeFileSync(file, String(process.pid)); // stale: take it over, fresh again
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
 /**
  * A free TCP port on the loopback interface, for a server that binds it a moment later: chosen at random below Linux's
- * ephemeral range (32768–60999), so no other test's `listen(0)` can be handed the same port in between.
+ * ephemeral range (32768–60999), so no other test's `listen(0)` can be handed the same port in between, and reserved
+ * across the test processes of the machine, so no two suites running at once pick the same one.
  */
 export async function freePort(): Promise<number> {
   for (;;) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (await isFree(port)) return port;
+    if (reservePort(port) && (await isFree(port))) return port;
   }
 }
 
@@ -126,94 +149,10 @@ export async function startTestSubgraphs<N extends SubgraphName>(
   return Object.fromEntries(names.map((n, i) => [n, running[i]])) as Record<N, RunningSubgraph>;
 }
 
-export function tokenFor(claims: TokenClaims, expiresIn: string | number = '10m'): Promise<string> {
-  return signToken(TEST_JWT_SECRET, claims, expiresIn);
-}
-
-export interface GraphQLResponse<T = Record<string, any>> {
-  status: number;
-  headers: Headers;
-  data?: T | null;
-  errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, any> }>;
-}
-
-/**
- * POSTs one GraphQL operation as a client would, on a fresh connection: test servers come and go on reused
- * ports, and a pooled keep-alive socket to a stopped server would fail the next request with ECONNRESET.
- */
-export function postGraphQL<T = Record<string, any>>(
-  url: string,
-  body: { query: string; variables?: Record<string, unknown>; operationName?: string },
-  options: { token?: string; headers?: Record<string, string> } = {},
-): Promise<GraphQLResponse<T>> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      url,
-      {
-        method: 'POST',
-        agent: false,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
-          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-          ...options.headers,
-        },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', reject);
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: { data?: T | null; errors?: GraphQLResponse['errors'] };
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            parsed = { errors: [{ message: text, extensions: { code: 'NON_JSON_RESPONSE' } }] };
-          }
-          const headers = new Headers();
-          for (const [name, value] of Object.entries(response.headers)) if (typeof value === 'string') headers.set(name, value);
-          resolve({ status: response.statusCode ?? 0, headers, data: parsed.data, errors: parsed.errors });
-        });
-      },
-    );
-    request.on('error', reject);
-    request.end(payload);
-  });
-}
-
-/** The codes of a response's errors, for compact assertions. */
-export function errorCodes(response: GraphQLResponse): string[] {
-  return (response.errors ?? []).map((e) => String(e.extensions?.code));
-}
+export * from './client';
 export * from './world';
 export * from './locks';
 export * from './entities';
 export * from './proxy';
 
-/** A browser's CORS preflight from `origin` for a POST with a JSON body and a bearer token. */
-export function corsPreflight(url: string, origin: string): Promise<Response> {
-  return fetch(url, {
-    method: 'OPTIONS',
-    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
-  });
-}
 
-/** The `access-control-*` headers of a response, for compact assertions (an origin that is not allowed gets none). */
-export function corsHeadersOf(response: { headers: Headers }): Record<string, string> {
-  return Object.fromEntries([...response.headers].filter(([name]) => name.startsWith('access-control-')));
-}
-
-/**
- * Registers `features` with billing as their owner would at its start (a service token in the owner's name), for
- * tests that run billing without that owner.
- */
-export async function registerDeclarations(billingUrl: string, owner: string, features: FeatureDeclaration[]): Promise<void> {
-  const response = await postGraphQL(
-    billingUrl,
-    { query: 'mutation($owner: String!, $features: [FeatureDeclarationInput!]!) { registerFeatures(owner: $owner, features: $features) }', variables: { owner, features } },
-    { token: await tokenFor({ role: 'service', sub: owner }) },
-  );
-  if (response.errors?.length) throw new Error(`registering ${owner}'s features failed: ${JSON.stringify(response.errors)}`);
-}

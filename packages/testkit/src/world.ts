@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { postGraphQL, tokenFor, type GraphQLResponse } from './index';
+import { postGraphQL, tokenFor, type GraphQLResponse } from './client';
 
 /** Tenancy and billing as these tests set them up: through their GraphQL, with an admin token. */
 export const setupOps = {

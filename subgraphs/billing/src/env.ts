@@ -1,11 +1,13 @@
 import { parseEnvOrExit, subgraphEnvSchema, type SubgraphEnv } from '@tiergraph/runtime';
 import { z } from 'zod';
-import { DEFAULT_RETURN_URL, type StripeSettings } from './stripe/settings';
+import { DEFAULT_RETURN_URL, type StripeSettings } from './payments/stripe-settings';
 import type { UsageRules } from './usage/usage-rules';
 import type { BillingJobOptions } from './index';
 
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
 /** Billing's own variables on top of the shared subgraph ones (README, Configuration). */
-const stripeEnvSchema = z.object({
+const billingOwnEnvSchema = z.object({
   /** Without it the Stripe-backed operations answer PAYMENT_SYSTEM_NOT_CONFIGURED; the rest of the graph works. */
   STRIPE_SECRET_KEY: z.string().min(1).optional(),
   /** Without it POST /webhooks/stripe answers 503. */
@@ -16,17 +18,9 @@ const stripeEnvSchema = z.object({
   STRIPE_TRIAL_DAYS: z.coerce.number().int().min(0).max(365).default(30),
   /** The merchant's billing page, where Checkout and the portal return to. */
   BILLING_RETURN_URL: z.string().url().default(DEFAULT_RETURN_URL),
-});
-
-/** Metered usage: how long after a period closed its late events still count in it. */
-const usageEnvSchema = z.object({
+  /** Metered usage: how long after a period closed its late events still count in it. */
   USAGE_LATE_GRACE_HOURS: z.coerce.number().int().min(0).max(720).default(24),
-});
-
-const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-
-/** Background jobs (pg-boss in the `pgboss` schema of the same database). */
-const jobsEnvSchema = z.object({
+  // Background jobs (pg-boss in the `pgboss` schema of the same database)
   /** Run the job workers and schedules in this process; false: only runJob runs jobs. */
   JOBS_ENABLED: flag.default('true'),
   /** Whether this instance turns the schedules into runs (pg-boss lets one instance a minute do it anyway). */
@@ -38,26 +32,37 @@ const jobsEnvSchema = z.object({
   JOBS_CLEANUP_AFTER_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 });
 
-export function loadEnv(): { env: SubgraphEnv; stripe: StripeSettings; usage: UsageRules; jobs: BillingJobOptions } {
-  const env = parseEnvOrExit(subgraphEnvSchema('billing'), process.env);
-  const stripe = parseEnvOrExit(stripeEnvSchema, process.env);
-  const usage = parseEnvOrExit(usageEnvSchema, process.env);
-  const jobs = parseEnvOrExit(jobsEnvSchema, process.env);
+/** One schema for the whole process: a bad shared variable and a bad billing one are reported together. */
+export const billingEnvSchema = z.intersection(subgraphEnvSchema('billing'), billingOwnEnvSchema);
+
+export interface BillingSettings {
+  env: SubgraphEnv;
+  stripe: StripeSettings;
+  usage: UsageRules;
+  jobs: BillingJobOptions;
+}
+
+export function billingSettingsOf(parsed: z.infer<typeof billingEnvSchema>): BillingSettings {
   return {
-    env,
+    env: parsed,
+    usage: { lateGraceHours: parsed.USAGE_LATE_GRACE_HOURS },
     jobs: {
-      schedule: jobs.JOBS_ENABLED
-        ? { schedule: jobs.JOBS_SCHEDULE, retryLimit: jobs.JOBS_RETRY_LIMIT, retryDelaySeconds: jobs.JOBS_RETRY_DELAY_SECONDS }
+      schedule: parsed.JOBS_ENABLED
+        ? { schedule: parsed.JOBS_SCHEDULE, retryLimit: parsed.JOBS_RETRY_LIMIT, retryDelaySeconds: parsed.JOBS_RETRY_DELAY_SECONDS }
         : undefined,
-      cleanupAfterDays: jobs.JOBS_CLEANUP_AFTER_DAYS,
+      cleanupAfterDays: parsed.JOBS_CLEANUP_AFTER_DAYS,
     },
-    usage: { lateGraceHours: usage.USAGE_LATE_GRACE_HOURS },
     stripe: {
-      secretKey: stripe.STRIPE_SECRET_KEY,
-      webhookSecret: stripe.STRIPE_WEBHOOK_SECRET,
-      apiBase: stripe.STRIPE_API_BASE,
-      trialDays: stripe.STRIPE_TRIAL_DAYS,
-      returnUrl: stripe.BILLING_RETURN_URL,
+      secretKey: parsed.STRIPE_SECRET_KEY,
+      webhookSecret: parsed.STRIPE_WEBHOOK_SECRET,
+      apiBase: parsed.STRIPE_API_BASE,
+      trialDays: parsed.STRIPE_TRIAL_DAYS,
+      returnUrl: parsed.BILLING_RETURN_URL,
     },
   };
+}
+
+/** Parses process.env once at start; every problem is reported at once and the process exits non-zero. */
+export function loadEnv(): BillingSettings {
+  return billingSettingsOf(parseEnvOrExit(billingEnvSchema, process.env));
 }

@@ -1,24 +1,34 @@
-import { loadTypeDefs, StoreDirectory, type SubgraphDefinition } from '@tiergraph/runtime';
+import { loadTypeDefs, StoreDirectory, type Caller, type SubgraphDefinition } from '@tiergraph/runtime';
+import type { DataSource } from 'typeorm';
+import { TenancyClient } from './clients/tenancy-client';
 import type { BillingContext } from './context';
-import { BillingService, type BillingShared } from './domain/billing-service';
-import { DatabaseEntitlements } from './domain/database-entitlements';
-import { DeclarationRegistry } from './domain/declarations';
+import { entities as coreEntities } from './database/entities';
+import { migrations } from './database/migrations';
+import { DatabaseEntitlements } from './entitlements/database-entitlements';
+import { EntitlementService } from './entitlements/entitlement-service';
+import { OverrideStore } from './entitlements/override-store';
+import { PlanReader } from './entitlements/plan-reader';
+import { DeclarationRegistry } from './feature-catalog/declaration-registry';
+import { FeatureCatalogService } from './feature-catalog/feature-catalog-service';
+import { FeatureCatalogStore } from './feature-catalog/feature-catalog-store';
 import { billingFeatures } from './features';
-import { createBillingPlatformFiguresService } from './platform-figures/platform-figures-service';
-import { BillingPlatformFiguresStore } from './platform-figures/platform-figures-store';
 import { createBillingJobs, runJobNow, scheduleBillingJobs, type BillingJobSchedule } from './jobs/billing-jobs';
 import { capacitySnapshotClient } from './jobs/clients/capacity-snapshot-client';
-import { PaymentService } from './stripe/payment-service';
-import { createStripeClient, noStripe, type StripeSettings } from './stripe/settings';
-import { mountStripeWebhooks } from './webhooks';
+import { PaymentService } from './payments/payment-service';
+import { PaymentStore } from './payments/payment-store';
+import { createStripeClient, noStripe, type StripeSettings } from './payments/stripe-settings';
+import { mountStripeWebhooks } from './payments/webhooks';
+import { createBillingPlatformFiguresService } from './platform-figures/platform-figures-service';
+import { BillingPlatformFiguresStore } from './platform-figures/platform-figures-store';
 import { resolvers } from './resolvers';
-import { BillingStore } from './store/billing-store';
-import { entities as coreEntities } from './store/entities';
-import { UsageService, type UsageShared } from './usage/usage-service';
-import { UsageStore } from './usage/usage-store';
-import type { UsageRules } from './usage/usage-rules';
+import { SubscriptionService } from './subscriptions/subscription-service';
+import { SubscriptionStore } from './subscriptions/subscription-store';
+import { TierService } from './tiers/tier-service';
+import { TierStore } from './tiers/tier-store';
 import { usageEntities } from './usage/usage-entities';
-import { migrations } from './store/migrations';
+import type { UsageRules } from './usage/usage-rules';
+import { UsageService } from './usage/usage-service';
+import { UsageStore } from './usage/usage-store';
 
 const systemClock = () => new Date();
 const entities = [...coreEntities, ...usageEntities];
@@ -43,7 +53,19 @@ export interface BillingJobOptions {
   capacityUrl?: string;
 }
 
-/** Composition root of the billing subgraph. */
+/** Every concept's store, one per process. */
+function createStores(db: DataSource) {
+  return {
+    tiers: new TierStore(db),
+    subscriptions: new SubscriptionStore(db),
+    overrides: new OverrideStore(db),
+    featureCatalog: new FeatureCatalogStore(db),
+    payments: new PaymentStore(db),
+    usage: new UsageStore(db),
+  };
+}
+
+/** Composition root of the billing subgraph: stores per process, services per request, each built one way: `new XService(deps, caller)`. */
 export function createBillingSubgraph(options: BillingOptions): SubgraphDefinition<BillingContext> {
   const stripe = createStripeClient(options.stripe);
   const clock = options.clock ?? systemClock;
@@ -56,10 +78,10 @@ export function createBillingSubgraph(options: BillingOptions): SubgraphDefiniti
     migrations,
     features: billingFeatures,
     usesEntitlements: true,
-    entitlementSource: ({ dataSource }) => new DatabaseEntitlements(new BillingStore(dataSource), clock),
+    entitlementSource: ({ dataSource }) => new DatabaseEntitlements(createStores(dataSource), clock),
     configureApp: (app, deps) => mountStripeWebhooks(app, { ...deps, stripe, settings: options.stripe }),
     createContext: ({ dataSource, entitlements, urls, serviceToken, onEntitlementChange, databaseUrl, logger, onStop }) => {
-      const store = new BillingStore(dataSource);
+      const stores = createStores(dataSource);
       const jobs = createBillingJobs({
         db: dataSource,
         stripe,
@@ -74,46 +96,68 @@ export function createBillingSubgraph(options: BillingOptions): SubgraphDefiniti
           await (await runner.catch(() => null))?.stop();
         });
       }
-      const declarations = new DeclarationRegistry(store);
+      const declarations = new DeclarationRegistry(stores.featureCatalog);
       const figures = new BillingPlatformFiguresStore(dataSource);
       onEntitlementChange((change) => {
         if ('all' in change) declarations.invalidate();
       });
-      const shared: BillingShared = {
-        store,
-        declarations,
-        entitlements,
-        currentEntitlements: new DatabaseEntitlements(store, clock),
-        stores: new StoreDirectory(urls.tenancy, serviceToken),
-        tenancyUrl: urls.tenancy,
-        serviceToken,
-        clock,
-      };
-      const usageShared: UsageShared = { usageStore: new UsageStore(dataSource), billingStore: store, declarations, stores: shared.stores, clock, rules: usageRules };
+      const currentEntitlements = new DatabaseEntitlements(stores, clock);
+      const storeDirectory = new StoreDirectory(urls.tenancy, serviceToken);
+      const tenancy = new TenancyClient(urls.tenancy, serviceToken);
+
       return (base) => {
-        const loaders = store.createLoaders();
-        const usage = new UsageService(usageShared, loaders, usageShared.usageStore.createLoaders(), base.caller);
-        const billing = new BillingService(shared, loaders, base.caller, (pair, subscription) => usage.meteredUsage(pair, subscription));
+        const caller: Caller = base.caller;
+        const tierLoaders = stores.tiers.createLoaders();
+        const subscriptionLoaders = stores.subscriptions.createLoaders();
+        const plans = new PlanReader({ ...subscriptionLoaders, ...stores.overrides.createLoaders(), ...tierLoaders });
+        const featureCatalog = new FeatureCatalogService({ store: stores.featureCatalog, declarations }, caller);
+        const tiers = new TierService({ store: stores.tiers, loaders: tierLoaders, featureCatalog }, caller);
+        const subscriptions = new SubscriptionService(
+          { store: stores.subscriptions, loaders: subscriptionLoaders, tiers, tenancy, stores: storeDirectory, clock },
+          caller,
+        );
+        const usage = new UsageService(
+          {
+            usageStore: stores.usage,
+            loaders: stores.usage.createLoaders(),
+            plans,
+            tierStore: stores.tiers,
+            tierLoaders,
+            declarations,
+            stores: storeDirectory,
+            clock,
+            rules: usageRules,
+          },
+          caller,
+        );
+        const entitlementService = new EntitlementService(
+          { plans, overrides: stores.overrides, declarations, featureCatalog, tenancy, stores: storeDirectory, usage, entitlements, currentEntitlements },
+          caller,
+        );
         const payments = new PaymentService(
           {
             stripe,
             settings: options.stripe,
-            store,
-            stores: shared.stores,
-            tier: (code) => billing.tier(code),
-            tierById: (id) => loaders.tierById.load(id),
-            merchantName: async (merchantId, platformId) => (await billing.merchantAndPlatform(merchantId, platformId)).name,
+            store: stores.payments,
+            loaders: stores.payments.createLoaders(),
+            subscriptions: stores.subscriptions,
+            tiers,
+            tenancy,
+            stores: storeDirectory,
             clock,
           },
-          base.caller,
+          caller,
         );
         return {
           ...base,
-          billing,
+          tiers,
+          subscriptions,
+          entitlements: entitlementService,
+          featureCatalog,
           payments,
           usage,
-          platformFigures: createBillingPlatformFiguresService(figures, base.caller),
-          jobs: { run: (name) => runJobNow(jobs, base.caller, name, clock, base.logger) },
+          platformFigures: createBillingPlatformFiguresService(figures, caller),
+          jobs: { run: (name) => runJobNow(jobs, caller, name, clock, base.logger) },
         };
       };
     },

@@ -3,7 +3,7 @@ import { createCatalogPlatformFiguresService } from './platform-figures/platform
 import { CatalogPlatformFiguresStore } from './platform-figures/platform-figures-store';
 import type { CatalogContext } from './context';
 import { CatalogService } from './domain/catalog-service';
-import { catalogFeatures } from './domain/features';
+import { catalogFeatures } from './features';
 import { resolvers } from './resolvers';
 import { CatalogStore } from './store/catalog-store';
 import { entities } from './store/entities';
@@ -25,7 +25,7 @@ export const catalogSubgraph: SubgraphDefinition<CatalogContext> = {
     const figures = new CatalogPlatformFiguresStore(dataSource);
     return (base) => ({
       ...base,
-      catalog: new CatalogService({ store, loaders: store.createLoaders(), stores, entitlements, caller: base.caller }),
+      catalog: new CatalogService({ store, loaders: store.createLoaders(), stores, entitlements }, base.caller),
       platformFigures: createCatalogPlatformFiguresService(figures, base.caller),
     });
   },

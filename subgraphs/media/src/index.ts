@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DEVELOPMENT_CORS, loadTypeDefs, StoreDirectory, type CorsSettings, type SubgraphDefinition, type SubgraphDependencies } from '@tiergraph/runtime';
 import { createMediaPlatformFiguresService } from './platform-figures/platform-figures-service';
 import type { MediaContext } from './context';
-import { mediaFeatures } from './domain/features';
+import { mediaFeatures } from './features';
 import { MediaService } from './domain/media-service';
 import { DEFAULT_MEDIA_SETTINGS, type MediaSettings } from './domain/settings';
 import { FileTree } from './files/file-tree';
@@ -54,9 +54,8 @@ export function createMediaSubgraph({ cors, storage = developmentStorage() }: Me
       entitlements: deps.entitlements,
       files,
       settings: storage,
-      caller: base.caller,
       logger: base.logger,
-    });
+    }, base.caller);
   };
   return {
     name: 'media',

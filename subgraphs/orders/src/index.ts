@@ -3,7 +3,7 @@ import { CatalogClient } from './clients/catalog-client';
 import { OrdersPlatformFiguresService } from './platform-figures/platform-figures-service';
 import { OrdersPlatformFiguresStore } from './platform-figures/platform-figures-store';
 import type { OrdersContext } from './context';
-import { ordersFeatures } from './domain/features';
+import { ordersFeatures } from './features';
 import { OrdersService } from './domain/orders-service';
 import { resolvers } from './resolvers';
 import { entities } from './store/entities';
@@ -27,7 +27,7 @@ export const ordersSubgraph: SubgraphDefinition<OrdersContext> = {
     const figures = new OrdersPlatformFiguresStore(dataSource);
     return (base) => ({
       ...base,
-      orders: new OrdersService({ store, loaders: store.createLoaders(), stores, catalog, entitlements, caller: base.caller }),
+      orders: new OrdersService({ store, loaders: store.createLoaders(), stores, catalog, entitlements }, base.caller),
       platformFigures: new OrdersPlatformFiguresService(figures, base.caller),
     });
   },

@@ -23,7 +23,7 @@ export const tenancySubgraph: SubgraphDefinition<TenancyContext> = {
     const figures = new TenancyPlatformFiguresStore(dataSource);
     return (base) => ({
       ...base,
-      tenancy: new TenancyService(store, store.createLoaders(), base.caller, dataSource, entitlements),
+      tenancy: new TenancyService({ store, loaders: store.createLoaders(), entitlements }, base.caller),
       platformFigures: createTenancyPlatformFiguresService(figures, base.caller),
     });
   },

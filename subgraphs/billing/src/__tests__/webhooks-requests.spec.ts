@@ -3,7 +3,7 @@ import type { RunningSubgraph } from '@tiergraph/runtime';
 import { createTestDatabase, startTestSubgraph, type TestDatabase } from '@tiergraph/testkit';
 import Stripe from 'stripe';
 import { createBillingSubgraph } from '../index';
-import { noStripe } from '../stripe/settings';
+import { noStripe } from '../payments/stripe-settings';
 
 /** What POST /webhooks/stripe answers before any handler runs: the contract's table. */
 

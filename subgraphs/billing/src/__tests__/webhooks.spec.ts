@@ -4,7 +4,7 @@ import { tenancySubgraph } from '@tiergraph/tenancy';
 import { createTestDatabase, createWorld, expectData, postGraphQL, setupOps, startTestSubgraphs, subscribe, type TestDatabase, type World } from '@tiergraph/testkit';
 import Stripe from 'stripe';
 import { createBillingSubgraph } from '../index';
-import { noStripe } from '../stripe/settings';
+import { noStripe } from '../payments/stripe-settings';
 
 const SECRET = 'whsec_test';
 const DAY = 86_400;
@@ -377,7 +377,7 @@ describe('handlers', () => {
     expect(addOns).toEqual([{ storeId: m.storeId, merchantId: m.merchantId, code: 'domain', status: 'active', quantity: 1, domainName: 'shop.example.com' }]);
     expect(await rowOf(m)).toEqual(before);
 
-    // without a Stripe client the item is not read at checkout; the billing service links it when it has one
+    // without a Stripe client the item is not read at checkout; the payment service links it when it has one
     await billing.dataSource.query(`UPDATE billing.store_add_ons SET stripe_subscription_item_id = 'si_sub_addon_1' WHERE store_id = $1`, [m.storeId]);
     const ended = stripeSubscription(m, { id: 'sub_addon_1', status: 'canceled', metadata });
     expect(await deliver(eventOf('customer.subscription.deleted', ended, T0 + 50))).toEqual(PROCESSED);

@@ -1,7 +1,6 @@
 import { requireAdmin, startJobRunner, type Caller, type JobRunner, type Logger } from '@tiergraph/runtime';
 import type Stripe from 'stripe';
 import type { DataSource } from 'typeorm';
-import { BillingStore } from '../store/billing-store';
 import { UsageStore } from '../usage/usage-store';
 import { captureCapacitySnapshot } from './capture-capacity-snapshot';
 import { checkTrialExpirations } from './check-trial-expirations';
@@ -10,6 +9,7 @@ import type { CapacitySnapshotClient } from './clients/capacity-snapshot-client'
 import { JOB_NAMES, JOB_SCHEDULES, type JobName, type JobOutcome } from './job';
 import { JobsStore } from './jobs-store';
 import { resetPeriodCounters } from './reset-period-counters';
+import { JobSubscriptionWriter } from './subscription-writes';
 import { syncStripeStatus } from './sync-stripe-status';
 
 export interface BillingJobDependencies {
@@ -24,13 +24,13 @@ export type BillingJobs = Record<JobName, () => Promise<JobOutcome>>;
 
 /** Each job's body bound to its dependencies: what the schedule runs and what runJob runs. */
 export function createBillingJobs(deps: BillingJobDependencies): BillingJobs {
-  const store = new BillingStore(deps.db);
+  const writer = new JobSubscriptionWriter(deps.db);
   const jobsStore = new JobsStore(deps.db, new UsageStore(deps.db));
   const { clock } = deps;
   return {
-    RESET_PERIOD_COUNTERS: () => resetPeriodCounters({ store, jobsStore, clock }),
-    CHECK_TRIAL_EXPIRATIONS: () => checkTrialExpirations({ store, jobsStore, clock }),
-    SYNC_STRIPE_STATUS: () => syncStripeStatus({ store, jobsStore, stripe: deps.stripe, clock }),
+    RESET_PERIOD_COUNTERS: () => resetPeriodCounters({ writer, jobsStore, clock }),
+    CHECK_TRIAL_EXPIRATIONS: () => checkTrialExpirations({ writer, jobsStore, clock }),
+    SYNC_STRIPE_STATUS: () => syncStripeStatus({ writer, jobsStore, stripe: deps.stripe, clock }),
     CLEANUP_STALE_SUBSCRIPTIONS: () => cleanupStaleSubscriptions({ jobsStore, clock, cleanupAfterDays: deps.cleanupAfterDays }),
     CAPTURE_CAPACITY_SNAPSHOT: () => captureCapacitySnapshot({ capacity: deps.capacity }),
   };

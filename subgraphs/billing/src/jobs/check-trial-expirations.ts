@@ -1,10 +1,10 @@
-import type { BillingStore } from '../store/billing-store';
+import { historyEntry } from '../subscriptions/subscription-rules';
 import { count, jobActor, type JobOutcome } from './job';
 import type { JobsStore } from './jobs-store';
-import { writeIfStillDue } from './subscription-writes';
+import type { JobSubscriptionWriter } from './subscription-writes';
 
 export interface TrialExpirationDependencies {
-  store: BillingStore;
+  writer: JobSubscriptionWriter;
   jobsStore: JobsStore;
   clock: () => Date;
 }
@@ -17,26 +17,15 @@ export const TRIAL_EXPIRED_REASON = 'trial ended without a payment method';
  * Stripe subscription is Stripe's to end (it sends the subscription's new state). Idempotent: an expired
  * subscription is no longer a trial.
  */
-export async function checkTrialExpirations({ store, jobsStore, clock }: TrialExpirationDependencies): Promise<JobOutcome> {
+export async function checkTrialExpirations({ writer, jobsStore, clock }: TrialExpirationDependencies): Promise<JobOutcome> {
   const now = clock();
   let expired = 0;
   for (const pair of await jobsStore.trialsEndedWithoutPayment(now)) {
-    const written = await writeIfStillDue(store, pair, async (current) => {
+    const written = await writer.writeIfStillDue(pair, { actor: jobActor('CHECK_TRIAL_EXPIRATIONS'), changedAt: now }, async (current) => {
       if (current.status !== 'TRIAL' || !current.trialEndsAt || current.trialEndsAt > now || current.stripeSubscriptionId) return null;
       return {
         subscription: { status: 'EXPIRED', cancelledAt: null },
-        history: [
-          {
-            change: 'STATUS_CHANGE',
-            fromTierCode: null,
-            toTierCode: null,
-            fromStatus: 'TRIAL',
-            toStatus: 'EXPIRED',
-            reason: TRIAL_EXPIRED_REASON,
-            actor: jobActor('CHECK_TRIAL_EXPIRATIONS'),
-            changedAt: now,
-          },
-        ],
+        history: [historyEntry('STATUS_CHANGE', { fromStatus: 'TRIAL', toStatus: 'EXPIRED', reason: TRIAL_EXPIRED_REASON })],
       };
     });
     if (written) expired++;

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { MerchantPlatform } from '../store/billing-store';
+import type { MerchantPlatform } from '@tiergraph/runtime';
 import type { UsageStore } from '../usage/usage-store';
 
 const iso = (d: Date) => d.toISOString();
@@ -17,7 +17,7 @@ export interface RemovedUsage {
 /**
  * The jobs' SQL: which subscriptions are due (read without locks; every job checks again under the writer's lock),
  * the closed periods' usage summaries, and the removal of transient usage data. Subscription rows are only written
- * through BillingStore.writeSubscription.
+ * through the subscription writer (subscriptions/subscription-writer.ts).
  */
 export class JobsStore {
   constructor(

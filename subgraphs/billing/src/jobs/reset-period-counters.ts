@@ -1,11 +1,11 @@
-import { subscriptionPeriod } from '../domain/periods';
-import type { BillingStore } from '../store/billing-store';
-import { count, type JobOutcome } from './job';
+import { isActiveStatus } from '@tiergraph/plans';
+import { subscriptionPeriod } from '../subscriptions/periods';
+import { count, jobActor, type JobOutcome } from './job';
 import type { JobsStore } from './jobs-store';
-import { writeIfStillDue } from './subscription-writes';
+import type { JobSubscriptionWriter } from './subscription-writes';
 
 export interface ResetPeriodDependencies {
-  store: BillingStore;
+  writer: JobSubscriptionWriter;
   jobsStore: JobsStore;
   clock: () => Date;
 }
@@ -17,15 +17,14 @@ export interface ResetPeriodDependencies {
  * A subscription that ends with its period (cancellation pending) is left to Stripe. Idempotent: once rolled, a
  * period has not ended, so a second run finds nothing.
  */
-export async function resetPeriodCounters({ store, jobsStore, clock }: ResetPeriodDependencies): Promise<JobOutcome> {
+export async function resetPeriodCounters({ writer, jobsStore, clock }: ResetPeriodDependencies): Promise<JobOutcome> {
   const now = clock();
   let rolled = 0;
   let summaries = 0;
   for (const pair of await jobsStore.subscriptionsWithEndedPeriod(now)) {
     let kept = 0;
-    const written = await writeIfStillDue(store, pair, async (current, manager) => {
-      const live = current.status === 'TRIAL' || current.status === 'ACTIVE' || current.status === 'PAST_DUE';
-      if (!live || current.cancelAtPeriodEnd || current.currentPeriodEnd > now) return null;
+    const written = await writer.writeIfStillDue(pair, { actor: jobActor('RESET_PERIOD_COUNTERS'), changedAt: now }, async (current, manager) => {
+      if (!isActiveStatus(current.status) || current.cancelAtPeriodEnd || current.currentPeriodEnd > now) return null;
       const next = subscriptionPeriod(current, now);
       kept = await jobsStore.keepClosedPeriodSummaries(manager, pair, now);
       return { subscription: { currentPeriodStart: next.start, currentPeriodEnd: next.end }, history: [] };

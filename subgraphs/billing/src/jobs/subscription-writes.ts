@@ -1,37 +1,35 @@
-import type { EntityManager } from 'typeorm';
-import type { BillingStore, MerchantPlatform } from '../store/billing-store';
-import type { MerchantSubscriptionEntity, SubscriptionHistoryEntity } from '../store/entities';
+import type { MerchantPlatform } from '@tiergraph/runtime';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { MerchantSubscriptionEntity } from '../database/entities';
+import type { HistoryChange } from '../subscriptions/subscription-rules';
+import { lockSubscription, saveSubscription, type HistoryAuthor } from '../subscriptions/subscription-writer';
 
-export type HistoryEntry = Omit<SubscriptionHistoryEntity, 'id' | 'subscriptionId' | 'seq'>;
 export interface SubscriptionChange {
   subscription: Partial<MerchantSubscriptionEntity>;
-  history: HistoryEntry[];
+  history: HistoryChange[];
 }
 
-/** Thrown inside the writer's transaction when, under the lock, there is nothing to change: it rolls back. */
-class NothingToChange extends Error {}
-
 /**
- * One unit of a job's work through billing's single subscription writer (`writeSubscription`: the per-pair lock,
- * the row, its history and the entitlement notification in one transaction). `decide` sees the row as it is under
- * the lock and answers null when the job has nothing to do any more (another run, a webhook or an admin got there
- * first): then nothing is written and nothing notified. Whatever `decide` writes with the manager commits or rolls
- * back with the row. True when the change was written.
+ * One unit of a job's work through billing's one subscription writer (lockSubscription / saveSubscription: the
+ * per-pair lock, the row, its history and the entitlement notification), in a transaction of its own. `decide` sees
+ * the row as it is under the lock and answers null when the job has nothing to do any more (another run, a webhook
+ * or an admin got there first): then nothing is saved and nothing notified. Whatever `decide` writes with the
+ * manager commits or rolls back with the row. True when the change was written.
  */
-export async function writeIfStillDue(
-  store: BillingStore,
-  pair: MerchantPlatform,
-  decide: (current: MerchantSubscriptionEntity, manager: EntityManager) => Promise<SubscriptionChange | null>,
-): Promise<boolean> {
-  try {
-    await store.writeSubscription(pair, async (current, manager) => {
+export class JobSubscriptionWriter {
+  constructor(private readonly db: DataSource) {}
+
+  writeIfStillDue(
+    pair: MerchantPlatform,
+    author: HistoryAuthor,
+    decide: (current: MerchantSubscriptionEntity, manager: EntityManager) => Promise<SubscriptionChange | null>,
+  ): Promise<boolean> {
+    return this.db.transaction(async (manager) => {
+      const current = await lockSubscription(manager, pair);
       const change = current ? await decide(current, manager) : null;
-      if (!change) throw new NothingToChange();
-      return change;
+      if (!current || !change) return false;
+      await saveSubscription(manager, pair, current, change.subscription, change.history, author);
+      return true;
     });
-    return true;
-  } catch (error) {
-    if (error instanceof NothingToChange) return false;
-    throw error;
   }
 }

@@ -1,17 +1,17 @@
 import { AppError } from '@tiergraph/runtime';
 import type Stripe from 'stripe';
 import type { EntityManager } from 'typeorm';
-import type { BillingStore } from '../store/billing-store';
-import type { MerchantSubscriptionEntity } from '../store/entities';
-import { subscriptionSchema, type StripeSubscription } from '../webhooks/events';
-import { historyOf, linkMetadataOf, priceOfSubscription, stateOfStripeSubscription, tierOfPrice, type SubscriptionState, type TierPrices } from '../webhooks/mapping';
-import { WebhookStore } from '../webhooks/webhook-store';
+import type { MerchantSubscriptionEntity } from '../database/entities';
+import { subscriptionSchema, type StripeSubscription } from '../payments/webhooks/events';
+import { historyOf, linkMetadataOf, priceOfSubscription, stateOfStripeSubscription, tierOfPrice, type SubscriptionState, type TierPrices } from '../payments/webhooks/mapping';
+import { WebhookStore } from '../payments/webhooks/webhook-store';
+import { historyEntry } from '../subscriptions/subscription-rules';
 import { count, jobActor, type JobOutcome } from './job';
 import type { JobsStore } from './jobs-store';
-import { writeIfStillDue, type HistoryEntry } from './subscription-writes';
+import type { JobSubscriptionWriter } from './subscription-writes';
 
 export interface StripeSyncDependencies {
-  store: BillingStore;
+  writer: JobSubscriptionWriter;
   jobsStore: JobsStore;
   /** The real SDK (pointed at STRIPE_API_BASE when set); null when Stripe is not configured. */
   stripe: Stripe | null;
@@ -38,10 +38,9 @@ export function driftOf(stored: SubscriptionState, stripe: SubscriptionState): s
   return drift;
 }
 
-async function storedState(manager: EntityManager, current: MerchantSubscriptionEntity, tiers: TierPrices[]): Promise<SubscriptionState | null> {
+function storedState(current: MerchantSubscriptionEntity, tiers: TierPrices[]): SubscriptionState | null {
   const tier = tiers.find((t) => t.id === current.tierId);
   if (!tier) return null;
-  const [row]: Array<{ payment_attempts: number }> = await manager.query(`SELECT payment_attempts FROM billing.merchant_subscriptions WHERE id = $1`, [current.id]);
   return {
     tier,
     status: current.status,
@@ -53,7 +52,7 @@ async function storedState(manager: EntityManager, current: MerchantSubscription
     cancelledAt: current.cancelledAt,
     stripeCustomerId: current.stripeCustomerId,
     stripeSubscriptionId: current.stripeSubscriptionId,
-    paymentAttempts: row?.payment_attempts ?? 0,
+    paymentAttempts: current.paymentAttempts,
   };
 }
 
@@ -68,7 +67,7 @@ const isUnreachable = (error: unknown) => ['StripeConnectionError', 'StripeAPIEr
  * it is. Stripe is asked outside any transaction; each repair is one transaction. Idempotent: after a repair there
  * is no drift left to repair.
  */
-export async function syncStripeStatus({ store, jobsStore, stripe, clock }: StripeSyncDependencies): Promise<JobOutcome> {
+export async function syncStripeStatus({ writer, jobsStore, stripe, clock }: StripeSyncDependencies): Promise<JobOutcome> {
   if (!stripe) return { affected: 0, message: 'Stripe is not configured (STRIPE_SECRET_KEY): nothing to sync' };
   const linked = await jobsStore.linkedToStripe();
   let repaired = 0;
@@ -94,11 +93,11 @@ export async function syncStripeStatus({ store, jobsStore, stripe, clock }: Stri
       skipped.push(`${stripeSubscriptionId}: unknown to Stripe`);
       continue;
     }
-    const written = await writeIfStillDue(store, pair, async (current, manager) => {
+    const written = await writer.writeIfStillDue(pair, { actor: jobActor('SYNC_STRIPE_STATUS'), changedAt: null }, async (current, manager) => {
       if (current.stripeSubscriptionId !== stripeSubscriptionId) return null;
       if (current.stripeStateAt && current.stripeStateAt > readAt) return null;
       const tiers = await new WebhookStore(manager).tiers();
-      const before = await storedState(manager, current, tiers);
+      const before = storedState(current, tiers);
       const tierAndCycle = tierOfPrice(tiers, priceOfSubscription(subscription), linkMetadataOf(subscription.metadata));
       if (!before || !tierAndCycle) {
         skipped.push(`${stripeSubscriptionId}: unknown price`);
@@ -108,15 +107,11 @@ export async function syncStripeStatus({ store, jobsStore, stripe, clock }: Stri
       const drift = after ? driftOf(before, after) : [];
       if (!after || !drift.length) return null;
       const reason = `Stripe sync: ${drift.join('; ')}`;
-      const entry = (h: Omit<HistoryEntry, 'actor' | 'changedAt'>): HistoryEntry => ({ ...h, actor: jobActor('SYNC_STRIPE_STATUS'), changedAt: clock() });
       const visible = historyOf(before, after);
       // drift the history vocabulary has no word for (periods, trial end, customer) is still recorded
       const history = visible.length
-        ? visible.map((h) => entry({ ...h, reason: h.reason ? `${h.reason} (${reason})` : reason }))
-        : [entry({ change: 'STATUS_CHANGE', fromTierCode: null, toTierCode: null, fromStatus: null, toStatus: null, reason })];
-      if (after.paymentAttempts !== before.paymentAttempts) {
-        await manager.query(`UPDATE billing.merchant_subscriptions SET payment_attempts = $2 WHERE id = $1`, [current.id, after.paymentAttempts]);
-      }
+        ? visible.map((h) => ({ ...h, reason: h.reason ? `${h.reason} (${reason})` : reason }))
+        : [historyEntry('STATUS_CHANGE', { reason })];
       return {
         subscription: {
           tierId: after.tier.id,
@@ -128,6 +123,7 @@ export async function syncStripeStatus({ store, jobsStore, stripe, clock }: Stri
           cancelAtPeriodEnd: after.cancelAtPeriodEnd,
           cancelledAt: after.cancelledAt,
           stripeCustomerId: after.stripeCustomerId,
+          paymentAttempts: after.paymentAttempts,
           stripeStateAt: readAt,
         },
         history,

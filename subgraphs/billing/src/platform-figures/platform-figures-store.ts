@@ -1,4 +1,5 @@
-import { ACTIVE_STATUSES, type SubscriptionStatus } from '@tiergraph/runtime';
+import { ACTIVE_STATUSES } from '@tiergraph/plans';
+import type { SubscriptionStatus } from '@tiergraph/runtime';
 import type { DataSource } from 'typeorm';
 
 export interface StatusCount {

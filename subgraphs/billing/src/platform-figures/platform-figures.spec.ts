@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningSubgraph } from '@tiergraph/runtime';
 import { createTestDatabase, platformMetricsOf, PLATFORM_METRICS_ACCESS, startTestSubgraph, type TestDatabase } from '@tiergraph/testkit';
-import { planFeatures } from '../domain/feature-summary';
+import { planFeatures } from '../entitlements/feature-summary';
 import { billingSubgraph } from '../index';
 
 /**

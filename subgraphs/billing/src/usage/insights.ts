@@ -1,4 +1,4 @@
-import type { Period } from '../domain/periods';
+import type { Period } from '../subscriptions/periods';
 import { utcDay } from './usage-rules';
 
 const DAY_MS = 86_400_000;

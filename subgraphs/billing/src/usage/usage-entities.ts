@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
-import { SCHEMA } from '../store/entities';
+import { SCHEMA } from '../database/entities';
 
 /** One recorded usage event; (merchant, platform, feature, idempotency key) is unique. */
 @Entity({ schema: SCHEMA, name: 'usage_events' })

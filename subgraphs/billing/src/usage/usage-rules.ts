@@ -1,5 +1,6 @@
-import { addMonths, cycleMonths, currentPeriod, type Period } from '../domain/periods';
-import type { BillingCycle } from '../store/entities';
+import { wouldPassLimit } from '@tiergraph/plans';
+import { addMonths, cycleMonths, currentPeriod, type Period } from '../subscriptions/periods';
+import type { BillingCycle } from '../database/entities';
 
 /** Percent of the allocation at which a crossing is recorded (once per period each). */
 export const THRESHOLDS = [50, 75, 90, 100] as const;
@@ -186,7 +187,7 @@ export function decideBatch(candidates: CandidateEvent[], state: RecordState): R
       continue;
     }
     const target = periodState(c, c.period.start);
-    if (target.limit !== null && target.used + c.quantity > target.limit) {
+    if (wouldPassLimit(target.limit, target.used, c.quantity)) {
       outcomes.set(c.index, {
         status: 'refused',
         code: 'FEATURE_LIMIT_REACHED',

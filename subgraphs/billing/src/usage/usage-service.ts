@@ -2,22 +2,22 @@ import {
   AppError,
   BadUserInputError,
   canReadStore,
-  FeatureLimitReachedError,
   isUuid,
   NotFoundError,
-  SubscriptionInactiveError,
   verifiedStore,
   type Caller,
   type FeatureUsage,
+  type MerchantPlatform,
   type StoreDirectory,
 } from '@tiergraph/runtime';
+import { effectiveLimit, FeatureLimitReachedError, SubscriptionInactiveError } from '@tiergraph/plans';
 import { z } from 'zod';
-import type { DeclarationRegistry, RegisteredFeature } from '../domain/declarations';
-import { planFeatures } from '../domain/feature-summary';
-import { subscriptionPeriod, type Period } from '../domain/periods';
-import type { StoreParent } from '../domain/references';
-import type { BillingLoaders, BillingStore, MerchantPlatform } from '../store/billing-store';
-import type { MerchantSubscriptionEntity } from '../store/entities';
+import type { MerchantSubscriptionEntity } from '../database/entities';
+import type { PlanReader } from '../entitlements/plan-reader';
+import type { DeclarationRegistry, RegisteredFeature } from '../feature-catalog/declaration-registry';
+import type { StoreParent } from '../references';
+import { subscriptionPeriod, type Period } from '../subscriptions/periods';
+import type { TierLoaders, TierStore } from '../tiers/tier-store';
 import { usageInsights, type TierOffer } from './insights';
 import type { UsageLoaders, UsageStore } from './usage-store';
 import { decideBatch, eventPeriod, utcDay, type CandidateEvent, type EventOutcome, type UsageRules } from './usage-rules';
@@ -25,10 +25,13 @@ import { decideBatch, eventPeriod, utcDay, type CandidateEvent, type EventOutcom
 export const MAX_BATCH = 1000;
 const DAY_MS = 86_400_000;
 
-/** Process-wide collaborators of metered usage. */
-export interface UsageShared {
+export interface UsageDependencies {
   usageStore: UsageStore;
-  billingStore: BillingStore;
+  loaders: UsageLoaders;
+  /** The merchant's plan (subscription and effective limits), as entitlements reads it. */
+  plans: PlanReader;
+  tierStore: TierStore;
+  tierLoaders: TierLoaders;
   declarations: DeclarationRegistry;
   stores: StoreDirectory;
   clock: () => Date;
@@ -63,9 +66,7 @@ const remainingOf = (current: number, limit: number | null) => (limit === null ?
 /** Metered usage for one request: recording events (one or a batch), the FeatureSummary's contribution, insights and history. */
 export class UsageService {
   constructor(
-    private readonly shared: UsageShared,
-    private readonly billingLoaders: BillingLoaders,
-    private readonly loaders: UsageLoaders,
+    private readonly deps: UsageDependencies,
     private readonly caller: Caller,
   ) {}
 
@@ -92,7 +93,7 @@ export class UsageService {
    * in one transaction of the store. Each event gets its own result; nothing throws for a single refused event.
    */
   private async record(raw: unknown[]): Promise<RecordResult[]> {
-    const now = this.shared.clock();
+    const now = this.deps.clock();
     const results: RecordResult[] = raw.map((r) => blank(r));
     const refuse = (i: number, error: AppError, extra: { current?: number | null; limit?: number | null } = {}) => {
       const ext = error.extensions as { code: string; field?: string };
@@ -115,9 +116,9 @@ export class UsageService {
       return { ...p.data, storeId: p.data.storeId.toLowerCase(), occurredAt };
     });
 
-    const declarations = await this.shared.declarations.byCode();
+    const declarations = await this.deps.declarations.byCode();
     const storeIds = parsed.flatMap((p) => (p && isUuid(p.storeId) ? [p.storeId] : []));
-    const stores = storeIds.length ? await this.shared.stores.getMany(storeIds) : new Map();
+    const stores = storeIds.length ? await this.deps.stores.getMany(storeIds) : new Map();
 
     const located: Array<{ i: number; event: NonNullable<(typeof parsed)[number]>; pair: MerchantPlatform; declaration: RegisteredFeature }> = [];
     parsed.forEach((event, i) => {
@@ -141,7 +142,7 @@ export class UsageService {
       const occurredAt = event.occurredAt ?? now;
       // no period before the subscription's first (its stored period never starts before its creation, but may be older than the row)
       const subscribedAt = new Date(Math.min(plan.subscription.createdAt.getTime(), stored.start.getTime()));
-      const where = eventPeriod(stored, plan.subscription.billingCycle, now, occurredAt, this.shared.rules, subscribedAt);
+      const where = eventPeriod(stored, plan.subscription.billingCycle, now, occurredAt, this.deps.rules, subscribedAt);
       if ('refused' in where) return refuse(i, new BadUserInputError(where.refused, 'occurredAt'));
       candidates.push({
         index: i,
@@ -160,7 +161,7 @@ export class UsageService {
     });
 
     if (candidates.length) {
-      const plan = await this.shared.usageStore.record(candidates, now, (state) => decideBatch(candidates, state));
+      const plan = await this.deps.usageStore.record(candidates, now, (state) => decideBatch(candidates, state));
       for (const c of candidates) this.apply(results[c.index], c, plan.outcomes.get(c.index)!);
     }
     return results;
@@ -188,27 +189,19 @@ export class UsageService {
 
   /** The merchant's subscription and effective limits on the platform (batched across a batch's merchants). */
   private async planOf(pair: MerchantPlatform) {
-    const subscription = await this.billingLoaders.subscriptionOf.load(pair);
-    const [overrides, tierLimits, tier] = await Promise.all([
-      this.billingLoaders.overridesOf.load(pair),
-      subscription ? this.billingLoaders.limitsOfTier.load(subscription.tierId) : Promise.resolve([]),
-      subscription ? this.billingLoaders.tierById.load(subscription.tierId) : Promise.resolve(null),
-    ]);
-    const { active, features } = planFeatures(subscription, tierLimits, overrides);
+    const { subscription, active, features } = await this.deps.plans.planOf(pair);
+    const tier = subscription ? await this.deps.tierLoaders.tierById.load(subscription.tierId) : null;
     return {
       subscription,
       active,
       tierCode: tier?.code ?? null,
       /** A feature the plan does not include allows none. */
-      limitOf: (code: string) => {
-        const f = features.get(code);
-        return !f || !f.enabled ? 0 : f.limit;
-      },
+      limitOf: (code: string) => effectiveLimit(features.get(code)),
     };
   }
 
   private periodOf(subscription: MerchantSubscriptionEntity): Period {
-    return subscriptionPeriod(subscription, this.shared.clock());
+    return subscriptionPeriod(subscription, this.deps.clock());
   }
 
   // ───────────── the FeatureSummary's metered contribution ─────────────
@@ -216,36 +209,36 @@ export class UsageService {
   /** Billing's own usage contribution: the current period's totals of the metered features (batched). */
   async meteredUsage(pair: MerchantPlatform, subscription: MerchantSubscriptionEntity | null): Promise<FeatureUsage[]> {
     if (!subscription) return [];
-    const metered = (await this.shared.declarations.all()).filter((d) => d.measurement === 'METERED');
+    const metered = (await this.deps.declarations.all()).filter((d) => d.measurement === 'METERED');
     if (!metered.length) return [];
     const codes = new Set(metered.map((d) => d.code));
-    const totals = await this.loaders.meteredTotals.load({ ...pair, periodStart: this.periodOf(subscription).start });
+    const totals = await this.deps.loaders.meteredTotals.load({ ...pair, periodStart: this.periodOf(subscription).start });
     return totals.filter((t) => codes.has(t.code));
   }
 
   // ───────────── insights and history ─────────────
 
   private async meteredFeature(featureCode: string): Promise<RegisteredFeature> {
-    const declaration = (await this.shared.declarations.byCode()).get(featureCode);
+    const declaration = (await this.deps.declarations.byCode()).get(featureCode);
     if (!declaration) throw new BadUserInputError(`unknown feature code ${featureCode}`, 'featureCode');
     if (declaration.measurement !== 'METERED') throw new BadUserInputError(`${featureCode} is not metered: its owner counts it`, 'featureCode');
     return declaration;
   }
 
   async insights(store: StoreParent, featureCode: string) {
-    const { merchantId, platformId } = await verifiedStore(this.caller, store, this.shared.stores);
+    const { merchantId, platformId } = await verifiedStore(this.caller, store, this.deps.stores);
     const declaration = await this.meteredFeature(featureCode);
     const pair = { merchantId, platformId };
     const plan = await this.planOf(pair);
     if (!plan.subscription) throw new SubscriptionInactiveError(null);
-    const now = this.shared.clock();
+    const now = this.deps.clock();
     const period = this.periodOf(plan.subscription);
     const key = { ...pair, featureCode };
     const from = utcDay(new Date(Math.min(period.start.getTime(), now.getTime() - 13 * DAY_MS)));
     const [total, rows, crossings, offers] = await Promise.all([
-      this.shared.usageStore.periodTotal(key, period.start),
-      this.shared.usageStore.daily(key, from),
-      this.shared.usageStore.crossings(key, period.start),
+      this.deps.usageStore.periodTotal(key, period.start),
+      this.deps.usageStore.daily(key, from),
+      this.deps.usageStore.crossings(key, period.start),
       this.tierOffers(featureCode),
     ]);
     const daily = new Map<string, number>();
@@ -271,19 +264,19 @@ export class UsageService {
 
   /** Active public tiers with their allocation of the feature (a tier that does not enable it allocates none). */
   private async tierOffers(featureCode: string): Promise<TierOffer[]> {
-    const tiers = await this.shared.billingStore.tiers(false);
-    const limits = await Promise.all(tiers.map((t) => this.billingLoaders.limitsOfTier.load(t.id)));
+    const tiers = await this.deps.tierStore.tiers(false);
+    const limits = await Promise.all(tiers.map((t) => this.deps.tierLoaders.limitsOfTier.load(t.id)));
     return tiers.map((tier, i) => {
       const limit = limits[i].find((l) => l.featureCode === featureCode);
-      return { code: tier.code, name: tier.name, priceMonthlyCents: tier.priceMonthlyCents, allocation: !limit || !limit.enabled ? 0 : limit.limitValue };
+      return { code: tier.code, name: tier.name, priceMonthlyCents: tier.priceMonthlyCents, allocation: effectiveLimit(limit && { enabled: limit.enabled, limit: limit.limitValue }) };
     });
   }
 
   async history(store: StoreParent, featureCode: string, last: number) {
-    const { merchantId, platformId } = await verifiedStore(this.caller, store, this.shared.stores);
+    const { merchantId, platformId } = await verifiedStore(this.caller, store, this.deps.stores);
     await this.meteredFeature(featureCode);
     if (!Number.isInteger(last) || last < 1 || last > 36) throw new BadUserInputError('last must be between 1 and 36', 'last');
-    return this.shared.usageStore.history({ merchantId, platformId, featureCode }, last, this.shared.clock());
+    return this.deps.usageStore.history({ merchantId, platformId, featureCode }, last, this.deps.clock());
   }
 }
 

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { FeatureUsage } from '@tiergraph/runtime';
+import { groupUnder, type FeatureUsage } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
 import { eventKey, periodKey, type CandidateEvent, type RecordPlan, type RecordState } from './usage-rules';
 
@@ -165,9 +165,12 @@ export class UsageStore {
       [keys.map((k) => k.merchantId), keys.map((k) => k.platformId), keys.map((k) => iso(k.periodStart))],
     );
     const keyOf = (m: string, p: string, start: Date) => `${m}:${p}:${start.getTime()}`;
-    const groups = new Map<string, FeatureUsage[]>(keys.map((k) => [keyOf(k.merchantId, k.platformId, k.periodStart), []]));
-    for (const r of rows) groups.get(keyOf(r.merchant_id, r.platform_id, new Date(r.period_start)))?.push({ code: r.feature_code, current: Number(r.used) });
-    return keys.map((k) => groups.get(keyOf(k.merchantId, k.platformId, k.periodStart)) ?? []);
+    const groups = groupUnder(
+      keys.map((k) => keyOf(k.merchantId, k.platformId, k.periodStart)),
+      rows,
+      (r) => keyOf(r.merchant_id, r.platform_id, new Date(r.period_start)),
+    );
+    return groups.map((group) => group.map((r) => ({ code: r.feature_code, current: Number(r.used) })));
   }
 
   async periodTotal(key: FeatureKey, periodStart: Date): Promise<{ used: number; events: number }> {

@@ -5,26 +5,30 @@ import {
   afterPosition,
   connectionOf,
   encodeCursor,
-  canReadStore,
-  ForbiddenError,
+  assertCanWriteStore,
   isUuid,
   NotFoundError,
   parseInput,
   rethrowUniqueViolation,
+  readableStoreRow,
+  referencedMerchantPlatform,
+  relayPageArgs,
   verifiedStore,
+  writableStore,
   type Caller,
   type Connection,
   type EntitlementSource,
   type FeatureUsage,
+  type MerchantPlatform,
   type StoreDirectory,
-  type StoreRef,
   type StoreReference,
 } from '@tiergraph/runtime';
-import type { CatalogLoaders, CatalogStore, MerchantKey } from '../store/catalog-store';
+import { limitForCreating } from '@tiergraph/plans';
+import type { CatalogLoaders, CatalogStore } from '../store/catalog-store';
 import type { ProductEntity } from '../store/entities';
 
-import { MAX_PRODUCTS } from './features';
-import { createProductInput, pageArgs } from './validation';
+import { MAX_PRODUCTS } from '../features';
+import { createProductInput } from './validation';
 
 const UNIQUE_FIELDS: Record<string, [string, string]> = {
   products_store_sku_key: ['sku', 'the store already has a product with this sku'],
@@ -42,27 +46,20 @@ export interface CatalogServiceDependencies {
   stores: StoreDirectory;
   /** Effective limits (billing), cached and invalidated on change. */
   entitlements: EntitlementSource;
-  caller: Caller;
 }
 
 /** Catalog's rules for one request: who may read and change which products, and what a valid product is. */
 export class CatalogService {
-  private readonly caller: Caller;
-
-  constructor(private readonly deps: CatalogServiceDependencies) {
-    this.caller = deps.caller;
-  }
+  constructor(
+    private readonly deps: CatalogServiceDependencies,
+    private readonly caller: Caller,
+  ) {}
 
   // ───────────── reads ─────────────
 
   /** A product is visible to whoever may read its store; unknown (or non-uuid) ids are NOT_FOUND. Deleted ones still resolve. */
   async product(id: string): Promise<ProductEntity> {
-    const product = isUuid(id) ? await this.deps.loaders.product.load(id) : null;
-    if (!product) throw new NotFoundError('Product', id);
-    if (!canReadStore(this.caller, { id: product.storeId, merchantId: product.merchantId })) {
-      throw new ForbiddenError('this product belongs to another tenant');
-    }
-    return product;
+    return readableStoreRow(this.caller, isUuid(id) ? await this.deps.loaders.product.load(id) : null, 'Product', id, 'product');
   }
 
   /** A store's products that are not deleted, a Relay page (first 1 to 100, after an earlier endCursor). */
@@ -73,19 +70,19 @@ export class CatalogService {
     if (!isUuid(store.id) || !isUuid(store.merchantId)) throw new NotFoundError('Store', store.id);
     const merchantId = store.merchantId.toLowerCase();
     assertCanReadStore(this.caller, { id: store.id, merchantId });
-    const { first } = parseInput(pageArgs, { first: args.first });
+    const { first } = parseInput(relayPageArgs, { first: args.first });
     const after = afterPosition(args.after);
     const [page, totalCount] = await Promise.all([
       this.deps.loaders.productPage.load({ storeId: store.id, merchantId, first, after }),
       this.deps.loaders.productCountOfStore.load({ storeId: store.id, merchantId }),
     ]);
-    return connectionOf({ nodes: page.products, cursors: page.positions.map(encodeCursor), hasNextPage: page.hasNextPage }, totalCount, after !== null);
+    return connectionOf({ nodes: page.rows, cursors: page.positions.map(encodeCursor), hasNextPage: page.hasNextPage }, totalCount, after !== null);
   }
 
   // ───────────── usage: catalog's part of billing's fan-out ─────────────
 
   /** max_products for a merchant on a platform: admins and services, the merchant itself and its store users. */
-  async usageOfMerchant(key: MerchantKey): Promise<FeatureUsage[]> {
+  async usageOfMerchant(key: MerchantPlatform): Promise<FeatureUsage[]> {
     assertCanReadMerchant(this.caller, key.merchantId);
     return [{ code: MAX_PRODUCTS, current: await this.deps.loaders.productCountOfMerchant.load(key) }];
   }
@@ -104,23 +101,17 @@ export class CatalogService {
    */
   async createProduct(input: unknown): Promise<ProductEntity> {
     const values = parseInput(createProductInput, input);
-    const store = await this.writableStore(values.storeId);
+    const store = await writableStore(this.caller, this.deps.stores, values.storeId, "change a store's catalog");
     const key = { merchantId: store.merchantId, platformId: store.platformId };
+    const { limit } = await limitForCreating(this.deps.entitlements, MAX_PRODUCTS, key);
     try {
-      return await this.deps.store.createWithinLimit({
-        entitlements: this.deps.entitlements,
-        featureCode: MAX_PRODUCTS,
+      return await this.deps.store.insertProductWithinLimit(limit, {
         ...key,
-        count: (manager) => this.deps.store.countProducts(manager, key),
-        create: (manager) =>
-          this.deps.store.insertProduct(manager, {
-            ...key,
-            storeId: store.id,
-            sku: values.sku,
-            name: values.name,
-            priceCents: values.priceCents,
-            currency: values.currency,
-          }),
+        storeId: store.id,
+        sku: values.sku,
+        name: values.name,
+        priceCents: values.priceCents,
+        currency: values.currency,
       });
     } catch (error) {
       return rethrowUniqueViolation(error, UNIQUE_FIELDS);
@@ -131,23 +122,9 @@ export class CatalogService {
   async deleteProduct(id: string): Promise<boolean> {
     const product = isUuid(id) ? await this.deps.loaders.product.load(id) : null;
     if (!product || product.deletedAt) throw new NotFoundError('Product', id);
-    this.assertCanWrite({ id: product.storeId, merchantId: product.merchantId });
+    assertCanWriteStore(this.caller, { id: product.storeId, merchantId: product.merchantId }, "change a store's catalog");
     if (!(await this.deps.store.softDeleteProduct(id))) throw new NotFoundError('Product', id);
     return true;
-  }
-
-  /** The store (from tenancy), when it exists and the caller may change its catalog. */
-  private async writableStore(storeId: string): Promise<StoreRef> {
-    const store = isUuid(storeId) ? await this.deps.stores.get(storeId) : null;
-    if (!store) throw new NotFoundError('Store', storeId);
-    this.assertCanWrite(store);
-    return store;
-  }
-
-  /** Admins, the merchant that owns the store and that store's users; services read but never write. */
-  private assertCanWrite(store: { id: string; merchantId: string }): void {
-    if (this.caller.role === 'service') throw new ForbiddenError("a service cannot change a store's catalog");
-    if (!canReadStore(this.caller, store)) throw new ForbiddenError('this store belongs to another tenant');
   }
 
   // ───────────── federation references: the same rules as any read ─────────────
@@ -157,8 +134,7 @@ export class CatalogService {
   }
 
   /** Only the key travels; the usage field checks who asks. */
-  async referencedMerchantSubscription(key: MerchantKey): Promise<MerchantKey> {
-    assertCanReadMerchant(this.caller, key.merchantId);
-    return { merchantId: key.merchantId, platformId: key.platformId };
+  async referencedMerchantSubscription(key: MerchantPlatform): Promise<MerchantPlatform> {
+    return referencedMerchantPlatform(this.caller, key);
   }
 }

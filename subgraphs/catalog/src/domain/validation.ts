@@ -11,16 +11,3 @@ const currency = z
 
 export const createProductInput = z.object({ storeId: z.string(), sku, name, priceCents, currency });
 export type CreateProductValues = z.infer<typeof createProductInput>;
-
-export const MAX_PAGE_SIZE = 100;
-export const DEFAULT_PAGE_SIZE = 20;
-/** Store.products' arguments that need more than their GraphQL type: first is 1..100 (20 when null). */
-export const pageArgs = z.object({
-  first: z
-    .number()
-    .int()
-    .min(1, 'must be at least 1')
-    .max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`)
-    .nullish()
-    .transform((value) => value ?? DEFAULT_PAGE_SIZE),
-});

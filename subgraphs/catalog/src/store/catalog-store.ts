@@ -1,30 +1,27 @@
 import DataLoader from 'dataloader';
-import { createWithinLimit, findByKeys, isUuid, type CreateWithinLimitOptions, type KeysetPosition } from '@tiergraph/runtime';
+import { assertWithinLimit } from '@tiergraph/plans';
+import {
+  aggregatePerPair,
+  findByKeys,
+  lockFeature,
+  merchantPlatformKey,
+  storeKeysetPages,
+  storePageKey,
+  type KeysetPage,
+  type MerchantPlatform,
+  type StorePageRequest,
+} from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
+import { MAX_PRODUCTS } from '../features';
 
 import { ProductEntity } from './entities';
 
-/** A merchant on a platform: what merchant-scoped features are counted per. */
-export interface MerchantKey {
-  merchantId: string;
-  platformId: string;
-}
+/** What max_products and a store's product count count. */
+const PRODUCTS_NOT_DELETED = { from: 'catalog.products', aggregate: 'count(*)', where: 'deleted_at IS NULL' };
 
-/** One page of one store's products: `first` after `after`, both as the client asked. */
-export interface PageRequest {
-  storeId: string;
-  /** Only the store's products of this merchant (the representation's merchantId) are listed. */
-  merchantId: string;
-  first: number;
-  after: KeysetPosition | null;
-}
-
-export interface ProductPage {
-  products: ProductEntity[];
-  /** Each product's position (for its cursor), in the order of `products`. */
-  positions: KeysetPosition[];
-  hasNextPage: boolean;
-}
+/** One page of one store's products (only those of the representation's merchant): `first` after `after`. */
+export type PageRequest = StorePageRequest;
+export type ProductPage = KeysetPage<ProductEntity>;
 
 export interface NewProduct {
   merchantId: string;
@@ -66,9 +63,6 @@ function productOf(row: ProductRow): ProductEntity {
   });
 }
 
-/** created_at in UTC with PostgreSQL's microseconds: a JS Date would drop them and break keyset paging. */
-const POSITION_TIME = `to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
 /**
  * Owns catalog's SQL. Every read that a resolver can fan out over is one statement per batch: products by id,
  * product counts per merchant (usage) and per store, and the pages of many stores at once.
@@ -82,105 +76,55 @@ export class CatalogStore {
   }
 
   /** max_products usage: the products that are not deleted per (merchant, platform), one statement per batch. */
-  async productCountsOfMerchants(keys: readonly MerchantKey[]): Promise<number[]> {
-    const valid = keys.filter((k) => isUuid(k.merchantId) && isUuid(k.platformId));
-    if (!valid.length) return keys.map(() => 0);
-    const rows: Array<{ merchant_id: string; platform_id: string; n: number }> = await this.db.query(
-      `SELECT merchant_id, platform_id, count(*)::int AS n
-         FROM catalog.products
-        WHERE (merchant_id, platform_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
-          AND deleted_at IS NULL
-        GROUP BY merchant_id, platform_id`,
-      [valid.map((k) => k.merchantId), valid.map((k) => k.platformId)],
-    );
-    const counts = new Map(rows.map((r) => [`${r.merchant_id}:${r.platform_id}`, r.n]));
-    return keys.map((k) => counts.get(`${k.merchantId.toLowerCase()}:${k.platformId.toLowerCase()}`) ?? 0);
+  productCountsOfMerchants(keys: readonly MerchantPlatform[]): Promise<number[]> {
+    return aggregatePerPair(this.db, { ...PRODUCTS_NOT_DELETED, columns: ['merchant_id', 'platform_id'] }, keys.map((k) => [k.merchantId, k.platformId]));
   }
+
 
   /** The products that are not deleted per store (of the given merchant), one statement per batch. */
-  async productCountsOfStores(keys: ReadonlyArray<{ storeId: string; merchantId: string }>): Promise<number[]> {
-    const valid = keys.filter((k) => isUuid(k.storeId) && isUuid(k.merchantId));
-    if (!valid.length) return keys.map(() => 0);
-    const rows: Array<{ store_id: string; merchant_id: string; n: number }> = await this.db.query(
-      `SELECT store_id, merchant_id, count(*)::int AS n
-         FROM catalog.products
-        WHERE (store_id, merchant_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
-          AND deleted_at IS NULL
-        GROUP BY store_id, merchant_id`,
-      [valid.map((k) => k.storeId), valid.map((k) => k.merchantId)],
-    );
-    const counts = new Map(rows.map((r) => [`${r.store_id}:${r.merchant_id}`, r.n]));
-    return keys.map((k) => counts.get(`${k.storeId.toLowerCase()}:${k.merchantId.toLowerCase()}`) ?? 0);
+  productCountsOfStores(keys: ReadonlyArray<{ storeId: string; merchantId: string }>): Promise<number[]> {
+    return aggregatePerPair(this.db, { ...PRODUCTS_NOT_DELETED, columns: ['store_id', 'merchant_id'] }, keys.map((k) => [k.storeId, k.merchantId]));
   }
 
-  /**
-   * Pages of many stores in one statement: per request a LATERAL keyset scan over (created_at, id) that reads
-   * first + 1 rows (the extra row only says whether there is a next page).
-   */
-  async productPages(requests: readonly PageRequest[]): Promise<ProductPage[]> {
-    const pages: ProductPage[] = requests.map(() => ({ products: [], positions: [], hasNextPage: false }));
-    const asked = requests.flatMap((r, index) => (isUuid(r.storeId) && isUuid(r.merchantId) ? [{ ...r, index }] : []));
-    if (!asked.length) return pages;
-    const rows: Array<ProductRow & { request: number; position_time: string }> = await this.db.query(
-      `SELECT r.request::int AS request, p.*, ${POSITION_TIME} AS position_time
-         FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::uuid[], $6::int[])
-              AS r(request, store_id, merchant_id, after_time, after_id, page_size)
-        CROSS JOIN LATERAL (
-              SELECT *
-                FROM catalog.products q
-               WHERE q.store_id = r.store_id
-                 AND q.merchant_id = r.merchant_id
-                 AND q.deleted_at IS NULL
-                 AND (r.after_time IS NULL OR (q.created_at, q.id) > (r.after_time, r.after_id))
-               ORDER BY q.created_at, q.id
-               LIMIT r.page_size + 1) p
-        ORDER BY r.request, p.created_at, p.id`,
-      [
-        asked.map((r) => r.index),
-        asked.map((r) => r.storeId),
-        asked.map((r) => r.merchantId),
-        asked.map((r) => r.after?.createdAt ?? null),
-        asked.map((r) => r.after?.id ?? null),
-        asked.map((r) => r.first),
-      ],
-    );
-    for (const row of rows) {
-      const page = pages[row.request];
-      if (page.products.length === requests[row.request].first) {
-        page.hasNextPage = true;
-        continue;
-      }
-      page.products.push(productOf(row));
-      page.positions.push({ createdAt: row.position_time, id: row.id });
-    }
-    return pages;
+
+  /** Pages of many stores in one statement, oldest first, not deleted (see storeKeysetPages). */
+  productPages(requests: readonly PageRequest[]): Promise<ProductPage[]> {
+    return storeKeysetPages(this.db, { from: 'catalog.products', direction: 'ASC', where: 'q.deleted_at IS NULL' }, requests, productOf);
   }
+
 
   /** Per-request batching: one statement per kind of read, however many entities a plan asks for. */
   createLoaders() {
     return {
       product: new DataLoader((ids: readonly string[]) => this.productsByIds(ids)),
-      productCountOfMerchant: new DataLoader((keys: readonly MerchantKey[]) => this.productCountsOfMerchants(keys), {
-        cacheKeyFn: (k) => `${k.merchantId}:${k.platformId}`,
+      productCountOfMerchant: new DataLoader((keys: readonly MerchantPlatform[]) => this.productCountsOfMerchants(keys), {
+        cacheKeyFn: merchantPlatformKey,
       }),
       productCountOfStore: new DataLoader((keys: ReadonlyArray<{ storeId: string; merchantId: string }>) => this.productCountsOfStores(keys), {
         cacheKeyFn: (k) => `${k.storeId}:${k.merchantId}`,
       }),
       productPage: new DataLoader((requests: readonly PageRequest[]) => this.productPages(requests), {
-        cacheKeyFn: (r) => JSON.stringify([r.storeId, r.merchantId, r.first, r.after?.createdAt ?? null, r.after?.id ?? null]),
+        cacheKeyFn: storePageKey,
       }),
     };
   }
 
   // ───────────── writes ─────────────
 
-  /** createWithinLimit on catalog's database: the lock, the count and the insert in one transaction. */
-  createWithinLimit<T>(options: Omit<CreateWithinLimitOptions<T>, 'dataSource'>): Promise<T> {
-    return createWithinLimit({ ...options, dataSource: this.db });
+  /**
+   * Inserts a product within max_products (`limit`, null: unlimited) in one transaction: the merchant's lock on the
+   * feature, the count under it, the insert. 50 racing creates with k slots left make exactly k products.
+   */
+  insertProductWithinLimit(limit: number | null, values: NewProduct): Promise<ProductEntity> {
+    return this.db.transaction(async (manager) => {
+      await lockFeature(manager, MAX_PRODUCTS, values);
+      await assertWithinLimit(MAX_PRODUCTS, limit, async () => ({ used: await this.countProducts(manager, values) }));
+      return this.insertProduct(manager, values);
+    });
   }
 
   /** What max_products counts, inside the caller's transaction: the merchant's products on the platform that are not deleted. */
-  async countProducts(manager: EntityManager, key: MerchantKey): Promise<number> {
+  async countProducts(manager: EntityManager, key: MerchantPlatform): Promise<number> {
     const [{ n }]: Array<{ n: number }> = await manager.query(
       `SELECT count(*)::int AS n FROM catalog.products WHERE merchant_id = $1 AND platform_id = $2 AND deleted_at IS NULL`,
       [key.merchantId, key.platformId],

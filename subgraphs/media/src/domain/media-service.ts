@@ -5,33 +5,34 @@ import {
   afterPosition,
   connectionOf,
   encodeCursor,
-  canReadStore,
-  effectiveLimit,
-  FeatureLimitReachedError,
-  ForbiddenError,
+  assertCanWriteStore,
   isUuid,
   merchantPlatform,
   NotFoundError,
   parseInput,
   requireAdmin,
+  readableStoreRow,
+  referencedMerchantPlatform,
+  relayPageArgs,
   verifiedStore,
+  writableStore,
   type Caller,
   type Connection,
   type EntitlementSource,
   type FeatureUsage,
   type Logger,
+  type MerchantPlatform,
   type StoreDirectory,
-  type StoreRef,
   type StoreReference,
 } from '@tiergraph/runtime';
+import { limitForCreating } from '@tiergraph/plans';
 import { rm, stat } from 'node:fs/promises';
-import { z } from 'zod';
 import { newStorageKey, variantPath, type FileTree } from '../files/file-tree';
 import { processImage } from '../files/images';
 import type { MediaFileEntity, MediaVariantEntity } from '../store/entities';
-import { BYTES_PER_MB, type MediaLoaders, type MediaStore, type MerchantKey, type NewVariant } from '../store/media-store';
+import type { MediaLoaders, MediaStore, NewVariant } from '../store/media-store';
 
-import { MAX_STORAGE_MB } from './features';
+import { MAX_STORAGE_MB } from '../features';
 import type { MediaSettings } from './settings';
 
 /** A Store as the graph hands it to media: its key, plus tenancy's fields where a field @requires them. */
@@ -61,41 +62,24 @@ export interface MediaServiceDependencies {
   entitlements: EntitlementSource;
   files: FileTree;
   settings: MediaSettings;
-  caller: Caller;
   logger: Logger;
 }
 
-const MAX_PAGE_SIZE = 100;
-const pageArgs = z.object({
-  first: z
-    .number()
-    .int()
-    .min(1, 'must be at least 1')
-    .max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`)
-    .nullish()
-    .transform((value) => value ?? 20),
-});
 
 const GiB = 1024 ** 3;
 
 /** Media's rules for one request: who may upload, read and delete which file, and the storage a merchant uses. */
 export class MediaService {
-  private readonly caller: Caller;
-
-  constructor(private readonly deps: MediaServiceDependencies) {
-    this.caller = deps.caller;
-  }
+  constructor(
+    private readonly deps: MediaServiceDependencies,
+    private readonly caller: Caller,
+  ) {}
 
   // ───────────── reads ─────────────
 
   /** A media file is visible to whoever may read its store; unknown (or non-uuid) ids are NOT_FOUND. */
   async mediaFile(id: string): Promise<MediaFileEntity> {
-    const file = isUuid(id) ? await this.deps.loaders.mediaFile.load(id) : null;
-    if (!file) throw new NotFoundError('MediaFile', id);
-    if (!canReadStore(this.caller, { id: file.storeId, merchantId: file.merchantId })) {
-      throw new ForbiddenError('this media file belongs to another tenant');
-    }
-    return file;
+    return readableStoreRow(this.caller, isUuid(id) ? await this.deps.loaders.mediaFile.load(id) : null, 'MediaFile', id, 'media file');
   }
 
   variantsOf(file: MediaFileEntity): Promise<MediaVariantEntity[]> {
@@ -115,13 +99,13 @@ export class MediaService {
     const merchantId = store.merchantId.toLowerCase();
     const storeId = store.id.toLowerCase();
     assertCanReadStore(this.caller, { id: storeId, merchantId });
-    const { first } = parseInput(pageArgs, { first: args.first });
+    const { first } = parseInput(relayPageArgs, { first: args.first });
     const after = afterPosition(args.after);
     const [page, totalCount] = await Promise.all([
       this.deps.loaders.mediaPage.load({ storeId, merchantId, first, after }),
       this.deps.loaders.fileCountOfStore.load({ storeId, merchantId }),
     ]);
-    return connectionOf({ nodes: page.files, cursors: page.positions.map(encodeCursor), hasNextPage: page.hasNextPage }, totalCount, after !== null);
+    return connectionOf({ nodes: page.rows, cursors: page.positions.map(encodeCursor), hasNextPage: page.hasNextPage }, totalCount, after !== null);
   }
 
   /** Admins: every stored file's totals, from the rows (the disk is never walked). */
@@ -135,7 +119,7 @@ export class MediaService {
   // ───────────── usage: media's part of billing's fan-out ─────────────
 
   /** max_storage_mb for a merchant on a platform: admins and services, the merchant itself and its store users. */
-  async usageOfMerchant(key: MerchantKey): Promise<FeatureUsage[]> {
+  async usageOfMerchant(key: MerchantPlatform): Promise<FeatureUsage[]> {
     assertCanReadMerchant(this.caller, key.merchantId);
     return [{ code: MAX_STORAGE_MB, current: await this.deps.loaders.storageMbOfMerchant.load(merchantPlatform(key.merchantId, key.platformId)) }];
   }
@@ -159,7 +143,7 @@ export class MediaService {
     const { files, store: mediaStore } = this.deps;
     try {
       if (!request.storeId) throw new BadUserInputError('storeId is required (a form field beside file)', 'storeId');
-      const store = await this.writableStore(request.storeId);
+      const store = await writableStore(this.caller, this.deps.stores, request.storeId, "change a store's media");
       const filename = displayName(request.filename);
       const image = await processImage(request.bodyPath, this.deps.settings.maxInputPixels);
       const key = newStorageKey();
@@ -176,48 +160,21 @@ export class MediaService {
       ];
       const newBytes = BigInt(variants.reduce((sum, v) => sum + v.sizeBytes, 0));
       const merchant = { merchantId: store.merchantId, platformId: store.platformId };
-      let usedBytes = 0n;
-      let limit: number | null = null;
+      const { limit } = await limitForCreating(this.deps.entitlements, MAX_STORAGE_MB, merchant);
       let written = false;
       await mediaStore.recordIntent(key);
       try {
-        return await mediaStore.createWithinLimit({
-          entitlements: this.deps.entitlements,
-          featureCode: MAX_STORAGE_MB,
-          ...merchant,
-          // whole MiB in use: at the limit when no byte is left; the exact check is in create, under the same lock
-          count: async (manager, entitlements) => {
-            limit = effectiveLimit(entitlements, MAX_STORAGE_MB);
-            usedBytes = await mediaStore.storedBytesOfMerchant(manager, merchant);
-            return Number(usedBytes / BigInt(BYTES_PER_MB));
-          },
-          create: async (manager) => {
-            if (limit !== null && usedBytes + newBytes > BigInt(limit) * BigInt(BYTES_PER_MB)) {
-              throw new FeatureLimitReachedError(MAX_STORAGE_MB, megabytes(usedBytes), limit);
-            }
-            written = true;
-            await files.moveInto(request.bodyPath, variants[0].path);
-            for (const variant of image.variants) await files.writeAtomically(variantPath(key, variant.name, 'webp'), variant.data);
-            return mediaStore.insertMediaFile(manager, {
-              ...merchant,
-              storeId: store.id,
-              filename,
-              mimeType: image.format.mimeType,
-              width: image.width,
-              height: image.height,
-              storageKey: key,
-              variants,
-            });
-          },
+        const file = { ...merchant, storeId: store.id, filename, mimeType: image.format.mimeType, width: image.width, height: image.height, storageKey: key, variants };
+        // the files are placed under the lock, after the check and before the insert, in the store's transaction
+        return await mediaStore.insertMediaFileWithinLimit(limit, newBytes, file, async () => {
+          written = true;
+          await files.moveInto(request.bodyPath, variants[0].path);
+          for (const variant of image.variants) await files.writeAtomically(variantPath(key, variant.name, 'webp'), variant.data);
         });
       } catch (error) {
         // the transaction rolled back: nothing points at the files, so they go (the intent too, or the sweeper's)
         if (written) await files.remove(variants.map((v) => v.path));
         await mediaStore.clearIntent(key).catch((e) => this.deps.logger.warn({ err: e, key }, 'intent left for the sweeper'));
-        if (error instanceof FeatureLimitReachedError && limit !== null) {
-          // the count said whole MiB; the answer says what mediaUsage says (rounded up)
-          throw new FeatureLimitReachedError(MAX_STORAGE_MB, megabytes(usedBytes), limit);
-        }
         throw error;
       }
     } finally {
@@ -229,26 +186,12 @@ export class MediaService {
   async deleteMedia(id: string): Promise<boolean> {
     const file = isUuid(id) ? await this.deps.loaders.mediaFile.load(id) : null;
     if (!file) throw new NotFoundError('MediaFile', id);
-    this.assertCanWrite({ id: file.storeId, merchantId: file.merchantId });
+    assertCanWriteStore(this.caller, { id: file.storeId, merchantId: file.merchantId }, "change a store's media");
     const deleted = await this.deps.store.deleteMediaFile(file.id);
     if (!deleted) throw new NotFoundError('MediaFile', id);
     await this.deps.files.remove(deleted.paths);
     await this.deps.store.clearIntent(deleted.storageKey);
     return true;
-  }
-
-  /** The store (from tenancy), when it exists and the caller may change its media. */
-  private async writableStore(storeId: string): Promise<StoreRef> {
-    const store = isUuid(storeId) ? await this.deps.stores.get(storeId.toLowerCase()) : null;
-    if (!store) throw new NotFoundError('Store', storeId);
-    this.assertCanWrite(store);
-    return store;
-  }
-
-  /** Admins, the merchant that owns the store and that store's users; services read but never write. */
-  private assertCanWrite(store: { id: string; merchantId: string }): void {
-    if (this.caller.role === 'service') throw new ForbiddenError("a service cannot change a store's media");
-    if (!canReadStore(this.caller, store)) throw new ForbiddenError('this store belongs to another tenant');
   }
 
   // ───────────── federation references: the same rules as any read ─────────────
@@ -258,16 +201,9 @@ export class MediaService {
   }
 
   /** Only the key travels; the usage field checks who asks. */
-  async referencedMerchantSubscription(key: MerchantKey): Promise<MerchantKey> {
-    assertCanReadMerchant(this.caller, key.merchantId);
-    return { merchantId: key.merchantId, platformId: key.platformId };
+  async referencedMerchantSubscription(key: MerchantPlatform): Promise<MerchantPlatform> {
+    return referencedMerchantPlatform(this.caller, key);
   }
-}
-
-/** MiB rounded up, as mediaUsage counts. */
-function megabytes(bytes: bigint): number {
-  const mb = BigInt(BYTES_PER_MB);
-  return Number((bytes + mb - 1n) / mb);
 }
 
 async function sizeOf(path: string): Promise<number> {

@@ -1,17 +1,34 @@
 import DataLoader from 'dataloader';
-import { createWithinLimit, findByKeys, isUuid, type CreateWithinLimitOptions, type KeysetPosition } from '@tiergraph/runtime';
+import { assertWithinLimit } from '@tiergraph/plans';
+import {
+  aggregatePerPair,
+  findByKeys,
+  groupUnder,
+  isUuid,
+  lockFeature,
+  merchantPlatformKey,
+  storeKeysetPages,
+  storePageKey,
+  type KeysetPage,
+  type MerchantPlatform,
+  type PairAggregate,
+  type StorePageRequest,
+} from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
+import { MAX_STORAGE_MB } from '../features';
 
 import { MediaFileEntity, MediaVariantEntity, type VariantName } from './entities';
 
-/** A merchant on a platform: what merchant-scoped features are counted per. */
-export interface MerchantKey {
-  merchantId: string;
-  platformId: string;
-}
-
 /** 1 MiB: max_storage_mb counts in these, rounded up. */
 export const BYTES_PER_MB = 1024 * 1024;
+
+/** What max_storage_mb counts: the merchant's stored bytes on the platform in MiB, rounded up. */
+const STORAGE_MB: PairAggregate = {
+  from: 'media.media_files',
+  columns: ['merchant_id', 'platform_id'],
+  aggregate: 'ceil(sum(stored_bytes) / $3::numeric)',
+  parameters: [BYTES_PER_MB],
+};
 
 export interface NewVariant {
   name: VariantName;
@@ -34,20 +51,9 @@ export interface NewMediaFile {
   variants: NewVariant[];
 }
 
-/** One page of one store's files, newest first: `first` after `after`. */
-export interface MediaPageRequest {
-  storeId: string;
-  /** Only the store's files of this merchant (the representation's merchantId) are listed. */
-  merchantId: string;
-  first: number;
-  after: KeysetPosition | null;
-}
-
-export interface MediaPage {
-  files: MediaFileEntity[];
-  positions: KeysetPosition[];
-  hasNextPage: boolean;
-}
+/** One page of one store's files (only those of the representation's merchant), newest first: `first` after `after`. */
+export type MediaPageRequest = StorePageRequest;
+export type MediaPage = KeysetPage<MediaFileEntity>;
 
 export interface StorageTotals {
   totalFiles: number;
@@ -88,9 +94,6 @@ function mediaFileOf(row: MediaFileRow): MediaFileEntity {
   });
 }
 
-/** created_at in UTC with PostgreSQL's microseconds: a JS Date would drop them and break keyset paging. */
-const POSITION_TIME = `to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
 /** The order variants are listed in: the original, then smaller and smaller. */
 const VARIANT_ORDER: Record<VariantName, number> = { original: 0, medium: 1, thumb: 2 };
 
@@ -104,83 +107,31 @@ export class MediaStore {
   }
 
   /** max_storage_mb usage: ceil(stored bytes / 1 MiB) per (merchant, platform), one statement per batch. */
-  async storageMbOfMerchants(keys: readonly MerchantKey[]): Promise<number[]> {
-    const valid = keys.filter((k) => isUuid(k.merchantId) && isUuid(k.platformId));
-    if (!valid.length) return keys.map(() => 0);
-    const rows: Array<{ merchant_id: string; platform_id: string; mb: string }> = await this.db.query(
-      `SELECT merchant_id, platform_id, ceil(sum(stored_bytes) / $3::numeric)::bigint AS mb
-         FROM media.media_files
-        WHERE (merchant_id, platform_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
-        GROUP BY merchant_id, platform_id`,
-      [valid.map((k) => k.merchantId), valid.map((k) => k.platformId), BYTES_PER_MB],
-    );
-    const totals = new Map(rows.map((r) => [`${r.merchant_id}:${r.platform_id}`, Number(r.mb)]));
-    return keys.map((k) => totals.get(`${k.merchantId.toLowerCase()}:${k.platformId.toLowerCase()}`) ?? 0);
+  storageMbOfMerchants(keys: readonly MerchantPlatform[]): Promise<number[]> {
+    return aggregatePerPair(this.db, STORAGE_MB, keys.map((k) => [k.merchantId, k.platformId]));
   }
+
 
   /** Every variant of many files, each file's in a fixed order (original, medium, thumb): one statement. */
   async variantsOfFiles(ids: readonly string[]): Promise<MediaVariantEntity[][]> {
     const valid = ids.filter(isUuid);
     if (!valid.length) return ids.map(() => []);
     const variants = await this.db.getRepository(MediaVariantEntity).createQueryBuilder('v').where('v.media_file_id = ANY(:ids)', { ids: valid }).getMany();
-    const byFile = new Map<string, MediaVariantEntity[]>();
-    for (const variant of variants) byFile.set(variant.mediaFileId, [...(byFile.get(variant.mediaFileId) ?? []), variant]);
-    return ids.map((id) => (byFile.get(id.toLowerCase()) ?? []).sort((a, b) => VARIANT_ORDER[a.name] - VARIANT_ORDER[b.name]));
+    const byFile = groupUnder(ids.map((id) => id.toLowerCase()), variants, (variant) => variant.mediaFileId);
+    return byFile.map((group) => [...group].sort((a, b) => VARIANT_ORDER[a.name] - VARIANT_ORDER[b.name]));
   }
 
   /** Files per store (of the given merchant), one statement per batch. */
-  async fileCountsOfStores(keys: ReadonlyArray<{ storeId: string; merchantId: string }>): Promise<number[]> {
-    const valid = keys.filter((k) => isUuid(k.storeId) && isUuid(k.merchantId));
-    if (!valid.length) return keys.map(() => 0);
-    const rows: Array<{ store_id: string; merchant_id: string; n: number }> = await this.db.query(
-      `SELECT store_id, merchant_id, count(*)::int AS n
-         FROM media.media_files
-        WHERE (store_id, merchant_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
-        GROUP BY store_id, merchant_id`,
-      [valid.map((k) => k.storeId), valid.map((k) => k.merchantId)],
-    );
-    const counts = new Map(rows.map((r) => [`${r.store_id}:${r.merchant_id}`, r.n]));
-    return keys.map((k) => counts.get(`${k.storeId.toLowerCase()}:${k.merchantId.toLowerCase()}`) ?? 0);
+  fileCountsOfStores(keys: ReadonlyArray<{ storeId: string; merchantId: string }>): Promise<number[]> {
+    return aggregatePerPair(this.db, { from: 'media.media_files', columns: ['store_id', 'merchant_id'], aggregate: 'count(*)' }, keys.map((k) => [k.storeId, k.merchantId]));
   }
 
-  /** Pages of many stores in one statement, newest first: a LATERAL keyset scan over (created_at, id) descending. */
-  async mediaPages(requests: readonly MediaPageRequest[]): Promise<MediaPage[]> {
-    const pages: MediaPage[] = requests.map(() => ({ files: [], positions: [], hasNextPage: false }));
-    const asked = requests.flatMap((r, index) => (isUuid(r.storeId) && isUuid(r.merchantId) ? [{ ...r, index }] : []));
-    if (!asked.length) return pages;
-    const rows: Array<MediaFileRow & { request: number; position_time: string }> = await this.db.query(
-      `SELECT r.request::int AS request, f.*, ${POSITION_TIME} AS position_time
-         FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::uuid[], $6::int[])
-              AS r(request, store_id, merchant_id, after_time, after_id, page_size)
-        CROSS JOIN LATERAL (
-              SELECT *
-                FROM media.media_files q
-               WHERE q.store_id = r.store_id
-                 AND q.merchant_id = r.merchant_id
-                 AND (r.after_time IS NULL OR (q.created_at, q.id) < (r.after_time, r.after_id))
-               ORDER BY q.created_at DESC, q.id DESC
-               LIMIT r.page_size + 1) f
-        ORDER BY r.request, f.created_at DESC, f.id DESC`,
-      [
-        asked.map((r) => r.index),
-        asked.map((r) => r.storeId),
-        asked.map((r) => r.merchantId),
-        asked.map((r) => r.after?.createdAt ?? null),
-        asked.map((r) => r.after?.id ?? null),
-        asked.map((r) => r.first),
-      ],
-    );
-    for (const row of rows) {
-      const page = pages[row.request];
-      if (page.files.length === requests[row.request].first) {
-        page.hasNextPage = true;
-        continue;
-      }
-      page.files.push(mediaFileOf(row));
-      page.positions.push({ createdAt: row.position_time, id: row.id });
-    }
-    return pages;
+
+  /** Pages of many stores in one statement, newest first (see storeKeysetPages). */
+  mediaPages(requests: readonly MediaPageRequest[]): Promise<MediaPage[]> {
+    return storeKeysetPages(this.db, { from: 'media.media_files', direction: 'DESC' }, requests, mediaFileOf);
   }
+
 
   /** Totals of every stored file from the rows (never from the disk). */
   async storageTotals(): Promise<StorageTotals> {
@@ -197,27 +148,45 @@ export class MediaStore {
     return {
       mediaFile: new DataLoader((ids: readonly string[]) => this.mediaFilesByIds(ids)),
       variantsOfFile: new DataLoader((ids: readonly string[]) => this.variantsOfFiles(ids)),
-      storageMbOfMerchant: new DataLoader((keys: readonly MerchantKey[]) => this.storageMbOfMerchants(keys), {
-        cacheKeyFn: (k) => `${k.merchantId}:${k.platformId}`,
+      storageMbOfMerchant: new DataLoader((keys: readonly MerchantPlatform[]) => this.storageMbOfMerchants(keys), {
+        cacheKeyFn: merchantPlatformKey,
       }),
       fileCountOfStore: new DataLoader((keys: ReadonlyArray<{ storeId: string; merchantId: string }>) => this.fileCountsOfStores(keys), {
         cacheKeyFn: (k) => `${k.storeId}:${k.merchantId}`,
       }),
       mediaPage: new DataLoader((requests: readonly MediaPageRequest[]) => this.mediaPages(requests), {
-        cacheKeyFn: (r) => JSON.stringify([r.storeId, r.merchantId, r.first, r.after?.createdAt ?? null, r.after?.id ?? null]),
+        cacheKeyFn: storePageKey,
       }),
     };
   }
 
   // ───────────── writes ─────────────
 
-  /** createWithinLimit on media's database: the lock, the count and the insert in one transaction. */
-  createWithinLimit<T>(options: Omit<CreateWithinLimitOptions<T>, 'dataSource'>): Promise<T> {
-    return createWithinLimit({ ...options, dataSource: this.db });
+  /**
+   * Inserts a file and its variants within max_storage_mb (`limit` in MiB, null: unlimited) in one transaction: the
+   * merchant's lock on the feature, the bytes in use under it plus `addingBytes` checked against the limit, then
+   * `placeFiles` (the files on disk) and the rows. Racing uploads never pass the limit.
+   */
+  insertMediaFileWithinLimit(
+    limit: number | null,
+    addingBytes: bigint,
+    values: NewMediaFile,
+    placeFiles: () => Promise<void>,
+  ): Promise<{ file: MediaFileEntity; variants: MediaVariantEntity[] }> {
+    return this.db.transaction(async (manager) => {
+      await lockFeature(manager, MAX_STORAGE_MB, values);
+      await assertWithinLimit(MAX_STORAGE_MB, limit, async () => ({
+        used: await this.storedBytesOfMerchant(manager, values),
+        adding: addingBytes,
+        unit: BYTES_PER_MB,
+      }));
+      await placeFiles();
+      return this.insertMediaFile(manager, values);
+    });
   }
 
   /** What max_storage_mb counts, inside the caller's transaction: the bytes of the merchant's files on the platform. */
-  async storedBytesOfMerchant(manager: EntityManager, key: MerchantKey): Promise<bigint> {
+  async storedBytesOfMerchant(manager: EntityManager, key: MerchantPlatform): Promise<bigint> {
     const [{ bytes }]: Array<{ bytes: string }> = await manager.query(
       `SELECT coalesce(sum(stored_bytes), 0)::text AS bytes FROM media.media_files WHERE merchant_id = $1 AND platform_id = $2`,
       [key.merchantId, key.platformId],

@@ -234,14 +234,15 @@ describe('usage: orders’ part of the fan-out', () => {
       { merchantId: w.m2, ordersUsage: [{ code: 'max_orders_per_month', current: 0 }] },
     ]);
 
-    // from a store the period comes from billing's entitlements; no subscription counts 0
+    // from a store the period comes from billing's Store.subscription, handed over by the graph; no subscription counts 0
+    const period = { currentPeriodStart: w.period.start, currentPeriodEnd: w.period.end };
     const byStore = await expectData(
       orders(
         ops.storeUsage,
         {
           r: [
-            { __typename: 'Store', id: w.s1b, merchantId: w.m1, platformId: w.platformId },
-            { __typename: 'Store', id: w.s3, merchantId: w.m3, platformId: w.platformId },
+            { __typename: 'Store', id: w.s1b, merchantId: w.m1, platformId: w.platformId, subscription: period },
+            { __typename: 'Store', id: w.s3, merchantId: w.m3, platformId: w.platformId, subscription: null },
           ],
         },
         w.tokens.admin,

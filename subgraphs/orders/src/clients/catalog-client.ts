@@ -1,5 +1,11 @@
 import { AppError, callSubgraph } from '@tiergraph/runtime';
-import { CatalogUnavailableError } from '../domain/errors';
+
+/** Catalog could not be asked about the products: the order fails closed, nothing is written. */
+export class CatalogUnavailableError extends AppError {
+  constructor(reason: string) {
+    super(`catalog cannot be reached to check the products (${reason}); nothing was ordered`, 'CATALOG_UNAVAILABLE');
+  }
+}
 
 /** What orders needs to know of a product when it is ordered. */
 export interface CatalogProduct {

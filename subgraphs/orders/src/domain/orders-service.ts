@@ -1,12 +1,12 @@
+import { limitForCreating } from '@tiergraph/plans';
 import {
   assertCanReadMerchant,
   BadUserInputError,
-  canReadStore,
-  ForbiddenError,
   isUuid,
-  NotFoundError,
   parseInput,
+  readableStoreRow,
   verifiedStore,
+  writableStore,
   type Caller,
   type EntitlementSource,
   type FeatureUsage,
@@ -18,14 +18,19 @@ import {
 import type { CatalogClient, CatalogProduct } from '../clients/catalog-client';
 import type { OrderEntity, OrderItemEntity } from '../store/entities';
 import type { NewOrderItem, OrdersLoaders, OrdersStore } from '../store/orders-store';
-import { MAX_ORDERS_PER_MONTH } from './features';
+import { MAX_ORDERS_PER_MONTH } from '../features';
 import { placeOrderInput } from './validation';
 
 /** The largest total an order can hold (a PostgreSQL integer, like GraphQL's Int). */
 const MAX_TOTAL_CENTS = 2_147_483_647;
 
-/** A Store as the graph hands it to orders: its key, plus tenancy's fields where a field @requires them. */
-export type StoreRepresentation = StoreReference;
+/**
+ * A Store as the graph hands it to orders: its key, plus tenancy's ids and billing's subscription (its current
+ * period; null without one) where ordersUsage @requires them.
+ */
+export type StoreRepresentation = StoreReference & {
+  subscription?: { currentPeriodStart?: Date | string; currentPeriodEnd?: Date | string } | null;
+};
 
 /** A MerchantSubscription as the graph hands it to orders: its key, plus billing's period where ordersUsage @requires it. */
 export type SubscriptionRepresentation = MerchantPlatformReference;
@@ -45,7 +50,6 @@ export interface OrdersServiceDependencies {
   catalog: CatalogClient;
   /** Effective limits and the current period (billing), cached and invalidated on change. */
   entitlements: EntitlementSource;
-  caller: Caller;
 }
 
 function required<T extends object, K extends keyof T & string>(representation: T, field: K, type: string): NonNullable<T[K]> {
@@ -62,22 +66,16 @@ function instant(value: Date | string, field: string): string {
 
 /** Orders' rules for one request: who may read and place which orders, and what a valid order is. */
 export class OrdersService {
-  private readonly caller: Caller;
-
-  constructor(private readonly deps: OrdersServiceDependencies) {
-    this.caller = deps.caller;
-  }
+  constructor(
+    private readonly deps: OrdersServiceDependencies,
+    private readonly caller: Caller,
+  ) {}
 
   // ───────────── reads ─────────────
 
   /** An order is visible to whoever may read its store; unknown (or non-uuid) ids are NOT_FOUND. */
   async order(id: string): Promise<OrderEntity> {
-    const order = isUuid(id) ? await this.deps.loaders.order.load(id) : null;
-    if (!order) throw new NotFoundError('Order', id);
-    if (!canReadStore(this.caller, { id: order.storeId, merchantId: order.merchantId })) {
-      throw new ForbiddenError('this order belongs to another tenant');
-    }
-    return order;
+    return readableStoreRow(this.caller, isUuid(id) ? await this.deps.loaders.order.load(id) : null, 'Order', id, 'order');
   }
 
   /** The items of an order the caller already sees, in the order they were placed. */
@@ -102,16 +100,16 @@ export class OrdersService {
     return [{ code: MAX_ORDERS_PER_MONTH, current }];
   }
 
-  /** The same, reached from a store, in the period of billing's entitlements (0 without a subscription). */
+  /** The same, reached from a store, in the period of the subscription billing hands over (0 without a subscription). */
   async usageOfStore(store: StoreRepresentation): Promise<FeatureUsage[]> {
     const { merchantId, platformId } = await verifiedStore(this.caller, store, this.deps.stores);
-    const entitlements = await this.deps.entitlements.get(merchantId, platformId);
-    if (!entitlements.periodStart || !entitlements.periodEnd) return [{ code: MAX_ORDERS_PER_MONTH, current: 0 }];
+    if (store.subscription === undefined) throw new BadUserInputError('the Store representation needs subscription', 'subscription');
+    if (store.subscription === null) return [{ code: MAX_ORDERS_PER_MONTH, current: 0 }];
     const current = await this.deps.loaders.orderCountInPeriod.load({
       merchantId,
       platformId,
-      periodStart: instant(entitlements.periodStart, 'periodStart'),
-      periodEnd: instant(entitlements.periodEnd, 'periodEnd'),
+      periodStart: instant(required(store.subscription, 'currentPeriodStart', 'MerchantSubscription'), 'subscription.currentPeriodStart'),
+      periodEnd: instant(required(store.subscription, 'currentPeriodEnd', 'MerchantSubscription'), 'subscription.currentPeriodEnd'),
     });
     return [{ code: MAX_ORDERS_PER_MONTH, current }];
   }
@@ -125,7 +123,7 @@ export class OrdersService {
    */
   async placeOrder(input: unknown): Promise<OrderEntity> {
     const values = parseInput(placeOrderInput, input);
-    const store = await this.writableStore(values.storeId);
+    const store = await writableStore(this.caller, this.deps.stores, values.storeId, 'place orders');
     const products = await this.orderableProducts(store, values.items);
     const currencies = new Set(products.map((p) => p.currency));
     if (currencies.size > 1) throw new BadUserInputError(`items must all be in one currency, not ${[...currencies].sort().join(' and ')}`, 'items');
@@ -139,18 +137,13 @@ export class OrdersService {
       throw new BadUserInputError(`the order total must not exceed ${MAX_TOTAL_CENTS} cents`, 'items');
     }
     const key = { merchantId: store.merchantId, platformId: store.platformId };
-    const placed = await this.deps.store.createWithinLimit({
-      entitlements: this.deps.entitlements,
-      featureCode: MAX_ORDERS_PER_MONTH,
-      ...key,
-      count: (manager, entitlements) => this.deps.store.countOrdersInPeriod(manager, key, entitlements.periodStart, entitlements.periodEnd),
-      create: (manager) =>
-        this.deps.store.insertOrder(
-          manager,
-          { ...key, storeId: store.id, totalCents, currency: [...currencies][0], customerEmail: values.customerEmail },
-          items,
-        ),
-    });
+    const { limit, entitlements } = await limitForCreating(this.deps.entitlements, MAX_ORDERS_PER_MONTH, key);
+    const placed = await this.deps.store.insertOrderWithinLimit(
+      limit,
+      { start: entitlements.periodStart, end: entitlements.periodEnd },
+      { ...key, storeId: store.id, totalCents, currency: [...currencies][0], customerEmail: values.customerEmail },
+      items,
+    );
     this.deps.loaders.itemsOfOrder.prime(placed.order.id, placed.items as OrderItemEntity[]);
     return placed.order;
   }
@@ -173,15 +166,6 @@ export class OrdersService {
       if (!product.isActive) throw new BadUserInputError(`items.${i}.productId is not active (deleted or deactivated)`, `items.${i}.productId`);
       return product;
     });
-  }
-
-  /** The store (from tenancy), when it exists and the caller may order in it. */
-  private async writableStore(storeId: string): Promise<StoreRef> {
-    const store = isUuid(storeId) ? await this.deps.stores.get(storeId) : null;
-    if (!store) throw new NotFoundError('Store', storeId);
-    if (this.caller.role === 'service') throw new ForbiddenError('a service cannot place orders');
-    if (!canReadStore(this.caller, store)) throw new ForbiddenError('this store belongs to another tenant');
-    return store;
   }
 
   // ───────────── federation references: the same rules as any read ─────────────

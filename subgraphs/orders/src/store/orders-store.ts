@@ -1,21 +1,17 @@
 import DataLoader from 'dataloader';
-import { createWithinLimit, findByKeys, isUuid, type CreateWithinLimitOptions } from '@tiergraph/runtime';
+import { assertWithinLimit } from '@tiergraph/plans';
+import { findByKeys, findGroupedByKeys, isUuid, lockFeature, type MerchantPlatform } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
+import { MAX_ORDERS_PER_MONTH } from '../features';
 import { OrderEntity, OrderItemEntity } from './entities';
 
-/** A merchant on a platform: what merchant-scoped features are counted per. */
-export interface MerchantKey {
-  merchantId: string;
-  platformId: string;
-}
-
 /** The orders of a merchant on a platform created in [periodStart, periodEnd) (ISO 8601 instants). */
-export interface PeriodKey extends MerchantKey {
+export interface PeriodKey extends MerchantPlatform {
   periodStart: string;
   periodEnd: string;
 }
 
-export interface NewOrder extends MerchantKey {
+export interface NewOrder extends MerchantPlatform {
   storeId: string;
   totalCents: number;
   currency: string;
@@ -38,18 +34,12 @@ export class OrdersStore {
   }
 
   /** The items of many orders, each in the order it was placed. */
-  async itemsOfOrders(orderIds: readonly string[]): Promise<OrderItemEntity[][]> {
-    const rows = await this.db
-      .getRepository(OrderItemEntity)
-      .createQueryBuilder('i')
-      .where('i.order_id = ANY(:ids)', { ids: [...orderIds] })
-      .orderBy('i.order_id')
-      .addOrderBy('i.position')
-      .addOrderBy('i.id')
-      .getMany();
-    const byOrder = new Map<string, OrderItemEntity[]>(orderIds.map((id) => [id, []]));
-    for (const row of rows) byOrder.get(row.orderId)?.push(row);
-    return orderIds.map((id) => byOrder.get(id) ?? []);
+  itemsOfOrders(orderIds: readonly string[]): Promise<OrderItemEntity[][]> {
+    return findGroupedByKeys(this.db, OrderItemEntity, { column: 'order_id', property: 'orderId' }, orderIds, [
+      ['e.order_id', 'ASC'],
+      ['e.position', 'ASC'],
+      ['e.id', 'ASC'],
+    ]);
   }
 
   /** max_orders_per_month usage: orders per (merchant, platform) inside each key's period, one statement per batch. */
@@ -91,16 +81,28 @@ export class OrdersStore {
 
   // ───────────── writes ─────────────
 
-  /** createWithinLimit on orders' database: the lock, the count and the insert in one transaction. */
-  createWithinLimit<T>(options: Omit<CreateWithinLimitOptions<T>, 'dataSource'>): Promise<T> {
-    return createWithinLimit({ ...options, dataSource: this.db });
+  /**
+   * Inserts an order and its items within max_orders_per_month (`limit`, null: unlimited) of the period billing
+   * names, in one transaction: the merchant's lock on the feature, the count under it, the insert.
+   */
+  insertOrderWithinLimit(
+    limit: number | null,
+    period: { start: string | null; end: string | null },
+    order: NewOrder,
+    items: NewOrderItem[],
+  ): Promise<{ order: OrderEntity; items: OrderItemEntity[] }> {
+    return this.db.transaction(async (manager) => {
+      await lockFeature(manager, MAX_ORDERS_PER_MONTH, order);
+      await assertWithinLimit(MAX_ORDERS_PER_MONTH, limit, async () => ({ used: await this.countOrdersInPeriod(manager, order, period.start, period.end) }));
+      return this.insertOrder(manager, order, items);
+    });
   }
 
   /**
    * What max_orders_per_month counts, inside the caller's transaction: the merchant's orders on the platform
    * created in [periodStart, periodEnd) (an open bound when billing names none).
    */
-  async countOrdersInPeriod(manager: EntityManager, key: MerchantKey, periodStart: string | null, periodEnd: string | null): Promise<number> {
+  async countOrdersInPeriod(manager: EntityManager, key: MerchantPlatform, periodStart: string | null, periodEnd: string | null): Promise<number> {
     const [{ n }]: Array<{ n: number }> = await manager.query(
       `SELECT count(*)::int AS n
          FROM orders.orders

@@ -8,13 +8,12 @@ import {
   NotFoundError,
   requireAdmin,
   rethrowUniqueViolation,
-  createWithinLimit,
   type Caller,
   type EntitlementSource,
   type FeatureUsage,
-  type MerchantPlatformReference,
+  type MerchantPlatform,
 } from '@tiergraph/runtime';
-import type { DataSource, EntityManager } from 'typeorm';
+import { limitForCreating } from '@tiergraph/plans';
 import { TEAM_MEMBERS } from '../features';
 import type { MerchantEntity, PlatformEntity, StoreEntity, StoreUserEntity } from '../store/entities';
 import type { TenancyLoaders, TenancyStore, UserStatsRow } from '../store/tenancy-store';
@@ -27,15 +26,25 @@ const UNIQUE_FIELDS: Record<string, [string, string]> = {
   store_users_store_email_key: ['email', 'this email is already a user of the store'],
 };
 
+export interface TenancyServiceDependencies {
+  store: TenancyStore;
+  loaders: TenancyLoaders;
+  /** Effective limits (billing), cached and invalidated on change. */
+  entitlements: EntitlementSource;
+}
+
 /** Tenancy's rules for one request: who may read and change what, and what valid input is. */
 export class TenancyService {
+  private readonly store: TenancyStore;
+  private readonly loaders: TenancyLoaders;
+
   constructor(
-    private readonly store: TenancyStore,
-    private readonly loaders: TenancyLoaders,
+    private readonly deps: TenancyServiceDependencies,
     private readonly caller: Caller,
-    private readonly dataSource: DataSource,
-    private readonly entitlements: EntitlementSource,
-  ) {}
+  ) {
+    this.store = deps.store;
+    this.loaders = deps.loaders;
+  }
 
   // ───────────── reads ─────────────
 
@@ -149,22 +158,17 @@ export class TenancyService {
   async addStoreUser(input: unknown): Promise<StoreUserEntity> {
     const store = await this.manageableStore(String((input as { storeId?: unknown })?.storeId ?? ''));
     const values = parseInput(addStoreUserInput, input);
-    const insert = (manager?: EntityManager) =>
-      this.store.insertStoreUser(store, { email: values.email, role: values.role }, manager).catch((e) => rethrowUniqueViolation(e, UNIQUE_FIELDS));
-    if (values.role === 'OWNER') return insert();
-    return createWithinLimit({
-      dataSource: this.dataSource,
-      entitlements: this.entitlements,
-      featureCode: TEAM_MEMBERS,
-      merchantId: store.merchantId,
-      platformId: store.platformId,
-      count: (manager) => this.store.countTeamMembers(manager, store.merchantId, store.platformId),
-      create: insert,
-    });
+    const user = { email: values.email, role: values.role };
+    // owners are not counted; team members within max_team_members (billing's limit: fails closed)
+    const inserted =
+      values.role === 'OWNER'
+        ? this.store.insertStoreUser(store, user)
+        : limitForCreating(this.deps.entitlements, TEAM_MEMBERS, store).then(({ limit }) => this.store.insertTeamMemberWithinLimit(limit, store, user));
+    return inserted.catch((e) => rethrowUniqueViolation(e, UNIQUE_FIELDS));
   }
 
   /** Tenancy's usage contribution: active MEMBERs across the merchant's stores on the platform. */
-  async usageOf(pair: MerchantPlatformReference): Promise<FeatureUsage[]> {
+  async usageOf(pair: MerchantPlatform): Promise<FeatureUsage[]> {
     assertCanReadMerchant(this.caller, pair.merchantId);
     if (!isUuid(pair.merchantId) || !isUuid(pair.platformId)) throw new NotFoundError('MerchantSubscription', `${pair.merchantId}:${pair.platformId}`);
     return [{ code: TEAM_MEMBERS, current: await this.loaders.teamMembersOf.load(pair) }];

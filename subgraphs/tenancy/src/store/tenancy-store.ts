@@ -1,7 +1,23 @@
 import DataLoader from 'dataloader';
-import { findByKeys, type MerchantPlatformReference } from '@tiergraph/runtime';
+import { assertWithinLimit } from '@tiergraph/plans';
+import { aggregatePerPair, findByKeys, findGroupedByKeys, lockFeature, merchantPlatformKey, type GroupOrder, type MerchantPlatform, type PairAggregate } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
+import { TEAM_MEMBERS } from '../features';
 import { PlatformEntity, MerchantEntity, StoreEntity, StoreUserEntity, type StoreUserRole } from './entities';
+
+/** What max_team_members counts: the active MEMBERs across the merchant's stores on the platform. */
+const TEAM_MEMBER_COUNT: PairAggregate = {
+  from: 'tenancy.store_users',
+  columns: ['merchant_id', 'platform_id'],
+  aggregate: 'count(*)',
+  where: "is_active AND role = 'MEMBER'",
+};
+
+/** Stores and users are listed in the order they were created. */
+const CREATED_ORDER: GroupOrder = [
+  ['e.created_at', 'ASC'],
+  ['e.id', 'ASC'],
+];
 
 export interface UserStatsRow {
   owners: number;
@@ -27,32 +43,13 @@ export class TenancyStore {
     return this.db.getRepository(PlatformEntity).find({ order: { code: 'ASC' } });
   }
 
-  private groupBy<T>(rows: T[], keys: readonly string[], keyOf: (row: T) => string): T[][] {
-    const groups = new Map<string, T[]>(keys.map((k) => [k, []]));
-    for (const row of rows) groups.get(keyOf(row))?.push(row);
-    return keys.map((k) => groups.get(k) ?? []);
+  storesOfMerchants(merchantIds: readonly string[]): Promise<StoreEntity[][]> {
+    return findGroupedByKeys(this.db, StoreEntity, { column: 'merchant_id', property: 'merchantId' }, merchantIds, CREATED_ORDER);
   }
 
-  async storesOfMerchants(merchantIds: readonly string[]): Promise<StoreEntity[][]> {
-    const rows = await this.db
-      .getRepository(StoreEntity)
-      .createQueryBuilder('s')
-      .where('s.merchant_id = ANY(:ids)', { ids: [...merchantIds] })
-      .orderBy('s.created_at')
-      .addOrderBy('s.id')
-      .getMany();
-    return this.groupBy(rows, merchantIds, (s) => s.merchantId);
-  }
-
-  async usersOf(column: 'store_id' | 'merchant_id', ids: readonly string[]): Promise<StoreUserEntity[][]> {
-    const rows = await this.db
-      .getRepository(StoreUserEntity)
-      .createQueryBuilder('u')
-      .where(`u.${column} = ANY(:ids)`, { ids: [...ids] })
-      .orderBy('u.created_at')
-      .addOrderBy('u.id')
-      .getMany();
-    return this.groupBy(rows, ids, (u) => (column === 'store_id' ? u.storeId : u.merchantId));
+  usersOf(column: 'store_id' | 'merchant_id', ids: readonly string[]): Promise<StoreUserEntity[][]> {
+    const property = column === 'store_id' ? 'storeId' : 'merchantId';
+    return findGroupedByKeys(this.db, StoreUserEntity, { column, property }, ids, CREATED_ORDER);
   }
 
   async userStatsOfMerchants(merchantIds: readonly string[]): Promise<UserStatsRow[]> {
@@ -76,18 +73,10 @@ export class TenancyStore {
   }
 
   /** Active MEMBERs per merchant and platform: what max_team_members limits. */
-  async teamMembersOf(pairs: readonly MerchantPlatformReference[]): Promise<number[]> {
-    const rows: Array<{ merchant_id: string; platform_id: string; n: number }> = await this.db.query(
-      `SELECT merchant_id, platform_id, count(*)::int AS n
-         FROM tenancy.store_users
-        WHERE is_active AND role = 'MEMBER'
-          AND (merchant_id, platform_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
-        GROUP BY merchant_id, platform_id`,
-      [pairs.map((p) => p.merchantId), pairs.map((p) => p.platformId)],
-    );
-    const counts = new Map(rows.map((r) => [`${r.merchant_id}:${r.platform_id}`, r.n]));
-    return pairs.map((p) => counts.get(`${p.merchantId}:${p.platformId}`) ?? 0);
+  teamMembersOf(pairs: readonly MerchantPlatform[]): Promise<number[]> {
+    return aggregatePerPair(this.db, TEAM_MEMBER_COUNT, pairs.map((p) => [p.merchantId, p.platformId]));
   }
+
 
   /** Per-request batching: one statement per kind of read, however many entities a plan asks for. */
   createLoaders() {
@@ -100,8 +89,8 @@ export class TenancyStore {
       usersOfStore: new DataLoader((ids: readonly string[]) => this.usersOf('store_id', ids)),
       usersOfMerchant: new DataLoader((ids: readonly string[]) => this.usersOf('merchant_id', ids)),
       userStatsOfMerchant: new DataLoader((ids: readonly string[]) => this.userStatsOfMerchants(ids)),
-      teamMembersOf: new DataLoader((pairs: readonly MerchantPlatformReference[]) => this.teamMembersOf(pairs), {
-        cacheKeyFn: (p) => `${p.merchantId}:${p.platformId}`,
+      teamMembersOf: new DataLoader((pairs: readonly MerchantPlatform[]) => this.teamMembersOf(pairs), {
+        cacheKeyFn: merchantPlatformKey,
       }),
     };
   }
@@ -137,6 +126,18 @@ export class TenancyStore {
       [merchantId, platformId],
     );
     return n;
+  }
+
+  /**
+   * Inserts a team member within max_team_members (`limit`, null: unlimited) in one transaction: the merchant's lock
+   * on the feature, the count of active members under it, the insert.
+   */
+  insertTeamMemberWithinLimit(limit: number | null, store: StoreEntity, values: { email: string; role: StoreUserRole }): Promise<StoreUserEntity> {
+    return this.db.transaction(async (manager) => {
+      await lockFeature(manager, TEAM_MEMBERS, store);
+      await assertWithinLimit(TEAM_MEMBERS, limit, async () => ({ used: await this.countTeamMembers(manager, store.merchantId, store.platformId) }));
+      return this.insertStoreUser(store, values, manager);
+    });
   }
 
   insertStoreUser(store: StoreEntity, values: { email: string; role: StoreUserRole }, manager: EntityManager = this.db.manager): Promise<StoreUserEntity> {

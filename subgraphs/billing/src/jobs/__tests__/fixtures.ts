@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
-import type { MerchantPlatform } from '../../store/billing-store';
+import type { MerchantPlatform } from '@tiergraph/runtime';
 
 /** Rows the job tests write straight into billing's tables, as the other writers would have left them. */
 export interface SubscriptionSeed {

@@ -4,8 +4,7 @@ import { createTestDatabase, silentLogger, type TestDatabase } from '@tiergraph/
 import Stripe from 'stripe';
 import type { DataSource } from 'typeorm';
 import { entities } from '../../index';
-import { BillingStore } from '../../store/billing-store';
-import { createStripeClient, noStripe } from '../../stripe/settings';
+import { createStripeClient, noStripe } from '../../payments/stripe-settings';
 import { UsageStore } from '../../usage/usage-store';
 import { createBillingJobs, scheduleBillingJobs, type BillingJobs } from '../billing-jobs';
 import { captureCapacitySnapshot } from '../capture-capacity-snapshot';
@@ -14,6 +13,7 @@ import { cleanupStaleSubscriptions } from '../cleanup-stale-subscriptions';
 import { capacitySnapshotClient } from '../clients/capacity-snapshot-client';
 import { JobsStore } from '../jobs-store';
 import { resetPeriodCounters } from '../reset-period-counters';
+import { JobSubscriptionWriter } from '../subscription-writes';
 import { syncStripeStatus } from '../sync-stripe-status';
 import {
   historyRows,
@@ -34,14 +34,14 @@ const DAY_MS = 86_400_000;
 
 let database: TestDatabase;
 let db: DataSource;
-let store: BillingStore;
+let writer: JobSubscriptionWriter;
 let jobsStore: JobsStore;
 
 beforeAll(async () => {
   database = await createTestDatabase();
   db = createSubgraphDataSource({ url: database.url, schema: 'billing', entities, migrations: [], poolSize: 4 });
   await db.initialize();
-  store = new BillingStore(db);
+  writer = new JobSubscriptionWriter(db);
   jobsStore = new JobsStore(db, new UsageStore(db));
 });
 
@@ -50,13 +50,13 @@ afterAll(async () => {
   await database?.drop();
 });
 
-/** A store whose write for one pair fails after the job's change ran inside the writer's transaction. */
-function failingFor(pair: { merchantId: string }): BillingStore {
-  const failing = new BillingStore(db);
-  const write = failing.writeSubscription.bind(failing);
-  failing.writeSubscription = (p, change) =>
-    write(p, async (current, manager) => {
-      const decided = await change(current, manager);
+/** A writer whose write for one pair fails after the job's change ran inside the writer's transaction. */
+function failingFor(pair: { merchantId: string }): JobSubscriptionWriter {
+  const failing = new JobSubscriptionWriter(db);
+  const write = failing.writeIfStillDue.bind(failing);
+  failing.writeIfStillDue = (p, author, decide) =>
+    write(p, author, async (current, manager) => {
+      const decided = await decide(current, manager);
       if (p.merchantId === pair.merchantId) throw new Error('the database went away mid-write');
       return decided;
     });
@@ -76,7 +76,7 @@ describe('RESET_PERIOD_COUNTERS', () => {
     const ending = await insertSubscription(db, { cancelAtPeriodEnd: true, periodStart: at('2026-02-01T00:00:00Z'), periodEnd: at('2026-03-01T00:00:00Z') });
     const untouched = await Promise.all([running, cancelled, ending].map((s) => subscriptionRow(db, s)));
 
-    const first = await resetPeriodCounters({ store, jobsStore, clock });
+    const first = await resetPeriodCounters({ writer, jobsStore, clock });
 
     expect(first).toEqual({ affected: 1, message: 'rolled 1 subscription into the next period; kept 2 closed-period usage summaries' });
     const rolled = await subscriptionRow(db, ended);
@@ -89,14 +89,14 @@ describe('RESET_PERIOD_COUNTERS', () => {
     expect(await Promise.all([running, cancelled, ending].map((s) => subscriptionRow(db, s)))).toEqual(untouched);
 
     const before = { row: await subscriptionRow(db, ended), summaries: await summaries(db, ended) };
-    const second = await resetPeriodCounters({ store, jobsStore, clock });
+    const second = await resetPeriodCounters({ writer, jobsStore, clock });
     expect(second).toEqual({ affected: 0, message: 'no subscription had a period that ended' });
     expect({ row: await subscriptionRow(db, ended), summaries: await summaries(db, ended) }).toEqual(before);
   });
 
   it('an annual subscription rolls by whole years', async () => {
     const annual = await insertSubscription(db, { billingCycle: 'ANNUAL', periodStart: at('2025-03-01T00:00:00Z'), periodEnd: at('2026-03-01T00:00:00Z') });
-    await resetPeriodCounters({ store, jobsStore, clock });
+    await resetPeriodCounters({ writer, jobsStore, clock });
     const row = await subscriptionRow(db, annual);
     expect([row.current_period_start.toISOString(), row.current_period_end.toISOString()]).toEqual(['2026-03-01T00:00:00.000Z', '2027-03-01T00:00:00.000Z']);
   });
@@ -105,7 +105,7 @@ describe('RESET_PERIOD_COUNTERS', () => {
     const monthEnd = await insertSubscription(db, { periodStart: at('2025-12-31T08:00:00Z'), periodEnd: at('2026-01-31T08:00:00Z') });
     const periods: string[] = [];
     for (const day of ['2026-02-01', '2026-03-01', '2026-04-01', '2026-05-01']) {
-      await resetPeriodCounters({ store, jobsStore, clock: () => at(`${day}T00:05:00Z`) });
+      await resetPeriodCounters({ writer, jobsStore, clock: () => at(`${day}T00:05:00Z`) });
       const row = await subscriptionRow(db, monthEnd);
       periods.push(`${row.current_period_start.toISOString().slice(0, 10)}→${row.current_period_end.toISOString().slice(0, 10)}`);
     }
@@ -119,7 +119,7 @@ describe('RESET_PERIOD_COUNTERS', () => {
     const [fails, passes] = a.merchantId < b.merchantId ? [b, a] : [a, b];
     const before = await subscriptionRow(db, fails);
 
-    await expect(resetPeriodCounters({ store: failingFor(fails), jobsStore, clock })).rejects.toThrow('the database went away mid-write');
+    await expect(resetPeriodCounters({ writer: failingFor(fails), jobsStore, clock })).rejects.toThrow('the database went away mid-write');
 
     expect(await subscriptionRow(db, fails)).toEqual(before);
     expect(await summaries(db, fails)).toEqual([]);
@@ -127,7 +127,7 @@ describe('RESET_PERIOD_COUNTERS', () => {
     expect((await subscriptionRow(db, passes)).current_period_end.getTime()).toBeGreaterThan(NOW.getTime());
     expect((await summaries(db, passes)).map((s) => s.used)).toEqual([10]);
 
-    await resetPeriodCounters({ store, jobsStore, clock });
+    await resetPeriodCounters({ writer, jobsStore, clock });
     expect((await subscriptionRow(db, fails)).current_period_end.getTime()).toBeGreaterThan(NOW.getTime());
     expect((await summaries(db, fails)).map((s) => s.used)).toEqual([10]);
   });
@@ -145,7 +145,7 @@ describe('CHECK_TRIAL_EXPIRATIONS', () => {
       periodEnd: at('2026-03-14T00:00:00Z'),
     });
 
-    const first = await checkTrialExpirations({ store, jobsStore, clock });
+    const first = await checkTrialExpirations({ writer, jobsStore, clock });
 
     expect(first.affected).toBe(1);
     expect((await subscriptionRow(db, over)).status).toBe('EXPIRED');
@@ -165,7 +165,7 @@ describe('CHECK_TRIAL_EXPIRATIONS', () => {
     expect((await subscriptionRow(db, paying)).status).toBe('TRIAL');
 
     const before = { row: await subscriptionRow(db, over), history: await historyRows(db, over.id) };
-    expect((await checkTrialExpirations({ store, jobsStore, clock })).affected).toBe(0);
+    expect((await checkTrialExpirations({ writer, jobsStore, clock })).affected).toBe(0);
     expect({ row: await subscriptionRow(db, over), history: await historyRows(db, over.id) }).toEqual(before);
   });
 });
@@ -252,7 +252,7 @@ describe('SYNC_STRIPE_STATUS against the local Stripe stand-in', () => {
     const unchanged = await Promise.all([inSync.row, newer.row, missing].map((s) => subscriptionRow(db, s)));
 
     const sdk = createStripeClient({ ...noStripe, secretKey: 'sk_test_jobs', apiBase: local.url });
-    const first = await syncStripeStatus({ store, jobsStore, stripe: sdk, clock });
+    const first = await syncStripeStatus({ writer, jobsStore, stripe: sdk, clock });
 
     expect(first.affected).toBe(3);
     expect(first.message).toContain('checked 6 linked subscriptions');
@@ -281,7 +281,7 @@ describe('SYNC_STRIPE_STATUS against the local Stripe stand-in', () => {
     expect(await historyRows(db, inSync.row.id)).toEqual([]);
 
     const after = await Promise.all([pending.row, ended.row, upgraded.row].map(async (s) => ({ row: await subscriptionRow(db, s), history: await historyRows(db, s.id) })));
-    const second = await syncStripeStatus({ store, jobsStore, stripe: sdk, clock });
+    const second = await syncStripeStatus({ writer, jobsStore, stripe: sdk, clock });
     expect(second.affected).toBe(0);
     expect(await Promise.all([pending.row, ended.row, upgraded.row].map(async (s) => ({ row: await subscriptionRow(db, s), history: await historyRows(db, s.id) })))).toEqual(after);
   });
@@ -290,12 +290,12 @@ describe('SYNC_STRIPE_STATUS against the local Stripe stand-in', () => {
     const { row } = await linked(prices.essential, { status: 'PAST_DUE' });
     const before = await subscriptionRow(db, row);
     const unreachable = createStripeClient({ ...noStripe, secretKey: 'sk_test_jobs', apiBase: 'http://127.0.0.1:9' });
-    await expect(syncStripeStatus({ store, jobsStore, stripe: unreachable, clock })).rejects.toMatchObject({ extensions: { code: 'PAYMENT_PROVIDER_UNAVAILABLE' } });
+    await expect(syncStripeStatus({ writer, jobsStore, stripe: unreachable, clock })).rejects.toMatchObject({ extensions: { code: 'PAYMENT_PROVIDER_UNAVAILABLE' } });
     expect(await subscriptionRow(db, row)).toEqual(before);
   });
 
   it('without Stripe configured it says so and changes nothing', async () => {
-    expect(await syncStripeStatus({ store, jobsStore, stripe: null, clock })).toEqual({ affected: 0, message: expect.stringContaining('not configured') });
+    expect(await syncStripeStatus({ writer, jobsStore, stripe: null, clock })).toEqual({ affected: 0, message: expect.stringContaining('not configured') });
   });
 });
 
@@ -388,7 +388,7 @@ describe('billing’s jobs on pg-boss', () => {
         ...jobs,
         RESET_PERIOD_COUNTERS: async () => {
           attempts++;
-          if (attempts === 1) return resetPeriodCounters({ store: failingFor(due), jobsStore, clock });
+          if (attempts === 1) return resetPeriodCounters({ writer: failingFor(due), jobsStore, clock });
           leftByFailedAttempt = { row: await subscriptionRow(db, due), summaries: await summaries(db, due) };
           return jobs.RESET_PERIOD_COUNTERS();
         },

@@ -1,7 +1,7 @@
 import { createTestDatabase, startTestSubgraph, type TestDatabase } from '@tiergraph/testkit';
 import { Client } from 'pg';
 import { createBillingSubgraph } from '../../index';
-import { noStripe } from '../../stripe/settings';
+import { noStripe } from '../../payments/stripe-settings';
 import { JOB_SCHEDULES } from '../job';
 
 /** The billing subgraph with JOBS_ENABLED: pg-boss starts with it, holds the five schedules, and stops with it. */

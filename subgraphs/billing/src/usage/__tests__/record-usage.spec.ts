@@ -17,7 +17,7 @@ import {
 } from '@tiergraph/testkit';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { createBillingSubgraph } from '../../index';
-import { noStripe } from '../../stripe/settings';
+import { noStripe } from '../../payments/stripe-settings';
 
 const FEATURE = 'ai_tokens_per_month';
 const HOUR = 3_600_000;

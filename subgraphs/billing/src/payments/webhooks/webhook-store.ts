@@ -1,8 +1,9 @@
-import { notifyEntitlementsChanged, type SubscriptionStatus } from '@tiergraph/runtime';
+import { merchantPlatformKey, type MerchantPlatform } from '@tiergraph/runtime';
 import type { EntityManager } from 'typeorm';
-import { pairKey } from '../store/billing-store';
-import type { BillingCycle } from '../store/entities';
-import type { HistoryChange, InvoiceRecord, MerchantPlatform, PaymentVerdict, SubscriptionState, TierPrices } from './mapping';
+import type { MerchantSubscriptionEntity } from '../../database/entities';
+import type { HistoryChange, TierRef } from '../../subscriptions/subscription-rules';
+import { lockSubscription, saveSubscription } from '../../subscriptions/subscription-writer';
+import type { InvoiceRecord, PaymentVerdict, SubscriptionState, TierPrices } from './mapping';
 
 /**
  * Which kind of Stripe event a state came from. Subscription events carry Stripe's whole view of the subscription
@@ -24,68 +25,31 @@ export interface StoredSubscription extends SubscriptionState {
   paymentVerdict: PaymentVerdict | null;
 }
 
-interface SubscriptionRow {
-  id: string;
-  merchant_id: string;
-  platform_id: string;
-  merchant_name: string;
-  tier_id: string;
-  tier_code: string;
-  tier_price_monthly_cents: number;
-  status: SubscriptionStatus;
-  billing_cycle: BillingCycle;
-  current_period_start: Date;
-  current_period_end: Date;
-  trial_ends_at: Date | null;
-  cancel_at_period_end: boolean;
-  cancelled_at: Date | null;
-  stripe_customer_id: string | null;
-  stripe_subscription_id: string | null;
-  stripe_state_at: Date | null;
-  payment_state_at: Date | null;
-  payment_verdict: PaymentVerdict | null;
-  payment_attempts: number;
+/** A locked row as the webhook rules read it: its tier with the price the tier-change rule compares. */
+function storedSubscriptionOf(row: MerchantSubscriptionEntity, tier: TierRef): StoredSubscription {
+  return {
+    id: row.id,
+    merchantId: row.merchantId,
+    platformId: row.platformId,
+    merchantName: row.merchantName,
+    tier,
+    status: row.status,
+    billingCycle: row.billingCycle,
+    periodStart: row.currentPeriodStart,
+    periodEnd: row.currentPeriodEnd,
+    trialEndsAt: row.trialEndsAt,
+    cancelAtPeriodEnd: row.cancelAtPeriodEnd,
+    cancelledAt: row.cancelledAt,
+    stripeCustomerId: row.stripeCustomerId,
+    stripeSubscriptionId: row.stripeSubscriptionId,
+    stripeStateAt: row.stripeStateAt,
+    paymentStateAt: row.paymentStateAt,
+    paymentVerdict: row.paymentVerdict,
+    paymentAttempts: row.paymentAttempts,
+  };
 }
 
-const storedSubscriptionOf = (row: SubscriptionRow): StoredSubscription => ({
-  id: row.id,
-  merchantId: row.merchant_id,
-  platformId: row.platform_id,
-  merchantName: row.merchant_name,
-  tier: { id: row.tier_id, code: row.tier_code, priceMonthlyCents: row.tier_price_monthly_cents },
-  status: row.status,
-  billingCycle: row.billing_cycle,
-  periodStart: row.current_period_start,
-  periodEnd: row.current_period_end,
-  trialEndsAt: row.trial_ends_at,
-  cancelAtPeriodEnd: row.cancel_at_period_end,
-  cancelledAt: row.cancelled_at,
-  stripeCustomerId: row.stripe_customer_id,
-  stripeSubscriptionId: row.stripe_subscription_id,
-  stripeStateAt: row.stripe_state_at,
-  paymentStateAt: row.payment_state_at,
-  paymentVerdict: row.payment_verdict,
-  paymentAttempts: row.payment_attempts,
-});
-
-const sameTime = (a: Date | null, b: Date | null) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
-
-/** Whether two states differ in anything the entitlement caches or readers see. */
-function differs(before: SubscriptionState, after: SubscriptionState): boolean {
-  return (
-    before.tier.id !== after.tier.id ||
-    before.status !== after.status ||
-    before.billingCycle !== after.billingCycle ||
-    !sameTime(before.periodStart, after.periodStart) ||
-    !sameTime(before.periodEnd, after.periodEnd) ||
-    !sameTime(before.trialEndsAt, after.trialEndsAt) ||
-    before.cancelAtPeriodEnd !== after.cancelAtPeriodEnd ||
-    !sameTime(before.cancelledAt, after.cancelledAt) ||
-    before.stripeCustomerId !== after.stripeCustomerId ||
-    before.stripeSubscriptionId !== after.stripeSubscriptionId ||
-    before.paymentAttempts !== after.paymentAttempts
-  );
-}
+const latest = (stored: Date | null, at: Date): Date => (stored && stored > at ? stored : at);
 
 export interface StoreAddOnRecord {
   storeId: string;
@@ -102,6 +66,9 @@ export interface StoreAddOnRecord {
  * entitlement notification commit together or not at all.
  */
 export class WebhookStore {
+  /** The rows this transaction locked, by pair: what the writer saves on top of. */
+  private readonly locked = new Map<string, MerchantSubscriptionEntity>();
+
   constructor(private readonly manager: EntityManager) {}
 
   // ───────────── idempotency ─────────────
@@ -209,29 +176,25 @@ export class WebhookStore {
   }
 
   /**
-   * The merchant's subscription on the platform, locked until the transaction ends: the same per-pair advisory
-   * lock the billing store's writes take (so webhooks and mutations serialise), then the row itself.
+   * The merchant's subscription on the platform, locked until the transaction ends by the subscriptions' one
+   * writer (the same lock every mutation takes, so webhooks and mutations serialise).
    */
   async lockSubscription(pair: MerchantPlatform): Promise<StoredSubscription | null> {
-    await this.manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`billing:subscription:${pairKey(pair)}`]);
-    const [row]: SubscriptionRow[] = await this.manager.query(
-      `SELECT s.id, s.merchant_id, s.platform_id, s.merchant_name, s.tier_id, t.code AS tier_code,
-              t.price_monthly_cents AS tier_price_monthly_cents, s.status, s.billing_cycle, s.current_period_start,
-              s.current_period_end, s.trial_ends_at, s.cancel_at_period_end, s.cancelled_at, s.stripe_customer_id,
-              s.stripe_subscription_id, s.stripe_state_at, s.payment_state_at, s.payment_verdict, s.payment_attempts
-       FROM billing.merchant_subscriptions s JOIN billing.subscription_tiers t ON t.id = s.tier_id
-       WHERE s.merchant_id = $1 AND s.platform_id = $2
-       FOR UPDATE OF s`,
-      [pair.merchantId, pair.platformId],
+    const row = await lockSubscription(this.manager, pair);
+    if (!row) return null;
+    this.locked.set(merchantPlatformKey(pair), row);
+    const [tier]: TierRef[] = await this.manager.query(
+      `SELECT id, code, price_monthly_cents AS "priceMonthlyCents" FROM billing.subscription_tiers WHERE id = $1`,
+      [row.tierId],
     );
-    return row ? storedSubscriptionOf(row) : null;
+    return storedSubscriptionOf(row, tier);
   }
 
   /**
-   * Writes the state a Stripe event describes (creating the subscription when there is none), its history
-   * (actor `stripe`, at the time of this transaction as every writer's history, the event's id in the reason), the
-   * event's time as the row's Stripe state, and, when anything changed, the notification
-   * that makes every entitlement cache drop the merchant (delivered when the transaction commits).
+   * Writes the state a Stripe event describes (creating the subscription when there is none) through the one
+   * writer: its history (actor `stripe`, at the time of this transaction, the event's id in the reason), the event's
+   * time as the row's Stripe state (a mark that never moves back), and, when anything visible changed, the
+   * notification that makes every entitlement cache drop the merchant (delivered when the transaction commits).
    */
   async saveSubscription(
     pair: MerchantPlatform,
@@ -239,53 +202,34 @@ export class WebhookStore {
     next: SubscriptionState,
     change: { merchantName: string; stateAt: Date; mark: StateMark; verdict: PaymentVerdict | null; history: HistoryChange[]; reason: string },
   ): Promise<void> {
-    const values = [
-      next.tier.id,
-      next.status,
-      next.billingCycle,
-      next.periodStart,
-      next.periodEnd,
-      next.trialEndsAt,
-      next.cancelAtPeriodEnd,
-      next.cancelledAt,
-      next.stripeCustomerId,
-      next.stripeSubscriptionId,
-      next.paymentAttempts,
-      change.stateAt,
-      change.verdict,
-    ];
-    let subscriptionId: string;
-    if (current) {
-      await this.manager.query(
-        `UPDATE billing.merchant_subscriptions
-         SET tier_id = $2, status = $3, billing_cycle = $4, current_period_start = $5, current_period_end = $6,
-             trial_ends_at = $7, cancel_at_period_end = $8, cancelled_at = $9, stripe_customer_id = $10,
-             stripe_subscription_id = $11, payment_attempts = $12,
-             ${change.mark === 'payment' ? 'payment_state_at = GREATEST(payment_state_at, $13)' : 'stripe_state_at = GREATEST(stripe_state_at, $13)'},
-             payment_verdict = COALESCE($14, payment_verdict),
-             updated_at = now()
-         WHERE id = $1`,
-        [current.id, ...values],
-      );
-      subscriptionId = current.id;
-    } else {
-      const [row]: Array<{ id: string }> = await this.manager.query(
-        `INSERT INTO billing.merchant_subscriptions (merchant_id, platform_id, merchant_name, tier_id, status, billing_cycle,
-           current_period_start, current_period_end, trial_ends_at, cancel_at_period_end, cancelled_at, stripe_customer_id,
-           stripe_subscription_id, payment_attempts, ${change.mark === 'payment' ? 'payment_state_at' : 'stripe_state_at'}, payment_verdict)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
-        [pair.merchantId, pair.platformId, change.merchantName, ...values],
-      );
-      subscriptionId = row.id;
-    }
-    for (const entry of change.history) {
-      await this.manager.query(
-        `INSERT INTO billing.subscription_history (subscription_id, change, from_tier_code, to_tier_code, from_status, to_status,
-           reason, actor, changed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'stripe', now())`,
-        [subscriptionId, entry.change, entry.fromTierCode, entry.toTierCode, entry.fromStatus, entry.toStatus, entry.reason ?? change.reason],
-      );
-    }
-    if (!current || differs(current, next)) await notifyEntitlementsChanged(this.manager, pair);
+    const row = current ? (this.locked.get(merchantPlatformKey(pair)) ?? null) : null;
+    if (current && !row) throw new Error('saveSubscription needs the row lockSubscription locked in this transaction');
+    const mark =
+      change.mark === 'payment'
+        ? { paymentStateAt: latest(row?.paymentStateAt ?? null, change.stateAt) }
+        : { stripeStateAt: latest(row?.stripeStateAt ?? null, change.stateAt) };
+    await saveSubscription(
+      this.manager,
+      pair,
+      row,
+      {
+        ...(row ? {} : { merchantName: change.merchantName }),
+        tierId: next.tier.id,
+        status: next.status,
+        billingCycle: next.billingCycle,
+        currentPeriodStart: next.periodStart,
+        currentPeriodEnd: next.periodEnd,
+        trialEndsAt: next.trialEndsAt,
+        cancelAtPeriodEnd: next.cancelAtPeriodEnd,
+        cancelledAt: next.cancelledAt,
+        stripeCustomerId: next.stripeCustomerId,
+        stripeSubscriptionId: next.stripeSubscriptionId,
+        paymentAttempts: next.paymentAttempts,
+        ...mark,
+        paymentVerdict: change.verdict ?? row?.paymentVerdict ?? null,
+      },
+      change.history.map((entry) => ({ ...entry, reason: entry.reason ?? change.reason })),
+      { actor: 'stripe', changedAt: null },
+    );
   }
 }

@@ -1,9 +1,15 @@
 import { createTestDatabase, waitForLockWaiters, type TestDatabase } from '@tiergraph/testkit';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { createWithinLimit, type Entitlements, type EntitlementSource } from './entitlements';
+import { lockFeature, type Entitlements, type EntitlementSource } from '@tiergraph/runtime';
+import type { EntityManager } from 'typeorm';
+import { assertWithinLimit, limitForCreating } from './limits';
 
-/** createWithinLimit itself, on a table of its own in a real PostgreSQL: the lock, the count and the insert. */
+/**
+ * The one straight hop every enforcing subgraph takes, on a table of its own in a real PostgreSQL: the decision
+ * (limitForCreating), then in one transaction the lock (lockFeature), the count and check (assertWithinLimit) and
+ * the insert. `createWithinLimit` below is that composition, as the stores write it.
+ */
 let database: TestDatabase;
 let db: DataSource;
 
@@ -20,6 +26,27 @@ afterAll(async () => {
   await db?.destroy();
   await database?.drop();
 });
+
+interface WithinLimit<T> {
+  dataSource: DataSource;
+  entitlements: EntitlementSource;
+  featureCode: string;
+  merchantId: string;
+  platformId: string;
+  count: (manager: EntityManager) => Promise<number>;
+  create: (manager: EntityManager) => Promise<T>;
+}
+
+/** As a store writes it: service decision first, then lock, count and insert in one transaction. */
+async function createWithinLimit<T>(options: WithinLimit<T>): Promise<T> {
+  const pair = { merchantId: options.merchantId, platformId: options.platformId };
+  const { limit } = await limitForCreating(options.entitlements, options.featureCode, pair);
+  return options.dataSource.transaction(async (manager) => {
+    await lockFeature(manager, options.featureCode, pair);
+    await assertWithinLimit(options.featureCode, limit, async () => ({ used: await options.count(manager) }));
+    return options.create(manager);
+  });
+}
 
 function plan(features: Entitlements['features'], status: Entitlements['status'] = 'ACTIVE', active = true): EntitlementSource & { calls: number } {
   const source = {
@@ -57,7 +84,7 @@ function attempt(merchantId: string, entitlements: EntitlementSource, label: str
   });
 }
 
-describe('createWithinLimit', () => {
+describe('limitForCreating, lockFeature and assertWithinLimit', () => {
   it('makes exactly k rows when 3 × the pool size of callers race for k = 2 free slots; the others get FEATURE_LIMIT_REACHED with the counts', async () => {
     const source = plan({ max_things: { limit: 3, enabled: true } });
     await attempt('race', source, 'pre');

@@ -1,5 +1,6 @@
 import {
   AppError,
+  assertCanReadStore,
   BadUserInputError,
   canManageStore,
   canReadStore,
@@ -7,14 +8,30 @@ import {
   ForbiddenError,
   isUuid,
   NotFoundError,
+  verifiedStore,
   type Caller,
+  type MerchantPlatform,
   type StoreDirectory,
 } from '@tiergraph/runtime';
+import { isActiveStatus } from '@tiergraph/plans';
 import StripeSdk from 'stripe';
 import type Stripe from 'stripe';
-import type { BillingStore } from '../store/billing-store';
-import type { BillingCycle, MerchantSubscriptionEntity, StoreAddOnEntity, SubscriptionTierEntity } from '../store/entities';
-import type { StripeSettings } from './settings';
+import type { TenancyClient } from '../clients/tenancy-client';
+import type {
+  AddOnProductEntity,
+  BillingCycle,
+  BillingHistoryEntity,
+  MerchantSubscriptionEntity,
+  StoreAddOnEntity,
+  SubscriptionTierEntity,
+} from '../database/entities';
+import type { StoreParent } from '../references';
+import { historyEntry, tierChangeOf, type HistoryChange } from '../subscriptions/subscription-rules';
+import type { SubscriptionStore } from '../subscriptions/subscription-store';
+import type { HistoryAuthor } from '../subscriptions/subscription-writer';
+import type { TierService } from '../tiers/tier-service';
+import type { PaymentLoaders, PaymentStore } from './payment-store';
+import type { StripeSettings } from './stripe-settings';
 
 /** The reference's billing exceptions, with the contract's codes. */
 export class PaymentSystemNotConfiguredError extends AppError {
@@ -67,24 +84,25 @@ const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2
 export interface PaymentDependencies {
   stripe: Stripe | null;
   settings: StripeSettings;
-  store: BillingStore;
-  stores: StoreDirectory;
-  tier: (code: string) => Promise<SubscriptionTierEntity>;
-  tierById: (id: string) => Promise<SubscriptionTierEntity | null>;
+  store: PaymentStore;
+  loaders: PaymentLoaders;
+  /** Subscriptions are read and written through their own store (the one writer). */
+  subscriptions: SubscriptionStore;
+  tiers: TierService;
   /** The merchant's name from tenancy, carried in the checkout's metadata for the subscription the webhook creates. */
-  merchantName: (merchantId: string, platformId: string) => Promise<string>;
+  tenancy: TenancyClient;
+  stores: StoreDirectory;
   clock: () => Date;
 }
 
-interface PayingStore {
+interface PayingStore extends MerchantPlatform {
   id: string;
-  merchantId: string;
-  platformId: string;
 }
 
 /**
- * The Stripe-backed operations of one request. Stripe is the source of truth for money: these ask Stripe to act,
- * write what Stripe answered, and the webhooks confirm (an older event never overwrites what is stored).
+ * The Stripe-backed operations of one request, and the reads of what Stripe bills (add-ons, invoices). Stripe is the
+ * source of truth for money: these ask Stripe to act, write what Stripe answered through the subscriptions' one
+ * writer, and the webhooks confirm (an older event never overwrites what is stored).
  */
 export class PaymentService {
   constructor(
@@ -111,7 +129,7 @@ export class PaymentService {
 
   /** A tier a merchant may buy: active and public (admins may also assign the others). */
   private async purchasableTier(code: string): Promise<SubscriptionTierEntity> {
-    const tier = await this.deps.tier(code);
+    const tier = await this.deps.tiers.tier(code);
     if ((!tier.isActive || !tier.isPublic) && this.caller.role !== 'admin') throw new TierNotAvailableError(code);
     return tier;
   }
@@ -131,8 +149,8 @@ export class PaymentService {
   }
 
   private async subscriptionOf(store: PayingStore): Promise<MerchantSubscriptionEntity & { stripeSubscriptionId: string }> {
-    const [subscription] = await this.deps.store.subscriptionsOf([store]);
-    if (!subscription?.stripeSubscriptionId || !['TRIAL', 'ACTIVE', 'PAST_DUE'].includes(subscription.status)) throw new NoActiveSubscriptionError();
+    const [subscription] = await this.deps.subscriptions.subscriptionsOf([store]);
+    if (!subscription?.stripeSubscriptionId || !isActiveStatus(subscription.status)) throw new NoActiveSubscriptionError();
     return subscription as MerchantSubscriptionEntity & { stripeSubscriptionId: string };
   }
 
@@ -149,17 +167,17 @@ export class PaymentService {
     const store = await this.payingStore(storeId);
     const tier = await this.purchasableTier(tierCode);
     const price = this.priceOf(tier, cycle);
-    const [existing] = await this.deps.store.subscriptionsOf([store]);
-    if (existing?.stripeSubscriptionId && ['TRIAL', 'ACTIVE', 'PAST_DUE'].includes(existing.status)) {
+    const [existing] = await this.deps.subscriptions.subscriptionsOf([store]);
+    if (existing?.stripeSubscriptionId && isActiveStatus(existing.status)) {
       // a second live Stripe subscription would bill the merchant twice
       throw new BadUserInputError('this merchant already pays for a subscription on this platform: change its tier instead', 'storeId');
     }
     const customer = await this.customerOf(store.merchantId);
-    const firstSubscription = !(await this.deps.store.hasHadStripeSubscription(store.merchantId));
+    const firstSubscription = !(await this.deps.subscriptions.hasHadStripeSubscription(store.merchantId));
     const metadata = {
       kind: 'subscription',
       merchantId: store.merchantId,
-      merchantName: await this.deps.merchantName(store.merchantId, store.platformId),
+      merchantName: (await this.deps.tenancy.merchantAndPlatform(store.merchantId, store.platformId)).name,
       platformId: store.platformId,
       storeId: store.id,
       tierCode: tier.code,
@@ -203,11 +221,11 @@ export class PaymentService {
       proration_behavior: 'create_prorations',
       metadata: { ...remote.metadata, tierCode: tier.code, billingCycle: nextCycle },
     });
-    const from = await this.deps.tierById(subscription.tierId);
-    const change = !from ? 'TIER_CHANGE' : tier.priceMonthlyCents > from.priceMonthlyCents ? 'UPGRADE' : tier.priceMonthlyCents < from.priceMonthlyCents ? 'DOWNGRADE' : 'TIER_CHANGE';
-    return this.deps.store.writeSubscription(store, async (current) => ({
+    const from = await this.deps.tiers.tierById(subscription.tierId);
+    const change = from ? tierChangeOf(from, tier) : 'TIER_CHANGE';
+    return this.write(store, (current) => ({
       subscription: { tierId: tier.id, billingCycle: nextCycle, stripeStateAt: this.stateTime(current) },
-      history: tier.id === subscription.tierId ? [] : [this.entry(change, { fromTierCode: from?.code ?? null, toTierCode: tier.code })],
+      history: tier.id === subscription.tierId ? [] : [historyEntry(change, { fromTierCode: from?.code ?? null, toTierCode: tier.code })],
     }));
   }
 
@@ -216,15 +234,15 @@ export class PaymentService {
     const subscription = await this.subscriptionOf(store);
     if (immediately) {
       await this.client().subscriptions.cancel(subscription.stripeSubscriptionId);
-      return this.deps.store.writeSubscription(store, async (current) => ({
+      return this.write(store, (current) => ({
         subscription: { status: 'CANCELLED', cancelAtPeriodEnd: false, cancelledAt: this.deps.clock(), stripeStateAt: this.stateTime(current) },
-        history: [this.entry('STATUS_CHANGE', { fromStatus: current?.status ?? null, toStatus: 'CANCELLED', reason: reason ?? null })],
+        history: [historyEntry('STATUS_CHANGE', { fromStatus: current?.status ?? null, toStatus: 'CANCELLED', reason: reason ?? null })],
       }));
     }
     await this.client().subscriptions.update(subscription.stripeSubscriptionId, { cancel_at_period_end: true });
-    return this.deps.store.writeSubscription(store, async (current) => ({
+    return this.write(store, (current) => ({
       subscription: { cancelAtPeriodEnd: true, stripeStateAt: this.stateTime(current) },
-      history: [this.entry('STATUS_CHANGE', { reason: reason ?? 'cancels at the end of the period' })],
+      history: [historyEntry('STATUS_CHANGE', { reason: reason ?? 'cancels at the end of the period' })],
     }));
   }
 
@@ -233,17 +251,19 @@ export class PaymentService {
     const subscription = await this.subscriptionOf(store);
     if (!subscription.cancelAtPeriodEnd) throw new SubscriptionNotCancelledError();
     await this.client().subscriptions.update(subscription.stripeSubscriptionId, { cancel_at_period_end: false });
-    return this.deps.store.writeSubscription(store, async (current) => ({
+    return this.write(store, (current) => ({
       subscription: { cancelAtPeriodEnd: false, stripeStateAt: this.stateTime(current) },
-      history: [this.entry('STATUS_CHANGE', { reason: 'cancellation withdrawn' })],
+      history: [historyEntry('STATUS_CHANGE', { reason: 'cancellation withdrawn' })],
     }));
   }
 
-  async upcomingInvoice(store: PayingStore) {
+  /** The next invoice of the store's merchant, as Stripe previews it (null without Stripe or a live subscription). */
+  async upcomingInvoice(parent: StoreParent) {
+    const store = await verifiedStore(this.caller, parent, this.deps.stores);
     if (!this.deps.stripe) return null;
-    const [subscription] = await this.deps.store.subscriptionsOf([store]);
+    const [subscription] = await this.deps.subscriptions.subscriptionsOf([store]);
     const customer = await this.deps.store.stripeCustomerOf(store.merchantId);
-    if (!subscription?.stripeSubscriptionId || !customer || !['TRIAL', 'ACTIVE', 'PAST_DUE'].includes(subscription.status)) return null;
+    if (!subscription?.stripeSubscriptionId || !customer || !isActiveStatus(subscription.status)) return null;
     const preview = await this.client().invoices.createPreview({ customer, subscription: subscription.stripeSubscriptionId });
     return {
       amountDueCents: preview.amount_due,
@@ -313,17 +333,44 @@ export class PaymentService {
     return current?.stripeStateAt && current.stripeStateAt > now ? current.stripeStateAt : now;
   }
 
-  private entry(change: 'UPGRADE' | 'DOWNGRADE' | 'TIER_CHANGE' | 'STATUS_CHANGE', extra: Record<string, unknown>) {
-    return {
-      change,
-      fromTierCode: null,
-      toTierCode: null,
-      fromStatus: null,
-      toStatus: null,
-      reason: null,
-      actor: this.caller.userId,
-      changedAt: this.deps.clock(),
-      ...extra,
-    } as const;
+  /** A change through the subscriptions' one writer, by the caller, at the clock's time. */
+  private write(
+    store: PayingStore,
+    change: (current: MerchantSubscriptionEntity | null) => { subscription: Partial<MerchantSubscriptionEntity>; history: HistoryChange[] },
+  ): Promise<MerchantSubscriptionEntity> {
+    const author: HistoryAuthor = { actor: this.caller.userId, changedAt: this.deps.clock() };
+    return this.deps.subscriptions.write(store, author, async (current) => change(current));
   }
+
+  // ───────────── what Stripe bills: add-ons and invoices ─────────────
+
+  addOnProducts(): Promise<AddOnProductEntity[]> {
+    return this.deps.store.addOnProducts();
+  }
+
+  async addOnsOf(store: { id: string; merchantId?: string }): Promise<StoreAddOnEntity[]> {
+    if (!store.merchantId) throw new BadUserInputError('the Store representation needs merchantId', 'merchantId');
+    if (!isUuid(store.id) || !isUuid(store.merchantId)) throw new NotFoundError('Store', store.id);
+    const key = { storeId: store.id.toLowerCase(), merchantId: store.merchantId.toLowerCase() };
+    assertCanReadStore(this.caller, { id: key.storeId, merchantId: key.merchantId });
+    // by store AND merchant: a representation naming the caller's merchant with another's store finds nothing
+    return this.deps.loaders.addOnsOfStore.load(key);
+  }
+
+  async addOnProductOf(addOn: StoreAddOnEntity): Promise<AddOnProductEntity> {
+    const product = await this.deps.loaders.addOnProductByCode.load(addOn.addOnCode);
+    if (!product) throw new Error(`store add-on ${addOn.id} refers to a missing product`);
+    return product;
+  }
+
+  /** A page of the merchant's invoices on the store's platform, newest first (a merchant has a few a year). */
+  async invoicesOf(store: StoreParent, first: number, after?: string | null): Promise<BillingHistoryEntity[]> {
+    const { merchantId, platformId } = await verifiedStore(this.caller, store, this.deps.stores);
+    if (first < 1 || first > 100) throw new BadUserInputError('first must be between 1 and 100', 'first');
+    const invoices = await this.deps.loaders.invoicesOf.load({ merchantId, platformId });
+    const start = after ? invoices.findIndex((invoice) => invoice.id === after.toLowerCase()) + 1 : 0;
+    if (after && start === 0) throw new BadUserInputError('after is not an invoice of this list', 'after');
+    return invoices.slice(start, start + first);
+  }
+
 }

@@ -272,7 +272,7 @@ describe('checkout, invoices', () => {
 });
 
 describe('historyOf', () => {
-  it('names what changed as the billing service does', () => {
+  it('names what changed as the subscriptions do', () => {
     expect(tierChangeOf(essential, professional)).toBe('UPGRADE');
     expect(tierChangeOf(professional, essential)).toBe('DOWNGRADE');
     expect(tierChangeOf(essential, { ...essential, id: 'other' })).toBe('TIER_CHANGE');

@@ -1,7 +1,12 @@
-import { isUuid, type SubscriptionStatus } from '@tiergraph/runtime';
-import { firstPeriod, type Period } from '../domain/periods';
-import type { BillingCycle, SubscriptionChange } from '../store/entities';
+import { isUuid, type MerchantPlatform, type SubscriptionStatus } from '@tiergraph/runtime';
+import type { BillingCycle } from '../../database/entities';
+import { firstPeriod, type Period } from '../../subscriptions/periods';
+import { historyEntry, tierChangeOf, type HistoryChange, type TierRef } from '../../subscriptions/subscription-rules';
 import type { CheckoutSession, StripeInvoice, StripeSubscription } from './events';
+
+// the subscriptions' rules, as the webhook rules (and their tests) use them
+export { tierChangeOf };
+export type { HistoryChange, MerchantPlatform, TierRef };
 
 /** How Stripe's subscription statuses read in billing; null: no billing status follows from it (keep what is stored). */
 export function subscriptionStatusOf(stripeStatus: string): SubscriptionStatus | null {
@@ -30,11 +35,6 @@ export function cycleOfInterval(interval: string | null | undefined): BillingCyc
   if (interval === 'year') return 'ANNUAL';
   if (interval === 'month') return 'MONTHLY';
   return null;
-}
-
-export interface MerchantPlatform {
-  merchantId: string;
-  platformId: string;
 }
 
 /** What billing's checkout sessions and subscriptions carry in their metadata, read defensively. */
@@ -70,12 +70,6 @@ export function linkMetadataOf(metadata: Record<string, string>): LinkMetadata {
     quantity: Number.isInteger(quantity) && quantity >= 1 ? quantity : 1,
     domainName: text(metadata.domainName)?.toLowerCase() ?? null,
   };
-}
-
-export interface TierRef {
-  id: string;
-  code: string;
-  priceMonthlyCents: number;
 }
 
 export interface TierPrices extends TierRef {
@@ -227,45 +221,20 @@ export function stateAfterCheckout(
   };
 }
 
-/** A move between tiers, named by price as the billing service names it. */
-export function tierChangeOf(from: TierRef, to: TierRef): 'UPGRADE' | 'DOWNGRADE' | 'TIER_CHANGE' {
-  if (to.priceMonthlyCents > from.priceMonthlyCents) return 'UPGRADE';
-  if (to.priceMonthlyCents < from.priceMonthlyCents) return 'DOWNGRADE';
-  return 'TIER_CHANGE';
-}
-
-export interface HistoryChange {
-  change: SubscriptionChange;
-  fromTierCode: string | null;
-  toTierCode: string | null;
-  fromStatus: SubscriptionStatus | null;
-  toStatus: SubscriptionStatus | null;
-  reason: string | null;
-}
-
-/** The history entries of a change, in the billing service's vocabulary (nothing when nothing it records changed). */
+/** The history entries of a change, built with the subscriptions' one builder and tier-change rule (nothing when nothing it records changed). */
 export function historyOf(before: SubscriptionState | null, after: SubscriptionState): HistoryChange[] {
-  const entry = (change: SubscriptionChange, extra: Partial<HistoryChange>): HistoryChange => ({
-    change,
-    fromTierCode: null,
-    toTierCode: null,
-    fromStatus: null,
-    toStatus: null,
-    reason: null,
-    ...extra,
-  });
-  if (!before) return [entry('CREATED', { toTierCode: after.tier.code, toStatus: after.status })];
+  if (!before) return [historyEntry('CREATED', { toTierCode: after.tier.code, toStatus: after.status })];
   const history: HistoryChange[] = [];
   if (before.tier.id !== after.tier.id) {
-    history.push(entry(tierChangeOf(before.tier, after.tier), { fromTierCode: before.tier.code, toTierCode: after.tier.code }));
+    history.push(historyEntry(tierChangeOf(before.tier, after.tier), { fromTierCode: before.tier.code, toTierCode: after.tier.code }));
   }
-  if (before.billingCycle !== after.billingCycle) history.push(entry('CYCLE_CHANGE', { reason: `${before.billingCycle} → ${after.billingCycle}` }));
+  if (before.billingCycle !== after.billingCycle) history.push(historyEntry('CYCLE_CHANGE', { reason: `${before.billingCycle} → ${after.billingCycle}` }));
   if (before.status !== after.status) {
-    history.push(entry(after.status === 'TRIAL' ? 'TRIAL_STARTED' : 'STATUS_CHANGE', { fromStatus: before.status, toStatus: after.status }));
+    history.push(historyEntry(after.status === 'TRIAL' ? 'TRIAL_STARTED' : 'STATUS_CHANGE', { fromStatus: before.status, toStatus: after.status }));
   }
   // a subscription that ends has nothing pending any more: that is its status change, not a withdrawal
   if (before.cancelAtPeriodEnd !== after.cancelAtPeriodEnd && after.status !== 'CANCELLED' && after.status !== 'EXPIRED') {
-    history.push(entry('STATUS_CHANGE', { reason: after.cancelAtPeriodEnd ? 'cancels at the end of the period' : 'cancellation withdrawn' }));
+    history.push(historyEntry('STATUS_CHANGE', { reason: after.cancelAtPeriodEnd ? 'cancels at the end of the period' : 'cancellation withdrawn' }));
   }
   return history;
 }

@@ -1,7 +1,7 @@
 import type { SubgraphDependencies } from '@tiergraph/runtime';
 import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
 import type Stripe from 'stripe';
-import type { StripeSettings } from '../stripe/settings';
+import type { StripeSettings } from '../stripe-settings';
 import { processStripeWebhook } from './pipeline';
 
 export interface WebhookDependencies extends SubgraphDependencies {

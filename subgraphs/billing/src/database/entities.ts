@@ -55,6 +55,11 @@ export class MerchantSubscriptionEntity {
   @Column({ name: 'stripe_subscription_id', type: 'text', nullable: true }) stripeSubscriptionId!: string | null;
   /** When the newest Stripe state was applied (an event's time, or our own call to Stripe): older events change nothing. */
   @Column({ name: 'stripe_state_at', type: 'timestamptz', nullable: true }) stripeStateAt!: Date | null;
+  /** When the newest invoice event was applied, and what it said of the payment (see the payment-state migrations). */
+  @Column({ name: 'payment_state_at', type: 'timestamptz', nullable: true }) paymentStateAt!: Date | null;
+  @Column({ name: 'payment_verdict', type: 'text', nullable: true }) paymentVerdict!: 'PAID' | 'FAILED' | null;
+  /** Failed attempts of the invoice that made the subscription past due (0 otherwise). */
+  @Column({ name: 'payment_attempts', type: 'integer', default: 0 }) paymentAttempts!: number;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
 }

@@ -1,11 +1,9 @@
-import { ACTIVE_STATUSES, type FeatureDeclaration, type FeatureEntitlement, type FeatureUsage, type SubscriptionStatus } from '@tiergraph/runtime';
+import { effectiveLimit, isActiveStatus } from '@tiergraph/plans';
+import type { FeatureDeclaration, FeatureEntitlement, FeatureUsage, SubscriptionStatus } from '@tiergraph/runtime';
 
-/** A tier's limit for one feature, or a merchant's override of it. */
-export interface LimitRow {
-  featureCode: string;
-  limitValue: number | null;
-  enabled: boolean;
-}
+import type { LimitRow } from '../tiers/tier-store';
+
+export type { LimitRow };
 
 export interface FeatureSummary {
   code: string;
@@ -43,10 +41,10 @@ export function effectiveFeatures(tierLimits: LimitRow[], overrides: LimitRow[],
   const result = new Map<string, FeatureEntitlement & { isOverride: boolean }>();
   if (!active) return result;
   for (const row of tierLimits) {
-    result.set(row.featureCode, { enabled: row.enabled, limit: row.enabled ? row.limitValue : 0, isOverride: false });
+    result.set(row.featureCode, { enabled: row.enabled, limit: effectiveLimit({ enabled: row.enabled, limit: row.limitValue }), isOverride: false });
   }
   for (const row of overrides) {
-    result.set(row.featureCode, { enabled: row.enabled, limit: row.enabled ? row.limitValue : 0, isOverride: true });
+    result.set(row.featureCode, { enabled: row.enabled, limit: effectiveLimit({ enabled: row.enabled, limit: row.limitValue }), isOverride: true });
   }
   return result;
 }
@@ -60,7 +58,7 @@ export function planFeatures(
   tierLimits: LimitRow[],
   overrides: Array<Omit<LimitRow, 'enabled'> & { isEnabled: boolean }>,
 ): { active: boolean; features: Map<string, FeatureEntitlement & { isOverride: boolean }> } {
-  const active = !!subscription && ACTIVE_STATUSES.includes(subscription.status);
+  const active = !!subscription && isActiveStatus(subscription.status);
   return { active, features: effectiveFeatures(tierLimits, overrides.map((o) => ({ ...o, enabled: o.isEnabled })), active) };
 }
 

@@ -1,4 +1,4 @@
-import type { BillingCycle } from '../store/entities';
+import type { BillingCycle } from '../database/entities';
 
 /**
  * Adds calendar months in UTC, clamping the day (31 January + 1 month = 28 or 29 February). `day` is the day of

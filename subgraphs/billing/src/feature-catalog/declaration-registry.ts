@@ -1,5 +1,5 @@
 import type { FeatureDeclaration } from '@tiergraph/runtime';
-import type { BillingStore } from '../store/billing-store';
+import type { FeatureCatalogStore } from './feature-catalog-store';
 
 /** As stored: who declared it, and who counts it (COMPUTED unless declared METERED). */
 export type RegisteredFeature = FeatureDeclaration & { owner: string; measurement: 'COMPUTED' | 'METERED' };
@@ -11,7 +11,7 @@ export type RegisteredFeature = FeatureDeclaration & { owner: string; measuremen
 export class DeclarationRegistry {
   private loaded: Promise<RegisteredFeature[]> | undefined;
 
-  constructor(private readonly store: BillingStore) {}
+  constructor(private readonly store: FeatureCatalogStore) {}
 
   all(): Promise<RegisteredFeature[]> {
     this.loaded ??= this.store.declarations().catch((error) => {

@@ -1,0 +1,40 @@
+import DataLoader from 'dataloader';
+import { findGroupedByPairs, merchantPlatformKey, notifyEntitlementsChanged, type MerchantPlatform } from '@tiergraph/runtime';
+import type { DataSource } from 'typeorm';
+import { MerchantFeatureOverrideEntity } from '../database/entities';
+import type { LimitRow } from '../tiers/tier-store';
+
+/** The SQL of merchants' feature overrides; a change notifies the merchant's entitlement caches. */
+export class OverrideStore {
+  constructor(private readonly db: DataSource) {}
+
+  overridesOf(pairs: readonly MerchantPlatform[]): Promise<MerchantFeatureOverrideEntity[][]> {
+    return findGroupedByPairs(this.db, MerchantFeatureOverrideEntity, pairs, [['e.feature_code', 'ASC']]);
+  }
+
+  replaceOverrides(pair: MerchantPlatform, overrides: LimitRow[]): Promise<void> {
+    return this.db.transaction(async (manager) => {
+      await manager.query(
+        `DELETE FROM billing.merchant_feature_overrides WHERE merchant_id = $1 AND platform_id = $2 AND NOT (feature_code = ANY($3))`,
+        [pair.merchantId, pair.platformId, overrides.map((o) => o.featureCode)],
+      );
+      for (const o of overrides) {
+        await manager.query(
+          `INSERT INTO billing.merchant_feature_overrides (merchant_id, platform_id, feature_code, limit_value, is_enabled)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (merchant_id, platform_id, feature_code) DO UPDATE SET limit_value = EXCLUDED.limit_value, is_enabled = EXCLUDED.is_enabled`,
+          [pair.merchantId, pair.platformId, o.featureCode, o.limitValue, o.enabled],
+        );
+      }
+      await notifyEntitlementsChanged(manager, pair);
+    });
+  }
+
+  createLoaders() {
+    return {
+      overridesOf: new DataLoader((pairs: readonly MerchantPlatform[]) => this.overridesOf(pairs), { cacheKeyFn: merchantPlatformKey }),
+    };
+  }
+}
+
+export type OverrideLoaders = ReturnType<OverrideStore['createLoaders']>;

@@ -1,0 +1,80 @@
+import DataLoader from 'dataloader';
+import { findByKeys, findGroupedByPairs, groupUnder, merchantPlatformKey, type MerchantPlatform } from '@tiergraph/runtime';
+import type { DataSource } from 'typeorm';
+import { AddOnProductEntity, BillingHistoryEntity, StoreAddOnEntity } from '../database/entities';
+
+/** A store add-on's key: by store AND merchant, so a representation naming another merchant's store finds nothing. */
+export interface StoreOfMerchant {
+  storeId: string;
+  merchantId: string;
+}
+const storeOfMerchantKey = (k: StoreOfMerchant) => `${k.storeId}:${k.merchantId}`;
+
+/** The SQL of what Stripe bills: Stripe customers, add-ons and invoices. */
+export class PaymentStore {
+  constructor(private readonly db: DataSource) {}
+
+  addOnProducts(): Promise<AddOnProductEntity[]> {
+    return this.db.getRepository(AddOnProductEntity).find({ where: { isActive: true }, order: { displayOrder: 'ASC' } });
+  }
+
+  async addOnsOfStores(keys: readonly StoreOfMerchant[]): Promise<StoreAddOnEntity[][]> {
+    const rows = await this.db
+      .getRepository(StoreAddOnEntity)
+      .createQueryBuilder('a')
+      .where(`(a.store_id, a.merchant_id) IN (SELECT * FROM unnest(:stores::uuid[], :merchants::uuid[]))`, {
+        stores: keys.map((k) => k.storeId),
+        merchants: keys.map((k) => k.merchantId),
+      })
+      .orderBy('a.created_at')
+      .getMany();
+    return groupUnder(keys.map(storeOfMerchantKey), rows, storeOfMerchantKey);
+  }
+
+  invoicesOf(pairs: readonly MerchantPlatform[]): Promise<BillingHistoryEntity[][]> {
+    return findGroupedByPairs(this.db, BillingHistoryEntity, pairs, [['e.created_at', 'DESC']]);
+  }
+
+  async stripeCustomerOf(merchantId: string): Promise<string | null> {
+    const [row] = await this.db.query(`SELECT stripe_customer_id FROM billing.stripe_customers WHERE merchant_id = $1`, [merchantId]);
+    return row?.stripe_customer_id ?? null;
+  }
+
+  /** Keeps the first customer recorded for a merchant (racing checkouts get the same one back). */
+  async saveStripeCustomer(merchantId: string, customerId: string): Promise<string> {
+    const [row] = await this.db.query(
+      `WITH inserted AS (
+         INSERT INTO billing.stripe_customers (merchant_id, stripe_customer_id) VALUES ($1, $2)
+         ON CONFLICT (merchant_id) DO NOTHING RETURNING stripe_customer_id)
+       SELECT stripe_customer_id FROM inserted
+       UNION ALL SELECT stripe_customer_id FROM billing.stripe_customers WHERE merchant_id = $1
+       LIMIT 1`,
+      [merchantId, customerId],
+    );
+    return row.stripe_customer_id;
+  }
+
+  addOnProductsByCodes(codes: readonly string[]) {
+    return findByKeys(this.db, AddOnProductEntity, 'code', codes);
+  }
+
+  storeAddOnsByIds(ids: readonly string[]) {
+    return findByKeys(this.db, StoreAddOnEntity, 'id', ids);
+  }
+
+  async cancelStoreAddOn(id: string): Promise<StoreAddOnEntity> {
+    await this.db.query(`UPDATE billing.store_add_ons SET status = 'cancelled' WHERE id = $1`, [id]);
+    return (await this.db.getRepository(StoreAddOnEntity).findOneBy({ id }))!;
+  }
+
+  /** Per-request batching: one statement per kind of read. */
+  createLoaders() {
+    return {
+      addOnsOfStore: new DataLoader((keys: readonly StoreOfMerchant[]) => this.addOnsOfStores(keys), { cacheKeyFn: storeOfMerchantKey }),
+      addOnProductByCode: new DataLoader((codes: readonly string[]) => findByKeys(this.db, AddOnProductEntity, 'code', codes)),
+      invoicesOf: new DataLoader((pairs: readonly MerchantPlatform[]) => this.invoicesOf(pairs), { cacheKeyFn: merchantPlatformKey }),
+    };
+  }
+}
+
+export type PaymentLoaders = ReturnType<PaymentStore['createLoaders']>;
