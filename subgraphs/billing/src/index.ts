@@ -13,7 +13,7 @@ import { FeatureCatalogService } from './feature-catalog/feature-catalog-service
 import { FeatureCatalogStore } from './feature-catalog/feature-catalog-store';
 import { billingFeatures } from './features';
 import { createBillingJobs, runJobNow, scheduleBillingJobs, type BillingJobSchedule } from './jobs/billing-jobs';
-import { capacitySnapshotClient } from './jobs/clients/capacity-snapshot-client';
+import { capacitySnapshotClient } from './clients/capacity-snapshot-client';
 import { PaymentService } from './payments/payment-service';
 import { PaymentStore } from './payments/payment-store';
 import { createStripeClient, noStripe, type StripeSettings } from './payments/stripe-settings';

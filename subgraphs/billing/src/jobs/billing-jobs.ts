@@ -5,7 +5,7 @@ import { UsageStore } from '../usage/usage-store';
 import { captureCapacitySnapshot } from './capture-capacity-snapshot';
 import { checkTrialExpirations } from './check-trial-expirations';
 import { cleanupStaleSubscriptions } from './cleanup-stale-subscriptions';
-import type { CapacitySnapshotClient } from './clients/capacity-snapshot-client';
+import type { CapacitySnapshotClient } from '../clients/capacity-snapshot-client';
 import { JOB_NAMES, JOB_SCHEDULES, type JobName, type JobOutcome } from './job';
 import { JobsStore } from './jobs-store';
 import { resetPeriodCounters } from './reset-period-counters';

@@ -1,5 +1,5 @@
 import type { JobOutcome } from './job';
-import type { CapacitySnapshotClient } from './clients/capacity-snapshot-client';
+import type { CapacitySnapshotClient } from '../clients/capacity-snapshot-client';
 
 export interface CapacitySnapshotDependencies {
   capacity: CapacitySnapshotClient;

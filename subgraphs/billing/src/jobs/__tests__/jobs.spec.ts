@@ -10,7 +10,7 @@ import { createBillingJobs, scheduleBillingJobs, type BillingJobs } from '../bil
 import { captureCapacitySnapshot } from '../capture-capacity-snapshot';
 import { checkTrialExpirations, TRIAL_EXPIRED_REASON } from '../check-trial-expirations';
 import { cleanupStaleSubscriptions } from '../cleanup-stale-subscriptions';
-import { capacitySnapshotClient } from '../clients/capacity-snapshot-client';
+import { capacitySnapshotClient } from '../../clients/capacity-snapshot-client';
 import { JobsStore } from '../jobs-store';
 import { resetPeriodCounters } from '../reset-period-counters';
 import { JobSubscriptionWriter } from '../subscription-writes';
