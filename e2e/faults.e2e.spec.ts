@@ -85,6 +85,124 @@ describe('a subgraph that hangs or is gone costs its own fields only', () => {
   });
 });
 
+/** The contract's operation, with the fields issue 11 added to say which usage is unknown. */
+function withUsageKnown(name: 'MerchantFeatures' | 'StoreBilling'): string {
+  const operation = contractOperation(name);
+  const from = name === 'MerchantFeatures' ? /\bisOverride\s+unit\b/ : /\bisApproachingLimit\b/;
+  expect(operation).toMatch(from);
+  return operation.replace(from, (fields) => `${fields} usageKnown usageUnavailableReason`);
+}
+
+interface Feature {
+  code: string;
+  featureType: string;
+  limit: number | null;
+  current: number | null;
+  usageKnown: boolean;
+  [field: string]: unknown;
+}
+
+describe('a usage contributor that is down costs its own features only', () => {
+  it.each([
+    ['gone (connection refused)', () => closedUrl, 'unreachable'],
+    ['hung (accepts, never answers)', () => hungUrl, 'timeout'],
+  ])('orders %s: MerchantFeatures keeps the subscription and the other features; StoreBilling keeps the store and the other meters', async (_case, ordersUrl, reason) => {
+    const n = randomUUID().slice(0, 8);
+    const run = async (name: string, variables: Record<string, unknown>) => {
+      const response = await postGraphQL(graph.gateway.url, { query: contractOperation(name), variables }, { token: admin });
+      if (response.errors) throw new Error(JSON.stringify(response.errors));
+      return response.data!;
+    };
+    const platform = (await run('CreatePlatform', { input: { code: `o-${n}`, name: 'O' } })).createPlatform;
+    const merchant = (await run('CreateMerchant', { input: { name: `Orderless ${n}`, email: `o-${n}@example.com` } })).createMerchant;
+    const store = (await run('CreateStore', { input: { merchantId: merchant.id, platformId: platform.id, code: 'main', name: 'Main' } })).createStore;
+    await run('UpdateMerchantSubscription', { merchantId: merchant.id, platformId: platform.id, input: { tierCode: 'essential' } });
+    await run('UpdateMerchantSubscription', { merchantId: merchant.id, platformId: platform.id, input: { tierCode: 'professional', reason: 'grew' } });
+    await run('CreateProduct', { input: { storeId: store.id, sku: 'A', name: 'A', priceCents: 100 } });
+    await run('CreateProduct', { input: { storeId: store.id, sku: 'B', name: 'B', priceCents: 100 } });
+
+    const catalog = await postGraphQL(graph.gateway.url, { query: '{ featureCatalog { features { code owner measurement } } }' }, { token: admin });
+    const owners = new Map<string, { owner: string; measurement: string }>(
+      catalog.data!.featureCatalog.flatMap((c: { features: Array<{ code: string; owner: string; measurement: string }> }) => c.features.map((f) => [f.code, f])),
+    );
+    const countedByOrders = (code: string) => owners.get(code)?.owner === 'orders' && owners.get(code)?.measurement === 'COMPUTED';
+
+    const featuresVars = { merchantId: merchant.id, platformId: platform.id };
+    const healthyFeatures = await postGraphQL(graph.gateway.url, { query: withUsageKnown('MerchantFeatures'), variables: featuresVars }, { token: admin });
+    const healthyBilling = await postGraphQL(graph.gateway.url, { query: withUsageKnown('StoreBilling'), variables: { storeId: store.id } }, { token: admin });
+    expect(healthyFeatures.errors).toBeUndefined();
+    expect(healthyBilling.errors).toBeUndefined();
+    const healthy = healthyFeatures.data!.merchant.subscription;
+    expect(healthy.tier.code).toBe('professional');
+    expect(healthy.history.length).toBeGreaterThanOrEqual(2);
+    expect(healthy.features.every((f: Feature) => f.usageKnown && f.usageUnavailableReason === null)).toBe(true);
+    expect(healthy.features.find((f: Feature) => f.code === 'max_products').current).toBe(2);
+    const ordersFeatures = healthy.features.filter((f: Feature) => f.featureType === 'QUANTITATIVE' && countedByOrders(f.code));
+    expect(ordersFeatures.map((f: Feature) => f.code)).toContain('max_orders_per_month');
+    expect(ordersFeatures.every((f: Feature) => f.current === 0)).toBe(true);
+
+    const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, name === 'orders' ? ordersUrl() : graph.subgraphs[name].url])) as Record<SubgraphName, string>;
+    const degraded = await startTestGateway(urls, { SUBGRAPH_TIMEOUT_MS: '500' });
+    try {
+      const features = await postGraphQL(degraded.url, { query: withUsageKnown('MerchantFeatures'), variables: featuresVars }, { token: admin });
+      const subscription = features.data!.merchant.subscription;
+      expect(subscription).not.toBeNull();
+      const { features: degradedFeatures, ...rest } = subscription;
+      const { features: healthyList, ...healthyRest } = healthy;
+      expect(rest).toEqual(healthyRest); // id, status, cycle, tier, period, history
+      expect(degradedFeatures.map((f: Feature) => f.code)).toEqual(healthyList.map((f: Feature) => f.code));
+      for (const [i, feature] of (degradedFeatures as Feature[]).entries()) {
+        const before = healthyList[i] as Feature;
+        if (feature.featureType === 'QUANTITATIVE' && countedByOrders(feature.code)) {
+          expect(feature).toEqual({
+            ...before,
+            current: null,
+            remaining: null,
+            percentUsed: null,
+            usageKnown: false,
+            usageUnavailableReason: expect.stringMatching(/^the orders service did not contribute its count/),
+          });
+        } else {
+          expect(feature).toEqual(before); // catalog's count, tenancy's, media's, billing's metered ones, binary features
+        }
+      }
+      // one error, naming orders and pointing at the subscription whose usage it could not count
+      expect(features.errors).toHaveLength(1);
+      expect(features.errors![0]).toMatchObject({ path: ['merchant', 'subscription'], extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'orders', reason } });
+
+      const billing = await postGraphQL(degraded.url, { query: withUsageKnown('StoreBilling'), variables: { storeId: store.id } }, { token: admin });
+      const degradedStore = billing.data!.store;
+      expect(degradedStore).not.toBeNull();
+      const { usage, ...storeRest } = degradedStore;
+      const { usage: healthyUsage, ...healthyStoreRest } = healthyBilling.data!.store;
+      expect(storeRest).toEqual(healthyStoreRest); // id, name, subscription, invoices, add-ons
+      expect(billing.data!.addOnProducts).toEqual(healthyBilling.data!.addOnProducts);
+      expect(usage.map((m: { code: string }) => m.code)).toEqual(healthyUsage.map((m: { code: string }) => m.code));
+      for (const [i, meter] of (usage as Array<{ code: string }>).entries()) {
+        const before = healthyUsage[i];
+        if (countedByOrders(meter.code)) {
+          expect(meter).toEqual({
+            ...before,
+            current: 0,
+            percentage: 0,
+            isAtLimit: false,
+            isApproachingLimit: false,
+            usageKnown: false,
+            usageUnavailableReason: expect.stringMatching(/^the orders service did not contribute its count/),
+          });
+        } else {
+          expect(meter).toEqual(before);
+        }
+      }
+      expect(usage.find((m: { code: string }) => m.code === 'max_products')).toMatchObject({ current: 2, usageKnown: true });
+      expect(billing.errors).toHaveLength(1);
+      expect(billing.errors![0]).toMatchObject({ path: ['store'], extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'orders', reason } });
+    } finally {
+      await degraded.stop();
+    }
+  });
+});
+
 describe('Stripe webhooks through the gateway', () => {
   it('are forwarded to billing, whose answer comes back as it is', async () => {
     // this billing has no STRIPE_WEBHOOK_SECRET: its sidecar answers 503 with its own message (the paid flow, with a

@@ -23,6 +23,7 @@ import {
 import express from 'express';
 import { AuthenticatedDataSource, type GatewayContext } from './authenticated-data-source';
 import type { GatewayEnv } from './env';
+import { NullOnFailedEntityFetch } from './failed-entity-fetch';
 import { mountGraphiQL } from './graphiql';
 import { subgraphAgent } from './http-fetcher';
 import { createGatewayMetrics } from './metrics';
@@ -64,8 +65,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...(env.GATEWAY_INTROSPECT_AND_COMPOSE
       ? { supergraphSdl: new IntrospectAndCompose({ subgraphs: subgraphList }) }
       : { supergraphSdl: readFileSync(env.SUPERGRAPH_PATH, 'utf8') }),
+    // a failed entity fetch answers its nullable fields as null, so a `@requires` on them still runs (failed-entity-fetch.ts)
     buildService: ({ name, url }) =>
-      new AuthenticatedDataSource(name, options.subgraphUrls[name as SubgraphName] ?? url!, metrics, getServiceToken, env.SUBGRAPH_TIMEOUT_MS, client),
+      new NullOnFailedEntityFetch(
+        new AuthenticatedDataSource(name, options.subgraphUrls[name as SubgraphName] ?? url!, metrics, getServiceToken, env.SUBGRAPH_TIMEOUT_MS, client),
+      ),
     logger,
   });
 

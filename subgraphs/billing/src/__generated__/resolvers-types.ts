@@ -138,7 +138,7 @@ export type FeatureSummary = {
   __typename?: 'FeatureSummary';
   category: Scalars['String']['output'];
   code: Scalars['String']['output'];
-  /** Usage now (quantitative); null for binary features. */
+  /** Usage now (quantitative); null for binary features, and when usageKnown is false. */
   current?: Maybe<Scalars['Int']['output']>;
   description: Scalars['String']['output'];
   enabled: Scalars['Boolean']['output'];
@@ -148,11 +148,20 @@ export type FeatureSummary = {
   /** Effective limit; null = unlimited (and for binary features). */
   limit?: Maybe<Scalars['Int']['output']>;
   name: Scalars['String']['output'];
-  /** 0 to 100; null when unlimited or binary. */
+  /** 0 to 100; null when unlimited or binary, and when usageKnown is false. */
   percentUsed?: Maybe<Scalars['Float']['output']>;
+  /** null when unlimited, binary, or usageKnown is false. */
   remaining?: Maybe<Scalars['Int']['output']>;
   scope: FeatureScope;
   unit?: Maybe<Scalars['String']['output']>;
+  /**
+   * false when the subgraph that counts this feature failed to contribute its count (down, timed out, or its count
+   * failed): current, remaining and percentUsed are then null, and usageUnavailableReason says why. The limit,
+   * enabled and every other feature still answer. Always true for binary features and billing's metered ones.
+   */
+  usageKnown: Scalars['Boolean']['output'];
+  /** Why usageKnown is false (which service did not contribute); null when it is true. */
+  usageUnavailableReason?: Maybe<Scalars['String']['output']>;
 };
 
 export type FeatureType =
@@ -240,22 +249,25 @@ export type MerchantSubscription = {
   __typename?: 'MerchantSubscription';
   billingCycle: BillingCycle;
   cancelAtPeriodEnd: Scalars['Boolean']['output'];
-  catalogUsage: Array<FeatureUsage>;
+  catalogUsage?: Maybe<Array<FeatureUsage>>;
   createdAt: Scalars['DateTime']['output'];
   currentPeriodEnd: Scalars['DateTime']['output'];
   /** The current billing period; it follows the billing cycle from the subscription's start, not the calendar. */
   currentPeriodStart: Scalars['DateTime']['output'];
-  /** Every declared feature with its effective limit and usage. */
+  /**
+   * Every declared feature with its effective limit and usage. A contributor that failed (its usage field null) makes
+   * only its own features' usage unknown (FeatureSummary.usageKnown false); everything else still answers.
+   */
   features: Array<FeatureSummary>;
   /** Newest first. */
   history: Array<SubscriptionHistoryEntry>;
   id: Scalars['ID']['output'];
-  mediaUsage: Array<FeatureUsage>;
+  mediaUsage?: Maybe<Array<FeatureUsage>>;
   merchantId: Scalars['ID']['output'];
-  ordersUsage: Array<FeatureUsage>;
+  ordersUsage?: Maybe<Array<FeatureUsage>>;
   platformId: Scalars['ID']['output'];
   status: SubscriptionStatus;
-  tenancyUsage: Array<FeatureUsage>;
+  tenancyUsage?: Maybe<Array<FeatureUsage>>;
   tier: SubscriptionTier;
   trialEndsAt?: Maybe<Scalars['DateTime']['output']>;
 };
@@ -508,22 +520,22 @@ export type RecordUsageInput = {
 export type Store = {
   __typename?: 'Store';
   addOns: Array<StoreAddOn>;
-  catalogUsage: Array<FeatureUsage>;
+  catalogUsage?: Maybe<Array<FeatureUsage>>;
   /** Whether the store's plan includes the feature (its override, else its tier), and the subscription is active. */
   hasFeature: Scalars['Boolean']['output'];
   id: Scalars['ID']['output'];
   /** Newest first; after: the id of the last invoice of the previous page. */
   invoices: Array<Invoice>;
-  mediaUsage: Array<FeatureUsage>;
+  mediaUsage?: Maybe<Array<FeatureUsage>>;
   merchantId: Scalars['ID']['output'];
-  ordersUsage: Array<FeatureUsage>;
+  ordersUsage?: Maybe<Array<FeatureUsage>>;
   platformId: Scalars['ID']['output'];
   /** The subscription of the store's merchant on the store's platform; null when there is none. */
   subscription?: Maybe<MerchantSubscription>;
-  tenancyUsage: Array<FeatureUsage>;
+  tenancyUsage?: Maybe<Array<FeatureUsage>>;
   /** The next invoice of the merchant's Stripe subscription; null without one. */
   upcomingInvoice?: Maybe<UpcomingInvoice>;
-  /** Usage meters of the quantitative features. */
+  /** Usage meters of the quantitative features; a contributor that failed makes only its own meters unknown (UsageMetric.usageKnown false). */
   usage: Array<UsageMetric>;
   /** Closed periods of a metered feature, newest first; last: 1 to 36. */
   usageHistory: Array<UsagePeriodSummary>;
@@ -761,6 +773,14 @@ export type UsageMetric = {
   name: Scalars['String']['output'];
   /** 0 to 100 (capped); 0 when unlimited. */
   percentage: Scalars['Float']['output'];
+  /**
+   * false when the subgraph that counts this feature failed to contribute its count: current and percentage are then
+   * 0 and isAtLimit and isApproachingLimit false as placeholders, not measurements (read usageKnown first);
+   * usageUnavailableReason says why. The other meters still answer.
+   */
+  usageKnown: Scalars['Boolean']['output'];
+  /** Why usageKnown is false (which service did not contribute); null when it is true. */
+  usageUnavailableReason?: Maybe<Scalars['String']['output']>;
 };
 
 /** A closed billing period of a metered feature. */
@@ -1208,6 +1228,8 @@ export type FeatureSummaryResolvers<ContextType = BillingContext, ParentType ext
   remaining?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   scope?: Resolver<ResolversTypes['FeatureScope'], ParentType, ContextType>;
   unit?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  usageKnown?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  usageUnavailableReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type FeatureUsageResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['FeatureUsage'] = ResolversParentTypes['FeatureUsage']> = ResolversObject<{
@@ -1472,6 +1494,8 @@ export type UsageMetricResolvers<ContextType = BillingContext, ParentType extend
   limit?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   percentage?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  usageKnown?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  usageUnavailableReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type UsagePeriodSummaryResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['UsagePeriodSummary'] = ResolversParentTypes['UsagePeriodSummary']> = ResolversObject<{

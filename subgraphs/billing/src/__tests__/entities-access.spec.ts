@@ -145,4 +145,26 @@ describe('usage handed over in a representation is checked (a direct caller coul
     const body = (await response.json()) as { data: { _entities: Array<{ features: Array<{ code: string; current: number | null }> }> } };
     expect(body.data._entities[0].features.find((f) => f.code === 'max_products')?.current).toBe(3);
   });
+
+  it('a null contribution (its contributor failed) makes only that owner’s features unknown; the subscription answers', async () => {
+    const response = await fetch(running.billing.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${w.tokens.merchant1}` },
+      body: JSON.stringify({
+        query:
+          'query($r: [_Any!]!) { _entities(representations: $r) { ... on MerchantSubscription { status tier { code } features { code limit current remaining percentUsed usageKnown usageUnavailableReason } } } }',
+        variables: { r: [{ __typename: 'MerchantSubscription', merchantId: w.m1, platformId: w.platformId, ...usage, ordersUsage: null }] },
+      }),
+    });
+    type Feature = { code: string; limit: number | null; current: number | null; remaining: number | null; percentUsed: number | null; usageKnown: boolean; usageUnavailableReason: string | null };
+    const body = (await response.json()) as { data: { _entities: Array<{ status: string; tier: { code: string }; features: Feature[] }> }; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    const [subscription] = body.data._entities;
+    expect(subscription.tier.code).toEqual(expect.any(String));
+    const orders = subscription.features.find((f) => f.code === 'max_orders_per_month')!;
+    expect(orders).toMatchObject({ current: null, remaining: null, percentUsed: null, usageKnown: false, usageUnavailableReason: expect.stringMatching(/^the orders service/) });
+    expect(orders).toHaveProperty('limit');
+    expect(subscription.features.find((f) => f.code === 'max_products')).toMatchObject({ current: 3, usageKnown: true, usageUnavailableReason: null });
+    expect(subscription.features.filter((f) => !f.usageKnown).map((f) => f.code)).toEqual(ordersFeatures.filter((f) => f.featureType === 'QUANTITATIVE' && (f.measurement ?? 'COMPUTED') === 'COMPUTED').map((f) => f.code));
+  });
 });

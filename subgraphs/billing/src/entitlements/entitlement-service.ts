@@ -19,7 +19,7 @@ import { overridesInput } from '../inputs';
 import type { StoreParent, SubscriptionParent } from '../references';
 import type { UsageService } from '../usage/usage-service';
 import { checkedContributions, type ContributedUsage } from './contributions';
-import { summarize, usageByCode, usageMetrics, type FeatureSummary, type UsageMetric } from './feature-summary';
+import { summarize, unavailableReason, usageByCode, usageMetrics, type FeatureSummary, type UsageMetric } from './feature-summary';
 import type { OverrideStore } from './override-store';
 import type { PlanReader } from './plan-reader';
 
@@ -51,8 +51,14 @@ export class EntitlementService {
       this.deps.plans.planOf(pair, subscription),
       this.deps.usage.meteredUsage(pair, subscription),
     ]);
-    const contributed = checkedContributions(usage, await this.deps.declarations.byCode());
-    return summarize(declarations, plan.features, usageByCode(...contributed, metered));
+    const registered = await this.deps.declarations.byCode();
+    const { counts, unavailable } = checkedContributions(usage, registered);
+    // a contributor that failed makes only the features it counts unknown (billing's metered ones never are)
+    const unknown = new Map<string, string>();
+    for (const [code, feature] of registered) {
+      if (unavailable.has(feature.owner) && feature.measurement === 'COMPUTED') unknown.set(code, unavailableReason(feature.owner));
+    }
+    return summarize(declarations, plan.features, usageByCode(...counts, metered), unknown);
   }
 
   features(subscription: SubscriptionParent): Promise<FeatureSummary[]> {

@@ -65,4 +65,22 @@ describe('summary and usage meters', () => {
     expect(percentOf(250, 200)).toBe(100);
     expect(percentOf(1, 3)).toBe(33.33);
   });
+
+  it('an unknown count (its contributor failed) nulls that feature’s usage only; its limit and the others stand', () => {
+    const unknown = new Map([['max_orders_per_month', 'the orders service did not contribute its count']]);
+    const degraded = summarize(declarations, features, usageByCode([{ code: 'max_products', current: 170 }]), unknown);
+    expect(degraded.find((f) => f.code === 'max_orders_per_month')).toMatchObject({
+      enabled: true, limit: null, current: null, remaining: null, percentUsed: null, usageKnown: false, usageUnavailableReason: 'the orders service did not contribute its count',
+    });
+    for (const f of degraded.filter((f) => f.code !== 'max_orders_per_month')) {
+      expect(f).toEqual(summary.find((s) => s.code === f.code));
+      expect(f).toMatchObject({ usageKnown: true, usageUnavailableReason: null });
+    }
+    const meters = usageMetrics(degraded);
+    expect(meters.find((m) => m.code === 'max_orders_per_month')).toEqual({
+      code: 'max_orders_per_month', name: 'max_orders_per_month', current: 0, limit: null, percentage: 0, isUnlimited: true, isAtLimit: false, isApproachingLimit: false,
+      usageKnown: false, usageUnavailableReason: 'the orders service did not contribute its count',
+    });
+    expect(meters.find((m) => m.code === 'max_products')).toMatchObject({ current: 170, percentage: 85, usageKnown: true, usageUnavailableReason: null });
+  });
 });

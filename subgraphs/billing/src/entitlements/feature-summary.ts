@@ -19,6 +19,9 @@ export interface FeatureSummary {
   percentUsed: number | null;
   isOverride: boolean;
   unit: string | null;
+  /** false: the owner failed to contribute its count; current, remaining and percentUsed are null. */
+  usageKnown: boolean;
+  usageUnavailableReason: string | null;
 }
 
 export interface UsageMetric {
@@ -30,6 +33,9 @@ export interface UsageMetric {
   isUnlimited: boolean;
   isAtLimit: boolean;
   isApproachingLimit: boolean;
+  /** false: the owner failed to contribute its count; current and percentage are 0 placeholders, the flags false. */
+  usageKnown: boolean;
+  usageUnavailableReason: string | null;
 }
 
 /**
@@ -75,11 +81,19 @@ export function usageByCode(...contributions: Array<FeatureUsage[] | undefined>)
   return usage;
 }
 
-/** Every declared feature, in catalog order, with its effective limit and usage. */
+/** Why a contributor's features are unknown: the message a FeatureSummary and a usage meter carry. */
+export const unavailableReason = (owner: string): string =>
+  `the ${owner} service did not contribute its count (it failed or did not answer); this feature's usage is unknown`;
+
+/**
+ * Every declared feature, in catalog order, with its effective limit and usage. `unknown`: the codes whose count is
+ * missing (their contributor failed), with the reason; their usage is null, their limit and everything else stand.
+ */
 export function summarize(
   declarations: FeatureDeclaration[],
   features: Map<string, FeatureEntitlement & { isOverride: boolean }>,
   usage: Map<string, number>,
+  unknown: ReadonlyMap<string, string> = new Map(),
 ): FeatureSummary[] {
   return declarations.map((declaration) => {
     const entitlement = features.get(declaration.code);
@@ -94,9 +108,13 @@ export function summarize(
       enabled,
       isOverride: entitlement?.isOverride ?? false,
       unit: declaration.unit,
+      usageKnown: true,
+      usageUnavailableReason: null,
     };
     if (declaration.featureType === 'BINARY') return { ...base, limit: null, current: null, remaining: null, percentUsed: null };
     const limit = entitlement ? entitlement.limit : 0;
+    const reason = unknown.get(declaration.code);
+    if (reason !== undefined) return { ...base, limit, current: null, remaining: null, percentUsed: null, usageKnown: false, usageUnavailableReason: reason };
     const current = usage.get(declaration.code) ?? 0;
     return {
       ...base,
@@ -112,7 +130,11 @@ export function summarize(
 export function usageMetrics(summary: FeatureSummary[]): UsageMetric[] {
   return summary
     .filter((f) => f.featureType === 'QUANTITATIVE')
-    .map((f) => {
+    .map((f): UsageMetric => {
+      if (!f.usageKnown) {
+        // UsageMetric.current and percentage are non-null: placeholders, which usageKnown marks as such
+        return { code: f.code, name: f.name, current: 0, limit: f.limit, percentage: 0, isUnlimited: f.limit === null, isAtLimit: false, isApproachingLimit: false, usageKnown: false, usageUnavailableReason: f.usageUnavailableReason };
+      }
       const current = f.current ?? 0;
       const percentage = f.limit === null ? 0 : percentOf(current, f.limit);
       return {
@@ -124,6 +146,8 @@ export function usageMetrics(summary: FeatureSummary[]): UsageMetric[] {
         isUnlimited: f.limit === null,
         isAtLimit: f.limit !== null && percentage >= 100,
         isApproachingLimit: f.limit !== null && percentage >= 80,
+        usageKnown: true,
+        usageUnavailableReason: null,
       };
     });
 }

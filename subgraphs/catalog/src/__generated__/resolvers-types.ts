@@ -44,8 +44,8 @@ export type FeatureUsage = {
 
 export type MerchantSubscription = {
   __typename?: 'MerchantSubscription';
-  /** [{ code: "max_products", current }]: the merchant's products on the platform that are not deleted. */
-  catalogUsage: Array<FeatureUsage>;
+  /** [{ code: "max_products", current }]: the merchant's products on the platform that are not deleted. Null when the count failed (the error says why): billing then reports these features as unknown. */
+  catalogUsage?: Maybe<Array<FeatureUsage>>;
   merchantId: Scalars['ID']['output'];
   platformId: Scalars['ID']['output'];
 };
@@ -126,8 +126,8 @@ export type ProductEdge = {
 
 export type Store = {
   __typename?: 'Store';
-  /** max_products of the store's merchant on its platform (merchant-scoped). Who may read the store may read it. */
-  catalogUsage: Array<FeatureUsage>;
+  /** max_products of the store's merchant on its platform (merchant-scoped). Who may read the store may read it. Null when the count failed (the error says why): billing then reports these features as unknown. */
+  catalogUsage?: Maybe<Array<FeatureUsage>>;
   id: Scalars['ID']['output'];
   merchantId: Scalars['ID']['output'];
   platformId: Scalars['ID']['output'];
@@ -302,7 +302,7 @@ export type FeatureUsageResolvers<ContextType = CatalogContext, ParentType exten
 
 export type MerchantSubscriptionResolvers<ContextType = CatalogContext, ParentType extends ResolversParentTypes['MerchantSubscription'] = ResolversParentTypes['MerchantSubscription'], FederationReferenceType extends FederationReferenceTypes['MerchantSubscription'] = FederationReferenceTypes['MerchantSubscription']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['MerchantSubscription']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  catalogUsage?: Resolver<Array<ResolversTypes['FeatureUsage']>, ParentType, ContextType>;
+  catalogUsage?: Resolver<Maybe<Array<ResolversTypes['FeatureUsage']>>, ParentType, ContextType>;
   merchantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   platformId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
@@ -351,7 +351,7 @@ export type ProductEdgeResolvers<ContextType = CatalogContext, ParentType extend
 
 export type StoreResolvers<ContextType = CatalogContext, ParentType extends ResolversParentTypes['Store'] = ResolversParentTypes['Store'], FederationReferenceType extends FederationReferenceTypes['Store'] = FederationReferenceTypes['Store']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Store']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  catalogUsage?: Resolver<Array<ResolversTypes['FeatureUsage']>, ParentType, ContextType>;
+  catalogUsage?: Resolver<Maybe<Array<ResolversTypes['FeatureUsage']>>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, RequireFields<StoreProductsArgs, 'first'>>;
 }>;

@@ -94,8 +94,8 @@ export type MediaVariant = {
 
 export type MerchantSubscription = {
   __typename?: 'MerchantSubscription';
-  /** [{ code: "max_storage_mb", current }]: the size of the merchant's files on the platform in MiB, rounded up. */
-  mediaUsage: Array<FeatureUsage>;
+  /** [{ code: "max_storage_mb", current }]: the size of the merchant's files on the platform in MiB, rounded up. Null when the count failed (the error says why): billing then reports these features as unknown. */
+  mediaUsage?: Maybe<Array<FeatureUsage>>;
   merchantId: Scalars['ID']['output'];
   platformId: Scalars['ID']['output'];
 };
@@ -147,8 +147,8 @@ export type Store = {
    * after: an endCursor of an earlier page. Who may read the store may list them.
    */
   media: MediaConnection;
-  /** max_storage_mb of the store's merchant on its platform (merchant-scoped). Who may read the store may read it. */
-  mediaUsage: Array<FeatureUsage>;
+  /** max_storage_mb of the store's merchant on its platform (merchant-scoped). Who may read the store may read it. Null when the count failed (the error says why): billing then reports these features as unknown. */
+  mediaUsage?: Maybe<Array<FeatureUsage>>;
   merchantId: Scalars['ID']['output'];
   platformId: Scalars['ID']['output'];
 };
@@ -364,7 +364,7 @@ export type MediaVariantResolvers<ContextType = MediaContext, ParentType extends
 
 export type MerchantSubscriptionResolvers<ContextType = MediaContext, ParentType extends ResolversParentTypes['MerchantSubscription'] = ResolversParentTypes['MerchantSubscription'], FederationReferenceType extends FederationReferenceTypes['MerchantSubscription'] = FederationReferenceTypes['MerchantSubscription']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['MerchantSubscription']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  mediaUsage?: Resolver<Array<ResolversTypes['FeatureUsage']>, ParentType, ContextType>;
+  mediaUsage?: Resolver<Maybe<Array<ResolversTypes['FeatureUsage']>>, ParentType, ContextType>;
   merchantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   platformId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
@@ -396,7 +396,7 @@ export type StoreResolvers<ContextType = MediaContext, ParentType extends Resolv
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Store']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   media?: Resolver<ResolversTypes['MediaConnection'], ParentType, ContextType, RequireFields<StoreMediaArgs, 'first'>>;
-  mediaUsage?: Resolver<Array<ResolversTypes['FeatureUsage']>, ParentType, ContextType>;
+  mediaUsage?: Resolver<Maybe<Array<ResolversTypes['FeatureUsage']>>, ParentType, ContextType>;
 }>;
 
 export type Resolvers<ContextType = MediaContext> = ResolversObject<{

@@ -35,8 +35,8 @@ export type MerchantSubscription = {
   currentPeriodEnd: Scalars['DateTime']['output'];
   currentPeriodStart: Scalars['DateTime']['output'];
   merchantId: Scalars['ID']['output'];
-  /** [{ code: "max_orders_per_month", current }]: the merchant's orders on the platform created in [currentPeriodStart, currentPeriodEnd). */
-  ordersUsage: Array<FeatureUsage>;
+  /** [{ code: "max_orders_per_month", current }]: the merchant's orders on the platform created in [currentPeriodStart, currentPeriodEnd). Null when the count failed (the error says why): billing then reports these features as unknown. */
+  ordersUsage?: Maybe<Array<FeatureUsage>>;
   platformId: Scalars['ID']['output'];
 };
 
@@ -125,8 +125,9 @@ export type Store = {
   /**
    * max_orders_per_month of the store's merchant on its platform (merchant-scoped), counted in the current billing
    * period of the subscription billing hands over (0 without a subscription). Who may read the store may read it.
+   * Null when the count failed (the error says why): billing then reports these features as unknown.
    */
-  ordersUsage: Array<FeatureUsage>;
+  ordersUsage?: Maybe<Array<FeatureUsage>>;
   platformId: Scalars['ID']['output'];
   /** Billing's: the subscription of the store's merchant on its platform, whose current period orders counts in. */
   subscription?: Maybe<MerchantSubscription>;
@@ -292,7 +293,7 @@ export type FeatureUsageResolvers<ContextType = OrdersContext, ParentType extend
 export type MerchantSubscriptionResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['MerchantSubscription'] = ResolversParentTypes['MerchantSubscription'], FederationReferenceType extends FederationReferenceTypes['MerchantSubscription'] = FederationReferenceTypes['MerchantSubscription']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['MerchantSubscription']> | FederationReferenceType, FederationReferenceType, ContextType>;
   merchantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  ordersUsage?: Resolver<Array<ResolversTypes['FeatureUsage']>, ParentType, ContextType>;
+  ordersUsage?: Resolver<Maybe<Array<ResolversTypes['FeatureUsage']>>, ParentType, ContextType>;
   platformId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
@@ -331,7 +332,7 @@ export type ProductResolvers<ContextType = OrdersContext, ParentType extends Res
 export type StoreResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Store'] = ResolversParentTypes['Store'], FederationReferenceType extends FederationReferenceTypes['Store'] = FederationReferenceTypes['Store']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Store']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  ordersUsage?: Resolver<Array<ResolversTypes['FeatureUsage']>, ParentType, ContextType>;
+  ordersUsage?: Resolver<Maybe<Array<ResolversTypes['FeatureUsage']>>, ParentType, ContextType>;
 }>;
 
 export type Resolvers<ContextType = OrdersContext> = ResolversObject<{

@@ -259,6 +259,18 @@ describe('usage: orders’ part of the fan-out', () => {
     expect(errorCodes(otherStore)).toEqual(['FORBIDDEN']);
   });
 
+  it('a count that fails nulls only its own ordersUsage (nullable), not the entity: billing then shows orders’ features unknown', async () => {
+    const { w } = await shop();
+    const good = { __typename: 'MerchantSubscription', merchantId: w.m1, platformId: w.platformId, currentPeriodStart: w.period.start, currentPeriodEnd: w.period.end };
+    const failing = { ...good, merchantId: w.m2, currentPeriodStart: 'not a date' };
+    const response = await orders(ops.subscriptionUsage, { r: [good, failing] }, w.tokens.admin);
+    expect(response.data?._entities).toEqual([
+      { merchantId: w.m1, ordersUsage: [{ code: 'max_orders_per_month', current: expect.any(Number) }] },
+      { merchantId: w.m2, ordersUsage: null },
+    ]);
+    expect(response.errors?.map((e) => e.path)).toEqual([['_entities', 1, 'ordersUsage']]);
+  });
+
   it('answers 50 distinct MerchantSubscription representations with one SELECT', async () => {
     const start = '2024-01-01T00:00:00.000Z';
     const end = '2024-02-01T00:00:00.000Z';

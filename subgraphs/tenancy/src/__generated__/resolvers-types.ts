@@ -78,7 +78,8 @@ export type MerchantSubscription = {
   merchantId: Scalars['ID']['output'];
   platform: Platform;
   platformId: Scalars['ID']['output'];
-  tenancyUsage: Array<FeatureUsage>;
+  /** max_team_members of the merchant on the platform. Null when the count failed (the error says why): billing then reports these features as unknown. */
+  tenancyUsage?: Maybe<Array<FeatureUsage>>;
 };
 
 export type Mutation = {
@@ -195,8 +196,8 @@ export type Store = {
   name: Scalars['String']['output'];
   platform: Platform;
   platformId: Scalars['ID']['output'];
-  /** Tenancy's contribution to the store's usage meters (max_team_members, counted across the merchant's stores on the platform). */
-  tenancyUsage: Array<FeatureUsage>;
+  /** Tenancy's contribution to the store's usage meters (max_team_members, counted across the merchant's stores on the platform). Null when the count failed (the error says why): billing then reports these features as unknown. */
+  tenancyUsage?: Maybe<Array<FeatureUsage>>;
   users: Array<StoreUser>;
 };
 
@@ -415,7 +416,7 @@ export type MerchantSubscriptionResolvers<ContextType = TenancyContext, ParentTy
   merchantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   platform?: Resolver<ResolversTypes['Platform'], ParentType, ContextType>;
   platformId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  tenancyUsage?: Resolver<Array<ResolversTypes['FeatureUsage']>, ParentType, ContextType>;
+  tenancyUsage?: Resolver<Maybe<Array<ResolversTypes['FeatureUsage']>>, ParentType, ContextType>;
 }>;
 
 export type MutationResolvers<ContextType = TenancyContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
@@ -462,7 +463,7 @@ export type StoreResolvers<ContextType = TenancyContext, ParentType extends Reso
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   platform?: Resolver<ResolversTypes['Platform'], ParentType, ContextType>;
   platformId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  tenancyUsage?: Resolver<Array<ResolversTypes['FeatureUsage']>, ParentType, ContextType>;
+  tenancyUsage?: Resolver<Maybe<Array<ResolversTypes['FeatureUsage']>>, ParentType, ContextType>;
   users?: Resolver<Array<ResolversTypes['StoreUser']>, ParentType, ContextType>;
 }>;
 
