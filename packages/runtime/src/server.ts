@@ -109,6 +109,9 @@ export async function startSubgraphServer<TContext extends RequestContext>(
   const secret = options.signatureSecret;
   const verdictOfBody = (body: Buffer | undefined, header: string | string[] | undefined): SignatureVerdict =>
     !secret ? 'valid' : body === undefined ? (header === undefined ? 'missing' : 'invalid') : verifySignature(secret, body, header);
+  const signatureCheck = secret
+    ? [signatureRequirementPlugin<TContext>((context) => (context as { [SIGNATURE_VERDICT]?: SignatureVerdict })[SIGNATURE_VERDICT] ?? 'missing')]
+    : [];
 
   const apollo = new ApolloServer<TContext>({
     schema: options.schema,
@@ -118,10 +121,7 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     // the gateway's limits again: a subgraph can be called directly
     validationRules: protection.validationRules,
     parseOptions: protection.parseOptions,
-    plugins: [
-      ...(secret ? [signatureRequirementPlugin<TContext>((context) => (context as { [SIGNATURE_VERDICT]?: SignatureVerdict })[SIGNATURE_VERDICT] ?? 'missing')] : []),
-      ...protection.plugins,
-      ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [...signatureCheck, ...protection.plugins, ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()],
     formatError: (formatted, error) =>
       maskInternalError(
         formatted,
