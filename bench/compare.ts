@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { checkMerchantFeatures, percentile, runMerchantFeatures, type LoadResult, type MerchantKey } from './load';
 import { cpuDelta, cpuSnapshot, type CpuSnapshot, type Processes } from './procs';
 import type { SqlStats } from './sql-stats';
-import { BENCH_PORTS } from './stack';
+import { BENCH_PORTS, BENCH_SUBGRAPH_HMAC_SECRET } from './stack';
 
 export interface Arm {
   /** Shown in the tables: 'tiergraph', 'monolith', 'hive', 'tiergraph AUTH_TOKEN_CACHE_SIZE=0' … */
@@ -138,7 +138,7 @@ export async function startHivePeer(root: string, dataDir: string): Promise<Peer
     url,
     join(root, 'node_modules', '.bin', 'hive-gateway'),
     ['supergraph', supergraph, '-c', join('bench', 'hive-gateway.config.mjs'), '-p', String(PEER_PORTS.hive), '-h', '127.0.0.1'],
-    { ...process.env, NODE_ENV: 'production' },
+    { ...process.env, NODE_ENV: 'production', SUBGRAPH_HMAC_SECRET: BENCH_SUBGRAPH_HMAC_SECRET },
     join(root, dataDir, 'hive-gateway.log'),
   );
   await waitListening(url, 60_000);
@@ -160,6 +160,7 @@ export async function startGatewayPeer(root: string, dataDir: string, secret: st
       NODE_ENV: 'development',
       LOG_LEVEL: 'warn',
       AUTH_JWT_SECRET: secret,
+      SUBGRAPH_HMAC_SECRET: BENCH_SUBGRAPH_HMAC_SECRET,
       GATEWAY_PORT: String(PEER_PORTS.gatewayB),
       GATEWAY_HOST: '127.0.0.1',
       ...Object.fromEntries(Object.entries(subgraphs).map(([name, port]) => [`${name}_URL`, `http://127.0.0.1:${port}/graphql`])),

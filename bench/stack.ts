@@ -16,6 +16,12 @@ export const BENCH_PORTS = {
 } as const;
 /** Relative to the repository root, as start.ts resolves DATA_DIR. */
 export const BENCH_DATA_DIR = join('.data', 'bench');
+/**
+ * SUBGRAPH_HMAC_SECRET of the bench's stack, known to the peers in front of the same subgraphs (gateway B, Hive
+ * Gateway's config), which sign their subgraph requests with it as tiergraph's gateway does.
+ */
+export const BENCH_SUBGRAPH_HMAC_SECRET = 'tiergraph-bench-subgraph-hmac-secret-local-only';
+
 export const BENCH_DATABASE_URL = `postgres://postgres:postgres@127.0.0.1:${BENCH_PORTS.EMBEDDED_PG_PORT}/tiergraph`;
 export const BENCH_GATEWAY = `http://127.0.0.1:${BENCH_PORTS.GATEWAY_PORT}`;
 
@@ -62,6 +68,7 @@ export async function startStack(
     NODE_ENV: 'development',
     LOG_LEVEL: 'warn',
     AUTH_JWT_SECRET: options.secret,
+    SUBGRAPH_HMAC_SECRET: BENCH_SUBGRAPH_HMAC_SECRET,
     DATA_DIR: relativeDataDir,
     ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
     ...options.env,

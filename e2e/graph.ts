@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { gatewayEnvSchema, startGateway, type RunningGateway } from '@tiergraph/gateway';
 import { createMonitoringSubgraph } from '@tiergraph/monitoring';
 import { SUBGRAPH_NAMES, type RunningSubgraph, type SubgraphName } from '@tiergraph/runtime';
-import { createTestDatabase, postGraphQL, silentLogger, startTestSubgraphs, TEST_JWT_SECRET, type GraphQLResponse, type TestDatabase } from '@tiergraph/testkit';
+import { createTestDatabase, postGraphQL, silentLogger, startTestSubgraphs, TEST_JWT_SECRET, TEST_SUBGRAPH_HMAC_SECRET, type GraphQLResponse, type TestDatabase } from '@tiergraph/testkit';
 import { parse, print, type OperationDefinitionNode } from 'graphql';
 import { subgraphs } from '../scripts/lib/subgraphs';
 
@@ -17,7 +17,8 @@ export interface TestGraph {
 }
 
 export function testGatewayEnv(overrides: Record<string, string> = {}) {
-  return gatewayEnvSchema.parse({ AUTH_JWT_SECRET: TEST_JWT_SECRET, NODE_ENV: 'test', LOG_LEVEL: 'silent', ...overrides });
+  // signed as under `pnpm start`: the subgraphs of startTestSubgraphs answer _entities only to signed requests
+  return gatewayEnvSchema.parse({ AUTH_JWT_SECRET: TEST_JWT_SECRET, SUBGRAPH_HMAC_SECRET: TEST_SUBGRAPH_HMAC_SECRET, NODE_ENV: 'test', LOG_LEVEL: 'silent', ...overrides });
 }
 
 export function startTestGateway(urls: Record<SubgraphName, string>, overrides: Record<string, string> = {}): Promise<RunningGateway> {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -10,6 +11,7 @@ import {
   refuseDefaultSecretInProduction,
   STOP_WITH_PARENT_VAR,
   SUBGRAPH_NAMES,
+  subgraphSignatureEnvShape,
   type SubgraphName,
 } from '@tiergraph/runtime';
 import { z } from 'zod';
@@ -40,6 +42,8 @@ const startEnvSchema = refuseDefaultSecretInProduction(
     /** A service that crashes more often than this within RESTART_WINDOW_MS is given up on, and everything stops. */
     MAX_RESTARTS: z.coerce.number().int().min(0).default(5),
     RESTART_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
+    /** The gateway signs subgraph requests with it; unset: a random one for this start, handed to every service. */
+    ...subgraphSignatureEnvShape,
     ...portShape,
   }),
 );
@@ -210,6 +214,8 @@ async function main(): Promise<void> {
       ...urls,
       DATABASE_URL: databaseUrl,
       MIGRATE_ON_START: 'false',
+      // the gateway and the subgraphs share it: subgraphs answer _entities only to requests signed with it
+      SUBGRAPH_HMAC_SECRET: env.SUBGRAPH_HMAC_SECRET ?? randomBytes(32).toString('hex'),
       // each service stops by itself when start.ts is gone (it holds their standard input)
       [STOP_WITH_PARENT_VAR]: '1',
     };

@@ -1,11 +1,22 @@
 import type http from 'node:http';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { AppError, ErrorCode, isClientErrorCode } from '@tiergraph/runtime';
+import { AppError, ErrorCode, isClientErrorCode, SIGNATURE_HEADER, type RequestSigner } from '@tiergraph/runtime';
 import { GraphQLError } from 'graphql';
 import { createHttpFetcher } from './http-fetcher';
 import type { GatewayMetrics } from './metrics';
 
 type Fetcher = NonNullable<NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher']>;
+
+type SignableFetcher = (url: string, init?: { method?: string; headers?: Record<string, string>; body?: string }) => Promise<unknown>;
+
+/**
+ * Signs here, in the fetcher, because only here is the body final: RemoteGraphQLDataSource serialises the request
+ * after willSendRequest and hands the fetcher the string it sends (both fetchers send it as UTF-8, the bytes signed).
+ */
+function signing(send: SignableFetcher, sign: RequestSigner): SignableFetcher {
+  return (url, init = {}) =>
+    send(url, init.body === undefined ? init : { ...init, headers: { ...init.headers, [SIGNATURE_HEADER]: sign(init.body) } });
+}
 
 export interface GatewayContext {
   authorization: string;
@@ -25,7 +36,9 @@ export class SubgraphUnavailableError extends AppError {
  * Sends each subgraph fetch with the caller's own token (subgraphs verify it again) and the request id,
  * and times it. Fetches without a client request (IntrospectAndCompose) carry the gateway's service token.
  * A fetch that does not answer within `timeoutMs`, or cannot connect, fails with SUBGRAPH_UNAVAILABLE naming the
- * service and the path, so a hung subgraph costs its own fields only.
+ * service and the path, so a hung subgraph costs its own fields only. With a signer (SUBGRAPH_HMAC_SECRET), every
+ * fetch carries `x-tiergraph-signature` over the exact body it sends, so subgraphs can tell the gateway's `_entities`
+ * (representations it resolved itself) from a direct caller's.
  */
 export class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
@@ -36,15 +49,15 @@ export class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayCont
     private readonly timeoutMs: number,
     /** `http` (default): node:http with a keep-alive LIFO pool (http-fetcher.ts); `fetch`: Node's fetch (undici). */
     client: { kind: 'http'; agent: http.Agent } | { kind: 'fetch' } = { kind: 'fetch' },
+    sign?: RequestSigner,
   ) {
     // Both honour the subgraphs' keep-alive timeout; the default fetcher (make-fetch-happen) reuses the
     // longest-idle socket with no idle timeout and meets sockets the subgraph already closed (ECONNRESET).
-    super({
-      url,
-      fetcher: (client.kind === 'http'
+    const send: SignableFetcher =
+      client.kind === 'http'
         ? createHttpFetcher({ timeoutMs, agent: client.agent })
-        : (input: string, init: RequestInit) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as Fetcher,
-    });
+        : (input, init = {}) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) }) as never;
+    super({ url, fetcher: (sign ? signing(send, sign) : send) as unknown as Fetcher });
   }
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {

@@ -7,6 +7,8 @@ import {
   portSchema,
   queryLimitsEnvShape,
   refuseDefaultSecretInProduction,
+  requireSignatureSecretInProduction,
+  subgraphSignatureEnvShape,
   SUBGRAPH_NAMES,
   type SubgraphName,
 } from '@tiergraph/runtime';
@@ -15,7 +17,7 @@ import { z } from 'zod';
 const urlOf = (name: SubgraphName) =>
   z.string().url().default(`http://127.0.0.1:${DEFAULT_PORTS[name]}/graphql`);
 
-export const gatewayEnvSchema = refuseDefaultSecretInProduction(
+export const gatewayEnvSchema = requireSignatureSecretInProduction(refuseDefaultSecretInProduction(
   z.object({
     ...authEnvShape,
     /** Browser frontends on other origins (README, "Calling the graph from a browser"). */
@@ -37,6 +39,11 @@ export const gatewayEnvSchema = refuseDefaultSecretInProduction(
      * bench/RESULTS.md) or `fetch` (Node's fetch, undici), kept for comparison in the bench.
      */
     GATEWAY_SUBGRAPH_CLIENT: z.enum(['http', 'fetch']).default('http'),
+    /**
+     * Every subgraph request is signed with it (HMAC-SHA256 of the body, `x-tiergraph-signature`); subgraphs with the
+     * same secret answer `_entities` only to signed requests. Required in production.
+     */
+    ...subgraphSignatureEnvShape,
     BILLING_URL: urlOf('billing'),
     TENANCY_URL: urlOf('tenancy'),
     CATALOG_URL: urlOf('catalog'),
@@ -44,7 +51,7 @@ export const gatewayEnvSchema = refuseDefaultSecretInProduction(
     MEDIA_URL: urlOf('media'),
     MONITORING_URL: urlOf('monitoring'),
   }),
-);
+));
 export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;
 
 export function parseGatewayEnv(source: NodeJS.ProcessEnv): GatewayEnv {

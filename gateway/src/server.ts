@@ -12,6 +12,7 @@ import {
   createTokenVerifier,
   listen,
   maskInternalError,
+  requestSigner,
   queryProtection,
   requestScope,
   serviceTokenProvider,
@@ -61,6 +62,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const subgraphList = Object.entries(options.subgraphUrls).map(([name, url]) => ({ name, url }));
   const agent = env.GATEWAY_SUBGRAPH_CLIENT === 'http' ? subgraphAgent() : undefined;
   const client = agent ? ({ kind: 'http', agent } as const) : ({ kind: 'fetch' } as const);
+  const sign = env.SUBGRAPH_HMAC_SECRET ? requestSigner(env.SUBGRAPH_HMAC_SECRET) : undefined;
   const gateway = new ApolloGateway({
     ...(env.GATEWAY_INTROSPECT_AND_COMPOSE
       ? { supergraphSdl: new IntrospectAndCompose({ subgraphs: subgraphList }) }
@@ -68,7 +70,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // a failed entity fetch answers its nullable fields as null, so a `@requires` on them still runs (failed-entity-fetch.ts)
     buildService: ({ name, url }) =>
       new NullOnFailedEntityFetch(
-        new AuthenticatedDataSource(name, options.subgraphUrls[name as SubgraphName] ?? url!, metrics, getServiceToken, env.SUBGRAPH_TIMEOUT_MS, client),
+        new AuthenticatedDataSource(name, options.subgraphUrls[name as SubgraphName] ?? url!, metrics, getServiceToken, env.SUBGRAPH_TIMEOUT_MS, client, sign),
       ),
     logger,
   });

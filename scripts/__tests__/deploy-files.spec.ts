@@ -159,6 +159,16 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('hands the gateway and every subgraph the same SUBGRAPH_HMAC_SECRET (no default): subgraph requests are signed', () => {
+    const { services } = loadCompose();
+    for (const name of ['gateway', ...SUBGRAPHS]) {
+      expect({ name, secret: envOf(services[name]).SUBGRAPH_HMAC_SECRET }).toEqual({
+        name,
+        secret: expect.stringMatching(/^\$\{SUBGRAPH_HMAC_SECRET:\?.+\}$/),
+      });
+    }
+  });
+
   it('runs only TypeScript entry points that exist in the repository', () => {
     const { services } = loadCompose();
     const entryPoints = Object.values(services)

@@ -38,7 +38,15 @@ describe('pnpm start (embedded default)', () => {
         { query: 'mutation { createPlatform(input: { code: "persisted", name: "P" }) { code } }' },
         { token: admin },
       );
+      // (answered at all: the gateway and tenancy were handed the same SUBGRAPH_HMAC_SECRET, a mismatch is refused)
       expect(created.data).toEqual({ createPlatform: { code: 'persisted' } });
+      // start.ts generated a secret: billing answers _entities sent straight to it, without the gateway's signature, with 403
+      const direct = await postGraphQL(
+        `http://127.0.0.1:${env.BILLING_PORT}/graphql`,
+        { query: 'query($r: [_Any!]!) { _entities(representations: $r) { __typename } }', variables: { r: [{ __typename: 'Merchant', id: '00000000-0000-4000-8000-000000000001' }] } },
+        { token: admin, signed: false },
+      );
+      expect([direct.status, direct.errors?.map((e) => e.extensions?.reason)]).toEqual([403, ['signature-missing']]);
       first.child.kill('SIGTERM');
       expect(await first.exited).toBe(0);
       expect(first.output()).toContain('embedded PostgreSQL stopped');

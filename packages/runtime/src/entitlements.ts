@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { AppError } from './errors';
-import { callSubgraph } from './internal-client';
+import { callSubgraph, type ServiceCredentials } from './internal-client';
 import { merchantPlatformKey, type MerchantPlatform } from './keys';
 import type { EntitlementChange } from './notify';
 
@@ -49,7 +49,7 @@ const ENTITLEMENTS_QUERY = `query Entitlements($merchantId: ID!, $platformId: ID
 export class BillingEntitlementsClient implements EntitlementSource {
   constructor(
     private readonly billingUrl: string,
-    private readonly serviceToken: () => Promise<string>,
+    private readonly serviceToken: ServiceCredentials,
     private readonly timeoutMs = 3000,
   ) {}
 

@@ -13,6 +13,7 @@ export * from './entitlements';
 export * from './features';
 export * from './notify';
 export * from './internal-client';
+export * from './request-signature';
 export * from './keys';
 export * from './representations';
 export * from './platform-figures';

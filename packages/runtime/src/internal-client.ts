@@ -1,5 +1,21 @@
 import type { StoreRef } from './keys';
 import { AppError, isClientErrorCode } from './errors';
+import { SIGNATURE_HEADER, type RequestSigner } from './request-signature';
+
+/**
+ * A service's credentials for internal calls: its token, and, when SUBGRAPH_HMAC_SECRET is set, the signer of its
+ * request bodies (the callee answers `_entities` only to signed requests, request-signature.ts). A plain token
+ * function is credentials without a signer.
+ */
+export interface ServiceCredentials {
+  (): Promise<string>;
+  sign?: RequestSigner;
+}
+
+/** The token function with a signer attached (subgraph.ts builds one per subgraph). */
+export function withSigner(token: () => Promise<string>, sign: RequestSigner | undefined): ServiceCredentials {
+  return sign ? Object.assign(() => token(), { sign }) : token;
+}
 
 /**
  * Another subgraph could not answer an internal call. The message is the reason only: it reaches clients inside
@@ -23,15 +39,18 @@ export async function callSubgraph<T>(
   url: string,
   query: string,
   variables: Record<string, unknown>,
-  serviceToken: () => Promise<string>,
+  serviceToken: ServiceCredentials,
   timeoutMs = 3000,
 ): Promise<T> {
   let body: { data?: T | null; errors?: Array<{ message: string; extensions?: { code?: string } }> };
   try {
+    const payload = JSON.stringify({ query, variables });
+    const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${await serviceToken()}` };
+    if (serviceToken.sign) headers[SIGNATURE_HEADER] = serviceToken.sign(payload);
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${await serviceToken()}` },
-      body: JSON.stringify({ query, variables }),
+      headers,
+      body: payload,
       signal: AbortSignal.timeout(timeoutMs),
     });
     body = (await response.json().catch(() => ({ errors: [{ message: `HTTP ${response.status}` }] }))) as typeof body;
@@ -61,7 +80,7 @@ export class StoreDirectory {
 
   constructor(
     private readonly tenancyUrl: string,
-    private readonly serviceToken: () => Promise<string>,
+    private readonly serviceToken: ServiceCredentials,
   ) {}
 
   /**

@@ -13,6 +13,7 @@ import type { Caller, TokenVerifier } from './auth';
 import { maskInternalError } from './errors';
 import type { Logger } from './logger';
 import { DEFAULT_QUERY_LIMITS, queryProtection, type QueryLimits } from './query-limits';
+import { SIGNATURE_HEADER, SIGNATURE_VERDICT, signatureRequirementPlugin, verifySignature, type SignatureVerdict } from './request-signature';
 
 /** What every subgraph resolver gets; subgraphs extend it with their services and loaders. */
 export interface RequestContext extends BaseContext {
@@ -58,6 +59,11 @@ export interface SubgraphServerOptions<TContext extends RequestContext> {
    * express's router and body parser; `express` is the express middleware (every other route and request always is).
    */
   graphqlHandler?: GraphQLHandler;
+  /**
+   * SUBGRAPH_HMAC_SECRET: when set, `_entities` is answered only for requests signed with it (request-signature.ts),
+   * and a request whose signature does not match its body is refused. Unset: no signature is asked for.
+   */
+  signatureSecret?: string;
 }
 
 export type GraphQLHandler = 'direct' | 'express';
@@ -99,6 +105,13 @@ export async function startSubgraphServer<TContext extends RequestContext>(
   // The gateway's depth, alias and cost limits as they are. Tokens: the gateway's query to a subgraph for a client
   // query near the limit adds __typename, keys and representations' fields, so a subgraph allows four times as many.
   const protection = queryProtection({ ...limits, GRAPHQL_MAX_TOKENS: limits.GRAPHQL_MAX_TOKENS * 4 }, { production: !options.introspection });
+  // Each request's signature verdict, taken from the body bytes as they arrived (both handlers below), for the plugin.
+  const secret = options.signatureSecret;
+  const verdictOfBody = (body: Buffer | undefined, header: string | string[] | undefined): SignatureVerdict =>
+    !secret ? 'valid' : body === undefined ? (header === undefined ? 'missing' : 'invalid') : verifySignature(secret, body, header);
+  const signatureCheck = secret
+    ? [signatureRequirementPlugin<TContext>((context) => (context as { [SIGNATURE_VERDICT]?: SignatureVerdict })[SIGNATURE_VERDICT] ?? 'missing')]
+    : [];
 
   const apollo = new ApolloServer<TContext>({
     schema: options.schema,
@@ -108,7 +121,7 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     // the gateway's limits again: a subgraph can be called directly
     validationRules: protection.validationRules,
     parseOptions: protection.parseOptions,
-    plugins: [...protection.plugins, ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [...signatureCheck, ...protection.plugins, ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()],
     formatError: (formatted, error) =>
       maskInternalError(
         formatted,
@@ -129,19 +142,31 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     }
   });
   options.configureApp?.(app);
-  const contextOf = async (requestId: string, authorization: string | undefined) => {
+  const contextOf = async (requestId: string, authorization: string | undefined, signature: SignatureVerdict) => {
     const caller = await options.verifyToken(authorization);
-    return options.buildContext({ caller, requestId, logger: logger.child({ requestId }) });
+    const context = options.buildContext({ caller, requestId, logger: logger.child({ requestId }) });
+    // a symbol-keyed own property: Apollo Server hands plugins a shallow copy of the context, which keeps it
+    return Object.assign(context, { [SIGNATURE_VERDICT]: signature });
   };
+  const bodyVerdicts = new WeakMap<object, SignatureVerdict>();
   app.use(
     '/graphql',
-    express.json({ limit: options.bodyLimit ?? '1mb' }),
+    express.json({
+      limit: options.bodyLimit ?? '1mb',
+      // the raw bytes, before parsing: what the gateway signed
+      verify: secret ? (req, _res, raw) => void bodyVerdicts.set(req, verdictOfBody(raw, req.headers[SIGNATURE_HEADER])) : undefined,
+    }),
     expressMiddleware(apollo, {
-      context: ({ req }) => contextOf(requestScope.getStore()?.requestId ?? requestIdOf(req), req.header('authorization')),
+      context: ({ req }) =>
+        contextOf(
+          requestScope.getStore()?.requestId ?? requestIdOf(req),
+          req.header('authorization'),
+          bodyVerdicts.get(req) ?? verdictOfBody(undefined, req.headers[SIGNATURE_HEADER]),
+        ),
     }),
   );
   if ((options.graphqlHandler ?? 'direct') === 'direct') {
-    direct = directGraphQLHandler(apollo, { bodyLimit: bytesOf(options.bodyLimit ?? '1mb'), contextOf, logger });
+    direct = directGraphQLHandler(apollo, { bodyLimit: bytesOf(options.bodyLimit ?? '1mb'), contextOf, verdictOfBody, logger });
   }
 
   await listen(httpServer, options.port, options.host);
@@ -170,7 +195,12 @@ const isJson = (contentType: string | undefined) => !!contentType && /^applicati
  */
 function directGraphQLHandler<TContext extends RequestContext>(
   apollo: ApolloServer<TContext>,
-  options: { bodyLimit: number; contextOf: (requestId: string, authorization: string | undefined) => Promise<TContext>; logger: Logger },
+  options: {
+    bodyLimit: number;
+    contextOf: (requestId: string, authorization: string | undefined, signature: SignatureVerdict) => Promise<TContext>;
+    verdictOfBody: (body: Buffer, header: string | string[] | undefined) => SignatureVerdict;
+    logger: Logger;
+  },
 ): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const refuse = (res: http.ServerResponse, status: number, code: string, message: string) => {
     const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
@@ -198,8 +228,10 @@ function directGraphQLHandler<TContext extends RequestContext>(
     req.on('end', () => {
       if (tooLarge) return refuse(res, 413, 'PAYLOAD_TOO_LARGE', 'request entity too large');
       let body: unknown;
+      const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      const signature = options.verdictOfBody(raw, req.headers[SIGNATURE_HEADER]);
       try {
-        body = JSON.parse((chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8'));
+        body = JSON.parse(raw.toString('utf8'));
       } catch (error) {
         return refuse(res, 400, 'BAD_REQUEST', (error as Error).message);
       }
@@ -212,7 +244,7 @@ function directGraphQLHandler<TContext extends RequestContext>(
         apollo
           .executeHTTPGraphQLRequest({
             httpGraphQLRequest: { method: 'POST', headers, search: query < 0 ? '' : req.url!.slice(query), body },
-            context: () => options.contextOf(requestId, typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined),
+            context: () => options.contextOf(requestId, typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined, signature),
           })
           .then(async (response) => {
             for (const [name, value] of response.headers) res.setHeader(name, value);

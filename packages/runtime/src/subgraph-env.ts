@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { authEnvShape, parseEnvOrExit, portSchema, refuseDefaultSecretInProduction } from './env';
 import { queryLimitsEnvShape } from './query-limits';
+import { requireSignatureSecretInProduction, subgraphSignatureEnvShape } from './request-signature';
 
 /** Default ports of the contract (contract/README.md). */
 export const DEFAULT_PORTS = {
@@ -34,6 +35,8 @@ export function subgraphEnvSchema(name: SubgraphName) {
     ...authEnvShape,
     /** The gateway's query limits, again: a subgraph can be called directly. */
     ...queryLimitsEnvShape,
+    /** Shared with the gateway: `_entities` only for requests signed with it (request-signature.ts); required in production. */
+    ...subgraphSignatureEnvShape,
     DATABASE_URL: z.string().url({ message: 'DATABASE_URL must be a postgres:// URL' }),
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     /** POST /graphql straight to Apollo Server (`direct`) or through express (`express`); server.ts GraphQLHandler. */
@@ -52,8 +55,8 @@ export function subgraphEnvSchema(name: SubgraphName) {
     ) as Record<`${Uppercase<SubgraphName>}_URL`, z.ZodDefault<z.ZodString>>,
   };
   const withPort = { ...shape, [portVar]: portSchema(DEFAULT_PORTS[name]) } as typeof shape;
-  return refuseDefaultSecretInProduction(
-    z.object(withPort).transform((env) => ({ ...env, PORT: (env as Record<string, unknown>)[portVar] as number })),
+  return requireSignatureSecretInProduction(
+    refuseDefaultSecretInProduction(z.object(withPort).transform((env) => ({ ...env, PORT: (env as Record<string, unknown>)[portVar] as number }))),
   );
 }
 export type SubgraphEnv = z.infer<ReturnType<typeof subgraphEnvSchema>>;

@@ -9,7 +9,8 @@ import { createSubgraphDataSource, runMigrations } from './db';
 import { BillingEntitlementsClient, EntitlementCache, type EntitlementSource } from './entitlements';
 import type { FeatureDeclaration } from './features';
 import { AppError } from './errors';
-import { callSubgraph } from './internal-client';
+import { callSubgraph, withSigner, type ServiceCredentials } from './internal-client';
+import { requestSigner } from './request-signature';
 import { listenForEntitlementChanges, type ChangeListener, type EntitlementChange } from './notify';
 import { createLogger, type Logger } from './logger';
 import type { QueryLimits } from './query-limits';
@@ -28,8 +29,8 @@ export interface SubgraphDependencies {
   databaseUrl: string;
   /** Every subgraph's GraphQL URL, for internal calls. */
   urls: Record<SubgraphName, string>;
-  /** Signs service tokens for internal calls between subgraphs. */
-  serviceToken: () => Promise<string>;
+  /** Signs service tokens for internal calls between subgraphs (and their bodies, with SUBGRAPH_HMAC_SECRET). */
+  serviceToken: ServiceCredentials;
   /** Effective limits from billing, cached in process and invalidated by LISTEN/NOTIFY (when the definition asks for them). */
   entitlements: EntitlementSource;
   /** Runs `handler` on every entitlement change notification (and with { all: true } when the listener reconnects). */
@@ -78,6 +79,11 @@ export interface StartSubgraphOptions {
   queryLimits?: QueryLimits;
   /** How POST /graphql is served (server.ts GraphQLHandler; default direct). */
   graphqlHandler?: GraphQLHandler;
+  /**
+   * SUBGRAPH_HMAC_SECRET: `_entities` only for requests signed with it (by the gateway, or by another subgraph's
+   * internal call, which this subgraph's calls are too). Unset: nothing signed, nothing asked for.
+   */
+  signatureSecret?: string;
 }
 
 export type RunningSubgraph = RunningServer & { dataSource: DataSource };
@@ -104,7 +110,10 @@ export async function startSubgraph<TContext extends RequestContext>(
   let stopRegistration = () => undefined as void;
   try {
     if (options.migrate ?? true) await runMigrations(dataSource, logger);
-    const serviceToken = serviceTokenProvider(options.auth.AUTH_JWT_SECRET, definition.name);
+    const serviceToken = withSigner(
+      serviceTokenProvider(options.auth.AUTH_JWT_SECRET, definition.name),
+      options.signatureSecret ? requestSigner(options.signatureSecret) : undefined,
+    );
     const urls = { ...Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, defaultSubgraphUrl(n)])), ...options.urls } as Record<SubgraphName, string>;
     const source = definition.entitlementSource?.({ dataSource, logger }) ?? new BillingEntitlementsClient(urls.billing, serviceToken);
     const cache = new EntitlementCache(source);
@@ -136,6 +145,7 @@ export async function startSubgraph<TContext extends RequestContext>(
       host: options.host,
       queryLimits: options.queryLimits,
       graphqlHandler: options.graphqlHandler,
+      signatureSecret: options.signatureSecret,
       schema: buildSchemaOf(definition as unknown as SubgraphDefinition<RequestContext>),
       dataSource,
       verifyToken,
@@ -181,7 +191,7 @@ function registerFeaturesUntilAccepted(
   owner: string,
   features: FeatureDeclaration[],
   billingUrl: string,
-  serviceToken: () => Promise<string>,
+  serviceToken: ServiceCredentials,
   logger: Logger,
 ): { accepted: Promise<void>; stop: () => void } {
   let stopped = false;
@@ -230,6 +240,7 @@ export async function runSubgraphMain<TContext extends RequestContext>(definitio
       poolSize: env.DB_POOL_SIZE,
       urls: subgraphUrlsOf(env),
       graphqlHandler: env.SUBGRAPH_GRAPHQL_HANDLER,
+      signatureSecret: env.SUBGRAPH_HMAC_SECRET,
     });
     stopOnSignals(running.stop, logger);
   } catch (error) {

@@ -1,10 +1,16 @@
 import http from 'node:http';
-import { signToken, type FeatureDeclaration, type TokenClaims } from '@tiergraph/runtime';
+import { SIGNATURE_HEADER, signatureOf, signToken, type FeatureDeclaration, type TokenClaims } from '@tiergraph/runtime';
 
 /** What tests call the graph with: tokens, GraphQL over HTTP, CORS requests (no servers here, see index.ts). */
 
 /** The secret every test process signs and verifies with. */
 export const TEST_JWT_SECRET = 'tiergraph-test-secret-not-for-production';
+
+/**
+ * The SUBGRAPH_HMAC_SECRET of test graphs (startTestSubgraphs, e2e's startTestGraph): their gateway signs subgraph
+ * requests with it and their subgraphs answer `_entities` only when signed.
+ */
+export const TEST_SUBGRAPH_HMAC_SECRET = 'tiergraph-test-subgraph-hmac-secret-not-for-production';
 
 export function tokenFor(claims: TokenClaims, expiresIn: string | number = '10m'): Promise<string> {
   return signToken(TEST_JWT_SECRET, claims, expiresIn);
@@ -20,13 +26,18 @@ export interface GraphQLResponse<T = Record<string, any>> {
 /**
  * POSTs one GraphQL operation as a client would, on a fresh connection: test servers come and go on reused
  * ports, and a pooled keep-alive socket to a stopped server would fail the next request with ECONNRESET.
+ *
+ * Signed with TEST_SUBGRAPH_HMAC_SECRET as the gateway signs (a gateway ignores it), so a test that calls a subgraph
+ * stands where the gateway stands and tests the subgraph's own authorisation of the token; `signed: false` is a
+ * direct caller, who does not know the secret.
  */
 export function postGraphQL<T = Record<string, any>>(
   url: string,
   body: { query: string; variables?: Record<string, unknown>; operationName?: string },
-  options: { token?: string; headers?: Record<string, string> } = {},
+  options: { token?: string; headers?: Record<string, string>; signed?: boolean } = {},
 ): Promise<GraphQLResponse<T>> {
   const payload = JSON.stringify(body);
+  const signature = options.signed === false ? {} : { [SIGNATURE_HEADER]: signatureOf(TEST_SUBGRAPH_HMAC_SECRET, payload) };
   return new Promise((resolve, reject) => {
     const request = http.request(
       url,
@@ -37,6 +48,7 @@ export function postGraphQL<T = Record<string, any>>(
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(payload),
           ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          ...signature,
           ...options.headers,
         },
       },

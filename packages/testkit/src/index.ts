@@ -12,7 +12,7 @@ import {
   type SubgraphDefinition,
   type SubgraphName,
 } from '@tiergraph/runtime';
-import { TEST_JWT_SECRET } from './client';
+import { TEST_JWT_SECRET, TEST_SUBGRAPH_HMAC_SECRET } from './client';
 
 
 export const testAuth = { AUTH_JWT_SECRET: TEST_JWT_SECRET };
@@ -105,6 +105,8 @@ export interface TestSubgraphOptions {
   urls?: Partial<Record<SubgraphName, string>>;
   /** Resolve only once billing has taken this subgraph's feature declarations. */
   awaitFeatureRegistration?: boolean;
+  /** SUBGRAPH_HMAC_SECRET: `_entities` only for signed requests (default: none, nothing asked for). */
+  signatureSecret?: string;
 }
 
 /** A subgraph as a real HTTP server on a loopback port. */
@@ -123,22 +125,27 @@ export function startTestSubgraph<TContext extends RequestContext>(
     poolSize: 5,
     urls: options.urls,
     awaitFeatureRegistration: options.awaitFeatureRegistration,
+    signatureSecret: options.signatureSecret,
   });
 }
 
 /**
  * Several subgraphs on one database, each knowing where the others are (ports are chosen first, so they can
- * start in any order), each resolving once its feature declarations are registered with billing.
+ * start in any order), each resolving once its feature declarations are registered with billing. Signed as
+ * `pnpm start` runs them: with TEST_SUBGRAPH_HMAC_SECRET (`_entities` only for signed requests; their internal calls
+ * are signed) unless `signatureSecret` says otherwise (`null`: none).
  */
 export async function startTestSubgraphs<N extends SubgraphName>(
   definitions: Record<N, SubgraphDefinition<any>>,
   databaseUrl: string,
+  options: { signatureSecret?: string | null } = {},
 ): Promise<Record<N, RunningSubgraph>> {
+  const signatureSecret = options.signatureSecret === null ? undefined : (options.signatureSecret ?? TEST_SUBGRAPH_HMAC_SECRET);
   const names = Object.keys(definitions) as N[];
   const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await freePort()] as const))) as Record<N, number>;
   const urls = Object.fromEntries(names.map((n) => [n, `http://127.0.0.1:${ports[n]}/graphql`])) as Partial<Record<SubgraphName, string>>;
   const started = await Promise.allSettled(
-    names.map((n) => startTestSubgraph(definitions[n], databaseUrl, { port: ports[n], urls, awaitFeatureRegistration: 'billing' in definitions })),
+    names.map((n) => startTestSubgraph(definitions[n], databaseUrl, { port: ports[n], urls, awaitFeatureRegistration: 'billing' in definitions, signatureSecret })),
   );
   const running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');

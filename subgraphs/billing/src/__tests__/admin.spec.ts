@@ -8,6 +8,7 @@ import {
   errorCodes,
   postGraphQL,
   startTestSubgraph,
+  TEST_SUBGRAPH_HMAC_SECRET,
   startTestSubgraphs,
   tokenFor,
   type GraphQLResponse,
@@ -250,8 +251,9 @@ describe('entitlement caches across instances (LISTEN/NOTIFY)', () => {
 
   beforeAll(async () => {
     [billingB, tenancyB] = await Promise.all([
-      startTestSubgraph(billingSubgraph, db.url, { urls: { tenancy: tenancy.url } }),
-      startTestSubgraph(tenancySubgraph, db.url, { urls: { billing: billing.url } }),
+      // signed like the first instances (startTestSubgraphs), whose _entities they call
+      startTestSubgraph(billingSubgraph, db.url, { urls: { tenancy: tenancy.url }, signatureSecret: TEST_SUBGRAPH_HMAC_SECRET }),
+      startTestSubgraph(tenancySubgraph, db.url, { urls: { billing: billing.url }, signatureSecret: TEST_SUBGRAPH_HMAC_SECRET }),
     ]);
   });
 

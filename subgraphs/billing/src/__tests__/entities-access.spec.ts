@@ -17,7 +17,8 @@ const usage = { catalogUsage: [{ code: 'max_products', current: 3 }], ordersUsag
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  running = await startTestSubgraphs({ billing: billingSubgraph, tenancy: tenancySubgraph }, db.url);
+  // unsigned (no SUBGRAPH_HMAC_SECRET, as in development): billing's own checks, which hold without the signature too
+  running = await startTestSubgraphs({ billing: billingSubgraph, tenancy: tenancySubgraph }, db.url, { signatureSecret: null });
   w = await createWorld({ tenancy: running.tenancy.url, billing: running.billing.url });
 });
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { billingSubgraph } from '@tiergraph/billing';
 import type { RunningSubgraph } from '@tiergraph/runtime';
 import { tenancySubgraph } from '@tiergraph/tenancy';
-import { createTestDatabase, errorCodes, freePort, postGraphQL, startCountingProxy, startTestSubgraph, startTestSubgraphs, tokenFor, withInsertsHeld, type GraphQLResponse, type TestDatabase } from '@tiergraph/testkit';
+import { createTestDatabase, errorCodes, freePort, postGraphQL, startCountingProxy, startTestSubgraph, startTestSubgraphs, TEST_SUBGRAPH_HMAC_SECRET, tokenFor, withInsertsHeld, type GraphQLResponse, type TestDatabase } from '@tiergraph/testkit';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { catalogSubgraph } from '../index';
 import { createWorld, expectData, overrideLimit, setupOps, subscribe, type World } from '@tiergraph/testkit';
@@ -401,7 +401,12 @@ describe('the entitlement cache', () => {
     const w = await createWorld(urls());
     // a second catalog whose calls to billing pass through a counting proxy
     const proxy = await startCountingProxy(running.billing.url);
-    const counted = await startTestSubgraph(catalogSubgraph, db.url, { urls: { billing: proxy.url, tenancy: running.tenancy.url }, awaitFeatureRegistration: true });
+    // signed like the graph's own subgraphs (startTestSubgraphs): it asks tenancy's _entities for the store
+    const counted = await startTestSubgraph(catalogSubgraph, db.url, {
+      urls: { billing: proxy.url, tenancy: running.tenancy.url },
+      awaitFeatureRegistration: true,
+      signatureSecret: TEST_SUBGRAPH_HMAC_SECRET,
+    });
     try {
       const create = (sku: string) => postGraphQL(counted.url, { query: ops.createProduct, variables: { input: { storeId: w.s1, sku, name: sku, priceCents: 1 } } }, { token: w.tokens.merchant1 });
       // the first create asks billing; the instance's own feature registration notifies every cache once more
