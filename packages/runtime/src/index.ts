@@ -17,3 +17,4 @@ export * from './keys';
 export * from './representations';
 export * from './platform-figures';
 export * from './jobs';
+export * from './counters';
