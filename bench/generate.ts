@@ -14,6 +14,11 @@
  */
 // the env helpers only: the package index would load TypeORM and Apollo for nothing
 import { parseEnvOrExit } from '@tiergraph/runtime/src/env';
+import { PRODUCT_COUNTS } from '@tiergraph/catalog/src/store/counters';
+import { STORED_BYTES } from '@tiergraph/media/src/store/counters';
+import { ORDER_COUNTS } from '@tiergraph/orders/src/store/counters';
+import { repairUsageCounterSql } from '@tiergraph/runtime/src/counters';
+import { TEAM_MEMBER_COUNTS } from '@tiergraph/tenancy/src/store/counters';
 import { Client } from 'pg';
 import { z } from 'zod';
 import { copyInto, copyValue as v, LoadProgress } from './copy';
@@ -55,6 +60,31 @@ export const BENCH_TABLES = [
   'billing.subscription_history',
   'billing.merchant_feature_overrides',
 ] as const;
+/** The owners' usage counters (issue 12), kept by triggers on the tables this generator fills. */
+const USAGE_COUNTERS = [PRODUCT_COUNTS, TEAM_MEMBER_COUNTS, STORED_BYTES, ORDER_COUNTS];
+
+/** Rebuilds every usage counter from the rows (exact: each under a SHARE lock of its table), in parallel on the lanes. */
+async function rebuildUsageCounters(lanes: Client[]): Promise<number> {
+  let rows = 0;
+  await Promise.all(
+    lanes.map(async (client, lane) => {
+      for (const spec of USAGE_COUNTERS.filter((_, i) => i % lanes.length === lane)) {
+        const [lock, repair] = repairUsageCounterSql(spec);
+        await client.query('BEGIN');
+        try {
+          await client.query(lock);
+          rows += (await client.query(repair)).rows[0].changed;
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK');
+          throw error;
+        }
+      }
+    }),
+  );
+  return rows;
+}
+
 /** Also emptied: rows that point at merchants or stores of an earlier run. */
 const ALSO_EMPTIED = [
   'billing.store_add_ons',
@@ -65,6 +95,9 @@ const ALSO_EMPTIED = [
   'billing.usage_daily_totals',
   'billing.usage_threshold_crossings',
   'billing.usage_period_summaries',
+  // the owners' usage counters: their triggers are off during the load (session_replication_role), so they are
+  // emptied here and rebuilt from the loaded rows after it (rebuildUsageCounters)
+  ...USAGE_COUNTERS.map((spec) => spec.counter),
 ];
 
 interface TierPlan {
@@ -547,6 +580,10 @@ export async function generateBenchData(options: { databaseUrl: string; seed: nu
       log(`checked ${foreignKeys} foreign keys set-wise in ${((Date.now() - checked) / 1000).toFixed(1)} s (row triggers were off during COPY)`);
     }
 
+    const countersStarted = Date.now();
+    const counterRows = await rebuildUsageCounters(lanes);
+    log(`rebuilt the usage counters (${counterRows.toLocaleString('en-US')} rows) in ${((Date.now() - countersStarted) / 1000).toFixed(1)} s`);
+
     const vacuumStarted = Date.now();
     // VACUUM (ANALYZE): statistics for the planner, and the visibility map for index-only counts; the big tables in
     // parallel on the two connections.
@@ -555,7 +592,9 @@ export async function generateBenchData(options: { databaseUrl: string; seed: nu
         for (const table of ['orders.order_items', 'orders.orders']) await side.query(`VACUUM (ANALYZE) ${table}`);
       })(),
       (async () => {
-        for (const table of BENCH_TABLES.filter((t) => !t.startsWith('orders.'))) await main.query(`VACUUM (ANALYZE) ${table}`);
+        for (const table of [...BENCH_TABLES.filter((t) => !t.startsWith('orders.')), ...USAGE_COUNTERS.map((spec) => spec.counter)]) {
+          await main.query(`VACUUM (ANALYZE) ${table}`);
+        }
       })(),
     ]);
     await main.query('ANALYZE');
