@@ -14,13 +14,9 @@
  */
 // the env helpers only: the package index would load TypeORM and Apollo for nothing
 import { parseEnvOrExit } from '@tiergraph/runtime/src/env';
-import { PRODUCT_COUNTS } from '@tiergraph/catalog/src/store/counters';
-import { STORED_BYTES } from '@tiergraph/media/src/store/counters';
-import { ORDER_COUNTS } from '@tiergraph/orders/src/store/counters';
-import { repairUsageCounterSql } from '@tiergraph/runtime/src/counters';
-import { TEAM_MEMBER_COUNTS } from '@tiergraph/tenancy/src/store/counters';
 import { Client } from 'pg';
 import { z } from 'zod';
+import { repairUsageCounters, USAGE_COUNTERS } from '../scripts/repair-usage-counters';
 import { copyInto, copyValue as v, LoadProgress } from './copy';
 import { mixSeed, Random } from './random';
 
@@ -60,31 +56,6 @@ export const BENCH_TABLES = [
   'billing.subscription_history',
   'billing.merchant_feature_overrides',
 ] as const;
-/** The owners' usage counters (issue 12), kept by triggers on the tables this generator fills. */
-const USAGE_COUNTERS = [PRODUCT_COUNTS, TEAM_MEMBER_COUNTS, STORED_BYTES, ORDER_COUNTS];
-
-/** Rebuilds every usage counter from the rows (exact: each under a SHARE lock of its table), in parallel on the lanes. */
-async function rebuildUsageCounters(lanes: Client[]): Promise<number> {
-  let rows = 0;
-  await Promise.all(
-    lanes.map(async (client, lane) => {
-      for (const spec of USAGE_COUNTERS.filter((_, i) => i % lanes.length === lane)) {
-        const [lock, repair] = repairUsageCounterSql(spec);
-        await client.query('BEGIN');
-        try {
-          await client.query(lock);
-          rows += (await client.query(repair)).rows[0].changed;
-          await client.query('COMMIT');
-        } catch (error) {
-          await client.query('ROLLBACK');
-          throw error;
-        }
-      }
-    }),
-  );
-  return rows;
-}
-
 /** Also emptied: rows that point at merchants or stores of an earlier run. */
 const ALSO_EMPTIED = [
   'billing.store_add_ons',
@@ -96,7 +67,7 @@ const ALSO_EMPTIED = [
   'billing.usage_threshold_crossings',
   'billing.usage_period_summaries',
   // the owners' usage counters: their triggers are off during the load (session_replication_role), so they are
-  // emptied here and rebuilt from the loaded rows after it (rebuildUsageCounters)
+  // emptied here and rebuilt from the loaded rows after it (repairUsageCounters)
   ...USAGE_COUNTERS.map((spec) => spec.counter),
 ];
 
@@ -581,7 +552,7 @@ export async function generateBenchData(options: { databaseUrl: string; seed: nu
     }
 
     const countersStarted = Date.now();
-    const counterRows = await rebuildUsageCounters(lanes);
+    const counterRows = Object.values(await repairUsageCounters(lanes)).reduce((x, y) => x + y, 0);
     log(`rebuilt the usage counters (${counterRows.toLocaleString('en-US')} rows) in ${((Date.now() - countersStarted) / 1000).toFixed(1)} s`);
 
     const vacuumStarted = Date.now();
