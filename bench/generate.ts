@@ -16,6 +16,7 @@
 import { parseEnvOrExit } from '@tiergraph/runtime/src/env';
 import { Client } from 'pg';
 import { z } from 'zod';
+import { repairUsageCounters, USAGE_COUNTERS } from '../scripts/repair-usage-counters';
 import { copyInto, copyValue as v, LoadProgress } from './copy';
 import { mixSeed, Random } from './random';
 
@@ -65,6 +66,9 @@ const ALSO_EMPTIED = [
   'billing.usage_daily_totals',
   'billing.usage_threshold_crossings',
   'billing.usage_period_summaries',
+  // the owners' usage counters: their triggers are off during the load (session_replication_role), so they are
+  // emptied here and rebuilt from the loaded rows after it (repairUsageCounters)
+  ...USAGE_COUNTERS.map((spec) => spec.counter),
 ];
 
 interface TierPlan {
@@ -547,6 +551,10 @@ export async function generateBenchData(options: { databaseUrl: string; seed: nu
       log(`checked ${foreignKeys} foreign keys set-wise in ${((Date.now() - checked) / 1000).toFixed(1)} s (row triggers were off during COPY)`);
     }
 
+    const countersStarted = Date.now();
+    const counterRows = Object.values(await repairUsageCounters(lanes)).reduce((x, y) => x + y, 0);
+    log(`rebuilt the usage counters (${counterRows.toLocaleString('en-US')} rows) in ${((Date.now() - countersStarted) / 1000).toFixed(1)} s`);
+
     const vacuumStarted = Date.now();
     // VACUUM (ANALYZE): statistics for the planner, and the visibility map for index-only counts; the big tables in
     // parallel on the two connections.
@@ -555,7 +563,9 @@ export async function generateBenchData(options: { databaseUrl: string; seed: nu
         for (const table of ['orders.order_items', 'orders.orders']) await side.query(`VACUUM (ANALYZE) ${table}`);
       })(),
       (async () => {
-        for (const table of BENCH_TABLES.filter((t) => !t.startsWith('orders.'))) await main.query(`VACUUM (ANALYZE) ${table}`);
+        for (const table of [...BENCH_TABLES.filter((t) => !t.startsWith('orders.')), ...USAGE_COUNTERS.map((spec) => spec.counter)]) {
+          await main.query(`VACUUM (ANALYZE) ${table}`);
+        }
       })(),
     ]);
     await main.query('ANALYZE');

@@ -18,3 +18,4 @@ export * from './keys';
 export * from './representations';
 export * from './platform-figures';
 export * from './jobs';
+export * from './counters';

@@ -32,3 +32,4 @@ export const catalogSubgraph: SubgraphDefinition<CatalogContext> = {
 };
 
 export { catalogFeatures, entities, migrations };
+export { PRODUCT_COUNTS, repairProductCounts } from './store/counters';

@@ -34,3 +34,4 @@ export const ordersSubgraph: SubgraphDefinition<OrdersContext> = {
 };
 
 export { entities, migrations, ordersFeatures };
+export { ORDER_COUNTS, repairOrderCounts } from './store/counters';

@@ -30,3 +30,4 @@ export const tenancySubgraph: SubgraphDefinition<TenancyContext> = {
 };
 
 export { entities, migrations };
+export { TEAM_MEMBER_COUNTS, repairTeamMemberCounts } from './store/counters';

@@ -14,10 +14,11 @@ import {
 import type { DataSource, EntityManager } from 'typeorm';
 import { MAX_PRODUCTS } from '../features';
 
+import { PRODUCT_COUNTS } from './counters';
 import { ProductEntity } from './entities';
 
-/** What max_products and a store's product count count. */
-const PRODUCTS_NOT_DELETED = { from: 'catalog.products', aggregate: 'count(*)', where: 'deleted_at IS NULL' };
+/** What max_products and a store's product count count (the products not deleted), read from their counter rows. */
+const PRODUCT_COUNTERS = { from: PRODUCT_COUNTS.counter, aggregate: 'sum(n)' };
 
 /** One page of one store's products (only those of the representation's merchant): `first` after `after`. */
 export type PageRequest = StorePageRequest;
@@ -75,15 +76,18 @@ export class CatalogStore {
     return findByKeys(this.db, ProductEntity, 'id', ids);
   }
 
-  /** max_products usage: the products that are not deleted per (merchant, platform), one statement per batch. */
+  /**
+   * max_products usage: the products that are not deleted per (merchant, platform), one statement per batch: the
+   * sum of the merchant's per-store counter rows (a primary-key prefix), not a scan of the products.
+   */
   productCountsOfMerchants(keys: readonly MerchantPlatform[]): Promise<number[]> {
-    return aggregatePerPair(this.db, { ...PRODUCTS_NOT_DELETED, columns: ['merchant_id', 'platform_id'] }, keys.map((k) => [k.merchantId, k.platformId]));
+    return aggregatePerPair(this.db, { ...PRODUCT_COUNTERS, columns: ['merchant_id', 'platform_id'] }, keys.map((k) => [k.merchantId, k.platformId]));
   }
 
 
-  /** The products that are not deleted per store (of the given merchant), one statement per batch. */
+  /** The products that are not deleted per store (of the given merchant), one statement per batch: its counter row. */
   productCountsOfStores(keys: ReadonlyArray<{ storeId: string; merchantId: string }>): Promise<number[]> {
-    return aggregatePerPair(this.db, { ...PRODUCTS_NOT_DELETED, columns: ['store_id', 'merchant_id'] }, keys.map((k) => [k.storeId, k.merchantId]));
+    return aggregatePerPair(this.db, { ...PRODUCT_COUNTERS, columns: ['store_id', 'merchant_id'] }, keys.map((k) => [k.storeId, k.merchantId]));
   }
 
 
@@ -123,10 +127,14 @@ export class CatalogStore {
     });
   }
 
-  /** What max_products counts, inside the caller's transaction: the merchant's products on the platform that are not deleted. */
+  /**
+   * What max_products counts, inside the caller's transaction: the merchant's products on the platform that are not
+   * deleted, from the counter rows (kept by catalog.products' triggers in the writing transaction; under the
+   * feature's advisory lock no other create of this merchant can change them between this read and the insert).
+   */
   async countProducts(manager: EntityManager, key: MerchantPlatform): Promise<number> {
     const [{ n }]: Array<{ n: number }> = await manager.query(
-      `SELECT count(*)::int AS n FROM catalog.products WHERE merchant_id = $1 AND platform_id = $2 AND deleted_at IS NULL`,
+      `SELECT coalesce(sum(n), 0)::int AS n FROM catalog.product_counts WHERE merchant_id = $1 AND platform_id = $2`,
       [key.merchantId, key.platformId],
     );
     return n;

@@ -17,16 +17,17 @@ import {
 import type { DataSource, EntityManager } from 'typeorm';
 import { MAX_STORAGE_MB } from '../features';
 
+import { STORED_BYTES } from './counters';
 import { MediaFileEntity, MediaVariantEntity, type VariantName } from './entities';
 
 /** 1 MiB: max_storage_mb counts in these, rounded up. */
 export const BYTES_PER_MB = 1024 * 1024;
 
-/** What max_storage_mb counts: the merchant's stored bytes on the platform in MiB, rounded up. */
+/** What max_storage_mb counts: the merchant's stored bytes on the platform in MiB, rounded up, from its counter row. */
 const STORAGE_MB: PairAggregate = {
-  from: 'media.media_files',
+  from: STORED_BYTES.counter,
   columns: ['merchant_id', 'platform_id'],
-  aggregate: 'ceil(sum(stored_bytes) / $3::numeric)',
+  aggregate: 'ceil(sum(n) / $3::numeric)',
   parameters: [BYTES_PER_MB],
 };
 
@@ -185,10 +186,13 @@ export class MediaStore {
     });
   }
 
-  /** What max_storage_mb counts, inside the caller's transaction: the bytes of the merchant's files on the platform. */
+  /**
+   * What max_storage_mb counts, inside the caller's transaction: the bytes of the merchant's files on the platform,
+   * from the counter row media_files' triggers keep in the writing transaction (under the feature's lock here).
+   */
   async storedBytesOfMerchant(manager: EntityManager, key: MerchantPlatform): Promise<bigint> {
     const [{ bytes }]: Array<{ bytes: string }> = await manager.query(
-      `SELECT coalesce(sum(stored_bytes), 0)::text AS bytes FROM media.media_files WHERE merchant_id = $1 AND platform_id = $2`,
+      `SELECT coalesce(sum(n), 0)::text AS bytes FROM media.stored_bytes_counts WHERE merchant_id = $1 AND platform_id = $2`,
       [key.merchantId, key.platformId],
     );
     return BigInt(bytes);

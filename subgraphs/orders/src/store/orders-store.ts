@@ -3,6 +3,7 @@ import { assertWithinLimit } from '@tiergraph/plans';
 import { findByKeys, findGroupedByKeys, isUuid, lockFeature, type MerchantPlatform } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MAX_ORDERS_PER_MONTH } from '../features';
+import { ordersInPeriodsSql } from './counters';
 import { OrderEntity, OrderItemEntity } from './entities';
 
 /** The orders of a merchant on a platform created in [periodStart, periodEnd) (ISO 8601 instants). */
@@ -48,14 +49,8 @@ export class OrdersStore {
     const counts = keys.map(() => 0);
     if (!asked.length) return counts;
     const rows: Array<{ key: number; n: number }> = await this.db.query(
-      // a count per key is an index-only range scan on (merchant_id, platform_id, created_at); a join + GROUP BY
-      // over every matched order sorted 700,000 rows for a page of 1,000 subscriptions
-      `SELECT k.key,
-              (SELECT count(*) FROM orders.orders o
-                WHERE o.merchant_id = k.merchant_id AND o.platform_id = k.platform_id
-                  AND o.created_at >= k.period_start AND o.created_at < k.period_end)::int AS n
-         FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[])
-              AS k(key, merchant_id, platform_id, period_start, period_end)`,
+      // whole days from the counter rows, the partial first and last day from the orders (see ordersInPeriodsSql)
+      ordersInPeriodsSql(`unnest($1::int[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[]) AS k(key, merchant_id, platform_id, period_start, period_end)`),
       [
         asked.map((k) => k.index),
         asked.map((k) => k.merchantId),
@@ -100,14 +95,15 @@ export class OrdersStore {
 
   /**
    * What max_orders_per_month counts, inside the caller's transaction: the merchant's orders on the platform
-   * created in [periodStart, periodEnd) (an open bound when billing names none).
+   * created in [periodStart, periodEnd) (an open bound when billing names none), from the day counters that
+   * orders' triggers keep in the writing transaction plus the partial first and last day.
    */
   async countOrdersInPeriod(manager: EntityManager, key: MerchantPlatform, periodStart: string | null, periodEnd: string | null): Promise<number> {
     const [{ n }]: Array<{ n: number }> = await manager.query(
-      `SELECT count(*)::int AS n
-         FROM orders.orders
-        WHERE merchant_id = $1 AND platform_id = $2
-          AND created_at >= coalesce($3::timestamptz, '-infinity') AND created_at < coalesce($4::timestamptz, 'infinity')`,
+      ordersInPeriodsSql(
+        `(SELECT $1::uuid AS merchant_id, $2::uuid AS platform_id,
+                 coalesce($3::timestamptz, '-infinity') AS period_start, coalesce($4::timestamptz, 'infinity') AS period_end) k`,
+      ),
       [key.merchantId, key.platformId, periodStart, periodEnd],
     );
     return n;

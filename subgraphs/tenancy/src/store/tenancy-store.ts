@@ -3,14 +3,17 @@ import { assertWithinLimit } from '@tiergraph/plans';
 import { aggregatePerPair, findByKeys, findGroupedByKeys, lockFeature, merchantPlatformKey, type GroupOrder, type MerchantPlatform, type PairAggregate } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
 import { TEAM_MEMBERS } from '../features';
+import { TEAM_MEMBER_COUNTS } from './counters';
 import { PlatformEntity, MerchantEntity, StoreEntity, StoreUserEntity, type StoreUserRole } from './entities';
 
-/** What max_team_members counts: the active MEMBERs across the merchant's stores on the platform. */
+/**
+ * What max_team_members counts: the active MEMBERs across the merchant's stores on the platform, read from their
+ * counter row (see TEAM_MEMBER_COUNTS), not counted over the users.
+ */
 const TEAM_MEMBER_COUNT: PairAggregate = {
-  from: 'tenancy.store_users',
+  from: TEAM_MEMBER_COUNTS.counter,
   columns: ['merchant_id', 'platform_id'],
-  aggregate: 'count(*)',
-  where: "is_active AND role = 'MEMBER'",
+  aggregate: 'sum(n)',
 };
 
 /** Stores and users are listed in the order they were created. */
@@ -119,10 +122,14 @@ export class TenancyStore {
     return rows.length ? this.db.getRepository(StoreEntity).findOneBy({ id }) : null;
   }
 
-  /** Active MEMBERs of a merchant on a platform, counted inside the caller's transaction (under its lock). */
+  /**
+   * Active MEMBERs of a merchant on a platform inside the caller's transaction (under its lock): the counter row,
+   * which store_users' triggers keep in the writing transaction (a deactivation racing this read only lowers it
+   * once committed, so the check is never too lenient).
+   */
   async countTeamMembers(manager: EntityManager, merchantId: string, platformId: string): Promise<number> {
     const [{ n }] = await manager.query(
-      `SELECT count(*)::int AS n FROM tenancy.store_users WHERE merchant_id = $1 AND platform_id = $2 AND is_active AND role = 'MEMBER'`,
+      `SELECT coalesce(sum(n), 0)::int AS n FROM tenancy.team_member_counts WHERE merchant_id = $1 AND platform_id = $2`,
       [merchantId, platformId],
     );
     return n;
