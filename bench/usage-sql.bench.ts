@@ -9,11 +9,12 @@ import { generateBenchData } from './generate';
  * (the counter rows), at bench scale, per statement as the loaders send it for one merchant, on one connection,
  * alternating old/new. Also checks that both give the same numbers for every merchant measured.
  *
- *   BENCH_USAGE_SQL=1 [BENCH_SCALE=1] npx jest bench/usage-sql
+ *   [BENCH_SCALE=1] npx -y pnpm@10 bench:usage-sql
  *
- * Skipped unless BENCH_USAGE_SQL is set (it loads the bench data: about a minute at scale 1).
+ * Not part of `pnpm test` (it loads the bench data: about a minute at scale 1): jest's testMatch takes `*.spec.ts`
+ * only, and `bench:usage-sql` runs this file through the same jest setup (embedded PostgreSQL, template database).
  */
-const run = process.env.BENCH_USAGE_SQL ? describe : describe.skip;
+const run = describe;
 
 const pair = (from: string, aggregate: string, where = '') =>
   `SELECT merchant_id AS a, platform_id AS b, ${aggregate} AS value FROM ${from}
