@@ -1,21 +1,17 @@
-import { DEFAULT_JWT_SECRET, DEFAULT_PORTS, signToken } from '@tiergraph/runtime';
+import { authEnvShape, DEFAULT_PORTS, parseEnvOrExit, portSchema, signToken } from '@tiergraph/runtime';
 import { z } from 'zod';
 import { seedDemo } from './lib/seed-demo';
 import { graphqlCaller, mediaUploader, renderDemoImage } from './lib/seed-demo-http';
 
 /** `pnpm seed:demo`: demo data through a running graph (`pnpm start` in another terminal). */
-const env = z
-  .object({
-    AUTH_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').default(DEFAULT_JWT_SECRET),
-    GATEWAY_PORT: z.coerce.number().int().min(1).max(65535).default(DEFAULT_PORTS.gateway),
-    MEDIA_PORT: z.coerce.number().int().min(1).max(65535).default(DEFAULT_PORTS.media),
-  })
-  .safeParse(process.env);
-if (!env.success) {
-  for (const issue of env.error.issues) console.error(`seed:demo: ${issue.path.join('.')} ${issue.message}`);
-  process.exit(2);
-}
-const { AUTH_JWT_SECRET, GATEWAY_PORT, MEDIA_PORT } = env.data;
+const { AUTH_JWT_SECRET, GATEWAY_PORT, MEDIA_PORT } = parseEnvOrExit(
+  z.object({
+    AUTH_JWT_SECRET: authEnvShape.AUTH_JWT_SECRET,
+    GATEWAY_PORT: portSchema(DEFAULT_PORTS.gateway),
+    MEDIA_PORT: portSchema(DEFAULT_PORTS.media),
+  }),
+  process.env,
+);
 const gateway = `http://127.0.0.1:${GATEWAY_PORT}`;
 const say = (line: string) => process.stdout.write(`[seed:demo] ${line}\n`);
 
