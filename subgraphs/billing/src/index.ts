@@ -84,6 +84,7 @@ export function createBillingSubgraph(options: BillingOptions): SubgraphDefiniti
       const stores = createStores(dataSource);
       const jobs = createBillingJobs({
         db: dataSource,
+        usageStore: stores.usage,
         stripe,
         capacity: capacitySnapshotClient(options.jobs?.capacityUrl ?? urls.monitoring, serviceToken),
         clock,

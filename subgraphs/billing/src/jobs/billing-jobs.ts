@@ -1,7 +1,7 @@
 import { requireAdmin, startJobRunner, type Caller, type JobRunner, type Logger } from '@tiergraph/runtime';
 import type Stripe from 'stripe';
 import type { DataSource } from 'typeorm';
-import { UsageStore } from '../usage/usage-store';
+import type { UsageStore } from '../usage/usage-store';
 import { captureCapacitySnapshot } from './capture-capacity-snapshot';
 import { checkTrialExpirations } from './check-trial-expirations';
 import { cleanupStaleSubscriptions } from './cleanup-stale-subscriptions';
@@ -14,6 +14,8 @@ import { syncStripeStatus } from './sync-stripe-status';
 
 export interface BillingJobDependencies {
   db: DataSource;
+  /** The process's usage store (the jobs write closed-period summaries with it). */
+  usageStore: UsageStore;
   stripe: Stripe | null;
   capacity: CapacitySnapshotClient;
   clock: () => Date;
@@ -25,7 +27,7 @@ export type BillingJobs = Record<JobName, () => Promise<JobOutcome>>;
 /** Each job's body bound to its dependencies: what the schedule runs and what runJob runs. */
 export function createBillingJobs(deps: BillingJobDependencies): BillingJobs {
   const writer = new JobSubscriptionWriter(deps.db);
-  const jobsStore = new JobsStore(deps.db, new UsageStore(deps.db));
+  const jobsStore = new JobsStore(deps.db, deps.usageStore);
   const { clock } = deps;
   return {
     RESET_PERIOD_COUNTERS: () => resetPeriodCounters({ writer, jobsStore, clock }),

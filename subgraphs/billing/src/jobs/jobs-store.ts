@@ -1,6 +1,11 @@
+import { ACTIVE_STATUSES } from '@tiergraph/plans';
+import type { MerchantPlatform, SubscriptionStatus } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { MerchantPlatform } from '@tiergraph/runtime';
+import { lockSubscription } from '../subscriptions/subscription-writer';
 import type { UsageStore } from '../usage/usage-store';
+
+/** The statuses of a subscription that has ended: what cleanup may strip of its transient data. */
+const ENDED_STATUSES: readonly SubscriptionStatus[] = ['CANCELLED', 'EXPIRED'];
 
 const iso = (d: Date) => d.toISOString();
 type PairRow = { merchant_id: string; platform_id: string };
@@ -29,9 +34,9 @@ export class JobsStore {
   async subscriptionsWithEndedPeriod(now: Date): Promise<MerchantPlatform[]> {
     const rows: PairRow[] = await this.db.query(
       `SELECT merchant_id, platform_id FROM billing.merchant_subscriptions
-        WHERE status IN ('TRIAL', 'ACTIVE', 'PAST_DUE') AND NOT cancel_at_period_end AND current_period_end <= $1
+        WHERE status = ANY($2::text[]) AND NOT cancel_at_period_end AND current_period_end <= $1
         ORDER BY merchant_id, platform_id`,
-      [iso(now)],
+      [iso(now), [...ACTIVE_STATUSES]],
     );
     return rows.map(pairOf);
   }
@@ -61,9 +66,9 @@ export class JobsStore {
   async endedBefore(before: Date): Promise<MerchantPlatform[]> {
     const rows: PairRow[] = await this.db.query(
       `SELECT merchant_id, platform_id FROM billing.merchant_subscriptions
-        WHERE status IN ('CANCELLED', 'EXPIRED') AND coalesce(cancelled_at, updated_at) <= $1
+        WHERE status = ANY($2::text[]) AND coalesce(cancelled_at, updated_at) <= $1
         ORDER BY merchant_id, platform_id`,
-      [iso(before)],
+      [iso(before), [...ENDED_STATUSES]],
     );
     return rows.map(pairOf);
   }
@@ -82,9 +87,10 @@ export class JobsStore {
         GROUP BY t.feature_code`,
       [pair.merchantId, pair.platformId, iso(now)],
     );
-    if (!features.length) return 0;
-    await this.usageStore.closeEndedPeriods(manager, features.map((f) => ({ ...pair, featureCode: f.feature_code })), now);
-    return features.reduce((sum, f) => sum + f.missing, 0);
+    const due = features.filter((f) => f.missing > 0);
+    if (!due.length) return 0;
+    await this.usageStore.closeEndedPeriods(manager, due.map((f) => ({ ...pair, featureCode: f.feature_code })), now);
+    return due.reduce((sum, f) => sum + f.missing, 0);
   }
 
   /**
@@ -95,13 +101,9 @@ export class JobsStore {
    */
   removeTransientUsage(pair: MerchantPlatform, before: Date, now: Date): Promise<RemovedUsage | null> {
     return this.db.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`billing:subscription:${pair.merchantId}:${pair.platformId}`]);
-      const [due] = await manager.query(
-        `SELECT 1 FROM billing.merchant_subscriptions
-          WHERE merchant_id = $1 AND platform_id = $2 AND status IN ('CANCELLED', 'EXPIRED') AND coalesce(cancelled_at, updated_at) <= $3`,
-        [pair.merchantId, pair.platformId, iso(before)],
-      );
-      if (!due) return null;
+      // the subscription writer's lock: no writer changes the subscription while its detail goes
+      const current = await lockSubscription(manager, pair);
+      if (!current || !ENDED_STATUSES.includes(current.status) || (current.cancelledAt ?? current.updatedAt) > before) return null;
       await this.keepClosedPeriodSummaries(manager, pair, now);
       const args = [pair.merchantId, pair.platformId, iso(now)];
       // only periods that are closed and summarised lose their detail

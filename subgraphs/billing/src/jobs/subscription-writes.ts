@@ -1,13 +1,7 @@
 import type { MerchantPlatform } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { MerchantSubscriptionEntity } from '../database/entities';
-import type { HistoryChange } from '../subscriptions/subscription-rules';
-import { lockSubscription, saveSubscription, type HistoryAuthor } from '../subscriptions/subscription-writer';
-
-export interface SubscriptionChange {
-  subscription: Partial<MerchantSubscriptionEntity>;
-  history: HistoryChange[];
-}
+import { lockSubscription, saveSubscription, type HistoryAuthor, type SubscriptionWrite } from '../subscriptions/subscription-writer';
 
 /**
  * One unit of a job's work through billing's one subscription writer (lockSubscription / saveSubscription: the
@@ -22,7 +16,7 @@ export class JobSubscriptionWriter {
   writeIfStillDue(
     pair: MerchantPlatform,
     author: HistoryAuthor,
-    decide: (current: MerchantSubscriptionEntity, manager: EntityManager) => Promise<SubscriptionChange | null>,
+    decide: (current: MerchantSubscriptionEntity, manager: EntityManager) => Promise<SubscriptionWrite | null>,
   ): Promise<boolean> {
     return this.db.transaction(async (manager) => {
       const current = await lockSubscription(manager, pair);

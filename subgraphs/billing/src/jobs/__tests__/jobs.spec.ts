@@ -354,7 +354,7 @@ describe('billing’s jobs on pg-boss', () => {
     const trial = await insertSubscription(db, { status: 'TRIAL', trialEndsAt: at('2026-03-13T00:00:00Z'), periodStart: at('2026-02-13T00:00:00Z'), periodEnd: at('2026-03-13T00:00:00Z') });
     const calls: string[] = [];
     const instance = (name: string): BillingJobs => {
-      const jobs = createBillingJobs({ db, stripe: null, capacity: { capture: () => Promise.reject(new Error('unused')) }, clock, cleanupAfterDays: 90 });
+      const jobs = createBillingJobs({ db, usageStore: new UsageStore(db), stripe: null, capacity: { capture: () => Promise.reject(new Error('unused')) }, clock, cleanupAfterDays: 90 });
       return {
         ...jobs,
         CHECK_TRIAL_EXPIRATIONS: () => {
@@ -382,7 +382,7 @@ describe('billing’s jobs on pg-boss', () => {
     const before = await subscriptionRow(db, due);
     let attempts = 0;
     let leftByFailedAttempt: { row: Record<string, any>; summaries: unknown[] } | undefined;
-    const jobs = createBillingJobs({ db, stripe: null, capacity: { capture: () => Promise.reject(new Error('unused')) }, clock, cleanupAfterDays: 90 });
+    const jobs = createBillingJobs({ db, usageStore: new UsageStore(db), stripe: null, capacity: { capture: () => Promise.reject(new Error('unused')) }, clock, cleanupAfterDays: 90 });
     const runner = await scheduleBillingJobs(
       {
         ...jobs,
