@@ -74,11 +74,9 @@ export class MonitoringStore {
     return inserted.length;
   }
 
-  /** Snapshots of given days, unset figures 0; a day that has one (or repeats in the list) keeps the first. */
+  /** Snapshots of distinct given days (the service refuses repeats), unset figures 0; a day that has one keeps it. */
   async importSnapshots(snapshots: readonly HistoricalSnapshot[]): Promise<{ written: number; kept: number }> {
-    const days = new Map<string, { snapshotDate: string } & SnapshotValues>();
-    for (const s of snapshots) if (!days.has(s.snapshotDate)) days.set(s.snapshotDate, { ...ZERO, ...s });
-    const written = await this.insertSnapshotsOnce([...days.values()]);
+    const written = await this.insertSnapshotsOnce(snapshots.map((s) => ({ ...ZERO, ...s })));
     return { written, kept: snapshots.length - written };
   }
 
