@@ -50,6 +50,12 @@ describe('a failed _entities fetch answers its nullable fields as null', () => {
     expect(response.errors).toEqual([{ message: 'boom' }]);
   });
 
+  it('an entity answered null without any error (a reference the subgraph does not know) stays null', async () => {
+    const answered = { data: { _entities: [null, { usage: [] }] } };
+    const response = await source(async () => answered as Response).process(optionsFor(ENTITIES, representations));
+    expect(response.data).toEqual({ _entities: [null, { usage: [] }] });
+  });
+
   it('a response without _entities but with errors: nulls as for a thrown fetch', async () => {
     const response = await source(async () => ({ errors: [{ message: 'nope' }] }) as Response).process(optionsFor(ENTITIES, representations));
     expect(response.data).toEqual({ _entities: [{ __typename: 'MerchantSubscription', ordersUsage: null }, { __typename: 'Store', usage: null }] });

@@ -54,8 +54,9 @@ export class NullOnFailedEntityFetch<TContext extends Record<string, any>> imple
       const entities = representations.map((r: Representation) => this.nullEntity(query, schema, r));
       return entities.every((e) => e === null) ? response : { ...response, data: { ...response.data, _entities: entities } };
     }
-    // an entity the subgraph answered null for (a non-null field of it failed): its nullable fields are null
-    if (received.length !== representations.length || !received.includes(null)) return response;
+    // an entity the subgraph answered null for because a non-null field of it failed (an error says so): its nullable
+    // fields are null; a null without an error is a reference the subgraph does not know, and stays null
+    if (!response.errors?.length || received.length !== representations.length || !received.includes(null)) return response;
     const entities = received.map((entity, i) => entity ?? this.nullEntity(query, schema, representations[i] as Representation));
     return { ...response, data: { ...response.data, _entities: entities } };
   }

@@ -74,6 +74,15 @@ describe('the gateway subgraph client on node:http', () => {
     expect(error.cause?.code).toBe('ECONNREFUSED');
   });
 
+  it('speaks TLS to an https: subgraph (refused like any other, not an invalid protocol)', async () => {
+    const port = await freePort();
+    const error = (await createHttpFetcher({ timeoutMs: 2000, agent })(`https://127.0.0.1:${port}/graphql`, { method: 'POST', body: '{}' }).catch((e) => e)) as TypeError & {
+      cause?: { code?: string };
+    };
+    expect(error.name).toBe('TypeError');
+    expect(error.cause?.code).toBe('ECONNREFUSED');
+  });
+
   it('sends again on a fresh socket when the kept-alive one was closed by the server in between', async () => {
     let requests = 0;
     const { url, server } = await serve((req, res) => {

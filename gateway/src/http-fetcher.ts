@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 
 /**
  * The gateway's subgraph client on `node:http` instead of `fetch` (undici): no web streams, AbortSignal or Request/
@@ -12,14 +13,17 @@ import http from 'node:http';
  */
 export interface HttpFetcherOptions {
   timeoutMs: number;
+  /** The pool for `http:` subgraphs; `https:` ones get a pool of the same shape, made when first needed. */
   agent?: http.Agent;
 }
 
+// Idle sockets are closed after 30 s, well under the subgraphs' keepAliveTimeout (65 s, runtime's listen()), so
+// the agent never picks a socket the server is closing.
+const POOL: http.AgentOptions = { keepAlive: true, scheduling: 'lifo', timeout: 30_000, maxSockets: Infinity, maxFreeSockets: 256 };
+
 /** One keep-alive pool per gateway: LIFO reuses the socket used last (warm, never near the server's idle timeout). */
 export function subgraphAgent(): http.Agent {
-  // Idle sockets are closed after 30 s, well under the subgraphs' keepAliveTimeout (65 s, runtime's listen()), so
-  // the agent never picks a socket the server is closing.
-  return new http.Agent({ keepAlive: true, scheduling: 'lifo', timeout: 30_000, maxSockets: Infinity, maxFreeSockets: 256 });
+  return new http.Agent(POOL);
 }
 
 class Headers {
@@ -72,6 +76,7 @@ interface RequestInit {
 
 export function createHttpFetcher(options: HttpFetcherOptions): (url: string, init?: RequestInit) => Promise<HttpFetcherResponse> {
   const agent = options.agent ?? subgraphAgent();
+  let secureAgent: https.Agent | undefined;
   const parsed = new Map<string, URL>();
   const send = (url: string, init: RequestInit, body: Buffer | undefined, deadline: number, retried: boolean): Promise<HttpFetcherResponse> =>
     new Promise((resolve, reject) => {
@@ -79,8 +84,9 @@ export function createHttpFetcher(options: HttpFetcherOptions): (url: string, in
       if (!target) parsed.set(url, (target = new URL(url)));
       const headers: Record<string, string | number> = { ...init.headers };
       if (body) headers['content-length'] = body.length;
-      const request = http.request({
-        agent,
+      const secure = target.protocol === 'https:';
+      const request = (secure ? https : http).request({
+        agent: secure ? (secureAgent ??= new https.Agent(POOL)) : agent,
         protocol: target.protocol,
         hostname: target.hostname,
         port: target.port,
