@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { TEAM_MEMBER_COUNTS } from '../store/counters';
 
 /** Tenancy's platform-wide counts. */
 export interface TenancyPlatformFigures {
@@ -16,7 +17,7 @@ export class TenancyPlatformFiguresStore {
     const [row]: Array<TenancyPlatformFigures> = await this.db.query(
       `SELECT (SELECT count(*)::int FROM tenancy.stores)                          AS "storeCount",
               (SELECT count(*)::int FROM tenancy.stores WHERE is_active)          AS "activeStoreCount",
-              (SELECT count(*)::int FROM tenancy.store_users WHERE is_active AND role = 'MEMBER') AS "teamMemberCount"`,
+              (SELECT coalesce(sum(n), 0)::int FROM ${TEAM_MEMBER_COUNTS.counter}) AS "teamMemberCount"`,
     );
     return row;
   }
