@@ -248,9 +248,13 @@ describe('verified-token cache', () => {
 
   it('answers a repeated token from the cache: the same caller, without verifying it again', async () => {
     const cache = new VerifiedTokenCache(10);
-    const caller: Caller = { role: 'merchant', userId: 'u', merchantId: 'm' };
-    cache.set('t', caller, Math.floor(Date.now() / 1000) + 60);
-    expect(cache.get('t')).toEqual(caller);
+    const verify = createTokenVerifier({ AUTH_JWT_SECRET: SECRET }, { cache });
+    const token = await signToken(SECRET, { role: 'merchant', sub: 'u', merchantId: 'm' }, '1h');
+    const first = await verify(`Bearer ${token}`);
+    expect(cache.size).toBe(1);
+    // the very object the first verification made: answered from the cache
+    expect(await verify(`Bearer ${token}`)).toBe(first);
+    expect(cache.get(token)).toBe(first);
     expect(cache.get('other')).toBeUndefined();
   });
 
@@ -270,8 +274,12 @@ describe('verified-token cache', () => {
     const cache = new VerifiedTokenCache(0);
     cache.set(tokens[0], { role: 'admin', userId: 'u1' }, Math.floor(clock.now / 1000) + 3600);
     expect(cache.size).toBe(0);
-    const bounded = createTokenVerifier({ AUTH_JWT_SECRET: SECRET, AUTH_TOKEN_CACHE_SIZE: 2 }, { now: clock.read });
+    const kept = new VerifiedTokenCache(2, clock.read);
+    const bounded = createTokenVerifier({ AUTH_JWT_SECRET: SECRET }, { now: clock.read, cache: kept });
     for (const token of tokens) await expect(bounded(`Bearer ${token}`)).resolves.toMatchObject({ role: 'admin' });
+    expect(kept.size).toBe(2);
+    expect(kept.get(tokens[0])).toBeUndefined();
+    expect(kept.get(tokens[3])).toMatchObject({ userId: 'u4' });
     // every token is still answered correctly after it was evicted
     for (const token of tokens) await expect(bounded(`Bearer ${token}`)).resolves.toMatchObject({ role: 'admin' });
   });

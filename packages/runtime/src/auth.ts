@@ -97,8 +97,8 @@ export type TokenVerifier = (authorization: string | undefined) => Promise<Calle
  * the subgraphs and the gateway's IntrospectAndCompose sign service tokens with it. Every failure is
  * UNAUTHENTICATED; the reason goes to the message, never a stack.
  */
-export function createTokenVerifier(config: AuthConfig, options: { now?: () => number } = {}): TokenVerifier {
-  const cache = new VerifiedTokenCache(config.AUTH_TOKEN_CACHE_SIZE ?? VERIFIED_TOKEN_CACHE_SIZE, options.now);
+export function createTokenVerifier(config: AuthConfig, options: { now?: () => number; cache?: VerifiedTokenCache } = {}): TokenVerifier {
+  const cache = options.cache ?? new VerifiedTokenCache(config.AUTH_TOKEN_CACHE_SIZE ?? VERIFIED_TOKEN_CACHE_SIZE, options.now);
   const secret = new TextEncoder().encode(config.AUTH_JWT_SECRET);
   const jwks: JWTVerifyGetKey | undefined = config.AUTH_JWKS_URL ? createRemoteJWKSet(new URL(config.AUTH_JWKS_URL)) : undefined;
   const jwksOptions = {
