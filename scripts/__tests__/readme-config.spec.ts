@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gatewayEnvSchema } from '@tiergraph/gateway';
 import { SIGNATURE_HEADER, subgraphEnvSchema } from '@tiergraph/runtime';
+import { billingEnvSchema } from '../../subgraphs/billing/src/env';
+import { mediaOwnEnvSchema } from '../../subgraphs/media/src/env';
+import { monitoringOwnEnvSchema } from '../../subgraphs/monitoring/src/env';
 import type { z } from 'zod';
 
 const repoRoot = join(__dirname, '..', '..');
@@ -16,13 +19,21 @@ const RANGED = /^(BILLING|TENANCY|CATALOG|ORDERS|MEDIA|MONITORING)_(URL|PORT)$/;
 /** The keys of a zod object behind refinements and transforms. */
 function keysOf(schema: z.ZodTypeAny): string[] {
   let inner: any = schema;
-  while (!inner.shape) inner = inner._def.schema ?? inner._def.innerType;
+  while (!inner.shape && !inner._def.left) inner = inner._def.schema ?? inner._def.innerType;
+  // an intersection (billing: shared variables and its own) has the keys of both sides
+  if (inner._def.left) return [...keysOf(inner._def.left), ...keysOf(inner._def.right)];
   return Object.keys(inner.shape);
 }
 
 describe('README configuration table', () => {
   it("documents every variable of the gateway's and the subgraphs' environments", () => {
-    const variables = new Set([...keysOf(gatewayEnvSchema), ...keysOf(subgraphEnvSchema('billing'))]);
+    const variables = new Set([
+      ...keysOf(gatewayEnvSchema),
+      ...keysOf(subgraphEnvSchema('billing')),
+      ...keysOf(billingEnvSchema),
+      ...keysOf(mediaOwnEnvSchema),
+      ...keysOf(monitoringOwnEnvSchema),
+    ]);
     const missing = [...variables].filter((name) => !documented.has(name) && !(RANGED.test(name) && documented.has(name.replace(RANGED, 'BILLING_$2'))));
     expect(missing).toEqual([]);
   });
