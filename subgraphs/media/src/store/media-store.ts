@@ -1,11 +1,11 @@
 import DataLoader from 'dataloader';
-import { assertWithinLimit } from '@tiergraph/plans';
+import { insertWithinLimit } from '@tiergraph/plans';
 import {
+  aggregateBigIntPerPair,
   aggregatePerPair,
   findByKeys,
   groupUnder,
   isUuid,
-  lockFeature,
   merchantPlatformKey,
   storeKeysetPages,
   storePageKey,
@@ -23,13 +23,15 @@ import { MediaFileEntity, MediaVariantEntity, type VariantName } from './entitie
 /** 1 MiB: max_storage_mb counts in these, rounded up. */
 export const BYTES_PER_MB = 1024 * 1024;
 
-/** What max_storage_mb counts: the merchant's stored bytes on the platform in MiB, rounded up, from its counter row. */
-const STORAGE_MB: PairAggregate = {
+/** What max_storage_mb counts: the merchant's stored bytes on the platform, from its counter row (in MiB, rounded up). */
+const STORED_BYTES_OF_MERCHANT: PairAggregate = {
   from: STORED_BYTES.counter,
   columns: ['merchant_id', 'platform_id'],
-  aggregate: 'ceil(sum(n) / $3::numeric)',
-  parameters: [BYTES_PER_MB],
+  aggregate: 'sum(n)',
 };
+
+/** Bytes in MiB, rounded up: how max_storage_mb reports usage. */
+const toMbRoundedUp = (bytes: bigint): number => Number((bytes + BigInt(BYTES_PER_MB) - 1n) / BigInt(BYTES_PER_MB));
 
 export interface NewVariant {
   name: VariantName;
@@ -108,8 +110,13 @@ export class MediaStore {
   }
 
   /** max_storage_mb usage: ceil(stored bytes / 1 MiB) per (merchant, platform), one statement per batch. */
-  storageMbOfMerchants(keys: readonly MerchantPlatform[]): Promise<number[]> {
-    return aggregatePerPair(this.db, STORAGE_MB, keys.map((k) => [k.merchantId, k.platformId]));
+  async storageMbOfMerchants(keys: readonly MerchantPlatform[]): Promise<number[]> {
+    return (await this.storedBytesOfMerchants(keys)).map(toMbRoundedUp);
+  }
+
+  /** The stored bytes per (merchant, platform), one statement per batch (also inside a transaction: `db` its manager). */
+  storedBytesOfMerchants(keys: readonly MerchantPlatform[], db: DataSource | EntityManager = this.db): Promise<bigint[]> {
+    return aggregateBigIntPerPair(db, STORED_BYTES_OF_MERCHANT, keys.map((k) => [k.merchantId, k.platformId]));
   }
 
 
@@ -174,28 +181,25 @@ export class MediaStore {
     values: NewMediaFile,
     placeFiles: () => Promise<void>,
   ): Promise<{ file: MediaFileEntity; variants: MediaVariantEntity[] }> {
-    return this.db.transaction(async (manager) => {
-      await lockFeature(manager, MAX_STORAGE_MB, values);
-      await assertWithinLimit(MAX_STORAGE_MB, limit, async () => ({
-        used: await this.storedBytesOfMerchant(manager, values),
-        adding: addingBytes,
-        unit: BYTES_PER_MB,
-      }));
-      await placeFiles();
-      return this.insertMediaFile(manager, values);
+    return insertWithinLimit(this.db, {
+      featureCode: MAX_STORAGE_MB,
+      pair: values,
+      limit,
+      measure: async (manager) => ({ used: await this.storedBytesOfMerchant(manager, values), adding: addingBytes, unit: BYTES_PER_MB }),
+      insert: async (manager) => {
+        await placeFiles();
+        return this.insertMediaFile(manager, values);
+      },
     });
   }
 
   /**
-   * What max_storage_mb counts, inside the caller's transaction: the bytes of the merchant's files on the platform,
-   * from the counter row media_files' triggers keep in the writing transaction (under the feature's lock here).
+   * What max_storage_mb counts, inside the caller's transaction: storedBytesOfMerchants' counter row, which
+   * media_files' triggers keep in the writing transaction (under the feature's lock here).
    */
   async storedBytesOfMerchant(manager: EntityManager, key: MerchantPlatform): Promise<bigint> {
-    const [{ bytes }]: Array<{ bytes: string }> = await manager.query(
-      `SELECT coalesce(sum(n), 0)::text AS bytes FROM media.stored_bytes_counts WHERE merchant_id = $1 AND platform_id = $2`,
-      [key.merchantId, key.platformId],
-    );
-    return BigInt(bytes);
+    const [bytes] = await this.storedBytesOfMerchants([key], manager);
+    return bytes;
   }
 
   /** Says, before any file is written, that files of this key may appear on disk (committed at once). */
