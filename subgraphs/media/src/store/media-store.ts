@@ -264,30 +264,24 @@ export class MediaStore {
   }
 
   /**
-   * Sweeps leftovers one key at a time: in a transaction, claims intents older than `graceMs` by the database's
-   * clock (FOR UPDATE SKIP
-   * LOCKED, so an upload finishing that key at this moment keeps it), hands each key to `removeFiles`, then drops
-   * the intent. A crash in between rolls the claim back and the next sweep tries again. Returns the keys swept.
+   * Sweeps leftovers: in a transaction, claims intents older than `graceMs` by the database's clock (FOR UPDATE SKIP
+   * LOCKED, so an upload finishing that key at this moment keeps it) together with whether a row has the key, hands
+   * each key without one to `removeFiles`, then drops the claimed intents: two statements however many keys. A crash
+   * in between rolls the claim back and the next sweep tries again. Returns the keys swept.
    */
   async sweepIntents(graceMs: number, removeFiles: (storageKey: string) => Promise<void>): Promise<string[]> {
     return this.db.transaction(async (manager) => {
-      const rows: Array<{ storage_key: string }> = await manager.query(
-        `SELECT storage_key FROM media.file_intents
-          WHERE created_at <= now() - $1 * interval '1 millisecond'
-          ORDER BY created_at LIMIT 500 FOR UPDATE SKIP LOCKED`,
+      // an intent whose row exists is impossible by construction; such files are kept all the same
+      const rows: Array<{ storage_key: string; stored: boolean }> = await manager.query(
+        `SELECT i.storage_key, EXISTS (SELECT 1 FROM media.media_files f WHERE f.storage_key = i.storage_key) AS stored
+           FROM media.file_intents i
+          WHERE i.created_at <= now() - $1 * interval '1 millisecond'
+          ORDER BY i.created_at LIMIT 500 FOR UPDATE OF i SKIP LOCKED`,
         [graceMs],
       );
-      const swept: string[] = [];
-      for (const { storage_key: key } of rows) {
-        // an intent whose row exists is impossible by construction; such files are kept all the same
-        const [{ stored }]: Array<{ stored: boolean }> = await manager.query(
-          `SELECT EXISTS (SELECT 1 FROM media.media_files WHERE storage_key = $1) AS stored`,
-          [key],
-        );
-        if (!stored) await removeFiles(key);
-        await manager.query(`DELETE FROM media.file_intents WHERE storage_key = $1`, [key]);
-        swept.push(key);
-      }
+      for (const row of rows) if (!row.stored) await removeFiles(row.storage_key);
+      const swept = rows.map((row) => row.storage_key);
+      if (swept.length) await manager.query(`DELETE FROM media.file_intents WHERE storage_key = ANY($1)`, [swept]);
       return swept;
     });
   }
