@@ -141,12 +141,16 @@ export class MediaStore {
   }
 
 
-  /** Totals of every stored file from the rows (never from the disk). */
+  /**
+   * Totals of every stored file from the database (never from the disk): the bytes are the sum of the counter rows
+   * media_files' triggers keep (STORED_BYTES), not a sum over every file; files and variants, which have no
+   * counter, are counted.
+   */
   async storageTotals(): Promise<StorageTotals> {
     const [row]: Array<{ files: number; variants: number; bytes: string }> = await this.db.query(
       `SELECT (SELECT count(*)::int FROM media.media_files) AS files,
               (SELECT count(*)::int FROM media.media_variants) AS variants,
-              (SELECT coalesce(sum(stored_bytes), 0)::text FROM media.media_files) AS bytes`,
+              (SELECT coalesce(sum(n), 0)::text FROM ${STORED_BYTES.counter}) AS bytes`,
     );
     return { totalFiles: row.files, totalVariants: row.variants, totalBytes: row.bytes };
   }
