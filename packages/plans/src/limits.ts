@@ -1,10 +1,11 @@
-import { AppError, type EntitlementSource, type Entitlements, type FeatureEntitlement, type MerchantPlatform, type SubscriptionStatus } from '@tiergraph/runtime';
+import type { DataSource, EntityManager } from 'typeorm';
+import { AppError, inFeatureLock, type EntitlementSource, type Entitlements, type FeatureEntitlement, type MerchantPlatform, type SubscriptionStatus } from '@tiergraph/runtime';
 
 /**
  * The rules of a plan, in one place: billing computes entitlements with them, and catalog, orders, tenancy and media
  * enforce limits with them. Each subgraph's service asks `limitForCreating` (the fail-closed decision), then its
- * store, inside one transaction, takes the runtime's `lockFeature`, and `assertWithinLimit` decides with the count
- * taken under that lock before the insert.
+ * store calls `insertWithinLimit`: in one transaction under the runtime's feature lock, `assertWithinLimit` decides
+ * with the count taken under that lock, then the insert.
  */
 
 /** Statuses in which a merchant may create things (and is billed). */
@@ -82,4 +83,29 @@ export async function assertWithinLimit(featureCode: string, limit: number | nul
     const size = BigInt(unit);
     throw new FeatureLimitReachedError(featureCode, Number((BigInt(used) + size - 1n) / size), limit);
   }
+}
+
+/** One create within a limit, as a store hands it to insertWithinLimit. */
+export interface WithinLimit<T> {
+  featureCode: string;
+  /** Whose limit: the lock and the count are this merchant's on this platform. */
+  pair: MerchantPlatform;
+  /** From limitForCreating; null is unlimited (nothing is measured). */
+  limit: number | null;
+  /** What is in use (and what the create adds), read in the lock's transaction. */
+  measure: (manager: EntityManager) => Promise<UsageMeasure>;
+  /** The insert, in the same transaction, once the check passed. */
+  insert: (manager: EntityManager) => Promise<T>;
+}
+
+/**
+ * The one way a limited thing is created: in one transaction, the feature's lock of the merchant on the platform,
+ * the measure under it and the check (FEATURE_LIMIT_REACHED), then the insert. Creates that race serialise on the
+ * lock, so they never pass the limit; a failing insert rolls everything back.
+ */
+export function insertWithinLimit<T>(db: DataSource, create: WithinLimit<T>): Promise<T> {
+  return inFeatureLock(db, create.featureCode, create.pair, async (manager) => {
+    await assertWithinLimit(create.featureCode, create.limit, () => create.measure(manager));
+    return create.insert(manager);
+  });
 }

@@ -1,14 +1,14 @@
 import { createTestDatabase, waitForLockWaiters, type TestDatabase } from '@tiergraph/testkit';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { lockFeature, type Entitlements, type EntitlementSource } from '@tiergraph/runtime';
+import type { Entitlements, EntitlementSource } from '@tiergraph/runtime';
 import type { EntityManager } from 'typeorm';
-import { assertWithinLimit, limitForCreating } from './limits';
+import { insertWithinLimit, limitForCreating } from './limits';
 
 /**
- * The one straight hop every enforcing subgraph takes, on a table of its own in a real PostgreSQL: the decision
- * (limitForCreating), then in one transaction the lock (lockFeature), the count and check (assertWithinLimit) and
- * the insert. `createWithinLimit` below is that composition, as the stores write it.
+ * The one straight hop every enforcing subgraph takes, on a table of its own in a real PostgreSQL: the service's
+ * decision (limitForCreating), then the store's insertWithinLimit (in one transaction the feature lock, the count
+ * and check, the insert), the very function catalog, orders, tenancy and media call.
  */
 let database: TestDatabase;
 let db: DataSource;
@@ -27,7 +27,7 @@ afterAll(async () => {
   await database?.drop();
 });
 
-interface WithinLimit<T> {
+interface CreateOptions<T> {
   dataSource: DataSource;
   entitlements: EntitlementSource;
   featureCode: string;
@@ -37,14 +37,16 @@ interface WithinLimit<T> {
   create: (manager: EntityManager) => Promise<T>;
 }
 
-/** As a store writes it: service decision first, then lock, count and insert in one transaction. */
-async function createWithinLimit<T>(options: WithinLimit<T>): Promise<T> {
+/** As a service and its store call it: the decision first, then insertWithinLimit. */
+async function createWithinLimit<T>(options: CreateOptions<T>): Promise<T> {
   const pair = { merchantId: options.merchantId, platformId: options.platformId };
   const { limit } = await limitForCreating(options.entitlements, options.featureCode, pair);
-  return options.dataSource.transaction(async (manager) => {
-    await lockFeature(manager, options.featureCode, pair);
-    await assertWithinLimit(options.featureCode, limit, async () => ({ used: await options.count(manager) }));
-    return options.create(manager);
+  return insertWithinLimit(options.dataSource, {
+    featureCode: options.featureCode,
+    pair,
+    limit,
+    measure: async (manager) => ({ used: await options.count(manager) }),
+    insert: options.create,
   });
 }
 
@@ -84,7 +86,7 @@ function attempt(merchantId: string, entitlements: EntitlementSource, label: str
   });
 }
 
-describe('limitForCreating, lockFeature and assertWithinLimit', () => {
+describe('limitForCreating and insertWithinLimit', () => {
   it('makes exactly k rows when 3 × the pool size of callers race for k = 2 free slots; the others get FEATURE_LIMIT_REACHED with the counts', async () => {
     const source = plan({ max_things: { limit: 3, enabled: true } });
     await attempt('race', source, 'pre');

@@ -1,7 +1,9 @@
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
+import { assertCanReadStore, type Caller } from './auth';
 import { isUuid } from './db';
-import { BadUserInputError } from './errors';
+import { BadUserInputError, NotFoundError, parseInput } from './errors';
+import type { StoreReference } from './features';
 
 /**
  * Where a keyset page ends: the (created_at, id) of its last row (a product, a media file, …). created_at keeps
@@ -151,3 +153,32 @@ export async function storeKeysetPages<Row extends { id: string }, T>(
 
 /** A page request's DataLoader cache key. */
 export const storePageKey = (r: StorePageRequest): string => JSON.stringify([r.storeId, r.merchantId, r.first, r.after?.createdAt ?? null, r.after?.id ?? null]);
+
+/** The two batched reads behind a store's connection (DataLoaders over storeKeysetPages and a per-store count). */
+export interface StoreConnectionLoaders<T> {
+  page: { load(request: StorePageRequest): Promise<KeysetPage<T>> };
+  count: { load(key: { storeId: string; merchantId: string }): Promise<number> };
+}
+
+/**
+ * A store's rows as a Relay connection (first 1 to 100, after an earlier endCursor), for a Store representation:
+ * it must name its merchant (BAD_USER_INPUT otherwise), the rows are listed by store AND merchant, so a
+ * representation naming another merchant lists nothing; ids that are not uuids are NOT_FOUND; the caller must be
+ * able to read the store. Both ids are taken in lower case, as tenancy's uuids are stored and as PostgreSQL answers
+ * them (like verifiedStore): an id in upper case names the same store, for the check, the rows and the cache keys.
+ */
+export async function storeConnection<T>(
+  caller: Caller,
+  store: StoreReference,
+  args: { first?: number | null; after?: string | null },
+  loaders: StoreConnectionLoaders<T>,
+): Promise<Connection<T>> {
+  if (!store.merchantId) throw new BadUserInputError('the Store representation needs merchantId', 'merchantId');
+  if (!isUuid(store.id) || !isUuid(store.merchantId)) throw new NotFoundError('Store', store.id);
+  const key = { storeId: store.id.toLowerCase(), merchantId: store.merchantId.toLowerCase() };
+  assertCanReadStore(caller, { id: key.storeId, merchantId: key.merchantId });
+  const { first } = parseInput(relayPageArgs, { first: args.first });
+  const after = afterPosition(args.after);
+  const [page, totalCount] = await Promise.all([loaders.page.load({ ...key, first, after }), loaders.count.load(key)]);
+  return connectionOf({ nodes: page.rows, cursors: page.positions.map(encodeCursor), hasNextPage: page.hasNextPage }, totalCount, after !== null);
+}

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { DataSource, type EntitySchema, type EntityTarget, type MixedList, type ObjectLiteral } from 'typeorm';
+import { DataSource, type EntityManager, type EntitySchema, type EntityTarget, type MixedList, type ObjectLiteral } from 'typeorm';
 import { groupUnder, merchantPlatformKey, pairParameters, type MerchantPlatform } from './keys';
 import type { Logger } from './logger';
 
@@ -145,11 +145,25 @@ export interface PairAggregate {
 
 /**
  * One number per key pair for many keys in one statement (`(a, b) IN (SELECT * FROM unnest(…)) GROUP BY a, b`), in
- * the order of `keys`: 0 where no row matches, and for ids that are not uuids (nothing can match them).
+ * the order of `keys`: 0 where no row matches, and for ids that are not uuids (nothing can match them). `db` may be
+ * a transaction's manager, so a limit check under a lock reads the same definition as the usage loader.
  */
-export async function aggregatePerPair(db: DataSource, spec: PairAggregate, keys: ReadonlyArray<readonly [string, string]>): Promise<number[]> {
+export async function aggregatePerPair(db: DataSource | EntityManager, spec: PairAggregate, keys: ReadonlyArray<readonly [string, string]>): Promise<number[]> {
+  return (await aggregateValuesPerPair(db, spec, keys)).map((value) => Number(value ?? 0));
+}
+
+/** The same, exact beyond 2^53 (e.g. bytes): the aggregate must be a whole number. */
+export async function aggregateBigIntPerPair(db: DataSource | EntityManager, spec: PairAggregate, keys: ReadonlyArray<readonly [string, string]>): Promise<bigint[]> {
+  return (await aggregateValuesPerPair(db, spec, keys)).map((value) => BigInt(value ?? 0));
+}
+
+async function aggregateValuesPerPair(
+  db: DataSource | EntityManager,
+  spec: PairAggregate,
+  keys: ReadonlyArray<readonly [string, string]>,
+): Promise<Array<string | number | null>> {
   const valid = keys.filter(([a, b]) => isUuid(a) && isUuid(b));
-  if (!valid.length) return keys.map(() => 0);
+  if (!valid.length) return keys.map(() => null);
   const [a, b] = spec.columns;
   const rows: Array<{ a: string; b: string; value: string | number }> = await db.query(
     `SELECT ${a} AS a, ${b} AS b, ${spec.aggregate} AS value
@@ -158,6 +172,6 @@ export async function aggregatePerPair(db: DataSource, spec: PairAggregate, keys
       GROUP BY ${a}, ${b}`,
     [valid.map(([x]) => x), valid.map(([, y]) => y), ...(spec.parameters ?? [])],
   );
-  const values = new Map(rows.map((row) => [`${row.a}:${row.b}`, Number(row.value)]));
-  return keys.map(([x, y]) => values.get(`${x.toLowerCase()}:${y.toLowerCase()}`) ?? 0);
+  const values = new Map(rows.map((row) => [`${row.a}:${row.b}`, row.value]));
+  return keys.map(([x, y]) => values.get(`${x.toLowerCase()}:${y.toLowerCase()}`) ?? null);
 }

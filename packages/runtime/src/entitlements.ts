@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { AppError } from './errors';
 import { callSubgraph, type ServiceCredentials } from './internal-client';
 import { merchantPlatformKey, type MerchantPlatform } from './keys';
@@ -118,4 +118,15 @@ export class EntitlementCache implements EntitlementSource {
  */
 export async function lockFeature(manager: EntityManager, featureCode: string, pair: MerchantPlatform): Promise<void> {
   await manager.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [featureCode, merchantPlatformKey(pair)]);
+}
+
+/**
+ * `work` in one transaction that first takes the feature's lock of `pair` (see lockFeature): the frame every
+ * create-within-a-limit runs in, so the count under the lock and the insert after it commit or roll back together.
+ */
+export function inFeatureLock<T>(db: DataSource, featureCode: string, pair: MerchantPlatform, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  return db.transaction(async (manager) => {
+    await lockFeature(manager, featureCode, pair);
+    return work(manager);
+  });
 }

@@ -5,7 +5,9 @@ import qs from 'qs';
  * `line_items[0][price]=price_1&metadata[merchantId]=m1&expand[]=customer`, parsed with `qs`.
  *
  * Numeric (`[0]`) and empty (`[]`) segments make arrays, any other segment makes an object; every leaf stays a string
- * (the handlers coerce, as Stripe does). Under `metadata` every key is literal, so `metadata[0]=x` stays an object.
+ * (the handlers coerce, as Stripe does). A metadata map (`metadata[…]`, also below another key, as in
+ * `subscription_data[metadata][…]`) is flat: everything between its bracket and the name's last `]` is one key,
+ * verbatim, as the SDK wrote it (`metadata[10]` is the key "10", never an array index; `metadata[a[b]]` is "a[b]").
  */
 
 export type FormValue = string | FormValue[] | { [key: string]: FormValue };
@@ -22,19 +24,56 @@ const OPTIONS: qs.IParseOptions = {
   allowPrototypes: false,
 };
 
-/** Metadata is a flat map of strings: an array qs made of numeric keys becomes the object Stripe keeps. */
-function withMetadataAsObjects(value: unknown, key?: string): FormValue {
-  if (Array.isArray(value)) {
-    const items = value.map((item) => withMetadataAsObjects(item));
-    return key === 'metadata' ? Object.fromEntries(items.map((item, i) => [String(i), item])) : items;
+/**
+ * A decoded name that sets one key of a metadata map: the path to the map (`metadata`, `subscription_data[metadata]`)
+ * and the key, verbatim (the rest of the name without its outer brackets). Null for any other name.
+ */
+export function metadataEntryOf(name: string): { path: string; key: string } | null {
+  let open = name.indexOf('[');
+  if (open <= 0 || !name.endsWith(']')) return null;
+  let parent = name.slice(0, open);
+  while (open < name.length) {
+    if (parent === 'metadata') return { path: name.slice(0, open), key: name.slice(open + 1, -1) };
+    const close = name.indexOf(']', open);
+    parent = name.slice(open + 1, close);
+    if (parent.includes('[') || name[close + 1] !== '[') return null;
+    open = close + 1;
   }
+  return null;
+}
+
+/**
+ * Renames the placeholders in every metadata map back to the verbatim keys (`keys[i]` for `k<i>`): qs only ever saw
+ * the placeholders, which are neither numbers nor bracketed, so it kept each map a flat object.
+ */
+function withMetadataKeys(value: unknown, keys: readonly string[], inMetadata = false): FormValue {
+  if (Array.isArray(value)) return value.map((item) => withMetadataKeys(item, keys));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withMetadataAsObjects(v, k)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => (inMetadata ? [keys[Number(k.slice(1))] ?? k, String(v ?? '')] : [k, withMetadataKeys(v, keys, k === 'metadata')])),
+    );
   }
   return String(value ?? '');
 }
 
 /** Parses a form-encoded string (a request body or a query string without `?`) into nested objects and arrays. */
 export function parseStripeForm(text: string): FormObject {
-  return withMetadataAsObjects(qs.parse(text, OPTIONS)) as FormObject;
+  const keys: string[] = [];
+  const placeholders = new Map<string, string>();
+  const parsed = qs.parse(text, {
+    ...OPTIONS,
+    // a metadata name reaches qs as `<path>[k<i>]`, one placeholder per verbatim key (a repeated key keeps its last value)
+    decoder(encoded, decode, charset, type) {
+      const decoded: string = decode(encoded, decode, charset);
+      const entry = type === 'key' ? metadataEntryOf(decoded) : null;
+      if (!entry) return decoded;
+      let placeholder = placeholders.get(entry.key);
+      if (placeholder === undefined) {
+        placeholder = `k${keys.push(entry.key) - 1}`;
+        placeholders.set(entry.key, placeholder);
+      }
+      return `${entry.path}[${placeholder}]`;
+    },
+  });
+  return withMetadataKeys(parsed, keys) as FormObject;
 }

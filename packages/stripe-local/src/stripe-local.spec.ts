@@ -140,11 +140,31 @@ describe('form parsing (bracket notation, with qs)', () => {
 
   it('keeps metadata flat, the last of a repeated key, and long lists as lists', () => {
     const items = Array.from({ length: 30 }, (_, i) => `line_items[${i}][price]=p${i}`).join('&');
-    const form = parseStripeForm(`metadata[0]=a&metadata[1]=b&mode=payment&mode=subscription&${items}`);
-    expect(form.metadata).toEqual({ '0': 'a', '1': 'b' });
+    const form = parseStripeForm(`metadata[0]=a&metadata[1]=b&metadata[1]=c&mode=payment&mode=subscription&${items}`);
+    expect(form.metadata).toEqual({ '0': 'a', '1': 'c' });
     expect(form.mode).toBe('subscription');
     expect(form.line_items).toHaveLength(30);
     expect((form.line_items as Array<{ price: string }>)[29]).toEqual({ price: 'p29' });
+  });
+
+  it('takes metadata keys verbatim: numbers stay the keys they are (no array, no renumbering), brackets inside a key are part of it', () => {
+    const form = parseStripeForm(
+      [
+        'metadata[0]=a',
+        'metadata[10]=b',
+        'metadata[a][b]=c',
+        'metadata[x[y]]=d',
+        'metadata[%5Fz%3D]=e',
+        'subscription_data[metadata][7]=f',
+        'line_items[0][price_data][product_data][metadata][2]=g',
+        'line_items[0][quantity]=1',
+      ].join('&'),
+    );
+    expect(form).toEqual({
+      metadata: { '0': 'a', '10': 'b', 'a][b': 'c', 'x[y]': 'd', '_z=': 'e' },
+      subscription_data: { metadata: { '7': 'f' } },
+      line_items: [{ price_data: { product_data: { metadata: { '2': 'g' } } }, quantity: '1' }],
+    });
   });
 
   it('counts months from the anchor and clamps to the end of shorter months', () => {
@@ -156,6 +176,21 @@ describe('form parsing (bracket notation, with qs)', () => {
 });
 
 describe('stripe-local with the real stripe SDK', () => {
+  it('keeps metadata keys as the SDK sends them: numeric keys and keys with brackets come back as they were', async () => {
+    const { stripe } = await setup();
+    const metadata = { '0': 'zero', '10': 'ten', '2': 'two', 'a[b]': 'nested?', 'c][d': 'closed', plain: 'p' };
+    const customer = await stripe.customers.create({ email: 'meta@example.com', metadata });
+    expect(customer.metadata).toEqual(metadata);
+    expect((await stripe.customers.retrieve(customer.id) as Stripe.Customer).metadata).toEqual(metadata);
+    // an update merges by key and an empty value removes one, numeric keys included
+    const updated = await stripe.customers.update(customer.id, { metadata: { '10': '', '3': 'three' } });
+    const { '10': _removed, ...rest } = metadata;
+    expect(updated.metadata).toEqual({ ...rest, '3': 'three' });
+
+    const price = await stripe.prices.create({ currency: 'usd', unit_amount: 500, product_data: { name: 'Meta', metadata: { '1': 'one', '11': 'eleven' } } });
+    expect((await stripe.products.retrieve(price.product as string)).metadata).toEqual({ '1': 'one', '11': 'eleven' });
+  });
+
   it('creates and retrieves customers and prices', async () => {
     const { stripe } = await setup();
     const customer = await stripe.customers.create({ email: 'owner@example.com', name: 'Owner', metadata: { merchantId: 'm_1' } });

@@ -21,7 +21,7 @@ import type { UsageService } from '../usage/usage-service';
 import { checkedContributions, type ContributedUsage } from './contributions';
 import { summarize, unavailableReason, usageByCode, usageMetrics, type FeatureSummary, type UsageMetric } from './feature-summary';
 import type { OverrideStore } from './override-store';
-import type { PlanReader } from './plan-reader';
+import type { Plan, PlanReader } from './plan-reader';
 
 export interface EntitlementDependencies {
   plans: PlanReader;
@@ -45,10 +45,11 @@ export class EntitlementService {
     private readonly caller: Caller,
   ) {}
 
-  private async summaryFor(pair: MerchantPlatform, subscription: MerchantSubscriptionEntity | null, usage: ContributedUsage): Promise<FeatureSummary[]> {
-    const [declarations, plan, metered] = await Promise.all([
+  /** `plan`: when the caller has it already (the store's usage reads it to find the subscription); else it is read here. */
+  private async summaryFor(pair: MerchantPlatform, subscription: MerchantSubscriptionEntity | null, usage: ContributedUsage, plan?: Plan): Promise<FeatureSummary[]> {
+    const [declarations, { features }, metered] = await Promise.all([
       this.deps.declarations.all(),
-      this.deps.plans.planOf(pair, subscription),
+      plan ?? this.deps.plans.planOf(pair, subscription),
       this.deps.usage.meteredUsage(pair, subscription),
     ]);
     const registered = await this.deps.declarations.byCode();
@@ -58,7 +59,7 @@ export class EntitlementService {
     for (const [code, feature] of registered) {
       if (unavailable.has(feature.owner) && feature.measurement === 'COMPUTED') unknown.set(code, unavailableReason(feature.owner));
     }
-    return summarize(declarations, plan.features, usageByCode(...counts, metered), unknown);
+    return summarize(declarations, features, usageByCode(...counts, metered), unknown);
   }
 
   features(subscription: SubscriptionParent): Promise<FeatureSummary[]> {
@@ -68,8 +69,8 @@ export class EntitlementService {
   async usageOfStore(store: StoreParent): Promise<UsageMetric[]> {
     const { merchantId, platformId } = await verifiedStore(this.caller, store, this.deps.stores);
     const pair = { merchantId, platformId };
-    const { subscription } = await this.deps.plans.planOf(pair);
-    return usageMetrics(await this.summaryFor(pair, subscription, store));
+    const plan = await this.deps.plans.planOf(pair);
+    return usageMetrics(await this.summaryFor(pair, plan.subscription, store, plan));
   }
 
   /** Whether the plan includes the feature: an active subscription whose override, else tier, enables it. */

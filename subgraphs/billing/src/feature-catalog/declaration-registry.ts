@@ -9,20 +9,28 @@ export type RegisteredFeature = FeatureDeclaration & { owner: string; measuremen
  * notification (a registration notifies { all: true }).
  */
 export class DeclarationRegistry {
-  private loaded: Promise<RegisteredFeature[]> | undefined;
+  private loaded: Promise<{ all: RegisteredFeature[]; byCode: ReadonlyMap<string, RegisteredFeature> }> | undefined;
 
   constructor(private readonly store: FeatureCatalogStore) {}
 
-  all(): Promise<RegisteredFeature[]> {
-    this.loaded ??= this.store.declarations().catch((error) => {
-      this.loaded = undefined;
-      throw error;
-    });
+  private current() {
+    this.loaded ??= this.store.declarations().then(
+      (all) => ({ all, byCode: new Map(all.map((d) => [d.code, d])) }),
+      (error) => {
+        this.loaded = undefined;
+        throw error;
+      },
+    );
     return this.loaded;
   }
 
-  async byCode(): Promise<Map<string, RegisteredFeature>> {
-    return new Map((await this.all()).map((d) => [d.code, d]));
+  async all(): Promise<RegisteredFeature[]> {
+    return (await this.current()).all;
+  }
+
+  /** The same declarations by code: one map per load, built once and shared until the next change. */
+  async byCode(): Promise<ReadonlyMap<string, RegisteredFeature>> {
+    return (await this.current()).byCode;
   }
 
   invalidate(): void {

@@ -1,6 +1,8 @@
 import { ACTIVE_STATUSES } from '@tiergraph/plans';
 import type { MerchantPlatform, SubscriptionStatus } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { TierPrices } from '../payments/webhooks/mapping';
+import { WebhookStore } from '../payments/webhooks/webhook-store';
 import { lockSubscription } from '../subscriptions/subscription-writer';
 import type { UsageStore } from '../usage/usage-store';
 
@@ -60,6 +62,11 @@ export class JobsStore {
         ORDER BY merchant_id, platform_id`,
     );
     return rows.map((row) => ({ ...pairOf(row), stripeSubscriptionId: row.stripe_subscription_id }));
+  }
+
+  /** The tiers with their Stripe prices, as the webhook handlers read them (the Stripe sync maps prices with them). */
+  tiers(): Promise<TierPrices[]> {
+    return new WebhookStore(this.db.manager).tiers();
   }
 
   /** Cancelled or expired subscriptions whose end (cancellation, else last change) is older than `before`. */

@@ -1,10 +1,9 @@
 import { AppError } from '@tiergraph/runtime';
 import type Stripe from 'stripe';
 import type { EntityManager } from 'typeorm';
-import type { MerchantSubscriptionEntity } from '../database/entities';
 import { subscriptionSchema, type StripeSubscription } from '../payments/webhooks/events';
-import { historyOf, linkMetadataOf, priceOfSubscription, stateOfStripeSubscription, tierOfPrice, type SubscriptionState, type TierPrices } from '../payments/webhooks/mapping';
-import { WebhookStore } from '../payments/webhooks/webhook-store';
+import { historyOf, linkMetadataOf, priceOfSubscription, stateOfStripeSubscription, tierOfPrice, type SubscriptionState } from '../payments/webhooks/mapping';
+import { subscriptionColumnsOf, subscriptionStateOf } from '../payments/webhooks/webhook-store';
 import { historyEntry } from '../subscriptions/subscription-rules';
 import { count, jobActor, type JobOutcome } from './job';
 import type { JobsStore } from './jobs-store';
@@ -38,24 +37,6 @@ export function driftOf(stored: SubscriptionState, stripe: SubscriptionState): s
   return drift;
 }
 
-function storedState(current: MerchantSubscriptionEntity, tiers: TierPrices[]): SubscriptionState | null {
-  const tier = tiers.find((t) => t.id === current.tierId);
-  if (!tier) return null;
-  return {
-    tier,
-    status: current.status,
-    billingCycle: current.billingCycle,
-    periodStart: current.currentPeriodStart,
-    periodEnd: current.currentPeriodEnd,
-    trialEndsAt: current.trialEndsAt,
-    cancelAtPeriodEnd: current.cancelAtPeriodEnd,
-    cancelledAt: current.cancelledAt,
-    stripeCustomerId: current.stripeCustomerId,
-    stripeSubscriptionId: current.stripeSubscriptionId,
-    paymentAttempts: current.paymentAttempts,
-  };
-}
-
 const isMissing = (error: unknown) => (error as { code?: string }).code === 'resource_missing' || (error as { statusCode?: number }).statusCode === 404;
 const isUnreachable = (error: unknown) => ['StripeConnectionError', 'StripeAPIError'].includes(String((error as { type?: string }).type));
 
@@ -70,6 +51,8 @@ const isUnreachable = (error: unknown) => ['StripeConnectionError', 'StripeAPIEr
 export async function syncStripeStatus({ writer, jobsStore, stripe, clock }: StripeSyncDependencies): Promise<JobOutcome> {
   if (!stripe) return { affected: 0, message: 'Stripe is not configured (STRIPE_SECRET_KEY): nothing to sync' };
   const linked = await jobsStore.linkedToStripe();
+  // the tiers and their Stripe prices, once per run (not once per subscription)
+  const tiers = linked.length ? await jobsStore.tiers() : [];
   let repaired = 0;
   const skipped: string[] = [];
   for (const { stripeSubscriptionId, ...pair } of linked) {
@@ -93,11 +76,11 @@ export async function syncStripeStatus({ writer, jobsStore, stripe, clock }: Str
       skipped.push(`${stripeSubscriptionId}: unknown to Stripe`);
       continue;
     }
-    const written = await writer.writeIfStillDue(pair, { actor: jobActor('SYNC_STRIPE_STATUS'), changedAt: null }, async (current, manager) => {
+    const written = await writer.writeIfStillDue(pair, { actor: jobActor('SYNC_STRIPE_STATUS'), changedAt: null }, async (current) => {
       if (current.stripeSubscriptionId !== stripeSubscriptionId) return null;
       if (current.stripeStateAt && current.stripeStateAt > readAt) return null;
-      const tiers = await new WebhookStore(manager).tiers();
-      const before = storedState(current, tiers);
+      const tier = tiers.find((t) => t.id === current.tierId);
+      const before = tier ? subscriptionStateOf(current, tier) : null;
       const tierAndCycle = tierOfPrice(tiers, priceOfSubscription(subscription), linkMetadataOf(subscription.metadata));
       if (!before || !tierAndCycle) {
         skipped.push(`${stripeSubscriptionId}: unknown price`);
@@ -113,19 +96,7 @@ export async function syncStripeStatus({ writer, jobsStore, stripe, clock }: Str
         ? visible.map((h) => ({ ...h, reason: h.reason ? `${h.reason} (${reason})` : reason }))
         : [historyEntry('STATUS_CHANGE', { reason })];
       return {
-        subscription: {
-          tierId: after.tier.id,
-          status: after.status,
-          billingCycle: after.billingCycle,
-          currentPeriodStart: after.periodStart,
-          currentPeriodEnd: after.periodEnd,
-          trialEndsAt: after.trialEndsAt,
-          cancelAtPeriodEnd: after.cancelAtPeriodEnd,
-          cancelledAt: after.cancelledAt,
-          stripeCustomerId: after.stripeCustomerId,
-          paymentAttempts: after.paymentAttempts,
-          stripeStateAt: readAt,
-        },
+        subscription: { ...subscriptionColumnsOf(after), stripeStateAt: readAt },
         history,
       };
     });

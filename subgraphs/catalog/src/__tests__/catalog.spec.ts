@@ -160,6 +160,18 @@ describe('Store.products', () => {
   });
 });
 
+describe('Store.products: store ids in any case', () => {
+  it('lists the same products for a representation whose ids are in upper case, also for the store’s own user (tenancy stores them in lower case)', async () => {
+    const w = await createWorld(urls());
+    const product = await newProduct(w, w.s1);
+    for (const token of [w.tokens.store1, w.tokens.merchant1, w.tokens.admin]) {
+      const listed = (await expectData(page(w, w.s1.toUpperCase(), w.m1.toUpperCase(), {}, token)))._entities[0].products;
+      expect([listed.totalCount, listed.edges.map((e: { node: { id: string } }) => e.node.id)]).toEqual([1, [product.id]]);
+    }
+    expect(errorCodes(await page(w, w.s1.toUpperCase(), w.m1.toUpperCase(), {}, w.tokens.store1b))).toEqual(['FORBIDDEN']);
+  });
+});
+
 describe('bad input: BAD_USER_INPUT naming the field, and nothing written', () => {
   it.each([
     [{ sku: '' }, 'sku'],

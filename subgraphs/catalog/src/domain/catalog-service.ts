@@ -1,18 +1,13 @@
 import {
   assertCanReadMerchant,
-  assertCanReadStore,
-  BadUserInputError,
-  afterPosition,
-  connectionOf,
-  encodeCursor,
   assertCanWriteStore,
   isUuid,
   NotFoundError,
   parseInput,
   rethrowUniqueViolation,
+  storeConnection,
   readableStoreRow,
   referencedMerchantPlatform,
-  relayPageArgs,
   verifiedStore,
   writableStore,
   type Caller,
@@ -64,19 +59,7 @@ export class CatalogService {
 
   /** A store's products that are not deleted, a Relay page (first 1 to 100, after an earlier endCursor). */
   async productsOfStore(store: StoreRepresentation, args: { first?: number | null; after?: string | null }): Promise<ProductConnectionResult> {
-    // the rows carry the merchant too: a representation that names the wrong merchant lists nothing
-    // products are listed by store AND merchant, so a representation naming another merchant lists nothing
-    if (!store.merchantId) throw new BadUserInputError('the Store representation needs merchantId', 'merchantId');
-    if (!isUuid(store.id) || !isUuid(store.merchantId)) throw new NotFoundError('Store', store.id);
-    const merchantId = store.merchantId.toLowerCase();
-    assertCanReadStore(this.caller, { id: store.id, merchantId });
-    const { first } = parseInput(relayPageArgs, { first: args.first });
-    const after = afterPosition(args.after);
-    const [page, totalCount] = await Promise.all([
-      this.deps.loaders.productPage.load({ storeId: store.id, merchantId, first, after }),
-      this.deps.loaders.productCountOfStore.load({ storeId: store.id, merchantId }),
-    ]);
-    return connectionOf({ nodes: page.rows, cursors: page.positions.map(encodeCursor), hasNextPage: page.hasNextPage }, totalCount, after !== null);
+    return storeConnection(this.caller, store, args, { page: this.deps.loaders.productPage, count: this.deps.loaders.productCountOfStore });
   }
 
   // ───────────── usage: catalog's part of billing's fan-out ─────────────

@@ -1,9 +1,8 @@
 import DataLoader from 'dataloader';
-import { assertWithinLimit } from '@tiergraph/plans';
+import { insertWithinLimit } from '@tiergraph/plans';
 import {
   aggregatePerPair,
   findByKeys,
-  lockFeature,
   merchantPlatformKey,
   storeKeysetPages,
   storePageKey,
@@ -80,8 +79,8 @@ export class CatalogStore {
    * max_products usage: the products that are not deleted per (merchant, platform), one statement per batch: the
    * sum of the merchant's per-store counter rows (a primary-key prefix), not a scan of the products.
    */
-  productCountsOfMerchants(keys: readonly MerchantPlatform[]): Promise<number[]> {
-    return aggregatePerPair(this.db, { ...PRODUCT_COUNTERS, columns: ['merchant_id', 'platform_id'] }, keys.map((k) => [k.merchantId, k.platformId]));
+  productCountsOfMerchants(keys: readonly MerchantPlatform[], db: DataSource | EntityManager = this.db): Promise<number[]> {
+    return aggregatePerPair(db, { ...PRODUCT_COUNTERS, columns: ['merchant_id', 'platform_id'] }, keys.map((k) => [k.merchantId, k.platformId]));
   }
 
 
@@ -120,23 +119,22 @@ export class CatalogStore {
    * feature, the count under it, the insert. 50 racing creates with k slots left make exactly k products.
    */
   insertProductWithinLimit(limit: number | null, values: NewProduct): Promise<ProductEntity> {
-    return this.db.transaction(async (manager) => {
-      await lockFeature(manager, MAX_PRODUCTS, values);
-      await assertWithinLimit(MAX_PRODUCTS, limit, async () => ({ used: await this.countProducts(manager, values) }));
-      return this.insertProduct(manager, values);
+    return insertWithinLimit(this.db, {
+      featureCode: MAX_PRODUCTS,
+      pair: values,
+      limit,
+      measure: async (manager) => ({ used: await this.countProducts(manager, values) }),
+      insert: (manager) => this.insertProduct(manager, values),
     });
   }
 
   /**
-   * What max_products counts, inside the caller's transaction: the merchant's products on the platform that are not
-   * deleted, from the counter rows (kept by catalog.products' triggers in the writing transaction; under the
-   * feature's advisory lock no other create of this merchant can change them between this read and the insert).
+   * What max_products counts, inside the caller's transaction: the usage read of productCountsOfMerchants (the
+   * counter rows, kept by catalog.products' triggers in the writing transaction; under the feature's advisory lock
+   * no other create of this merchant can change them between this read and the insert).
    */
   async countProducts(manager: EntityManager, key: MerchantPlatform): Promise<number> {
-    const [{ n }]: Array<{ n: number }> = await manager.query(
-      `SELECT coalesce(sum(n), 0)::int AS n FROM catalog.product_counts WHERE merchant_id = $1 AND platform_id = $2`,
-      [key.merchantId, key.platformId],
-    );
+    const [n] = await this.productCountsOfMerchants([key], manager);
     return n;
   }
 

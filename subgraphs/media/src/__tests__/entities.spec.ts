@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningSubgraph } from '@tiergraph/runtime';
 import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraph, tokenFor, type TestDatabase, platformMetricsOf, PLATFORM_METRICS_ACCESS } from '@tiergraph/testkit';
-import { mediaSubgraph } from '../index';
+import { mediaSubgraph, repairStoredBytes } from '../index';
 
 const ENTITIES = `query($r: [_Any!]!) {
   _entities(representations: $r) {
@@ -98,6 +98,18 @@ describe('media: the MediaFile entity', () => {
     expect(access).toEqual(PLATFORM_METRICS_ACCESS);
     // 204,800 + 5,000,000,123 + 0 bytes, exact beyond 32 bits
     expect(figures).toEqual({ id: 'platform', mediaFileCount: 3, mediaVariantCount: 0, mediaStoredBytes: 5_000_204_923 });
+  });
+
+  it('takes the stored bytes of PlatformMetrics from the counter rows, not a sum over the files', async () => {
+    // a counter that says 1,000 bytes more is read as 1,000 bytes more (a sum over the files would not be)
+    await running.dataSource.query(`UPDATE media.stored_bytes_counts SET n = n + 1000 WHERE merchant_id = $1`, [merchantA]);
+    try {
+      const { figures } = await platformMetricsOf(running.url, 'mediaFileCount mediaStoredBytes');
+      expect(figures).toEqual({ id: 'platform', mediaFileCount: 3, mediaStoredBytes: 5_000_205_923 });
+    } finally {
+      await repairStoredBytes(running.dataSource);
+    }
+    expect((await platformMetricsOf(running.url, 'mediaStoredBytes')).figures).toEqual({ id: 'platform', mediaStoredBytes: 5_000_204_923 });
   });
 
   it('answers UNAUTHENTICATED (401) without a token', async () => {

@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { billingSubgraph } from '@tiergraph/billing';
 import type { RunningSubgraph } from '@tiergraph/runtime';
 import { tenancySubgraph } from '@tiergraph/tenancy';
+import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { createTestDatabase, createWorld, startTestSubgraph, startTestSubgraphs, type TestDatabase, type World } from '@tiergraph/testkit';
 import { DEFAULT_MEDIA_SETTINGS } from '../domain/settings';
 import { FileTree, newStorageKey, variantPath } from '../files/file-tree';
@@ -11,6 +12,8 @@ import { sweepOrphans } from '../files/sweeper';
 import { createMediaSubgraph } from '../index';
 import { MediaStore } from '../store/media-store';
 import { jpeg } from './images';
+
+const originalQuery = PostgresQueryRunner.prototype.query;
 
 let db: TestDatabase;
 let root: string;
@@ -103,6 +106,29 @@ describe('media: what a crash leaves is swept', () => {
     // the stored file is still whole and served
     for (const path of kept.paths) expect((await stat(join(root, path))).size).toBeGreaterThan(0);
     expect((await fetch(`http://127.0.0.1:${running.media.port}/media/files/${kept.paths[1]}`)).status).toBe(200);
+  });
+
+  it('sweeps many leftovers with two statements however many keys (the claim with whether a row has the key, then one delete)', async () => {
+    const store = new MediaStore(running.media.dataSource);
+    const files = new FileTree(root);
+    const crashes = [await crashMidUpload(store, files), await crashMidUpload(store, files), await crashMidUpload(store, files)];
+    const statements: string[] = [];
+    const query = jest.spyOn(PostgresQueryRunner.prototype, 'query').mockImplementation(function (this: PostgresQueryRunner, ...args) {
+      if (/media\.(file_intents|media_files)/.test(String(args[0]))) statements.push(String(args[0]));
+      return originalQuery.apply(this, args);
+    });
+    let swept: string[];
+    try {
+      swept = (await store.sweepIntents(0, (key) => files.remove(files.allPathsOf(key)))).sort();
+    } finally {
+      query.mockRestore();
+    }
+    expect(swept).toEqual(crashes.map((c) => c.key).sort());
+    expect(statements).toHaveLength(2);
+    const disk = await filesOnDisk();
+    for (const path of crashes.flatMap((c) => c.paths)) expect(disk).not.toContain(path);
+    expect(await intents()).toEqual([]);
+    await sweepOrphans(store, files, 0); // the upload bodies crashMidUpload left
   });
 
   it('sweeps at start: a media process that comes up after a crash removes the leftovers older than its grace period', async () => {

@@ -415,6 +415,15 @@ describe('media: serving, listing, deleting, stats', () => {
     expect(forged._entities[0].media.totalCount).toBe(0);
   });
 
+  it('lists the same files for a representation whose ids are in upper case, also for the store’s own user (tenancy stores them in lower case)', async () => {
+    const ref = storeRef(w.s2.toUpperCase(), w.m2.toUpperCase());
+    for (const token of [w.tokens.store2, w.tokens.admin]) {
+      const listed = (await expectData(mediaGraph(STORE_MEDIA, { r: [ref] }, token)))._entities[0].media;
+      expect(listed.edges.map((e: any) => e.node.id)).toContain(stored.id);
+    }
+    expect(errorCodes(await mediaGraph(STORE_MEDIA, { r: [ref] }, w.tokens.store1))).toEqual(['FORBIDDEN']);
+  });
+
   it('deletes rows and files once (a second call is NOT_FOUND), only for the store’s own callers', async () => {
     const mine = (await upload(w.tokens.store2, { storeId: w.s2, file: { data: await jpeg(300, 200), filename: 'gone.jpg' } })).body;
     const paths = mine.variants.map((v: any) => v.url.replace('/media/files/', ''));

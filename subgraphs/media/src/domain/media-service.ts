@@ -1,10 +1,6 @@
 import {
   assertCanReadMerchant,
-  assertCanReadStore,
   BadUserInputError,
-  afterPosition,
-  connectionOf,
-  encodeCursor,
   assertCanWriteStore,
   isUuid,
   merchantPlatform,
@@ -13,7 +9,7 @@ import {
   requireAdmin,
   readableStoreRow,
   referencedMerchantPlatform,
-  relayPageArgs,
+  storeConnection,
   verifiedStore,
   writableStore,
   type Caller,
@@ -93,19 +89,7 @@ export class MediaService {
 
   /** A store's files, newest first, a Relay page (first 1 to 100, after an earlier endCursor). */
   async mediaOfStore(store: StoreRepresentation, args: { first?: number | null; after?: string | null }): Promise<MediaConnectionResult> {
-    // files are listed by store AND merchant, so a representation naming another merchant lists nothing
-    if (!store.merchantId) throw new BadUserInputError('the Store representation needs merchantId', 'merchantId');
-    if (!isUuid(store.id) || !isUuid(store.merchantId)) throw new NotFoundError('Store', store.id);
-    const merchantId = store.merchantId.toLowerCase();
-    const storeId = store.id.toLowerCase();
-    assertCanReadStore(this.caller, { id: storeId, merchantId });
-    const { first } = parseInput(relayPageArgs, { first: args.first });
-    const after = afterPosition(args.after);
-    const [page, totalCount] = await Promise.all([
-      this.deps.loaders.mediaPage.load({ storeId, merchantId, first, after }),
-      this.deps.loaders.fileCountOfStore.load({ storeId, merchantId }),
-    ]);
-    return connectionOf({ nodes: page.rows, cursors: page.positions.map(encodeCursor), hasNextPage: page.hasNextPage }, totalCount, after !== null);
+    return storeConnection(this.caller, store, args, { page: this.deps.loaders.mediaPage, count: this.deps.loaders.fileCountOfStore });
   }
 
   /** Admins: every stored file's totals, from the rows (the disk is never walked). */

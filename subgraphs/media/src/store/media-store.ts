@@ -1,11 +1,11 @@
 import DataLoader from 'dataloader';
-import { assertWithinLimit } from '@tiergraph/plans';
+import { insertWithinLimit } from '@tiergraph/plans';
 import {
+  aggregateBigIntPerPair,
   aggregatePerPair,
   findByKeys,
   groupUnder,
   isUuid,
-  lockFeature,
   merchantPlatformKey,
   storeKeysetPages,
   storePageKey,
@@ -23,13 +23,15 @@ import { MediaFileEntity, MediaVariantEntity, type VariantName } from './entitie
 /** 1 MiB: max_storage_mb counts in these, rounded up. */
 export const BYTES_PER_MB = 1024 * 1024;
 
-/** What max_storage_mb counts: the merchant's stored bytes on the platform in MiB, rounded up, from its counter row. */
-const STORAGE_MB: PairAggregate = {
+/** What max_storage_mb counts: the merchant's stored bytes on the platform, from its counter row (in MiB, rounded up). */
+const STORED_BYTES_OF_MERCHANT: PairAggregate = {
   from: STORED_BYTES.counter,
   columns: ['merchant_id', 'platform_id'],
-  aggregate: 'ceil(sum(n) / $3::numeric)',
-  parameters: [BYTES_PER_MB],
+  aggregate: 'sum(n)',
 };
+
+/** Bytes in MiB, rounded up: how max_storage_mb reports usage. */
+const toMbRoundedUp = (bytes: bigint): number => Number((bytes + BigInt(BYTES_PER_MB) - 1n) / BigInt(BYTES_PER_MB));
 
 export interface NewVariant {
   name: VariantName;
@@ -108,8 +110,13 @@ export class MediaStore {
   }
 
   /** max_storage_mb usage: ceil(stored bytes / 1 MiB) per (merchant, platform), one statement per batch. */
-  storageMbOfMerchants(keys: readonly MerchantPlatform[]): Promise<number[]> {
-    return aggregatePerPair(this.db, STORAGE_MB, keys.map((k) => [k.merchantId, k.platformId]));
+  async storageMbOfMerchants(keys: readonly MerchantPlatform[]): Promise<number[]> {
+    return (await this.storedBytesOfMerchants(keys)).map(toMbRoundedUp);
+  }
+
+  /** The stored bytes per (merchant, platform), one statement per batch (also inside a transaction: `db` its manager). */
+  storedBytesOfMerchants(keys: readonly MerchantPlatform[], db: DataSource | EntityManager = this.db): Promise<bigint[]> {
+    return aggregateBigIntPerPair(db, STORED_BYTES_OF_MERCHANT, keys.map((k) => [k.merchantId, k.platformId]));
   }
 
 
@@ -134,12 +141,16 @@ export class MediaStore {
   }
 
 
-  /** Totals of every stored file from the rows (never from the disk). */
+  /**
+   * Totals of every stored file from the database (never from the disk): the bytes are the sum of the counter rows
+   * media_files' triggers keep (STORED_BYTES), not a sum over every file; files and variants, which have no
+   * counter, are counted.
+   */
   async storageTotals(): Promise<StorageTotals> {
     const [row]: Array<{ files: number; variants: number; bytes: string }> = await this.db.query(
       `SELECT (SELECT count(*)::int FROM media.media_files) AS files,
               (SELECT count(*)::int FROM media.media_variants) AS variants,
-              (SELECT coalesce(sum(stored_bytes), 0)::text FROM media.media_files) AS bytes`,
+              (SELECT coalesce(sum(n), 0)::text FROM ${STORED_BYTES.counter}) AS bytes`,
     );
     return { totalFiles: row.files, totalVariants: row.variants, totalBytes: row.bytes };
   }
@@ -174,28 +185,25 @@ export class MediaStore {
     values: NewMediaFile,
     placeFiles: () => Promise<void>,
   ): Promise<{ file: MediaFileEntity; variants: MediaVariantEntity[] }> {
-    return this.db.transaction(async (manager) => {
-      await lockFeature(manager, MAX_STORAGE_MB, values);
-      await assertWithinLimit(MAX_STORAGE_MB, limit, async () => ({
-        used: await this.storedBytesOfMerchant(manager, values),
-        adding: addingBytes,
-        unit: BYTES_PER_MB,
-      }));
-      await placeFiles();
-      return this.insertMediaFile(manager, values);
+    return insertWithinLimit(this.db, {
+      featureCode: MAX_STORAGE_MB,
+      pair: values,
+      limit,
+      measure: async (manager) => ({ used: await this.storedBytesOfMerchant(manager, values), adding: addingBytes, unit: BYTES_PER_MB }),
+      insert: async (manager) => {
+        await placeFiles();
+        return this.insertMediaFile(manager, values);
+      },
     });
   }
 
   /**
-   * What max_storage_mb counts, inside the caller's transaction: the bytes of the merchant's files on the platform,
-   * from the counter row media_files' triggers keep in the writing transaction (under the feature's lock here).
+   * What max_storage_mb counts, inside the caller's transaction: storedBytesOfMerchants' counter row, which
+   * media_files' triggers keep in the writing transaction (under the feature's lock here).
    */
   async storedBytesOfMerchant(manager: EntityManager, key: MerchantPlatform): Promise<bigint> {
-    const [{ bytes }]: Array<{ bytes: string }> = await manager.query(
-      `SELECT coalesce(sum(n), 0)::text AS bytes FROM media.stored_bytes_counts WHERE merchant_id = $1 AND platform_id = $2`,
-      [key.merchantId, key.platformId],
-    );
-    return BigInt(bytes);
+    const [bytes] = await this.storedBytesOfMerchants([key], manager);
+    return bytes;
   }
 
   /** Says, before any file is written, that files of this key may appear on disk (committed at once). */
@@ -260,30 +268,24 @@ export class MediaStore {
   }
 
   /**
-   * Sweeps leftovers one key at a time: in a transaction, claims intents older than `graceMs` by the database's
-   * clock (FOR UPDATE SKIP
-   * LOCKED, so an upload finishing that key at this moment keeps it), hands each key to `removeFiles`, then drops
-   * the intent. A crash in between rolls the claim back and the next sweep tries again. Returns the keys swept.
+   * Sweeps leftovers: in a transaction, claims intents older than `graceMs` by the database's clock (FOR UPDATE SKIP
+   * LOCKED, so an upload finishing that key at this moment keeps it) together with whether a row has the key, hands
+   * each key without one to `removeFiles`, then drops the claimed intents: two statements however many keys. A crash
+   * in between rolls the claim back and the next sweep tries again. Returns the keys swept.
    */
   async sweepIntents(graceMs: number, removeFiles: (storageKey: string) => Promise<void>): Promise<string[]> {
     return this.db.transaction(async (manager) => {
-      const rows: Array<{ storage_key: string }> = await manager.query(
-        `SELECT storage_key FROM media.file_intents
-          WHERE created_at <= now() - $1 * interval '1 millisecond'
-          ORDER BY created_at LIMIT 500 FOR UPDATE SKIP LOCKED`,
+      // an intent whose row exists is impossible by construction; such files are kept all the same
+      const rows: Array<{ storage_key: string; stored: boolean }> = await manager.query(
+        `SELECT i.storage_key, EXISTS (SELECT 1 FROM media.media_files f WHERE f.storage_key = i.storage_key) AS stored
+           FROM media.file_intents i
+          WHERE i.created_at <= now() - $1 * interval '1 millisecond'
+          ORDER BY i.created_at LIMIT 500 FOR UPDATE OF i SKIP LOCKED`,
         [graceMs],
       );
-      const swept: string[] = [];
-      for (const { storage_key: key } of rows) {
-        // an intent whose row exists is impossible by construction; such files are kept all the same
-        const [{ stored }]: Array<{ stored: boolean }> = await manager.query(
-          `SELECT EXISTS (SELECT 1 FROM media.media_files WHERE storage_key = $1) AS stored`,
-          [key],
-        );
-        if (!stored) await removeFiles(key);
-        await manager.query(`DELETE FROM media.file_intents WHERE storage_key = $1`, [key]);
-        swept.push(key);
-      }
+      for (const row of rows) if (!row.stored) await removeFiles(row.storage_key);
+      const swept = rows.map((row) => row.storage_key);
+      if (swept.length) await manager.query(`DELETE FROM media.file_intents WHERE storage_key = ANY($1)`, [swept]);
       return swept;
     });
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningSubgraph } from '@tiergraph/runtime';
 import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraph, tokenFor, type TestDatabase, platformMetricsOf, PLATFORM_METRICS_ACCESS } from '@tiergraph/testkit';
-import { ordersSubgraph } from '../index';
+import { ordersSubgraph, repairOrderCounts } from '../index';
 
 const ENTITIES = `query($r: [_Any!]!) {
   _entities(representations: $r) {
@@ -94,6 +94,27 @@ describe('orders: the Order entity', () => {
     expect(access).toEqual(PLATFORM_METRICS_ACCESS);
     expect(figures).toEqual({ id: 'platform', thisMonth: 3, all: 4 });
     await running.dataSource.query(`DELETE FROM orders.orders WHERE id = $1`, [old]);
+  });
+
+  it('counts PlatformMetrics.orderCountSince from the day counter rows (whole days) and the orders of the partial first day', async () => {
+    const since = 'orderCountSince(since: "2019-06-01T12:00:00Z")';
+    const baseline = (await platformMetricsOf(running.url, since)).figures?.orderCountSince as number;
+    const placed = await Promise.all(
+      ['2019-06-01T11:59:59Z', '2019-06-01T12:00:00Z', '2019-06-01T23:59:59Z', '2019-06-02T00:00:00Z', '2019-07-15T08:00:00Z'].map(async (at) => {
+        const id = await insertOrder({ merchantId: merchantB, storeId: storeB, totalCents: 100 });
+        await running.dataSource.query(`UPDATE orders.orders SET created_at = $2 WHERE id = $1`, [id, at]);
+        return id;
+      }),
+    );
+    try {
+      expect((await platformMetricsOf(running.url, since)).figures?.orderCountSince).toBe(baseline + 4);
+      // a whole day is its counter row: a counter that says 10 more is read as 10 more (a scan of the orders would not be)
+      await running.dataSource.query(`UPDATE orders.order_counts SET n = n + 10 WHERE merchant_id = $1 AND day = '2019-07-15'`, [merchantB]);
+      expect((await platformMetricsOf(running.url, since)).figures?.orderCountSince).toBe(baseline + 14);
+    } finally {
+      await running.dataSource.query(`DELETE FROM orders.orders WHERE id = ANY($1)`, [placed]);
+      await repairOrderCounts(running.dataSource);
+    }
   });
 
   it('answers UNAUTHENTICATED (401) without a token', async () => {

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
-import { assertWithinLimit } from '@tiergraph/plans';
-import { findByKeys, findGroupedByKeys, isUuid, lockFeature, type MerchantPlatform } from '@tiergraph/runtime';
+import { insertWithinLimit } from '@tiergraph/plans';
+import { findByKeys, findGroupedByKeys, isUuid, type MerchantPlatform } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MAX_ORDERS_PER_MONTH } from '../features';
 import { ordersInPeriodsSql } from './counters';
@@ -44,11 +44,11 @@ export class OrdersStore {
   }
 
   /** max_orders_per_month usage: orders per (merchant, platform) inside each key's period, one statement per batch. */
-  async orderCountsInPeriods(keys: readonly PeriodKey[]): Promise<number[]> {
+  async orderCountsInPeriods(keys: readonly PeriodKey[], db: DataSource | EntityManager = this.db): Promise<number[]> {
     const asked = keys.flatMap((k, index) => (isUuid(k.merchantId) && isUuid(k.platformId) ? [{ ...k, index }] : []));
     const counts = keys.map(() => 0);
     if (!asked.length) return counts;
-    const rows: Array<{ key: number; n: number }> = await this.db.query(
+    const rows: Array<{ key: number; n: number }> = await db.query(
       // whole days from the counter rows, the partial first and last day from the orders (see ordersInPeriodsSql)
       ordersInPeriodsSql(`unnest($1::int[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[]) AS k(key, merchant_id, platform_id, period_start, period_end)`),
       [
@@ -86,25 +86,24 @@ export class OrdersStore {
     order: NewOrder,
     items: NewOrderItem[],
   ): Promise<{ order: OrderEntity; items: OrderItemEntity[] }> {
-    return this.db.transaction(async (manager) => {
-      await lockFeature(manager, MAX_ORDERS_PER_MONTH, order);
-      await assertWithinLimit(MAX_ORDERS_PER_MONTH, limit, async () => ({ used: await this.countOrdersInPeriod(manager, order, period.start, period.end) }));
-      return this.insertOrder(manager, order, items);
+    return insertWithinLimit(this.db, {
+      featureCode: MAX_ORDERS_PER_MONTH,
+      pair: order,
+      limit,
+      measure: async (manager) => ({ used: await this.countOrdersInPeriod(manager, order, period.start, period.end) }),
+      insert: (manager) => this.insertOrder(manager, order, items),
     });
   }
 
   /**
-   * What max_orders_per_month counts, inside the caller's transaction: the merchant's orders on the platform
-   * created in [periodStart, periodEnd) (an open bound when billing names none), from the day counters that
-   * orders' triggers keep in the writing transaction plus the partial first and last day.
+   * What max_orders_per_month counts, inside the caller's transaction: orderCountsInPeriods' read of the merchant's
+   * orders on the platform created in [periodStart, periodEnd) (an open bound when billing names none), from the
+   * day counters that orders' triggers keep in the writing transaction plus the partial first and last day.
    */
   async countOrdersInPeriod(manager: EntityManager, key: MerchantPlatform, periodStart: string | null, periodEnd: string | null): Promise<number> {
-    const [{ n }]: Array<{ n: number }> = await manager.query(
-      ordersInPeriodsSql(
-        `(SELECT $1::uuid AS merchant_id, $2::uuid AS platform_id,
-                 coalesce($3::timestamptz, '-infinity') AS period_start, coalesce($4::timestamptz, 'infinity') AS period_end) k`,
-      ),
-      [key.merchantId, key.platformId, periodStart, periodEnd],
+    const [n] = await this.orderCountsInPeriods(
+      [{ merchantId: key.merchantId, platformId: key.platformId, periodStart: periodStart ?? '-infinity', periodEnd: periodEnd ?? 'infinity' }],
+      manager,
     );
     return n;
   }

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
-import { assertWithinLimit } from '@tiergraph/plans';
-import { aggregatePerPair, findByKeys, findGroupedByKeys, lockFeature, merchantPlatformKey, type GroupOrder, type MerchantPlatform, type PairAggregate } from '@tiergraph/runtime';
+import { insertWithinLimit } from '@tiergraph/plans';
+import { aggregatePerPair, findByKeys, findGroupedByKeys, merchantPlatformKey, type GroupOrder, type MerchantPlatform, type PairAggregate } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
 import { TEAM_MEMBERS } from '../features';
 import { TEAM_MEMBER_COUNTS } from './counters';
@@ -76,8 +76,8 @@ export class TenancyStore {
   }
 
   /** Active MEMBERs per merchant and platform: what max_team_members limits. */
-  teamMembersOf(pairs: readonly MerchantPlatform[]): Promise<number[]> {
-    return aggregatePerPair(this.db, TEAM_MEMBER_COUNT, pairs.map((p) => [p.merchantId, p.platformId]));
+  teamMembersOf(pairs: readonly MerchantPlatform[], db: DataSource | EntityManager = this.db): Promise<number[]> {
+    return aggregatePerPair(db, TEAM_MEMBER_COUNT, pairs.map((p) => [p.merchantId, p.platformId]));
   }
 
 
@@ -123,15 +123,12 @@ export class TenancyStore {
   }
 
   /**
-   * Active MEMBERs of a merchant on a platform inside the caller's transaction (under its lock): the counter row,
-   * which store_users' triggers keep in the writing transaction (a deactivation racing this read only lowers it
-   * once committed, so the check is never too lenient).
+   * Active MEMBERs of a merchant on a platform inside the caller's transaction (under its lock): teamMembersOf's
+   * counter row, which store_users' triggers keep in the writing transaction (a deactivation racing this read only
+   * lowers it once committed, so the check is never too lenient).
    */
   async countTeamMembers(manager: EntityManager, merchantId: string, platformId: string): Promise<number> {
-    const [{ n }] = await manager.query(
-      `SELECT coalesce(sum(n), 0)::int AS n FROM tenancy.team_member_counts WHERE merchant_id = $1 AND platform_id = $2`,
-      [merchantId, platformId],
-    );
+    const [n] = await this.teamMembersOf([{ merchantId, platformId }], manager);
     return n;
   }
 
@@ -140,10 +137,12 @@ export class TenancyStore {
    * on the feature, the count of active members under it, the insert.
    */
   insertTeamMemberWithinLimit(limit: number | null, store: StoreEntity, values: { email: string; role: StoreUserRole }): Promise<StoreUserEntity> {
-    return this.db.transaction(async (manager) => {
-      await lockFeature(manager, TEAM_MEMBERS, store);
-      await assertWithinLimit(TEAM_MEMBERS, limit, async () => ({ used: await this.countTeamMembers(manager, store.merchantId, store.platformId) }));
-      return this.insertStoreUser(store, values, manager);
+    return insertWithinLimit(this.db, {
+      featureCode: TEAM_MEMBERS,
+      pair: store,
+      limit,
+      measure: async (manager) => ({ used: await this.countTeamMembers(manager, store.merchantId, store.platformId) }),
+      insert: (manager) => this.insertStoreUser(store, values, manager),
     });
   }
 

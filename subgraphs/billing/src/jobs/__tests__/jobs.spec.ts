@@ -5,6 +5,7 @@ import Stripe from 'stripe';
 import type { DataSource } from 'typeorm';
 import { entities } from '../../index';
 import { createStripeClient, noStripe } from '../../payments/stripe-settings';
+import { WebhookStore } from '../../payments/webhooks/webhook-store';
 import { UsageStore } from '../../usage/usage-store';
 import { createBillingJobs, scheduleBillingJobs, type BillingJobs } from '../billing-jobs';
 import { captureCapacitySnapshot } from '../capture-capacity-snapshot';
@@ -252,9 +253,14 @@ describe('SYNC_STRIPE_STATUS against the local Stripe stand-in', () => {
     const unchanged = await Promise.all([inSync.row, newer.row, missing].map((s) => subscriptionRow(db, s)));
 
     const sdk = createStripeClient({ ...noStripe, secretKey: 'sk_test_jobs', apiBase: local.url });
+    const tierReads = jest.spyOn(WebhookStore.prototype, 'tiers');
     const first = await syncStripeStatus({ writer, jobsStore, stripe: sdk, clock });
+    const tierReadsOfTheRun = tierReads.mock.calls.length;
+    tierReads.mockRestore();
 
     expect(first.affected).toBe(3);
+    // the tiers are read once for the run, not once per linked subscription
+    expect(tierReadsOfTheRun).toBe(1);
     expect(first.message).toContain('checked 6 linked subscriptions');
     expect(first.message).toContain('sub_gone: unknown to Stripe');
 

@@ -25,13 +25,12 @@ export interface StoredSubscription extends SubscriptionState {
   paymentVerdict: PaymentVerdict | null;
 }
 
-/** A locked row as the webhook rules read it: its tier with the price the tier-change rule compares. */
-function storedSubscriptionOf(row: MerchantSubscriptionEntity, tier: TierRef): StoredSubscription {
+/**
+ * A stored row as the Stripe rules read it (mapping.ts's SubscriptionState): the one mapping of the subscription's
+ * columns to that state, for the webhook handlers and the Stripe sync job alike.
+ */
+export function subscriptionStateOf(row: MerchantSubscriptionEntity, tier: TierRef): SubscriptionState {
   return {
-    id: row.id,
-    merchantId: row.merchantId,
-    platformId: row.platformId,
-    merchantName: row.merchantName,
     tier,
     status: row.status,
     billingCycle: row.billingCycle,
@@ -42,10 +41,38 @@ function storedSubscriptionOf(row: MerchantSubscriptionEntity, tier: TierRef): S
     cancelledAt: row.cancelledAt,
     stripeCustomerId: row.stripeCustomerId,
     stripeSubscriptionId: row.stripeSubscriptionId,
+    paymentAttempts: row.paymentAttempts,
+  };
+}
+
+/** The columns a SubscriptionState is stored in: the mapping back (subscriptionStateOf's inverse). */
+export function subscriptionColumnsOf(state: SubscriptionState): Partial<MerchantSubscriptionEntity> {
+  return {
+    tierId: state.tier.id,
+    status: state.status,
+    billingCycle: state.billingCycle,
+    currentPeriodStart: state.periodStart,
+    currentPeriodEnd: state.periodEnd,
+    trialEndsAt: state.trialEndsAt,
+    cancelAtPeriodEnd: state.cancelAtPeriodEnd,
+    cancelledAt: state.cancelledAt,
+    stripeCustomerId: state.stripeCustomerId,
+    stripeSubscriptionId: state.stripeSubscriptionId,
+    paymentAttempts: state.paymentAttempts,
+  };
+}
+
+/** A locked row as the webhook rules read it: its tier with the price the tier-change rule compares. */
+function storedSubscriptionOf(row: MerchantSubscriptionEntity, tier: TierRef): StoredSubscription {
+  return {
+    id: row.id,
+    merchantId: row.merchantId,
+    platformId: row.platformId,
+    merchantName: row.merchantName,
+    ...subscriptionStateOf(row, tier),
     stripeStateAt: row.stripeStateAt,
     paymentStateAt: row.paymentStateAt,
     paymentVerdict: row.paymentVerdict,
-    paymentAttempts: row.paymentAttempts,
   };
 }
 
@@ -214,17 +241,7 @@ export class WebhookStore {
       row,
       {
         ...(row ? {} : { merchantName: change.merchantName }),
-        tierId: next.tier.id,
-        status: next.status,
-        billingCycle: next.billingCycle,
-        currentPeriodStart: next.periodStart,
-        currentPeriodEnd: next.periodEnd,
-        trialEndsAt: next.trialEndsAt,
-        cancelAtPeriodEnd: next.cancelAtPeriodEnd,
-        cancelledAt: next.cancelledAt,
-        stripeCustomerId: next.stripeCustomerId,
-        stripeSubscriptionId: next.stripeSubscriptionId,
-        paymentAttempts: next.paymentAttempts,
+        ...subscriptionColumnsOf(next),
         ...mark,
         paymentVerdict: change.verdict ?? row?.paymentVerdict ?? null,
       },

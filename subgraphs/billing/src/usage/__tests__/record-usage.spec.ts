@@ -16,6 +16,7 @@ import {
   type World,
 } from '@tiergraph/testkit';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
+import { PlanReader } from '../../entitlements/plan-reader';
 import { createBillingSubgraph } from '../../index';
 import { noStripe } from '../../payments/stripe-settings';
 
@@ -95,8 +96,15 @@ describe('recordUsage', () => {
     expect(second.data?.recordUsage).toMatchObject({ current: 2000, remaining: 98000 });
 
     expect(await meteredFeature(w)).toEqual({ code: FEATURE, current: 2000, limit: 100000, remaining: 98000, percentUsed: 2 });
-    const usage = await call(STORE_USAGE, { r: [storeRef(w)] }, w.tokens.store1);
+    // Store.usage reads the store's plan once: the summary is made from the plan that found the subscription
+    const planReads = jest.spyOn(PlanReader.prototype, 'planOf');
+    let planReadCount = 0;
+    const usage = await call(STORE_USAGE, { r: [storeRef(w)] }, w.tokens.store1).finally(() => {
+      planReadCount = planReads.mock.calls.length;
+      planReads.mockRestore();
+    });
     expect(usage.data?._entities[0].usage.find((u: { code: string }) => u.code === FEATURE)).toEqual({ code: FEATURE, current: 2000, limit: 100000, percentage: 2, isAtLimit: false });
+    expect(planReadCount).toBe(1);
     // another merchant's summary is untouched
     const other = await call(FEATURES, { r: [{ __typename: 'MerchantSubscription', merchantId: w.m2, platformId: w.platformId }] }, w.tokens.merchant2);
     expect(other.data?._entities[0].features.find((f: { code: string }) => f.code === FEATURE)).toMatchObject({ current: 0 });
