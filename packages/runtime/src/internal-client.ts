@@ -1,3 +1,5 @@
+import type { StoreOwnerLookup } from './auth';
+import { isUuid } from './db';
 import type { StoreRef } from './keys';
 import { AppError, isClientErrorCode } from './errors';
 import { SIGNATURE_HEADER, type RequestSigner } from './request-signature';
@@ -111,6 +113,12 @@ export class StoreDirectory {
     for (const id of new Set(storeIds)) found.set(id, this.known.get(id) ?? (await this.get(id)));
     return found;
   }
+
+  /**
+   * The merchant that owns a store, or null when there is none (an id that is no uuid cannot be one): how a subgraph
+   * other than tenancy confirms a store token (auth.ts StoreOwnerLookup).
+   */
+  readonly ownerOf: StoreOwnerLookup = async (storeId) => (isUuid(storeId) ? ((await this.get(storeId.toLowerCase()))?.merchantId ?? null) : null);
 
   /** The store, or null when tenancy does not know it. */
   async get(storeId: string): Promise<StoreRef | null> {
