@@ -44,7 +44,7 @@ export async function callSubgraph<T>(
   serviceToken: ServiceCredentials,
   timeoutMs = 3000,
 ): Promise<T> {
-  let body: { data?: T | null; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+  let body: { data?: T | null; errors?: Array<{ message: string; extensions?: { code?: string; retryable?: unknown } }> };
   try {
     const payload = JSON.stringify({ query, variables });
     const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${await serviceToken()}` };
@@ -64,7 +64,8 @@ export async function callSubgraph<T>(
     const first = body.errors?.[0];
     // a contract error of the callee (NOT_FOUND, BAD_USER_INPUT, …) is the caller's answer too
     const code = first?.extensions?.code;
-    if (isClientErrorCode(code)) throw new AppError(first!.message, code);
+    // retryable (DATABASE_UNAVAILABLE, …) stays what the callee said it is
+    if (isClientErrorCode(code)) throw new AppError(first!.message, code, first!.extensions?.retryable === true ? { retryable: true } : {});
     throw new InternalCallError(url, first?.message ?? 'no data');
   }
   return body.data;
