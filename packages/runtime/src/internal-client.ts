@@ -6,7 +6,7 @@ import { SIGNATURE_HEADER, type RequestSigner } from './request-signature';
 
 /**
  * A service's credentials for internal calls: its token, and, when SUBGRAPH_HMAC_SECRET is set, the signer of its
- * request bodies (the callee answers `_entities` only to signed requests, request-signature.ts). A plain token
+ * requests (body and token) (the callee answers `_entities` only to signed requests, request-signature.ts). A plain token
  * function is credentials without a signer.
  */
 export interface ServiceCredentials {
@@ -48,7 +48,7 @@ export async function callSubgraph<T>(
   try {
     const payload = JSON.stringify({ query, variables });
     const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${await serviceToken()}` };
-    if (serviceToken.sign) headers[SIGNATURE_HEADER] = serviceToken.sign(payload);
+    if (serviceToken.sign) headers[SIGNATURE_HEADER] = serviceToken.sign(payload, headers.authorization);
     const response = await fetch(url, {
       method: 'POST',
       headers,
