@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { BadUserInputError, isDatabaseUnavailable, maskInternalError, rethrowUniqueViolation } from './errors';
 
 describe('maskInternalError', () => {
@@ -41,7 +41,8 @@ describe('a database that cannot be reached: DATABASE_UNAVAILABLE, retryable', (
     ['08P01 protocol_violation (class 08)', pgError('08P01')],
     ['the socket ended under a query', new Error('Connection terminated unexpectedly')],
     ['the pool could not connect in time', new Error('timeout exceeded when trying to connect')],
-    ['a transaction whose connection was dropped goes on', new Error('Query runner already released. Cannot run queries anymore.')],
+    ['a transaction whose connection was dropped goes on', new QueryRunnerAlreadyReleasedError()],
+    ['… or runs a statement through the manager', new QueryRunnerProviderAlreadyReleasedError()],
     ["pg's connect failure thrown as a plain object (graphql-js: NonErrorThrown)", { errno: -111, code: 'ECONNREFUSED', syscall: 'connect' }],
     ['a connection reset while connecting (a server going down)', { errno: -104, code: 'ECONNRESET', syscall: 'connect' }],
   ])('%s', (_what, driverError) => {

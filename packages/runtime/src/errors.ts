@@ -104,16 +104,10 @@ const UNAVAILABLE_SQLSTATES: ReadonlySet<string> = new Set(['57P01', '57P02', '5
  * PAYMENT_PROVIDER_UNAVAILABLE), so a bare socket error that reaches formatError is the database's.
  */
 const UNAVAILABLE_SOCKET_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
-/**
- * node-postgres's own words when the socket goes or a pool cannot connect (they carry no SQLSTATE), and TypeORM's
- * when a transaction's connection was dropped under it and the transaction goes on.
- */
-const UNAVAILABLE_DRIVER_MESSAGES = [
-  /^Connection terminated/,
-  /^timeout exceeded when trying to connect/,
-  /^Client has encountered a connection error/,
-  /^Query runner already released/,
-];
+/** node-postgres's own words when the socket goes or a pool cannot connect (they carry no SQLSTATE). */
+const UNAVAILABLE_DRIVER_MESSAGES = [/^Connection terminated/, /^timeout exceeded when trying to connect/, /^Client has encountered a connection error/];
+/** TypeORM's errors when a transaction's connection was dropped under it and the transaction goes on (by name). */
+const UNAVAILABLE_TYPEORM_ERRORS: ReadonlySet<string> = new Set(['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError']);
 
 /**
  * Whether an error (or what it wraps: GraphQL's originalError, TypeORM's driverError, a cause, an AggregateError's
@@ -125,6 +119,7 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   const e = error as { code?: unknown; message?: unknown; originalError?: unknown; driverError?: unknown; cause?: unknown; errors?: unknown; thrownValue?: unknown };
   if (typeof e.code === 'string' && (UNAVAILABLE_SOCKET_CODES.has(e.code) || UNAVAILABLE_SQLSTATES.has(e.code) || /^08[0-9A-Z]{3}$/.test(e.code))) return true;
   if (typeof e.message === 'string' && UNAVAILABLE_DRIVER_MESSAGES.some((pattern) => pattern.test(e.message as string))) return true;
+  if (error instanceof Error && UNAVAILABLE_TYPEORM_ERRORS.has(error.name)) return true;
   const wrapped = [e.originalError, e.driverError, e.cause, e.thrownValue, ...(Array.isArray(e.errors) ? e.errors : [])];
   return wrapped.some((inner) => inner !== error && isDatabaseUnavailable(inner, depth + 1));
 }

@@ -6,8 +6,8 @@ import { SIGNATURE_HEADER, type RequestSigner } from './request-signature';
 
 /**
  * A service's credentials for internal calls: its token, and, when SUBGRAPH_HMAC_SECRET is set, the signer of its
- * requests (body and token) (the callee answers `_entities` only to signed requests, request-signature.ts). A plain token
- * function is credentials without a signer.
+ * requests, body and token (the callee answers `_entities` only to signed requests, request-signature.ts). A plain
+ * token function is credentials without a signer.
  */
 export interface ServiceCredentials {
   (): Promise<string>;
