@@ -7,21 +7,27 @@
  *
  * Plain JavaScript on purpose: its typings bring a newer @types/node that breaks the repository's type-check.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 
 const secret = process.env.SUBGRAPH_HMAC_SECRET;
+/** The HMAC key, built once (not per request). */
+const key = secret ? createSecretKey(Buffer.from(secret, 'utf8')) : undefined;
 
 /**
- * tiergraph's subgraphs answer `_entities` only to requests signed over their body (x-tiergraph-signature, the
- * scheme of packages/runtime/src/request-signature.ts); Hive's own hmacSignature signs differently (in the body's
- * extensions), so the peer signs the way tiergraph's gateway does, in its fetch hook, where the body is final.
+ * tiergraph's subgraphs answer `_entities` only to requests signed over their timestamp, Authorization and body
+ * (x-tiergraph-signature: `t=<unix seconds>,sha256=<hex>` of `<t>\n<Authorization>\n<body>`, the scheme of
+ * packages/runtime/src/request-signature.ts, refused past 60 s); Hive's own hmacSignature signs differently (in the
+ * body's extensions), so the peer signs the way tiergraph's gateway does, in its fetch hook, where the body and the
+ * propagated Authorization are final.
  */
 const signTiergraphRequests = {
   onFetch({ options, setOptions }) {
-    if (!secret || typeof options.body !== 'string') return;
-    const signature = `sha256=${createHmac('sha256', secret).update(options.body).digest('hex')}`;
+    if (!key || typeof options.body !== 'string') return;
     const headers = options.headers instanceof Headers ? Object.fromEntries(options.headers) : { ...options.headers };
-    setOptions({ ...options, headers: { ...headers, 'x-tiergraph-signature': signature } });
+    const authorization = Object.entries(headers).find(([name]) => name.toLowerCase() === 'authorization')?.[1] ?? '';
+    const t = Math.floor(Date.now() / 1000);
+    const mac = createHmac('sha256', key).update(`${t}\n${authorization}\n`).update(options.body).digest('hex');
+    setOptions({ ...options, headers: { ...headers, 'x-tiergraph-signature': `t=${t},sha256=${mac}` } });
   },
 };
 

@@ -1,6 +1,6 @@
 import { createBillingSubgraph } from '@tiergraph/billing';
 import { startStripeLocal, type StripeLocal } from '@tiergraph/stripe-local';
-import { errorCodes, tokenFor } from '@tiergraph/testkit';
+import { createTenants, errorCodes, tokenFor } from '@tiergraph/testkit';
 import Stripe from 'stripe';
 import type { DataSource } from 'typeorm';
 import { JOB_NAMES } from '../subgraphs/billing/src/jobs/job';
@@ -104,11 +104,9 @@ it('runs every job through the gateway, each reporting what it did; a second run
 
 it('only admins run jobs: a merchant, a store user and a service get FORBIDDEN, and nothing runs', async () => {
   const snapshots = (await snapshotsToday()).length;
-  const tokens = [
-    await tokenFor({ role: 'merchant', merchantId: '00000000-0000-4000-8000-000000000001' }),
-    await tokenFor({ role: 'store', merchantId: '00000000-0000-4000-8000-000000000001', storeId: '00000000-0000-4000-8000-000000000002' }),
-    await tokenFor({ role: 'service' }),
-  ];
+  // a real merchant and store user: a store token for a store tenancy does not know is refused UNAUTHENTICATED before this
+  const tenants = await createTenants(graph.subgraphs.tenancy.url);
+  const tokens = [tenants.tokens.merchant1, tenants.tokens.store1, await tokenFor({ role: 'service' })];
   const trial = await insertSubscription(db, { status: 'TRIAL', trialEndsAt: daysAgo(1), periodStart: daysAgo(15), periodEnd: new Date(Date.now() + 15 * DAY_MS) });
   for (const token of tokens) {
     for (const name of JOB_NAMES) {

@@ -15,6 +15,9 @@ import { migrateAll } from '../scripts/lib/migrate';
  * test run's shared one serves the other suites. Eight writers create products through catalog (which asks billing
  * for the limit, both on this server) while the server goes down and comes back. Afterwards every create that
  * answered a product is a row, and no create that answered an error left one; writes succeed again after the restart.
+ * A refused create says why in a code a client can act on: DATABASE_UNAVAILABLE (retryable) when catalog's own
+ * statements could not reach PostgreSQL, ENTITLEMENTS_UNAVAILABLE when billing (on the same server) could not answer
+ * the limit — never INTERNAL_SERVER_ERROR.
  */
 let parent: string;
 let port: number;
@@ -54,7 +57,7 @@ it('keeps every acknowledged create and no refused one across a PostgreSQL resta
   }, { token: world.tokens.admin });
 
   const succeeded: Array<{ sku: string; id: string; after: boolean }> = [];
-  const failed: Array<{ sku: string; code: string }> = [];
+  const failed: Array<{ sku: string; code: string; retryable: unknown }> = [];
   let restarted = false;
   let stop = false;
   const run = randomUUID().slice(0, 6);
@@ -63,11 +66,11 @@ it('keeps every acknowledged create and no refused one across a PostgreSQL resta
     while (!stop) {
       const sku = `R-${run}-${n++}`;
       const response = await postGraphQL(running.catalog.url, { query: createProduct, variables: { input: { storeId: world.s1, sku, name: 'Restart', priceCents: 100 } } }, { token }).catch(
-        (error: Error) => ({ data: null, errors: [{ message: error.message, extensions: { code: 'TRANSPORT' } }] }),
+        (error: Error) => ({ data: null, errors: [{ message: error.message, extensions: { code: 'TRANSPORT' } as Record<string, unknown> }] }),
       );
       const product = response.data?.createProduct;
       if (product) succeeded.push({ sku, id: product.id, after: restarted });
-      else failed.push({ sku, code: String(response.errors?.[0]?.extensions?.code) });
+      else failed.push({ sku, code: String(response.errors?.[0]?.extensions?.code), retryable: response.errors?.[0]?.extensions?.retryable });
     }
   };
   const writers = Array.from({ length: 8 }, writer);
@@ -101,6 +104,8 @@ it('keeps every acknowledged create and no refused one across a PostgreSQL resta
   // … and nothing else is
   expect(rows.length).toBe(succeeded.length);
   expect(failed.filter((f) => stored.has(f.sku))).toEqual([]);
-  // a refused create answered a coded error, never a stack or a hang
-  expect(failed.filter((f) => f.code === 'undefined')).toEqual([]);
+  // a refused create answered a coded error a client can retry on, never INTERNAL_SERVER_ERROR, a stack or a hang
+  expect(failed.filter((f) => f.code !== 'DATABASE_UNAVAILABLE' && f.code !== 'ENTITLEMENTS_UNAVAILABLE')).toEqual([]);
+  expect(failed.filter((f) => f.retryable !== true)).toEqual([]);
+  expect(failed.some((f) => f.code === 'DATABASE_UNAVAILABLE')).toBe(true);
 }, 120_000);

@@ -1,4 +1,4 @@
-import { SIGNATURE_HEADER, signatureOf } from '@tiergraph/runtime';
+import { SIGNATURE_HEADER, SIGNATURE_WINDOW_SECONDS, signatureOf } from '@tiergraph/runtime';
 import { createWorld, postGraphQL, TEST_SUBGRAPH_HMAC_SECRET, type World } from '@tiergraph/testkit';
 import { contractCaller, startTestGraph, type TestGraph } from './graph';
 
@@ -75,7 +75,7 @@ describe.each(['admin', 'merchant1'] as const)('straight to billing with a valid
 
   it('forged usage with a signature made with another secret: 403 FORBIDDEN', async () => {
     const body = JSON.stringify(forged());
-    const response = await postRaw(graph.subgraphs.billing.url, body, w.tokens[who], signatureOf('a-guessed-secret-that-is-at-least-32-chars', body));
+    const response = await postRaw(graph.subgraphs.billing.url, body, w.tokens[who], signatureOf('a-guessed-secret-that-is-at-least-32-chars', body, `Bearer ${w.tokens[who]}`));
     expect(response).toEqual({ status: 403, data: null, codes: ['FORBIDDEN:signature-invalid'] });
   });
 
@@ -83,7 +83,7 @@ describe.each(['admin', 'merchant1'] as const)('straight to billing with a valid
     const honest = forged();
     honest.variables.r[0].catalogUsage = [{ code: 'max_products', current: 1 }];
     const body = JSON.stringify(honest);
-    const signature = signatureOf(TEST_SUBGRAPH_HMAC_SECRET, body);
+    const signature = signatureOf(TEST_SUBGRAPH_HMAC_SECRET, body, `Bearer ${w.tokens[who]}`);
     // the signed body is answered; the same signature on the raised count is not
     expect((await postRaw(graph.subgraphs.billing.url, body, w.tokens[who], signature)).codes).toEqual([]);
     const tampered = body.replace('"current":1', '"current":150');
@@ -91,6 +91,28 @@ describe.each(['admin', 'merchant1'] as const)('straight to billing with a valid
     const response = await postRaw(graph.subgraphs.billing.url, tampered, w.tokens[who], signature);
     expect(response).toEqual({ status: 403, data: null, codes: ['FORBIDDEN:signature-invalid'] });
     expect(await productsCounted()).toBe(1);
+  });
+});
+
+describe('a signed request captured and sent again', () => {
+  const honest = () => {
+    const body = forged();
+    body.variables.r[0].catalogUsage = [{ code: 'max_products', current: 1 }];
+    return JSON.stringify(body);
+  };
+
+  it("with another caller's token: 403 FORBIDDEN (the signature binds the Authorization it was sent with)", async () => {
+    const body = honest();
+    const captured = signatureOf(TEST_SUBGRAPH_HMAC_SECRET, body, `Bearer ${w.tokens.merchant1}`);
+    expect((await postRaw(graph.subgraphs.billing.url, body, w.tokens.merchant1, captured)).codes).toEqual([]);
+    expect(await postRaw(graph.subgraphs.billing.url, body, w.tokens.admin, captured)).toEqual({ status: 403, data: null, codes: ['FORBIDDEN:signature-invalid'] });
+  });
+
+  it(`later than ${SIGNATURE_WINDOW_SECONDS} s after it was signed: 403 FORBIDDEN`, async () => {
+    const body = honest();
+    const signedAt = Math.floor(Date.now() / 1000) - SIGNATURE_WINDOW_SECONDS - 2;
+    const late = signatureOf(TEST_SUBGRAPH_HMAC_SECRET, body, `Bearer ${w.tokens.merchant1}`, signedAt);
+    expect(await postRaw(graph.subgraphs.billing.url, body, w.tokens.merchant1, late)).toEqual({ status: 403, data: null, codes: ['FORBIDDEN:signature-expired'] });
   });
 });
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { errorCodes, postGraphQL, tokenFor } from '@tiergraph/testkit';
+import { createTenants, errorCodes, postGraphQL, tokenFor } from '@tiergraph/testkit';
 import { signToken } from '@tiergraph/runtime';
 import { startTestGateway, startTestGraph, type TestGraph, contractCaller } from './graph';
 
@@ -64,8 +64,9 @@ describe('the contract tenancy operations through the gateway', () => {
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'code' });
     const missing = await send('MerchantUsers', { merchantId: randomUUID() });
     expect(errorCodes(missing)).toEqual(['NOT_FOUND']);
-    const storeUser = await tokenFor({ role: 'store', merchantId: randomUUID(), storeId: randomUUID() });
-    const forbidden = await send('CreateMerchant', { input: { name: 'x', email: 'x@example.com' } }, storeUser);
+    // a real store user (a store token for a store tenancy does not know is refused UNAUTHENTICATED before this)
+    const { tokens } = await createTenants(graph.subgraphs.tenancy.url);
+    const forbidden = await send('CreateMerchant', { input: { name: 'x', email: 'x@example.com' } }, tokens.store1);
     expect(errorCodes(forbidden)).toEqual(['FORBIDDEN']);
   });
 });

@@ -11,11 +11,12 @@ type SignableFetcher = (url: string, init?: { method?: string; headers?: Record<
 
 /**
  * Signs here, in the fetcher, because only here is the body final: RemoteGraphQLDataSource serialises the request
- * after willSendRequest and hands the fetcher the string it sends (both fetchers send it as UTF-8, the bytes signed).
+ * after willSendRequest and hands the fetcher the string it sends (both fetchers send it as UTF-8, the bytes signed),
+ * with the Authorization willSendRequest set (signed with it, so the body cannot be replayed with another token).
  */
 function signing(send: SignableFetcher, sign: RequestSigner): SignableFetcher {
   return (url, init = {}) =>
-    send(url, init.body === undefined ? init : { ...init, headers: { ...init.headers, [SIGNATURE_HEADER]: sign(init.body) } });
+    send(url, init.body === undefined ? init : { ...init, headers: { ...init.headers, [SIGNATURE_HEADER]: sign(init.body, init.headers?.authorization) } });
 }
 
 export interface GatewayContext {

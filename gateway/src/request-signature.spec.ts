@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { EnvError, parseEnv, requestSigner, SIGNATURE_HEADER, verifySignature } from '@tiergraph/runtime';
+import { EnvError, parseEnv, requestSigner, SIGNATURE_HEADER, signatureVerifier } from '@tiergraph/runtime';
 import { freePort } from '@tiergraph/testkit';
 import { AuthenticatedDataSource } from './authenticated-data-source';
 import { gatewayEnvSchema } from './env';
@@ -8,14 +8,15 @@ import { createGatewayMetrics } from './metrics';
 
 const SECRET = 'the-gateway-and-subgraphs-share-this-secret';
 
-/** A subgraph stand-in that records what arrived: the raw body bytes and the signature header. */
-async function recorder(): Promise<{ url: string; seen: Array<{ body: Buffer; signature: string | string[] | undefined }>; close: () => Promise<void> }> {
-  const seen: Array<{ body: Buffer; signature: string | string[] | undefined }> = [];
+/** A subgraph stand-in that records what arrived: the raw body bytes, the Authorization and the signature header. */
+type Seen = { body: Buffer; authorization: string | undefined; signature: string | string[] | undefined };
+async function recorder(): Promise<{ url: string; seen: Seen[]; close: () => Promise<void> }> {
+  const seen: Seen[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      seen.push({ body: Buffer.concat(chunks), signature: req.headers[SIGNATURE_HEADER] });
+      seen.push({ body: Buffer.concat(chunks), authorization: req.headers.authorization, signature: req.headers[SIGNATURE_HEADER] });
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ data: { ok: true } }));
     });
@@ -43,21 +44,23 @@ const send = (source: AuthenticatedDataSource, url: string) =>
     },
   } as never);
 
-describe('the gateway signs every subgraph request over the exact body it sends', () => {
+describe('the gateway signs every subgraph request over the exact body and Authorization it sends', () => {
   const agent = subgraphAgent();
   afterAll(() => agent.destroy());
 
-  it.each(['http', 'fetch'] as const)('%s client: x-tiergraph-signature verifies against the bytes that arrived', async (kind) => {
+  it.each(['http', 'fetch'] as const)('%s client: x-tiergraph-signature verifies against the bytes and the token that arrived', async (kind) => {
     const subgraph = await recorder();
     try {
       const client = kind === 'http' ? ({ kind, agent } as const) : ({ kind } as const);
       const source = new AuthenticatedDataSource('billing', subgraph.url, createGatewayMetrics(), async () => 'service-token', 5000, client, requestSigner(SECRET));
       await send(source, subgraph.url);
       expect(subgraph.seen).toHaveLength(1);
-      const [{ body, signature }] = subgraph.seen;
-      expect(signature).toMatch(/^sha256=[0-9a-f]{64}$/);
-      expect(verifySignature(SECRET, body, signature)).toBe('valid');
-      expect(verifySignature('another-secret-entirely-of-32-characters', body, signature)).toBe('invalid');
+      const [{ body, authorization, signature }] = subgraph.seen;
+      expect(signature).toMatch(/^t=\d+,sha256=[0-9a-f]{64}$/);
+      expect(authorization).toBe('Bearer service-token');
+      expect(signatureVerifier(SECRET)(body, authorization, signature)).toBe('valid');
+      expect(signatureVerifier(SECRET)(body, 'Bearer another-token', signature)).toBe('invalid');
+      expect(signatureVerifier('another-secret-entirely-of-32-characters')(body, authorization, signature)).toBe('invalid');
     } finally {
       await subgraph.close();
     }

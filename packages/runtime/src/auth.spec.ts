@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
-import { canManageStore, canReadMerchant, canReadStore, createTokenVerifier, serviceTokenProvider, signToken, VERIFIED_TOKEN_MAX_AGE_MS, VerifiedTokenCache, type Caller } from './auth';
+import { canManageStore, canReadMerchant, canReadStore, createTokenVerifier, serviceTokenProvider, signToken, STORE_NOT_OF_MERCHANT, VERIFIED_TOKEN_MAX_AGE_MS, VerifiedTokenCache, type Caller, type StoreOwnerLookup } from './auth';
+import { AppError } from './errors';
 
 const SECRET = 'a-secret-of-sufficient-length-1';
 const verify = createTokenVerifier({ AUTH_JWT_SECRET: SECRET });
@@ -302,5 +303,102 @@ describe('verified-token cache', () => {
     const first = (await verify(header)) as { merchantId: string };
     expect(() => (first.merchantId = 'm2')).toThrow();
     await expect(verify(header)).resolves.toEqual({ role: 'merchant', userId: 'u', merchantId: 'm1' });
+  });
+});
+
+describe("a store token's store must be its merchant's (storeOwner)", () => {
+  /** Tenancy as the verifier sees it: store → merchant, counting every question and holding them while `held`. */
+  function tenancyOf(stores: Record<string, string>) {
+    const tenancy = {
+      asked: [] as string[],
+      down: false,
+      held: undefined as Promise<void> | undefined,
+      lookup: (async (storeId) => {
+        tenancy.asked.push(storeId);
+        if (tenancy.held) await tenancy.held;
+        if (tenancy.down) throw new AppError('tenancy cannot be reached to look up store x; nothing was changed', 'TENANCY_UNAVAILABLE');
+        return stores[storeId] ?? null;
+      }) as StoreOwnerLookup,
+    };
+    return tenancy;
+  }
+  const storeToken = (merchantId: string, storeId: string, expiresIn: string | number = '1h') =>
+    signToken(SECRET, { role: 'store', sub: 'u', merchantId, storeId }, expiresIn).then((token) => `Bearer ${token}`);
+
+  it('accepts a store of the merchant, asking tenancy once: the second request is answered from the cache', async () => {
+    const tenancy = tenancyOf({ S1: 'M1' });
+    const verify = createTokenVerifier({ AUTH_JWT_SECRET: SECRET }, { storeOwner: tenancy.lookup });
+    const header = await storeToken('M1', 'S1');
+    const first = await verify(header);
+    expect(first).toEqual({ role: 'store', userId: 'u', merchantId: 'M1', storeId: 'S1' });
+    expect(await verify(header)).toBe(first);
+    expect(tenancy.asked).toEqual(['S1']);
+  });
+
+  it("refuses another merchant's store and an unknown store alike, UNAUTHENTICATED, and asks again next time", async () => {
+    const tenancy = tenancyOf({ S1: 'M1', S2: 'M2' });
+    const verify = createTokenVerifier({ AUTH_JWT_SECRET: SECRET }, { storeOwner: tenancy.lookup });
+    const foreign = await storeToken('M1', 'S2');
+    const unknown = await storeToken('M1', 'S9');
+    for (const header of [foreign, unknown, foreign]) expect(await codeAndMessage(verify(header))).toEqual(['UNAUTHENTICATED', STORE_NOT_OF_MERCHANT]);
+    // nothing in the message says whose the store is, or whether it exists
+    expect(STORE_NOT_OF_MERCHANT).not.toMatch(/M2|S2|exist/);
+    expect(tenancy.asked).toEqual(['S2', 'S9', 'S2']);
+  });
+
+  it('asks only for store tokens', async () => {
+    const tenancy = tenancyOf({});
+    const verify = createTokenVerifier({ AUTH_JWT_SECRET: SECRET }, { storeOwner: tenancy.lookup });
+    for (const claims of [{ role: 'admin' }, { role: 'service' }, { role: 'merchant', merchantId: 'M1' }] as const) {
+      await expect(verify(`Bearer ${await signToken(SECRET, claims)}`)).resolves.toMatchObject({ role: claims.role });
+    }
+    expect(tenancy.asked).toEqual([]);
+  });
+
+  it('fails closed with a retryable TENANCY_UNAVAILABLE when tenancy cannot answer, and accepts the token once it can', async () => {
+    const tenancy = tenancyOf({ S1: 'M1' });
+    const verify = createTokenVerifier({ AUTH_JWT_SECRET: SECRET }, { storeOwner: tenancy.lookup });
+    const header = await storeToken('M1', 'S1');
+    tenancy.down = true;
+    const refusal = await verify(header).catch((error: AppError) => error);
+    expect(refusal).toBeInstanceOf(AppError);
+    expect((refusal as AppError).extensions).toMatchObject({ code: 'TENANCY_UNAVAILABLE', retryable: true });
+    // the store's id and tenancy's address are not in the answer
+    expect((refusal as AppError).message).not.toMatch(/S1|http/);
+    tenancy.down = false;
+    await expect(verify(header)).resolves.toMatchObject({ storeId: 'S1' });
+    expect(tenancy.asked).toEqual(['S1', 'S1']);
+  });
+
+  it('makes one lookup for concurrent first requests with the same token, and shares a refusal the same way', async () => {
+    const tenancy = tenancyOf({ S1: 'M1', S2: 'M2' });
+    const verify = createTokenVerifier({ AUTH_JWT_SECRET: SECRET }, { storeOwner: tenancy.lookup });
+    let release!: () => void;
+    tenancy.held = new Promise((resolve) => (release = resolve));
+    const [good, bad] = [await storeToken('M1', 'S1'), await storeToken('M1', 'S2')];
+    const answers = Promise.all([...Array(5)].flatMap(() => [verify(good), codeAndMessage(verify(bad))]));
+    // every request is waiting on the two lookups before tenancy answers
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    const settled = await answers;
+    expect(tenancy.asked.sort()).toEqual(['S1', 'S2']);
+    expect(settled.filter((_, i) => i % 2 === 0)).toEqual(Array(5).fill({ role: 'store', userId: 'u', merchantId: 'M1', storeId: 'S1' }));
+    expect(settled.filter((_, i) => i % 2 === 1)).toEqual(Array(5).fill(['UNAUTHENTICATED', STORE_NOT_OF_MERCHANT]));
+  });
+
+  it('confirms a cached store token again once the cache checks it again, and never after it expired', async () => {
+    const clock = { now: Date.now() };
+    const tenancy = tenancyOf({ S1: 'M1' });
+    const verify = createTokenVerifier({ AUTH_JWT_SECRET: SECRET }, { now: () => clock.now, storeOwner: tenancy.lookup });
+    const header = await storeToken('M1', 'S1', '90s');
+    await verify(header);
+    await verify(header);
+    expect(tenancy.asked).toHaveLength(1);
+    clock.now += VERIFIED_TOKEN_MAX_AGE_MS;
+    await verify(header);
+    expect(tenancy.asked).toHaveLength(2);
+    clock.now += 31_000;
+    expect(await codeAndMessage(verify(header))).toEqual(['UNAUTHENTICATED', 'token expired']);
+    expect(tenancy.asked).toHaveLength(2);
   });
 });

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
-import { ForbiddenError, UnauthenticatedError } from './errors';
+import { AppError, ErrorCode, ForbiddenError, UnauthenticatedError } from './errors';
 
 export const ROLES = ['admin', 'merchant', 'store', 'service'] as const;
 export type Role = (typeof ROLES)[number];
@@ -91,13 +91,52 @@ export class VerifiedTokenCache {
 export type TokenVerifier = (authorization: string | undefined) => Promise<Caller>;
 
 /**
+ * The merchant that owns a store (its id), or null when there is no such store: what tenancy, the source of truth
+ * for store → merchant, says. Tenancy answers from its own table; every other subgraph asks tenancy (internal-client.ts).
+ */
+export type StoreOwnerLookup = (storeId: string) => Promise<string | null>;
+
+/** The one refusal of a store token whose store is not its merchant's (or does not exist): the same words either way. */
+export const STORE_NOT_OF_MERCHANT = "the token's store is not a store of the token's merchant";
+
+/**
+ * A store token's signature says its issuer wrote both claims, not that the store is the merchant's. With
+ * `storeOwner`, a `store` token is accepted only once tenancy confirms that its storeId belongs to its merchantId
+ * (issue 11: a token for merchant A with store B read A's merchant-level data on the paths that check the merchant
+ * only). The check is part of verification: a confirmed token enters the cache with it, so only a token's first
+ * request (and one a minute after, VERIFIED_TOKEN_MAX_AGE_MS) asks; concurrent first requests share one verification.
+ * A mismatch is UNAUTHENTICATED (the token names no consistent caller; the contract's "bad token") and says nothing
+ * of whose the store is; tenancy unreachable fails closed with TENANCY_UNAVAILABLE (retryable).
+ */
+async function confirmStoreOfMerchant(caller: Extract<Caller, { role: 'store' }>, storeOwner: StoreOwnerLookup): Promise<void> {
+  let owner: string | null;
+  try {
+    owner = await storeOwner(caller.storeId);
+  } catch (error) {
+    if (error instanceof AppError && error.extensions.code === ErrorCode.TENANCY_UNAVAILABLE) {
+      throw new AppError("tenancy cannot be reached to confirm the token's store; nothing was done, try again", ErrorCode.TENANCY_UNAVAILABLE, { retryable: true }, 503);
+    }
+    throw error;
+  }
+  if (owner === null || owner.toLowerCase() !== caller.merchantId.toLowerCase()) throw new UnauthenticatedError(STORE_NOT_OF_MERCHANT);
+}
+
+export interface TokenVerifierOptions {
+  now?: () => number;
+  cache?: VerifiedTokenCache;
+  /** Confirms every store token's store with tenancy before it is accepted (subgraphs; see confirmStoreOfMerchant). */
+  storeOwner?: StoreOwnerLookup;
+}
+
+/**
  * Verifies `Authorization: Bearer <JWT>`: HS256 with the shared secret, or RS256 against a JWKS when
  * AUTH_JWKS_URL is set (checking AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE when those are set). In JWKS mode an HS256
  * token signed with the shared secret is still accepted, but only for `role: service`: internal calls between
  * the subgraphs and the gateway's IntrospectAndCompose sign service tokens with it. Every failure is
- * UNAUTHENTICATED; the reason goes to the message, never a stack.
+ * UNAUTHENTICATED; the reason goes to the message, never a stack. With `storeOwner`, a store token must name a store
+ * of its merchant (confirmStoreOfMerchant).
  */
-export function createTokenVerifier(config: AuthConfig, options: { now?: () => number; cache?: VerifiedTokenCache } = {}): TokenVerifier {
+export function createTokenVerifier(config: AuthConfig, options: TokenVerifierOptions = {}): TokenVerifier {
   const cache = options.cache ?? new VerifiedTokenCache(config.AUTH_TOKEN_CACHE_SIZE ?? VERIFIED_TOKEN_CACHE_SIZE, options.now);
   const secret = new TextEncoder().encode(config.AUTH_JWT_SECRET);
   const jwks: JWTVerifyGetKey | undefined = config.AUTH_JWKS_URL ? createRemoteJWKSet(new URL(config.AUTH_JWKS_URL)) : undefined;
@@ -108,6 +147,8 @@ export function createTokenVerifier(config: AuthConfig, options: { now?: () => n
     ...(config.AUTH_JWT_AUDIENCE ? { audience: config.AUTH_JWT_AUDIENCE } : {}),
   };
   const secretOptions = { algorithms: ['HS256'], requiredClaims: ['exp'] };
+  /** Verifications under way, by token: at most as many as requests in flight, each gone when it settles. */
+  const inFlight = new Map<string, Promise<Caller>>();
   return async (authorization) => {
     if (!authorization) throw new UnauthenticatedError('missing Authorization header');
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
@@ -116,12 +157,22 @@ export function createTokenVerifier(config: AuthConfig, options: { now?: () => n
     const cached = cache.get(token);
     if (cached === 'expired') throw new UnauthenticatedError('token expired');
     if (cached) return cached;
+    let verifying = inFlight.get(token);
+    if (!verifying) {
+      verifying = verifyAndConfirm(token).finally(() => inFlight.delete(token));
+      inFlight.set(token, verifying);
+    }
+    return verifying;
+  };
+
+  async function verifyAndConfirm(token: string): Promise<Caller> {
     const { caller, exp } = await verifyToken(token);
+    if (caller.role === 'store' && options.storeOwner) await confirmStoreOfMerchant(caller, options.storeOwner);
     // frozen: the same object answers later requests with this token
     Object.freeze(caller);
     cache.set(token, caller, exp);
     return caller;
-  };
+  }
 
   async function verifyToken(token: string): Promise<{ caller: Caller; exp: number }> {
     // with an injected clock (tests), jose judges exp by the same clock as the cache

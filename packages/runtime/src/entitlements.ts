@@ -35,7 +35,8 @@ export interface EntitlementSource {
 /** Billing could not be asked: creation fails closed. */
 export class EntitlementsUnavailableError extends AppError {
   constructor(reason: string) {
-    super(`billing cannot be reached to check the plan's limits (${reason}); nothing was created`, 'ENTITLEMENTS_UNAVAILABLE');
+    // retryable: billing (or its database) is down or restarting, the same request may pass a moment later
+    super(`billing cannot be reached to check the plan's limits (${reason}); nothing was created`, 'ENTITLEMENTS_UNAVAILABLE', { retryable: true });
   }
 }
 

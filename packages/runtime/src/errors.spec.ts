@@ -1,4 +1,6 @@
-import { BadUserInputError, maskInternalError, rethrowUniqueViolation } from './errors';
+import { GraphQLError } from 'graphql';
+import { QueryFailedError, QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
+import { BadUserInputError, isDatabaseUnavailable, maskInternalError, rethrowUniqueViolation } from './errors';
 
 describe('maskInternalError', () => {
   it('passes contract errors through without stack traces', () => {
@@ -21,6 +23,52 @@ describe('maskInternalError', () => {
     );
     expect(out).toEqual({ message: 'Internal server error', path: ['a'], locations: undefined, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'req-2' } });
     expect(logged.map((l) => l.requestId)).toEqual(['req-2']);
+  });
+});
+
+describe('a database that cannot be reached: DATABASE_UNAVAILABLE, retryable', () => {
+  const pgError = (code: string, message = 'x') => Object.assign(new Error(message), { code });
+  /** As a resolver's error reaches formatError: a GraphQLError whose originalError is TypeORM's, wrapping the driver's. */
+  const asResolved = (driverError: Error) =>
+    new GraphQLError('x', { originalError: new QueryFailedError('INSERT …', [], driverError) });
+
+  it.each([
+    ['connection refused', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })],
+    ['refused on every address (AggregateError)', new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' })], '')],
+    ['57P01 admin_shutdown', pgError('57P01', 'terminating connection due to administrator command')],
+    ['57P03 cannot_connect_now', pgError('57P03', 'the database system is starting up')],
+    ['08006 connection_failure', pgError('08006')],
+    ['08P01 protocol_violation (class 08)', pgError('08P01')],
+    ['the socket ended under a query', new Error('Connection terminated unexpectedly')],
+    ['the pool could not connect in time', new Error('timeout exceeded when trying to connect')],
+    ['a transaction whose connection was dropped goes on', new QueryRunnerAlreadyReleasedError()],
+    ['… or runs a statement through the manager', new QueryRunnerProviderAlreadyReleasedError()],
+    ["pg's connect failure thrown as a plain object (graphql-js: NonErrorThrown)", { errno: -111, code: 'ECONNREFUSED', syscall: 'connect' }],
+    ['a connection reset while connecting (a server going down)', { errno: -104, code: 'ECONNRESET', syscall: 'connect' }],
+  ])('%s', (_what, driverError) => {
+    const error = driverError instanceof Error ? asResolved(driverError) : new GraphQLError('x', { originalError: Object.assign(new Error('Unexpected error value'), { thrownValue: driverError }) });
+    expect(isDatabaseUnavailable(error)).toBe(true);
+    const logged: unknown[] = [];
+    const out = maskInternalError({ message: 'x', path: ['createProduct'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }, 'req-9', (d) => logged.push(d), error);
+    expect(out).toEqual({
+      message: 'the database is unavailable at the moment; retry the request',
+      path: ['createProduct'],
+      locations: undefined,
+      extensions: { code: 'DATABASE_UNAVAILABLE', retryable: true, requestId: 'req-9' },
+    });
+    expect(logged).toHaveLength(1);
+  });
+
+  it.each([
+    ['a unique violation', pgError('23505')],
+    ['a syntax error', pgError('42601')],
+    ['57014 query_canceled (a statement timeout, not a server that is gone)', pgError('57014')],
+    ['an error without a code', new Error('relation "x" does not exist')],
+  ])('not for %s: still INTERNAL_SERVER_ERROR', (_what, driverError) => {
+    const error = asResolved(driverError);
+    expect(isDatabaseUnavailable(error)).toBe(false);
+    const out = maskInternalError({ message: 'x', extensions: { code: 'INTERNAL_SERVER_ERROR' } }, 'req-10', () => undefined, error);
+    expect(out.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR', requestId: 'req-10' });
   });
 });
 

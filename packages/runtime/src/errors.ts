@@ -33,6 +33,12 @@ const ERROR_CODES = {
   PLATFORM_FIGURES_UNAVAILABLE: 'visible',
   /** A job could not reach monitoring (CAPTURE_CAPACITY_SNAPSHOT). */
   MONITORING_UNAVAILABLE: 'visible',
+  /**
+   * PostgreSQL could not be reached or dropped the connection (down, restarting, shutting down: isDatabaseUnavailable),
+   * `extensions.retryable: true`: the same request may succeed a moment later. Not in the contract's table (which may
+   * grow); the README lists it.
+   */
+  DATABASE_UNAVAILABLE: 'visible',
   // Apollo Server's refusals of a request
   GRAPHQL_PARSE_FAILED: 'visible',
   GRAPHQL_VALIDATION_FAILED: 'visible',
@@ -86,14 +92,54 @@ export class BadUserInputError extends AppError {
 }
 
 
+/**
+ * SQLSTATEs of a server that is not there for the moment: 57P01 admin_shutdown (a fast stop or restart), 57P02
+ * crash_shutdown, 57P03 cannot_connect_now (starting up, shutting down, in recovery); any of class 08 (connection
+ * exception) is matched by its prefix.
+ */
+const UNAVAILABLE_SQLSTATES: ReadonlySet<string> = new Set(['57P01', '57P02', '57P03']);
+/**
+ * Socket errors of the database connection (pg throws them as they come, even as plain objects). Every other network
+ * call a resolver makes wraps its failure in a coded error of its own (InternalCallError → *_UNAVAILABLE, Stripe →
+ * PAYMENT_PROVIDER_UNAVAILABLE), so a bare socket error that reaches formatError is the database's.
+ */
+const UNAVAILABLE_SOCKET_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+/** node-postgres's own words when the socket goes or a pool cannot connect (they carry no SQLSTATE). */
+const UNAVAILABLE_DRIVER_MESSAGES = [/^Connection terminated/, /^timeout exceeded when trying to connect/, /^Client has encountered a connection error/];
+/** TypeORM's errors when a transaction's connection was dropped under it and the transaction goes on (by name). */
+const UNAVAILABLE_TYPEORM_ERRORS: ReadonlySet<string> = new Set(['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError']);
+
+/**
+ * Whether an error (or what it wraps: GraphQL's originalError, TypeORM's driverError, a cause, an AggregateError's
+ * errors, graphql-js's thrownValue when what was thrown is no Error — pg's connect failure is a plain object) says the database cannot be reached rather than that a statement was wrong: connection refused, the
+ * server shutting down or starting up, a connection exception, a connection that ended under a query.
+ */
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 5) return false;
+  const e = error as { code?: unknown; message?: unknown; originalError?: unknown; driverError?: unknown; cause?: unknown; errors?: unknown; thrownValue?: unknown };
+  if (typeof e.code === 'string' && (UNAVAILABLE_SOCKET_CODES.has(e.code) || UNAVAILABLE_SQLSTATES.has(e.code) || /^08[0-9A-Z]{3}$/.test(e.code))) return true;
+  if (typeof e.message === 'string' && UNAVAILABLE_DRIVER_MESSAGES.some((pattern) => pattern.test(e.message as string))) return true;
+  if (error instanceof Error && UNAVAILABLE_TYPEORM_ERRORS.has(error.name)) return true;
+  const wrapped = [e.originalError, e.driverError, e.cause, e.thrownValue, ...(Array.isArray(e.errors) ? e.errors : [])];
+  return wrapped.some((inner) => inner !== error && isDatabaseUnavailable(inner, depth + 1));
+}
+
+/** What a client gets when the database is unavailable (maskInternalError, REST routes): coded and retryable. */
+export class DatabaseUnavailableError extends AppError {
+  constructor() {
+    super('the database is unavailable at the moment; retry the request', ErrorCode.DATABASE_UNAVAILABLE, { retryable: true }, 503);
+  }
+}
+
 /** Whether an error code is one the contract lets a client see verbatim. */
 export function isClientErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && CLIENT_CODES.has(code);
 }
 
 /**
- * Apollo `formatError`: client errors pass; everything else becomes INTERNAL_SERVER_ERROR without
- * message detail or stack, carrying the request id that the log line also carries.
+ * Apollo `formatError`: client errors pass; a database that cannot be reached becomes DATABASE_UNAVAILABLE
+ * (retryable); everything else becomes INTERNAL_SERVER_ERROR without message detail or stack, carrying the request
+ * id that the log line also carries.
  */
 export function maskInternalError(
   formatted: GraphQLFormattedError,
@@ -116,6 +162,11 @@ export function maskInternalError(
     return { ...formatted, extensions: variable ? { ...extensions, field: variable } : extensions };
   }
   log({ requestId, error: formatted });
+  if (isDatabaseUnavailable(error)) {
+    const unavailable = new DatabaseUnavailableError();
+    const { http: _http, ...extensions } = unavailable.extensions;
+    return { message: unavailable.message, locations: formatted.locations, path: formatted.path, extensions: { ...extensions, ...(requestId ? { requestId } : {}) } };
+  }
   return {
     message: 'Internal server error',
     locations: formatted.locations,

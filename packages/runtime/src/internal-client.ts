@@ -1,11 +1,13 @@
+import type { StoreOwnerLookup } from './auth';
+import { isUuid } from './db';
 import type { StoreRef } from './keys';
 import { AppError, isClientErrorCode } from './errors';
 import { SIGNATURE_HEADER, type RequestSigner } from './request-signature';
 
 /**
  * A service's credentials for internal calls: its token, and, when SUBGRAPH_HMAC_SECRET is set, the signer of its
- * request bodies (the callee answers `_entities` only to signed requests, request-signature.ts). A plain token
- * function is credentials without a signer.
+ * requests, body and token (the callee answers `_entities` only to signed requests, request-signature.ts). A plain
+ * token function is credentials without a signer.
  */
 export interface ServiceCredentials {
   (): Promise<string>;
@@ -42,11 +44,11 @@ export async function callSubgraph<T>(
   serviceToken: ServiceCredentials,
   timeoutMs = 3000,
 ): Promise<T> {
-  let body: { data?: T | null; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+  let body: { data?: T | null; errors?: Array<{ message: string; extensions?: { code?: string; retryable?: unknown } }> };
   try {
     const payload = JSON.stringify({ query, variables });
     const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${await serviceToken()}` };
-    if (serviceToken.sign) headers[SIGNATURE_HEADER] = serviceToken.sign(payload);
+    if (serviceToken.sign) headers[SIGNATURE_HEADER] = serviceToken.sign(payload, headers.authorization);
     const response = await fetch(url, {
       method: 'POST',
       headers,
@@ -62,7 +64,8 @@ export async function callSubgraph<T>(
     const first = body.errors?.[0];
     // a contract error of the callee (NOT_FOUND, BAD_USER_INPUT, …) is the caller's answer too
     const code = first?.extensions?.code;
-    if (isClientErrorCode(code)) throw new AppError(first!.message, code);
+    // retryable (DATABASE_UNAVAILABLE, …) stays what the callee said it is
+    if (isClientErrorCode(code)) throw new AppError(first!.message, code, first!.extensions?.retryable === true ? { retryable: true } : {});
     throw new InternalCallError(url, first?.message ?? 'no data');
   }
   return body.data;
@@ -111,6 +114,12 @@ export class StoreDirectory {
     for (const id of new Set(storeIds)) found.set(id, this.known.get(id) ?? (await this.get(id)));
     return found;
   }
+
+  /**
+   * The merchant that owns a store, or null when there is none (an id that is no uuid cannot be one): how a subgraph
+   * other than tenancy confirms a store token (auth.ts StoreOwnerLookup).
+   */
+  readonly ownerOf: StoreOwnerLookup = async (storeId) => (isUuid(storeId) ? ((await this.get(storeId.toLowerCase()))?.merchantId ?? null) : null);
 
   /** The store, or null when tenancy does not know it. */
   async get(storeId: string): Promise<StoreRef | null> {

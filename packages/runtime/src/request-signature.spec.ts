@@ -6,34 +6,45 @@ import { createTokenVerifier, signToken } from './auth';
 import { EnvError, parseEnv } from './env';
 import { callSubgraph, withSigner } from './internal-client';
 import { createLogger } from './logger';
-import { requestSigner, selectsEntities, SIGNATURE_HEADER, signatureOf, verifySignature } from './request-signature';
+import { requestSigner, selectsEntities, SIGNATURE_HEADER, SIGNATURE_WINDOW_SECONDS, signatureOf, signatureVerifier } from './request-signature';
 import { startSubgraphServer, type GraphQLHandler, type RunningServer } from './server';
 import { subgraphEnvSchema } from './subgraph-env';
 
 const JWT_SECRET = 'a-secret-of-sufficient-length-1';
 const HMAC_SECRET = 'an-hmac-secret-of-at-least-32-characters';
 
-describe('signatureOf / verifySignature', () => {
+describe('signatureOf / signatureVerifier', () => {
   const body = Buffer.from('{"query":"{ _entities }","variables":{"r":[{"é":1}]}}', 'utf8');
-  const signed = signatureOf(HMAC_SECRET, body);
+  const NOW = 1_764_590_400_000;
+  const at = Math.floor(NOW / 1000);
+  const token = 'Bearer aaa.bbb.ccc';
+  const signed = signatureOf(HMAC_SECRET, body, token, at);
+  const verify = signatureVerifier(HMAC_SECRET, () => NOW);
 
-  it('is sha256= and the hex HMAC of the bytes; a string is signed as its UTF-8 bytes', () => {
-    expect(signed).toMatch(/^sha256=[0-9a-f]{64}$/);
-    expect(signatureOf(HMAC_SECRET, body.toString('utf8'))).toBe(signed);
+  it('is t=<seconds>,sha256= and the hex HMAC; a string is signed as its UTF-8 bytes; the signer signs the same', () => {
+    expect(signed).toMatch(/^t=\d+,sha256=[0-9a-f]{64}$/);
+    expect(signatureOf(HMAC_SECRET, body.toString('utf8'), token, at)).toBe(signed);
+    expect(requestSigner(HMAC_SECRET, () => NOW)(body, token)).toBe(signed);
   });
 
   it.each<[string, string | string[] | undefined, string]>([
-    ['the signature of the body', signed, 'valid'],
+    ['the signature of the body and token', signed, 'valid'],
     ['no header', undefined, 'missing'],
-    ['another secret', signatureOf(`${HMAC_SECRET}x`, body), 'invalid'],
-    ['another body', signatureOf(HMAC_SECRET, Buffer.concat([body, Buffer.from(' ')])), 'invalid'],
-    ['no algorithm prefix', signed.slice('sha256='.length), 'invalid'],
+    ['another secret', signatureOf(`${HMAC_SECRET}x`, body, token, at), 'invalid'],
+    ['another body', signatureOf(HMAC_SECRET, Buffer.concat([body, Buffer.from(' ')]), token, at), 'invalid'],
+    ['the same body signed with another token (a captured body replayed with a token of the replayer)', signatureOf(HMAC_SECRET, body, 'Bearer other.token.x', at), 'invalid'],
+    ['the same body signed without a token', signatureOf(HMAC_SECRET, body, undefined, at), 'invalid'],
+    ['the timestamp changed after signing', signed.replace(`t=${at}`, `t=${at + 1}`), 'invalid'],
+    [`signed ${SIGNATURE_WINDOW_SECONDS} s ago`, signatureOf(HMAC_SECRET, body, token, at - SIGNATURE_WINDOW_SECONDS), 'valid'],
+    [`signed ${SIGNATURE_WINDOW_SECONDS + 1} s ago (replayed later)`, signatureOf(HMAC_SECRET, body, token, at - SIGNATURE_WINDOW_SECONDS - 1), 'expired'],
+    [`signed ${SIGNATURE_WINDOW_SECONDS + 1} s ahead`, signatureOf(HMAC_SECRET, body, token, at + SIGNATURE_WINDOW_SECONDS + 1), 'expired'],
+    ['no timestamp (the old body-only form)', signed.slice(signed.indexOf('sha256=')), 'invalid'],
     ['truncated', signed.slice(0, -2), 'invalid'],
     ['trailing junk after the hex', `${signed}zz`, 'invalid'],
     ['upper-case junk', 'sha256=NOPE', 'invalid'],
     ['the header twice', [signed, signed], 'invalid'],
   ])('%s', (_what, header, verdict) => {
-    expect(verifySignature(HMAC_SECRET, body, header)).toBe(verdict);
+    expect(verify(body, token, header)).toBe(verdict);
   });
 });
 
@@ -121,7 +132,7 @@ describe.each<GraphQLHandler>(['direct', 'express'])('a subgraph with SUBGRAPH_H
   });
 
   it('answers _entities signed over the body', async () => {
-    expect(await post(server.url, ENTITIES, { ...auth, [SIGNATURE_HEADER]: signatureOf(HMAC_SECRET, ENTITIES) })).toEqual({
+    expect(await post(server.url, ENTITIES, { ...auth, [SIGNATURE_HEADER]: signatureOf(HMAC_SECRET, ENTITIES, auth.authorization) })).toEqual({
       status: 200,
       data: { _entities: [{ seen: 'seen 1' }] },
       codes: [],
@@ -134,7 +145,7 @@ describe.each<GraphQLHandler>(['direct', 'express'])('a subgraph with SUBGRAPH_H
 
   it('refuses a signed request whose body was changed after signing', async () => {
     const tampered = ENTITIES.replace('"id":"1"', '"id":"2"');
-    expect(await post(server.url, tampered, { ...auth, [SIGNATURE_HEADER]: signatureOf(HMAC_SECRET, ENTITIES) })).toEqual({
+    expect(await post(server.url, tampered, { ...auth, [SIGNATURE_HEADER]: signatureOf(HMAC_SECRET, ENTITIES, auth.authorization) })).toEqual({
       status: 403,
       data: null,
       codes: ['FORBIDDEN:signature-invalid'],
@@ -142,11 +153,19 @@ describe.each<GraphQLHandler>(['direct', 'express'])('a subgraph with SUBGRAPH_H
   });
 
   it('refuses any operation whose signature does not match (a gateway with another secret fails loudly)', async () => {
-    expect(await post(server.url, ROOT, { ...auth, [SIGNATURE_HEADER]: signatureOf('another-secret-of-at-least-32-characters', ROOT) })).toEqual({
+    expect(await post(server.url, ROOT, { ...auth, [SIGNATURE_HEADER]: signatureOf('another-secret-of-at-least-32-characters', ROOT, auth.authorization) })).toEqual({
       status: 403,
       data: null,
       codes: ['FORBIDDEN:signature-invalid'],
     });
+  });
+
+  it('refuses a signed body sent again with another token, and one sent again after the window', async () => {
+    const other = `Bearer ${await signToken(JWT_SECRET, { role: 'admin', sub: 'u2' })}`;
+    const captured = signatureOf(HMAC_SECRET, ENTITIES, auth.authorization);
+    expect(await post(server.url, ENTITIES, { authorization: other, [SIGNATURE_HEADER]: captured })).toEqual({ status: 403, data: null, codes: ['FORBIDDEN:signature-invalid'] });
+    const old = signatureOf(HMAC_SECRET, ENTITIES, auth.authorization, Math.floor(Date.now() / 1000) - SIGNATURE_WINDOW_SECONDS - 5);
+    expect(await post(server.url, ENTITIES, { ...auth, [SIGNATURE_HEADER]: old })).toEqual({ status: 403, data: null, codes: ['FORBIDDEN:signature-expired'] });
   });
 
   it('answers root fields to an unsigned caller with a token (they authorise by the token)', async () => {

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { z } from 'zod';
@@ -6,17 +6,23 @@ import { ErrorCode } from './errors';
 
 /**
  * Gateway-signed subgraph requests (issue 11): the gateway (and a subgraph calling another) sends, with every
- * request, an HMAC-SHA256 of the exact body bytes under SUBGRAPH_HMAC_SECRET. A subgraph that has the secret answers
- * `_entities` only for signed requests, so a direct caller — even one with a valid token — cannot hand it
- * representations of its own making (forged `@requires` usage, say); what the gateway resolved from the contributors
- * is what billing computes with.
+ * request, an HMAC-SHA256 under SUBGRAPH_HMAC_SECRET of a timestamp, the request's Authorization header and the exact
+ * body bytes. A subgraph that has the secret answers `_entities` only for signed requests, so a direct caller — even
+ * one with a valid token — cannot hand it representations of its own making (forged `@requires` usage, say); what the
+ * gateway resolved from the contributors is what billing computes with. Binding the Authorization header means a
+ * captured signed body cannot be sent again with another token; the timestamp, that it cannot be sent again later
+ * than SIGNATURE_WINDOW_SECONDS (either way: a clock ahead by as much is tolerated). Within the window, the same
+ * request with the same token can be repeated: it is the request that was signed, with its caller's own rights.
  *
  * The idea is Hive Gateway's `hmacSignature`; unlike it, the MAC is over the body as sent (no re-serialisation of
  * query and variables on either side, so nothing canonical to agree on) and travels in a header, not in the body's
- * `extensions`. The header is `sha256=<hex>`, so the algorithm can change without a new header.
+ * `extensions`. The header is `t=<unix seconds>,sha256=<hex>`, where the hex is the HMAC of
+ * `<t>\n<Authorization or nothing>\n<body bytes>`, so the algorithm can change without a new header.
  */
 export const SIGNATURE_HEADER = 'x-tiergraph-signature';
-const PREFIX = 'sha256=';
+/** How far a signature's timestamp may be from the subgraph's clock, either way, in seconds. */
+export const SIGNATURE_WINDOW_SECONDS = 60;
+const SIGNED_HEADER = /^t=(\d{1,12}),sha256=([0-9a-f]{64})$/;
 
 /** The secret shared by the gateway and every subgraph: at least 32 characters (`openssl rand -hex 32`). */
 export const subgraphSignatureEnvShape = {
@@ -39,33 +45,64 @@ export function requireSignatureSecretInProduction<T extends { NODE_ENV: string;
   });
 }
 
-/** The header's value for a body: `sha256=` and the hex HMAC-SHA256 of its bytes (a string is taken as UTF-8). */
-export function signatureOf(secret: string, body: string | Buffer): string {
-  return PREFIX + createHmac('sha256', secret).update(body).digest('hex');
+/** The HMAC key of a secret, built once per secret (a process has one or two) rather than on every request. */
+const keys = new Map<string, KeyObject>();
+function keyOf(secret: string): KeyObject {
+  let key = keys.get(secret);
+  if (!key) keys.set(secret, (key = createSecretKey(Buffer.from(secret, 'utf8'))));
+  return key;
 }
 
-/** Signs request bodies for one process (the gateway, a subgraph's internal calls). */
-export type RequestSigner = (body: string | Buffer) => string;
-
-export function requestSigner(secret: string): RequestSigner {
-  return (body) => signatureOf(secret, body);
+function macOf(key: KeyObject, timestamp: number, authorization: string | undefined, body: string | Buffer): Buffer {
+  return createHmac('sha256', key).update(`${timestamp}\n${authorization ?? ''}\n`).update(body).digest();
 }
 
-/** What a request's signature says about it: `missing` (no header), `invalid` (a header that does not match), `valid`. */
-export type SignatureVerdict = 'valid' | 'invalid' | 'missing';
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+/**
+ * The header's value for a request: `t=<unix seconds>,sha256=<hex>` over the timestamp, the Authorization header as
+ * sent (undefined: none) and the body's bytes (a string is taken as UTF-8).
+ */
+export function signatureOf(secret: string, body: string | Buffer, authorization: string | undefined, timestampSeconds = seconds(Date.now())): string {
+  return `t=${timestampSeconds},sha256=${macOf(keyOf(secret), timestampSeconds, authorization, body).toString('hex')}`;
+}
+
+/** Signs requests for one process (the gateway, a subgraph's internal calls): the body and the Authorization it goes with. */
+export type RequestSigner = (body: string | Buffer, authorization: string | undefined) => string;
+
+export function requestSigner(secret: string, now: () => number = Date.now): RequestSigner {
+  const key = keyOf(secret);
+  return (body, authorization) => {
+    const timestamp = seconds(now());
+    return `t=${timestamp},sha256=${macOf(key, timestamp, authorization, body).toString('hex')}`;
+  };
+}
+
+/**
+ * What a request's signature says about it: `missing` (no header), `invalid` (a header that does not match the body
+ * and Authorization, or is not one), `expired` (it matches, but was made more than SIGNATURE_WINDOW_SECONDS from
+ * now), `valid`.
+ */
+export type SignatureVerdict = 'valid' | 'invalid' | 'expired' | 'missing';
 
 /** Where a subgraph keeps a request's verdict on its context (server.ts) for the plugin below. */
 export const SIGNATURE_VERDICT = Symbol('tiergraph.signatureVerdict');
 
-/** Checks a request's header against its body bytes, in constant time (for a given length, which is public). */
-export function verifySignature(secret: string, body: Buffer, header: string | string[] | undefined): SignatureVerdict {
-  if (header === undefined) return 'missing';
-  if (Array.isArray(header) || !header.startsWith(PREFIX)) return 'invalid';
-  const given = Buffer.from(header.slice(PREFIX.length), 'hex');
-  const expected = createHmac('sha256', secret).update(body).digest();
-  // Buffer.from(…, 'hex') stops at the first non-hex character: compare lengths of what was decoded
-  if (given.length !== expected.length || header.length !== PREFIX.length + expected.length * 2) return 'invalid';
-  return timingSafeEqual(given, expected) ? 'valid' : 'invalid';
+export type SignatureVerifier = (body: Buffer, authorization: string | undefined, header: string | string[] | undefined) => SignatureVerdict;
+
+/** Checks a request's header against its body bytes and Authorization, in constant time, and its age against the clock. */
+export function signatureVerifier(secret: string, now: () => number = Date.now): SignatureVerifier {
+  const key = keyOf(secret);
+  return (body, authorization, header) => {
+    if (header === undefined) return 'missing';
+    if (Array.isArray(header)) return 'invalid';
+    const match = SIGNED_HEADER.exec(header);
+    if (!match) return 'invalid';
+    const timestamp = Number(match[1]);
+    const given = Buffer.from(match[2], 'hex');
+    if (!timingSafeEqual(given, macOf(key, timestamp, authorization, body))) return 'invalid';
+    return Math.abs(seconds(now()) - timestamp) > SIGNATURE_WINDOW_SECONDS ? 'expired' : 'valid';
+  };
 }
 
 /** Whether the operation selects `Query._entities` anywhere at its root, aliased or inside fragments. */
@@ -86,13 +123,14 @@ export function selectsEntities(document: DocumentNode, operation: OperationDefi
   return visit(operation.selectionSet);
 }
 
-const refusal = (message: string, reason: 'signature-missing' | 'signature-invalid') =>
+const refusal = (message: string, reason: 'signature-missing' | 'signature-invalid' | 'signature-expired') =>
   new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN, reason, http: { status: 403 } } });
 
 /**
- * The subgraph's check, once the operation is known: a request whose signature does not match its body is refused
- * whatever it asks (tampered, or a gateway with another secret: loud, not half-working); an unsigned one only when it
- * selects `_entities` (a direct caller may still use the root fields, which authorise by the token alone).
+ * The subgraph's check, once the operation is known: a request whose signature does not match its body and
+ * Authorization, or is too old, is refused whatever it asks (tampered, replayed, or a gateway with another secret:
+ * loud, not half-working); an unsigned one only when it selects `_entities` (a direct caller may still use the root
+ * fields, which authorise by the token alone).
  */
 export function signatureRequirementPlugin<TContext extends BaseContext>(verdictOf: (context: TContext) => SignatureVerdict): ApolloServerPlugin<TContext> {
   return {
@@ -102,7 +140,10 @@ export function signatureRequirementPlugin<TContext extends BaseContext>(verdict
           const verdict = verdictOf(contextValue);
           if (verdict === 'valid') return;
           if (verdict === 'invalid') {
-            throw refusal(`the request's ${SIGNATURE_HEADER} does not match its body; nothing was done`, 'signature-invalid');
+            throw refusal(`the request's ${SIGNATURE_HEADER} does not match its body and Authorization; nothing was done`, 'signature-invalid');
+          }
+          if (verdict === 'expired') {
+            throw refusal(`the request's ${SIGNATURE_HEADER} was made more than ${SIGNATURE_WINDOW_SECONDS} s from now; nothing was done`, 'signature-expired');
           }
           if (operation && selectsEntities(document, operation)) {
             throw refusal(`_entities is answered only for requests signed by the gateway (${SIGNATURE_HEADER}); send the query to the gateway`, 'signature-missing');

@@ -13,7 +13,7 @@ import type { Caller, TokenVerifier } from './auth';
 import { maskInternalError } from './errors';
 import type { Logger } from './logger';
 import { DEFAULT_QUERY_LIMITS, queryProtection, type QueryLimits } from './query-limits';
-import { SIGNATURE_HEADER, SIGNATURE_VERDICT, signatureRequirementPlugin, verifySignature, type SignatureVerdict } from './request-signature';
+import { SIGNATURE_HEADER, SIGNATURE_VERDICT, signatureRequirementPlugin, signatureVerifier, type SignatureVerdict } from './request-signature';
 
 /** What every subgraph resolver gets; subgraphs extend it with their services and loaders. */
 export interface RequestContext extends BaseContext {
@@ -61,7 +61,8 @@ export interface SubgraphServerOptions<TContext extends RequestContext> {
   graphqlHandler?: GraphQLHandler;
   /**
    * SUBGRAPH_HMAC_SECRET: when set, `_entities` is answered only for requests signed with it (request-signature.ts),
-   * and a request whose signature does not match its body is refused. Unset: no signature is asked for.
+   * and a request whose signature does not match its body and Authorization, or is too old, is refused. Unset: no
+   * signature is asked for.
    */
   signatureSecret?: string;
 }
@@ -105,10 +106,12 @@ export async function startSubgraphServer<TContext extends RequestContext>(
   // The gateway's depth, alias and cost limits as they are. Tokens: the gateway's query to a subgraph for a client
   // query near the limit adds __typename, keys and representations' fields, so a subgraph allows four times as many.
   const protection = queryProtection({ ...limits, GRAPHQL_MAX_TOKENS: limits.GRAPHQL_MAX_TOKENS * 4 }, { production: !options.introspection });
-  // Each request's signature verdict, taken from the body bytes as they arrived (both handlers below), for the plugin.
+  // Each request's signature verdict, taken from the body bytes as they arrived and the Authorization header (both
+  // handlers below), for the plugin.
   const secret = options.signatureSecret;
-  const verdictOfBody = (body: Buffer | undefined, header: string | string[] | undefined): SignatureVerdict =>
-    !secret ? 'valid' : body === undefined ? (header === undefined ? 'missing' : 'invalid') : verifySignature(secret, body, header);
+  const verifySignature = secret ? signatureVerifier(secret) : undefined;
+  const verdictOfBody = (body: Buffer | undefined, authorization: string | undefined, header: string | string[] | undefined): SignatureVerdict =>
+    !verifySignature ? 'valid' : body === undefined ? (header === undefined ? 'missing' : 'invalid') : verifySignature(body, authorization, header);
   const signatureCheck = secret
     ? [signatureRequirementPlugin<TContext>((context) => (context as { [SIGNATURE_VERDICT]?: SignatureVerdict })[SIGNATURE_VERDICT] ?? 'missing')]
     : [];
@@ -154,14 +157,14 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     express.json({
       limit: options.bodyLimit ?? '1mb',
       // the raw bytes, before parsing: what the gateway signed
-      verify: secret ? (req, _res, raw) => void bodyVerdicts.set(req, verdictOfBody(raw, req.headers[SIGNATURE_HEADER])) : undefined,
+      verify: secret ? (req, _res, raw) => void bodyVerdicts.set(req, verdictOfBody(raw, req.headers.authorization, req.headers[SIGNATURE_HEADER])) : undefined,
     }),
     expressMiddleware(apollo, {
       context: ({ req }) =>
         contextOf(
           requestScope.getStore()?.requestId ?? requestIdOf(req),
           req.header('authorization'),
-          bodyVerdicts.get(req) ?? verdictOfBody(undefined, req.headers[SIGNATURE_HEADER]),
+          bodyVerdicts.get(req) ?? verdictOfBody(undefined, undefined, req.headers[SIGNATURE_HEADER]),
         ),
     }),
   );
@@ -198,7 +201,7 @@ function directGraphQLHandler<TContext extends RequestContext>(
   options: {
     bodyLimit: number;
     contextOf: (requestId: string, authorization: string | undefined, signature: SignatureVerdict) => Promise<TContext>;
-    verdictOfBody: (body: Buffer, header: string | string[] | undefined) => SignatureVerdict;
+    verdictOfBody: (body: Buffer, authorization: string | undefined, header: string | string[] | undefined) => SignatureVerdict;
     logger: Logger;
   },
 ): (req: http.IncomingMessage, res: http.ServerResponse) => void {
@@ -229,7 +232,7 @@ function directGraphQLHandler<TContext extends RequestContext>(
       if (tooLarge) return refuse(res, 413, 'PAYLOAD_TOO_LARGE', 'request entity too large');
       let body: unknown;
       const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      const signature = options.verdictOfBody(raw, req.headers[SIGNATURE_HEADER]);
+      const signature = options.verdictOfBody(raw, req.headers.authorization, req.headers[SIGNATURE_HEADER]);
       try {
         body = JSON.parse(raw.toString('utf8'));
       } catch (error) {

@@ -4,12 +4,12 @@ import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import type { Express } from 'express';
 import { parse, type DocumentNode } from 'graphql';
 import type { DataSource, EntitySchema, MixedList } from 'typeorm';
-import { createTokenVerifier, serviceTokenProvider, type AuthConfig, type TokenVerifier } from './auth';
+import { createTokenVerifier, serviceTokenProvider, type AuthConfig, type StoreOwnerLookup, type TokenVerifier } from './auth';
 import { createSubgraphDataSource, runMigrations } from './db';
 import { BillingEntitlementsClient, EntitlementCache, type EntitlementSource } from './entitlements';
 import type { FeatureDeclaration } from './features';
 import { AppError } from './errors';
-import { callSubgraph, withSigner, type ServiceCredentials } from './internal-client';
+import { callSubgraph, StoreDirectory, withSigner, type ServiceCredentials } from './internal-client';
 import { requestSigner } from './request-signature';
 import { listenForEntitlementChanges, type ChangeListener, type EntitlementChange } from './notify';
 import { createLogger, type Logger } from './logger';
@@ -35,6 +35,11 @@ export interface SubgraphDependencies {
   entitlements: EntitlementSource;
   /** Runs `handler` on every entitlement change notification (and with { all: true } when the listener reconnects). */
   onEntitlementChange: (handler: (change: EntitlementChange) => void) => void;
+  /**
+   * Which merchant and platform each store belongs to, from tenancy and kept in process: one directory per process,
+   * the one that also confirms store tokens (`storeOwner`).
+   */
+  stores: StoreDirectory;
   /** Verifies a request's Authorization header as /graphql does, for REST routes (uploads). */
   verifyToken: TokenVerifier;
   /** Runs `handler` when the subgraph stops, before the database closes (timers, background sweeps). */
@@ -56,6 +61,11 @@ export interface SubgraphDefinition<TContext extends RequestContext> {
   usesEntitlements?: boolean;
   /** Where entitlements come from when not from billing over HTTP (billing itself reads its tables). */
   entitlementSource?: (deps: Pick<SubgraphDependencies, 'dataSource' | 'logger'>) => EntitlementSource;
+  /**
+   * Where a store token's store is confirmed (auth.ts StoreOwnerLookup) when not from tenancy over HTTP (the
+   * directory): tenancy reads its own table.
+   */
+  storeOwner?: (deps: Pick<SubgraphDependencies, 'dataSource' | 'logger'>) => StoreOwnerLookup;
   /** Called once at start; returns the per-request context builder (services, loaders). */
   createContext: (deps: SubgraphDependencies) => (base: RequestContext) => TContext;
   configureApp?: (app: Express, deps: SubgraphDependencies) => void;
@@ -126,7 +136,9 @@ export async function startSubgraph<TContext extends RequestContext>(
         onConnectionChange: (live) => cache.setLive(live),
       });
     }
-    const verifyToken = createTokenVerifier(options.auth);
+    const stores = new StoreDirectory(urls.tenancy, serviceToken);
+    // every request's token, /graphql and REST alike: a store token only for a store of its merchant
+    const verifyToken = createTokenVerifier(options.auth, { storeOwner: definition.storeOwner?.({ dataSource, logger }) ?? stores.ownerOf });
     const stopHandlers: Array<() => Promise<void> | void> = [];
     const deps: SubgraphDependencies = {
       dataSource,
@@ -136,6 +148,7 @@ export async function startSubgraph<TContext extends RequestContext>(
       serviceToken,
       entitlements: cache,
       onEntitlementChange: (handler) => changeHandlers.push(handler),
+      stores,
       verifyToken,
       onStop: (handler) => stopHandlers.push(handler),
     };

@@ -37,7 +37,10 @@ export function postGraphQL<T = Record<string, any>>(
   options: { token?: string; headers?: Record<string, string>; signed?: boolean } = {},
 ): Promise<GraphQLResponse<T>> {
   const payload = JSON.stringify(body);
-  const signature = options.signed === false ? {} : { [SIGNATURE_HEADER]: signatureOf(TEST_SUBGRAPH_HMAC_SECRET, payload) };
+  // signed with the Authorization the request carries (the token's, unless a header of the test's own replaces it)
+  const given = Object.entries(options.headers ?? {}).find(([name]) => name.toLowerCase() === 'authorization')?.[1];
+  const authorization = given ?? (options.token ? `Bearer ${options.token}` : undefined);
+  const signature = options.signed === false ? {} : { [SIGNATURE_HEADER]: signatureOf(TEST_SUBGRAPH_HMAC_SECRET, payload, authorization) };
   return new Promise((resolve, reject) => {
     const request = http.request(
       url,

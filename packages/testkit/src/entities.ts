@@ -42,16 +42,21 @@ export const PLATFORM_METRICS_ACCESS = { admin: 'ok', service: 'ok', merchant: '
 
 /**
  * A contributor's PlatformMetrics fields (`selection`, without the inline fragment) straight from its `_entities`:
- * the outcome for each kind of caller (compare with PLATFORM_METRICS_ACCESS) and the figures an admin gets.
+ * the outcome for each kind of caller (compare with PLATFORM_METRICS_ACCESS) and the figures an admin gets. The
+ * tenant tokens are a real merchant's and a real store's (createTenants): a store token for a store tenancy does not
+ * know is refused before any resolver runs.
  */
-export async function platformMetricsOf(url: string, selection: string): Promise<{ access: Record<string, string>; figures: Record<string, unknown> | null }> {
+export async function platformMetricsOf(
+  url: string,
+  selection: string,
+  tenants: { merchant: string; store: string },
+): Promise<{ access: Record<string, string>; figures: Record<string, unknown> | null }> {
   const fragment = `... on PlatformMetrics { id ${selection} }`;
-  const merchantId = '00000000-0000-4000-8000-00000000000a';
   const tokens = {
     admin: await tokenFor({ role: 'admin' }),
     service: await tokenFor({ role: 'service' }),
-    merchant: await tokenFor({ role: 'merchant', merchantId }),
-    store: await tokenFor({ role: 'store', merchantId, storeId: '00000000-0000-4000-8000-00000000000b' }),
+    merchant: tenants.merchant,
+    store: tenants.store,
   };
   const access = await entityOutcomes(url, fragment, { __typename: 'PlatformMetrics', id: 'platform' }, tokens);
   const unknown = await entityOutcomes(url, fragment, { __typename: 'PlatformMetrics', id: 'store-1' }, { 'unknown id': tokens.admin });

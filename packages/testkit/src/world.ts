@@ -21,9 +21,10 @@ export async function expectData<T = any>(response: Promise<GraphQLResponse> | G
   return r.data as T;
 }
 
-export interface World {
+/** Tenancy's side of a test world: a platform, three merchants and their stores, and a token for each kind of caller. */
+export interface Tenants {
   platformId: string;
-  /** m1 owns s1 and s1b, m2 owns s2, m3 owns s3 and has no subscription. */
+  /** m1 owns s1 and s1b, m2 owns s2, m3 owns s3. */
   m1: string;
   m2: string;
   m3: string;
@@ -32,13 +33,19 @@ export interface World {
   s2: string;
   s3: string;
   tokens: Record<'admin' | 'service' | 'merchant1' | 'merchant2' | 'store1' | 'store1b' | 'store2' | 'merchant3', string>;
+}
+
+export interface World extends Tenants {
   period: { start: string; end: string };
 }
 
-/** A platform, three merchants with their stores (tenancy), and ACTIVE essential subscriptions for m1 and m2 (billing). */
-export async function createWorld(urls: { tenancy: string; billing: string }): Promise<World> {
+/**
+ * Real tenants in tenancy (through its GraphQL, with an admin token): subgraphs accept a store token only for a store
+ * of the token's merchant, so a test's store tokens name stores tenancy has.
+ */
+export async function createTenants(tenancyUrl: string): Promise<Tenants> {
   const admin = await tokenFor({ role: 'admin' });
-  const tenancy = (query: string, variables: Record<string, unknown>) => expectData(postGraphQL(urls.tenancy, { query, variables }, { token: admin }));
+  const tenancy = (query: string, variables: Record<string, unknown>) => expectData(postGraphQL(tenancyUrl, { query, variables }, { token: admin }));
   const suffix = randomUUID().slice(0, 8);
   const platformId = (await tenancy(setupOps.createPlatform, { input: { code: `p-${suffix}`, name: 'Platform' } })).createPlatform.id;
   const merchant = async (n: string) =>
@@ -47,8 +54,6 @@ export async function createWorld(urls: { tenancy: string; billing: string }): P
   const store = async (merchantId: string, code: string) =>
     (await tenancy(setupOps.createStore, { input: { merchantId, platformId, code: `${code}-${suffix}`, name: code } })).createStore.id as string;
   const [s1, s1b, s2, s3] = [await store(m1, 's1'), await store(m1, 's1b'), await store(m2, 's2'), await store(m3, 's3')];
-  const subscription = await subscribe(urls.billing, m1, platformId);
-  await subscribe(urls.billing, m2, platformId);
   return {
     platformId,
     m1,
@@ -58,7 +63,6 @@ export async function createWorld(urls: { tenancy: string; billing: string }): P
     s1b,
     s2,
     s3,
-    period: { start: subscription.currentPeriodStart, end: subscription.currentPeriodEnd },
     tokens: {
       admin,
       service: await tokenFor({ role: 'service' }),
@@ -70,6 +74,14 @@ export async function createWorld(urls: { tenancy: string; billing: string }): P
       store2: await tokenFor({ role: 'store', merchantId: m2, storeId: s2 }),
     },
   };
+}
+
+/** createTenants, and ACTIVE essential subscriptions for m1 and m2 (billing); m3 has no subscription. */
+export async function createWorld(urls: { tenancy: string; billing: string }): Promise<World> {
+  const tenants = await createTenants(urls.tenancy);
+  const subscription = await subscribe(urls.billing, tenants.m1, tenants.platformId);
+  await subscribe(urls.billing, tenants.m2, tenants.platformId);
+  return { ...tenants, period: { start: subscription.currentPeriodStart, end: subscription.currentPeriodEnd } };
 }
 
 export async function subscribe(

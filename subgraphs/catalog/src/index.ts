@@ -1,4 +1,4 @@
-import { loadTypeDefs, StoreDirectory, type SubgraphDefinition } from '@tiergraph/runtime';
+import { loadTypeDefs, type SubgraphDefinition } from '@tiergraph/runtime';
 import { createCatalogPlatformFiguresService } from './platform-figures/platform-figures-service';
 import { CatalogPlatformFiguresStore } from './platform-figures/platform-figures-store';
 import type { CatalogContext } from './context';
@@ -18,10 +18,8 @@ export const catalogSubgraph: SubgraphDefinition<CatalogContext> = {
   migrations,
   features: catalogFeatures,
   usesEntitlements: true,
-  createContext: ({ dataSource, entitlements, urls, serviceToken }) => {
+  createContext: ({ dataSource, entitlements, stores }) => {
     const store = new CatalogStore(dataSource);
-    // one directory per process: a store's merchant and platform never change, so what tenancy said is kept
-    const stores = new StoreDirectory(urls.tenancy, serviceToken);
     const figures = new CatalogPlatformFiguresStore(dataSource);
     return (base) => ({
       ...base,

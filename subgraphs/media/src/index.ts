@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEVELOPMENT_CORS, loadTypeDefs, StoreDirectory, type CorsSettings, type SubgraphDefinition, type SubgraphDependencies } from '@tiergraph/runtime';
+import { DEVELOPMENT_CORS, loadTypeDefs, type CorsSettings, type SubgraphDefinition, type SubgraphDependencies } from '@tiergraph/runtime';
 import { createMediaPlatformFiguresService } from './platform-figures/platform-figures-service';
 import type { MediaContext } from './context';
 import { mediaFeatures } from './features';
@@ -30,7 +30,7 @@ export function developmentStorage(): MediaSettings {
 interface MediaParts {
   store: MediaStore;
   files: FileTree;
-  stores: StoreDirectory;
+  stores: SubgraphDependencies['stores'];
 }
 
 /** Composition root of the media subgraph. */
@@ -40,7 +40,7 @@ export function createMediaSubgraph({ cors, storage = developmentStorage() }: Me
   const parts = (deps: SubgraphDependencies): MediaParts => {
     let found = partsOf.get(deps);
     if (!found) {
-      found = { store: new MediaStore(deps.dataSource), files: new FileTree(storage.root), stores: new StoreDirectory(deps.urls.tenancy, deps.serviceToken) };
+      found = { store: new MediaStore(deps.dataSource), files: new FileTree(storage.root), stores: deps.stores };
       partsOf.set(deps, found);
     }
     return found;

@@ -1,4 +1,4 @@
-import { loadTypeDefs, StoreDirectory, type SubgraphDefinition } from '@tiergraph/runtime';
+import { loadTypeDefs, type SubgraphDefinition } from '@tiergraph/runtime';
 import { CatalogClient } from './clients/catalog-client';
 import { OrdersPlatformFiguresService } from './platform-figures/platform-figures-service';
 import { OrdersPlatformFiguresStore } from './platform-figures/platform-figures-store';
@@ -19,10 +19,8 @@ export const ordersSubgraph: SubgraphDefinition<OrdersContext> = {
   migrations,
   features: ordersFeatures,
   usesEntitlements: true,
-  createContext: ({ dataSource, entitlements, urls, serviceToken }) => {
+  createContext: ({ dataSource, entitlements, urls, serviceToken, stores }) => {
     const store = new OrdersStore(dataSource);
-    // one directory per process: a store's merchant and platform never change, so what tenancy said is kept
-    const stores = new StoreDirectory(urls.tenancy, serviceToken);
     const catalog = new CatalogClient(urls.catalog, serviceToken);
     const figures = new OrdersPlatformFiguresStore(dataSource);
     return (base) => ({

@@ -18,6 +18,11 @@ export const tenancySubgraph: SubgraphDefinition<TenancyContext> = {
   migrations,
   features: tenancyFeatures,
   usesEntitlements: true,
+  // tenancy is the source of truth for store → merchant: it confirms store tokens from its own table
+  storeOwner: ({ dataSource }) => {
+    const store = new TenancyStore(dataSource);
+    return (storeId) => store.ownerOfStore(storeId);
+  },
   createContext: ({ dataSource, entitlements }) => {
     const store = new TenancyStore(dataSource);
     const figures = new TenancyPlatformFiguresStore(dataSource);

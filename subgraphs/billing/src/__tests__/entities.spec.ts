@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningSubgraph } from '@tiergraph/runtime';
-import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraph, tokenFor, type TestDatabase } from '@tiergraph/testkit';
+import { tenancySubgraph } from '@tiergraph/tenancy';
+import { createTenants, createTestDatabase, errorCodes, postGraphQL, startTestSubgraphs, tokenFor, type TestDatabase, type Tenants } from '@tiergraph/testkit';
 import { billingSubgraph } from '../index';
 
 const ENTITIES = `query($r: [_Any!]!) {
@@ -14,6 +15,9 @@ const ref = (code: string) => ({ __typename: 'SubscriptionTier', code });
 describe('billing: the SubscriptionTier entity', () => {
   let db: TestDatabase;
   let running: RunningSubgraph;
+  let tenancy: RunningSubgraph;
+  /** Real tenants: a store token is accepted only for a store of its merchant (tenancy says which). */
+  let tenants: Tenants;
 
   async function insertTier(code: string, name: string, priceMonthlyCents: number, isActive = true): Promise<void> {
     await running.dataSource.query(
@@ -27,7 +31,8 @@ describe('billing: the SubscriptionTier entity', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    running = await startTestSubgraph(billingSubgraph, db.url);
+    ({ tenancy, billing: running } = await startTestSubgraphs({ tenancy: tenancySubgraph, billing: billingSubgraph }, db.url));
+    tenants = await createTenants(tenancy.url);
     // the billing issue seeds the real tiers: these exist for this test only
     await insertTier('test_basic', 'Basic', 0);
     await insertTier('test-pro', 'Pro', 4900, false);
@@ -35,17 +40,12 @@ describe('billing: the SubscriptionTier entity', () => {
 
   afterAll(async () => {
     await running?.stop();
+    await tenancy?.stop();
     await db?.drop();
   });
 
   it('lets every role resolve tiers by code, in the order asked', async () => {
-    const merchantId = randomUUID();
-    const tokens = [
-      await tokenFor({ role: 'admin' }),
-      await tokenFor({ role: 'service' }),
-      await tokenFor({ role: 'merchant', merchantId }),
-      await tokenFor({ role: 'store', merchantId, storeId: randomUUID() }),
-    ];
+    const tokens = [await tokenFor({ role: 'admin' }), await tokenFor({ role: 'service' }), tenants.tokens.merchant1, tenants.tokens.store1];
     for (const token of tokens) {
       const res = await resolve(['test-pro', 'test_basic'], token);
       expect(res.errors).toBeUndefined();

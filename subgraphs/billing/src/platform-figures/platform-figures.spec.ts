@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningSubgraph } from '@tiergraph/runtime';
-import { createTestDatabase, platformMetricsOf, PLATFORM_METRICS_ACCESS, startTestSubgraph, type TestDatabase } from '@tiergraph/testkit';
+import { tenancySubgraph } from '@tiergraph/tenancy';
+import { createTenants, createTestDatabase, platformMetricsOf, PLATFORM_METRICS_ACCESS, startTestSubgraphs, type Tenants, type TestDatabase } from '@tiergraph/testkit';
 import { planFeatures } from '../entitlements/feature-summary';
 import { billingSubgraph } from '../index';
 
@@ -12,6 +13,9 @@ import { billingSubgraph } from '../index';
 describe('billing: its PlatformMetrics contribution', () => {
   let db: TestDatabase;
   let running: RunningSubgraph;
+  let tenancy: RunningSubgraph;
+  /** Real tenants (their subscriptions are not these figures'): a store token is accepted only for a store of its merchant. */
+  let tenants: Tenants;
   const platformId = randomUUID();
   const SELECTION = `subscriptionCounts { status count } liveTierDistribution { tierCode count }
     featureCapacity { featureCode limitSum limitedSubscriptions unlimitedSubscriptions }`;
@@ -33,7 +37,8 @@ describe('billing: its PlatformMetrics contribution', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    running = await startTestSubgraph(billingSubgraph, db.url);
+    ({ tenancy, billing: running } = await startTestSubgraphs({ tenancy: tenancySubgraph, billing: billingSubgraph }, db.url));
+    tenants = await createTenants(tenancy.url);
     // the owners' declarations as they register them at their start (a binary one too: it has no capacity)
     await running.dataSource.query(
       `INSERT INTO billing.feature_declarations (code, owner, name, description, category, feature_type, scope)
@@ -56,11 +61,12 @@ describe('billing: its PlatformMetrics contribution', () => {
 
   afterAll(async () => {
     await running?.stop();
+    await tenancy?.stop();
     await db?.drop();
   });
 
   it('counts by status and tier, and sums the live effective limits with unlimited ones apart, for admins and services only', async () => {
-    const { access, figures } = await platformMetricsOf(running.url, SELECTION);
+    const { access, figures } = await platformMetricsOf(running.url, SELECTION, { merchant: tenants.tokens.merchant1, store: tenants.tokens.store1 });
     expect(access).toEqual(PLATFORM_METRICS_ACCESS);
     expect(figures!.subscriptionCounts).toEqual([
       { status: 'TRIAL', count: 1 },
@@ -109,7 +115,7 @@ describe('billing: its PlatformMetrics contribution', () => {
         }
       }
     }
-    const { figures } = await platformMetricsOf(running.url, SELECTION);
+    const { figures } = await platformMetricsOf(running.url, SELECTION, { merchant: tenants.tokens.merchant1, store: tenants.tokens.store1 });
     const actual = Object.fromEntries((figures!.featureCapacity as Array<{ featureCode: string }>).map(({ featureCode, ...c }) => [featureCode, c]));
     expect(actual).toEqual(Object.fromEntries(expected));
   });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningSubgraph } from '@tiergraph/runtime';
-import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraph, tokenFor, type TestDatabase, platformMetricsOf, PLATFORM_METRICS_ACCESS } from '@tiergraph/testkit';
+import { tenancySubgraph } from '@tiergraph/tenancy';
+import { createTenants, createTestDatabase, errorCodes, postGraphQL, startTestSubgraphs, tokenFor, type TestDatabase, type Tenants, platformMetricsOf, PLATFORM_METRICS_ACCESS } from '@tiergraph/testkit';
 import { catalogSubgraph } from '../index';
 
 const ENTITIES = `query($r: [_Any!]!) {
@@ -14,12 +15,15 @@ const ref = (id: string) => ({ __typename: 'Product', id });
 describe('catalog: the Product entity', () => {
   let db: TestDatabase;
   let running: RunningSubgraph;
-  const platformId = randomUUID();
-  const merchantA = randomUUID();
-  const merchantB = randomUUID();
-  const storeA1 = randomUUID();
-  const storeA2 = randomUUID();
-  const storeB = randomUUID();
+  let stopTenancy: (() => Promise<void>) | undefined;
+  // real tenants: a store token is accepted only for a store of its merchant (tenancy says which)
+  let tenants: Tenants;
+  let platformId: string;
+  let merchantA: string;
+  let merchantB: string;
+  let storeA1: string;
+  let storeA2: string;
+  let storeB: string;
   let mug: string;
   let tee: string;
   let cap: string;
@@ -37,7 +41,11 @@ describe('catalog: the Product entity', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    running = await startTestSubgraph(catalogSubgraph, db.url);
+    let tenancy: RunningSubgraph;
+    ({ tenancy, catalog: running } = await startTestSubgraphs({ tenancy: tenancySubgraph, catalog: catalogSubgraph }, db.url));
+    stopTenancy = () => tenancy.stop();
+    tenants = await createTenants(tenancy.url);
+    ({ platformId, m1: merchantA, m2: merchantB, s1: storeA1, s1b: storeA2, s2: storeB } = tenants);
     mug = await insertProduct({ merchantId: merchantA, storeId: storeA1, sku: 'MUG-1', name: 'Mug', priceCents: 1299 });
     tee = await insertProduct({ merchantId: merchantA, storeId: storeA2, sku: 'TEE-1', name: 'Tee', priceCents: 2500, currency: 'USD', isActive: false });
     cap = await insertProduct({ merchantId: merchantB, storeId: storeB, sku: 'MUG-1', name: 'Cap', priceCents: 0 });
@@ -45,6 +53,7 @@ describe('catalog: the Product entity', () => {
 
   afterAll(async () => {
     await running?.stop();
+    await stopTenancy?.();
     await db?.drop();
   });
 
@@ -93,7 +102,7 @@ describe('catalog: the Product entity', () => {
 
   it('contributes the products that are not deleted to PlatformMetrics, for admins and services only', async () => {
     await running.dataSource.query(`UPDATE catalog.products SET deleted_at = now() WHERE id = $1`, [cap]);
-    const { access, figures } = await platformMetricsOf(running.url, 'productCount');
+    const { access, figures } = await platformMetricsOf(running.url, 'productCount', { merchant: tenants.tokens.merchant1, store: tenants.tokens.store1 });
     expect(access).toEqual(PLATFORM_METRICS_ACCESS);
     // mug and the deactivated tee count; the deleted cap does not
     expect(figures).toEqual({ id: 'platform', productCount: 2 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningSubgraph } from '@tiergraph/runtime';
-import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraph, tokenFor, type TestDatabase, platformMetricsOf, PLATFORM_METRICS_ACCESS } from '@tiergraph/testkit';
+import { tenancySubgraph } from '@tiergraph/tenancy';
+import { createTenants, createTestDatabase, errorCodes, postGraphQL, startTestSubgraphs, tokenFor, type TestDatabase, type Tenants, platformMetricsOf, PLATFORM_METRICS_ACCESS } from '@tiergraph/testkit';
 import { mediaSubgraph, repairStoredBytes } from '../index';
 
 const ENTITIES = `query($r: [_Any!]!) {
@@ -14,11 +15,14 @@ const ref = (id: string) => ({ __typename: 'MediaFile', id });
 describe('media: the MediaFile entity', () => {
   let db: TestDatabase;
   let running: RunningSubgraph;
-  const platformId = randomUUID();
-  const merchantA = randomUUID();
-  const merchantB = randomUUID();
-  const storeA = randomUUID();
-  const storeB = randomUUID();
+  let stopTenancy: (() => Promise<void>) | undefined;
+  // real tenants: a store token is accepted only for a store of its merchant (tenancy says which)
+  let tenants: Tenants;
+  let platformId: string;
+  let merchantA: string;
+  let merchantB: string;
+  let storeA: string;
+  let storeB: string;
   let photo: string;
   let video: string;
   let other: string;
@@ -44,7 +48,11 @@ describe('media: the MediaFile entity', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    running = await startTestSubgraph(mediaSubgraph, db.url);
+    let tenancy: RunningSubgraph;
+    ({ tenancy, media: running } = await startTestSubgraphs({ tenancy: tenancySubgraph, media: mediaSubgraph }, db.url));
+    stopTenancy = () => tenancy.stop();
+    tenants = await createTenants(tenancy.url);
+    ({ platformId, m1: merchantA, m2: merchantB, s1: storeA, s2: storeB } = tenants);
     photo = await insertFile({ merchantId: merchantA, storeId: storeA, filename: 'hero.png', mimeType: 'image/png', sizeBytes: 204800, width: 1600, height: 900 });
     // beyond 32 bits: the bigint must come back as the exact number
     video = await insertFile({ merchantId: merchantA, storeId: storeA, filename: 'intro.mp4', mimeType: 'video/mp4', sizeBytes: 5_000_000_123 });
@@ -53,6 +61,7 @@ describe('media: the MediaFile entity', () => {
 
   afterAll(async () => {
     await running?.stop();
+    await stopTenancy?.();
     await db?.drop();
   });
 
@@ -66,7 +75,7 @@ describe('media: the MediaFile entity', () => {
   });
 
   it('lets the owning merchant and its store user resolve their files', async () => {
-    for (const token of [await tokenFor({ role: 'merchant', merchantId: merchantA }), await tokenFor({ role: 'store', merchantId: merchantA, storeId: storeA })]) {
+    for (const token of [await tokenFor({ role: 'merchant', merchantId: merchantA }), tenants.tokens.store1]) {
       const res = await resolve([photo, video], token);
       expect(res.errors).toBeUndefined();
       expect(res.data?._entities.map((f: { id: string }) => f.id)).toEqual([photo, video]);
@@ -82,7 +91,7 @@ describe('media: the MediaFile entity', () => {
   });
 
   it('refuses a store user of another store of the same merchant', async () => {
-    const res = await resolve([photo], await tokenFor({ role: 'store', merchantId: merchantA, storeId: randomUUID() }));
+    const res = await resolve([photo], tenants.tokens.store1b);
     expect(errorCodes(res)).toEqual(['FORBIDDEN']);
     expect(res.data?._entities).toEqual([null]);
   });
@@ -94,7 +103,7 @@ describe('media: the MediaFile entity', () => {
   });
 
   it('contributes its files and stored bytes to PlatformMetrics, for admins and services only', async () => {
-    const { access, figures } = await platformMetricsOf(running.url, 'mediaFileCount mediaVariantCount mediaStoredBytes');
+    const { access, figures } = await platformMetricsOf(running.url, 'mediaFileCount mediaVariantCount mediaStoredBytes', { merchant: tenants.tokens.merchant1, store: tenants.tokens.store1 });
     expect(access).toEqual(PLATFORM_METRICS_ACCESS);
     // 204,800 + 5,000,000,123 + 0 bytes, exact beyond 32 bits
     expect(figures).toEqual({ id: 'platform', mediaFileCount: 3, mediaVariantCount: 0, mediaStoredBytes: 5_000_204_923 });
@@ -104,12 +113,12 @@ describe('media: the MediaFile entity', () => {
     // a counter that says 1,000 bytes more is read as 1,000 bytes more (a sum over the files would not be)
     await running.dataSource.query(`UPDATE media.stored_bytes_counts SET n = n + 1000 WHERE merchant_id = $1`, [merchantA]);
     try {
-      const { figures } = await platformMetricsOf(running.url, 'mediaFileCount mediaStoredBytes');
+      const { figures } = await platformMetricsOf(running.url, 'mediaFileCount mediaStoredBytes', { merchant: tenants.tokens.merchant1, store: tenants.tokens.store1 });
       expect(figures).toEqual({ id: 'platform', mediaFileCount: 3, mediaStoredBytes: 5_000_205_923 });
     } finally {
       await repairStoredBytes(running.dataSource);
     }
-    expect((await platformMetricsOf(running.url, 'mediaStoredBytes')).figures).toEqual({ id: 'platform', mediaStoredBytes: 5_000_204_923 });
+    expect((await platformMetricsOf(running.url, 'mediaStoredBytes', { merchant: tenants.tokens.merchant1, store: tenants.tokens.store1 })).figures).toEqual({ id: 'platform', mediaStoredBytes: 5_000_204_923 });
   });
 
   it('answers UNAUTHENTICATED (401) without a token', async () => {

@@ -1,4 +1,4 @@
-import { AppError, isClientErrorCode, type Logger } from '@tiergraph/runtime';
+import { AppError, DatabaseUnavailableError, isClientErrorCode, isDatabaseUnavailable, type Logger } from '@tiergraph/runtime';
 import type { Response } from 'express';
 
 /** The HTTP status of each contract code a media route answers with. */
@@ -16,6 +16,10 @@ const STATUS_OF_CODE: Record<string, number> = {
 /** A refusal of a media route in one shape: `{ "error": { "code", "message", …extensions } }`, status by code. */
 export function sendError(res: Response, error: unknown, logger: Logger, requestId: string): void {
   if (res.headersSent) return;
+  if (isDatabaseUnavailable(error) && !(error instanceof AppError)) {
+    logger.warn({ err: error, requestId }, 'the database is unavailable');
+    return sendError(res, new DatabaseUnavailableError(), logger, requestId);
+  }
   if (error instanceof AppError && isClientErrorCode(error.extensions.code)) {
     const { http, ...extensions } = error.extensions as { http?: { status?: number }; code: string };
     res.status(http?.status ?? STATUS_OF_CODE[extensions.code] ?? 400).json({ error: { ...extensions, message: error.message } });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningSubgraph } from '@tiergraph/runtime';
-import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraph, tokenFor, type TestDatabase } from '@tiergraph/testkit';
+import { tenancySubgraph } from '@tiergraph/tenancy';
+import { createTenants, createTestDatabase, errorCodes, postGraphQL, startTestSubgraphs, tokenFor, type TestDatabase, type Tenants } from '@tiergraph/testkit';
 import { defaultCapacityConfig, type CapacityConfig } from '../capacity/capacity-config';
 import type { PlatformFigures } from '../capacity/figures';
 import type { GatewayFigures } from '../capacity/health';
@@ -44,6 +45,9 @@ const HEALTH = `{ platformHealth { overallStatus infrastructureTier { name maxSt
 describe('monitoring: snapshots, health and authorisation', () => {
   let db: TestDatabase;
   let running: RunningSubgraph;
+  let tenancy: RunningSubgraph;
+  /** Real tenants: a store token is accepted only for a store of its merchant (tenancy says which). */
+  let tenants: Tenants;
   let admin: string;
   let current = figures();
   let gateway: GatewayFigures = { p95Ms: 120, errorRatePercent: 0.2 };
@@ -60,8 +64,9 @@ describe('monitoring: snapshots, health and authorisation', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    running = await startTestSubgraph(
-      createMonitoringSubgraph({
+    ({ tenancy, monitoring: running } = await startTestSubgraphs({
+      tenancy: tenancySubgraph,
+      monitoring: createMonitoringSubgraph({
         capacity: config,
         clock: () => now,
         platformFigures: () => ({
@@ -78,13 +83,14 @@ describe('monitoring: snapshots, health and authorisation', () => {
         }),
         gatewayFigures: { figures: async () => gateway },
       }),
-      db.url,
-    );
+    }, db.url));
+    tenants = await createTenants(tenancy.url);
     admin = await tokenFor({ role: 'admin' });
   });
 
   afterAll(async () => {
     await running?.stop();
+    await tenancy?.stop();
     await db?.drop();
   });
 
@@ -232,8 +238,7 @@ describe('monitoring: snapshots, health and authorisation', () => {
   });
 
   it('refuses merchants and store users with FORBIDDEN on every capacity field, and writes nothing for them', async () => {
-    const merchantId = randomUUID();
-    const tokens = [await tokenFor({ role: 'merchant', merchantId }), await tokenFor({ role: 'store', merchantId, storeId: randomUUID() })];
+    const tokens = [tenants.tokens.merchant1, tenants.tokens.store1];
     for (const token of tokens) {
       for (const query of [HEALTH, CAPTURE, '{ subscriptionCapacity { totalSubscriptions } }', '{ growthTrends(days: 30) { message } }',
         '{ scalingRecommendations { title } }', '{ daysUntilThreshold(metric: STORES, threshold: 10) }', '{ platformMetrics { id } }']) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningSubgraph } from '@tiergraph/runtime';
-import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraph, tokenFor, type TestDatabase, platformMetricsOf, PLATFORM_METRICS_ACCESS } from '@tiergraph/testkit';
+import { tenancySubgraph } from '@tiergraph/tenancy';
+import { createTenants, createTestDatabase, errorCodes, postGraphQL, startTestSubgraphs, tokenFor, type TestDatabase, type Tenants, platformMetricsOf, PLATFORM_METRICS_ACCESS } from '@tiergraph/testkit';
 import { monitoringSubgraph } from '../index';
 
 const ENTITIES = `query($r: [_Any!]!) {
@@ -14,6 +15,9 @@ const ref = (id: string) => ({ __typename: 'CapacitySnapshot', id });
 describe('monitoring: the CapacitySnapshot entity', () => {
   let db: TestDatabase;
   let running: RunningSubgraph;
+  let stopTenancy: (() => Promise<void>) | undefined;
+  // real tenants: a store token is accepted only for a store of its merchant (tenancy says which)
+  let tenants: Tenants;
   let yesterday: string;
   let today: string;
 
@@ -31,13 +35,17 @@ describe('monitoring: the CapacitySnapshot entity', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    running = await startTestSubgraph(monitoringSubgraph, db.url);
+    let tenancy: RunningSubgraph;
+    ({ tenancy, monitoring: running } = await startTestSubgraphs({ tenancy: tenancySubgraph, monitoring: monitoringSubgraph }, db.url));
+    stopTenancy = () => tenancy.stop();
+    tenants = await createTenants(tenancy.url);
     yesterday = await insertSnapshot('2024-11-20');
     today = await insertSnapshot('2024-11-21', { total_stores: 12, active_stores: 10, total_products: 340, total_orders_month: 77, total_team_members: 5 });
   });
 
   afterAll(async () => {
     await running?.stop();
+    await stopTenancy?.();
     await db?.drop();
   });
 
@@ -57,8 +65,7 @@ describe('monitoring: the CapacitySnapshot entity', () => {
   });
 
   it('refuses merchants and store users with FORBIDDEN and no data, whether or not the snapshot exists', async () => {
-    const merchantId = randomUUID();
-    for (const token of [await tokenFor({ role: 'merchant', merchantId }), await tokenFor({ role: 'store', merchantId, storeId: randomUUID() })]) {
+    for (const token of [tenants.tokens.merchant1, tenants.tokens.store1]) {
       const res = await resolve([today, randomUUID()], token);
       expect(errorCodes(res)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
       expect(res.data?._entities).toEqual([null, null]);
@@ -72,7 +79,7 @@ describe('monitoring: the CapacitySnapshot entity', () => {
   });
 
   it('owns the PlatformMetrics key: admins and services resolve the one id, tenants are refused', async () => {
-    const { access, figures } = await platformMetricsOf(running.url, '');
+    const { access, figures } = await platformMetricsOf(running.url, '', { merchant: tenants.tokens.merchant1, store: tenants.tokens.store1 });
     expect(access).toEqual(PLATFORM_METRICS_ACCESS);
     expect(figures).toEqual({ id: 'platform' });
   });

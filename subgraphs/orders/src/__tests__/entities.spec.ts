@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningSubgraph } from '@tiergraph/runtime';
-import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraph, tokenFor, type TestDatabase, platformMetricsOf, PLATFORM_METRICS_ACCESS } from '@tiergraph/testkit';
+import { tenancySubgraph } from '@tiergraph/tenancy';
+import { createTenants, createTestDatabase, errorCodes, postGraphQL, startTestSubgraphs, tokenFor, type TestDatabase, type Tenants, platformMetricsOf, PLATFORM_METRICS_ACCESS } from '@tiergraph/testkit';
 import { ordersSubgraph, repairOrderCounts } from '../index';
 
 const ENTITIES = `query($r: [_Any!]!) {
@@ -14,12 +15,15 @@ const ref = (id: string) => ({ __typename: 'Order', id });
 describe('orders: the Order entity', () => {
   let db: TestDatabase;
   let running: RunningSubgraph;
-  const platformId = randomUUID();
-  const merchantA = randomUUID();
-  const merchantB = randomUUID();
-  const storeA1 = randomUUID();
-  const storeA2 = randomUUID();
-  const storeB = randomUUID();
+  let stopTenancy: (() => Promise<void>) | undefined;
+  // real tenants: a store token is accepted only for a store of its merchant (tenancy says which)
+  let tenants: Tenants;
+  let platformId: string;
+  let merchantA: string;
+  let merchantB: string;
+  let storeA1: string;
+  let storeA2: string;
+  let storeB: string;
   let first: string;
   let second: string;
   let other: string;
@@ -37,7 +41,11 @@ describe('orders: the Order entity', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    running = await startTestSubgraph(ordersSubgraph, db.url);
+    let tenancy: RunningSubgraph;
+    ({ tenancy, orders: running } = await startTestSubgraphs({ tenancy: tenancySubgraph, orders: ordersSubgraph }, db.url));
+    stopTenancy = () => tenancy.stop();
+    tenants = await createTenants(tenancy.url);
+    ({ platformId, m1: merchantA, m2: merchantB, s1: storeA1, s1b: storeA2, s2: storeB } = tenants);
     first = await insertOrder({ merchantId: merchantA, storeId: storeA1, totalCents: 4200 });
     second = await insertOrder({ merchantId: merchantA, storeId: storeA2, totalCents: 999, status: 'PAID', currency: 'USD' });
     other = await insertOrder({ merchantId: merchantB, storeId: storeB, totalCents: 0, status: 'CANCELLED' });
@@ -45,6 +53,7 @@ describe('orders: the Order entity', () => {
 
   afterAll(async () => {
     await running?.stop();
+    await stopTenancy?.();
     await db?.drop();
   });
 
@@ -90,6 +99,7 @@ describe('orders: the Order entity', () => {
     const { access, figures } = await platformMetricsOf(
       running.url,
       'thisMonth: orderCountSince(since: "2020-02-01T00:00:00Z") all: orderCountSince(since: "2020-01-31T23:59:59Z")',
+      { merchant: tenants.tokens.merchant1, store: tenants.tokens.store1 },
     );
     expect(access).toEqual(PLATFORM_METRICS_ACCESS);
     expect(figures).toEqual({ id: 'platform', thisMonth: 3, all: 4 });
@@ -98,7 +108,7 @@ describe('orders: the Order entity', () => {
 
   it('counts PlatformMetrics.orderCountSince from the day counter rows (whole days) and the orders of the partial first day', async () => {
     const since = 'orderCountSince(since: "2019-06-01T12:00:00Z")';
-    const baseline = (await platformMetricsOf(running.url, since)).figures?.orderCountSince as number;
+    const baseline = (await platformMetricsOf(running.url, since, { merchant: tenants.tokens.merchant1, store: tenants.tokens.store1 })).figures?.orderCountSince as number;
     const placed = await Promise.all(
       ['2019-06-01T11:59:59Z', '2019-06-01T12:00:00Z', '2019-06-01T23:59:59Z', '2019-06-02T00:00:00Z', '2019-07-15T08:00:00Z'].map(async (at) => {
         const id = await insertOrder({ merchantId: merchantB, storeId: storeB, totalCents: 100 });
@@ -107,10 +117,10 @@ describe('orders: the Order entity', () => {
       }),
     );
     try {
-      expect((await platformMetricsOf(running.url, since)).figures?.orderCountSince).toBe(baseline + 4);
+      expect((await platformMetricsOf(running.url, since, { merchant: tenants.tokens.merchant1, store: tenants.tokens.store1 })).figures?.orderCountSince).toBe(baseline + 4);
       // a whole day is its counter row: a counter that says 10 more is read as 10 more (a scan of the orders would not be)
       await running.dataSource.query(`UPDATE orders.order_counts SET n = n + 10 WHERE merchant_id = $1 AND day = '2019-07-15'`, [merchantB]);
-      expect((await platformMetricsOf(running.url, since)).figures?.orderCountSince).toBe(baseline + 14);
+      expect((await platformMetricsOf(running.url, since, { merchant: tenants.tokens.merchant1, store: tenants.tokens.store1 })).figures?.orderCountSince).toBe(baseline + 14);
     } finally {
       await running.dataSource.query(`DELETE FROM orders.orders WHERE id = ANY($1)`, [placed]);
       await repairOrderCounts(running.dataSource);

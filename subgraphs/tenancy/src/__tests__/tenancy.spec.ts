@@ -361,7 +361,7 @@ describe('_entities', () => {
 
   it('contributes stores, active stores and active team members to PlatformMetrics, for admins and services only', async () => {
     const w = await world();
-    const before = await platformMetricsOf(tenancy.url, 'storeCount activeStoreCount teamMemberCount');
+    const before = await platformMetricsOf(tenancy.url, 'storeCount activeStoreCount teamMemberCount', { merchant: w.tokens.merchant1, store: w.tokens.store1 });
     expect(before.access).toEqual(PLATFORM_METRICS_ACCESS);
     // one more store, inactive; one active member; an owner (never a team member); a member who left
     const s3 = (await ok(ops.createStore, { input: { merchantId: w.m2.id, platformId: w.platform.id, code: `s3-${w.suffix}`, name: 'Store 3' } })).createStore;
@@ -370,7 +370,7 @@ describe('_entities', () => {
     await ok(ops.addStoreUser, { input: { storeId: w.s1.id, email: `owner-${w.suffix}@example.com`, role: 'OWNER' } });
     const leaver = (await ok(ops.addStoreUser, { input: { storeId: w.s2.id, email: `leaver-${w.suffix}@example.com`, role: 'MEMBER' } })).addStoreUser;
     await ok(ops.deactivateStoreUser, { id: leaver.id });
-    const after = await platformMetricsOf(tenancy.url, 'storeCount activeStoreCount teamMemberCount');
+    const after = await platformMetricsOf(tenancy.url, 'storeCount activeStoreCount teamMemberCount', { merchant: w.tokens.merchant1, store: w.tokens.store1 });
     const b = before.figures as Record<string, number>;
     expect(after.figures).toEqual({ id: 'platform', storeCount: b.storeCount + 1, activeStoreCount: b.activeStoreCount, teamMemberCount: b.teamMemberCount + 1 });
     const [{ stores, active }] = await tenancy.dataSource.query(`SELECT count(*)::int AS stores, count(*) FILTER (WHERE is_active)::int AS active FROM tenancy.stores`);

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { insertWithinLimit } from '@tiergraph/plans';
-import { aggregatePerPair, findByKeys, findGroupedByKeys, merchantPlatformKey, type GroupOrder, type MerchantPlatform, type PairAggregate } from '@tiergraph/runtime';
+import { aggregatePerPair, findByKeys, findGroupedByKeys, isUuid, merchantPlatformKey, type GroupOrder, type MerchantPlatform, type PairAggregate } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
 import { TEAM_MEMBERS } from '../features';
 import { TEAM_MEMBER_COUNTS } from './counters';
@@ -35,6 +35,13 @@ export class TenancyStore {
 
   private byIds<T extends { id: string }>(entity: new () => T, ids: readonly string[]): Promise<(T | null)[]> {
     return findByKeys(this.db, entity, 'id', ids);
+  }
+
+  /** The merchant that owns a store, or null when there is none: how tenancy confirms store tokens (runtime auth.ts). */
+  async ownerOfStore(storeId: string): Promise<string | null> {
+    if (!isUuid(storeId)) return null;
+    const [store] = await this.byIds(StoreEntity, [storeId]);
+    return store?.merchantId ?? null;
   }
 
   /** Emails are unique case-insensitively (merchants_email_key is on lower(email)). */
