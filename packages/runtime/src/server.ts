@@ -210,23 +210,30 @@ function directGraphQLHandler<TContext extends RequestContext>(
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', requestId);
-    const declared = Number(req.headers['content-length']);
-    if (declared > options.bodyLimit) {
-      req.resume();
+    // Over the limit: answer 413 at once, read nothing more and close the connection once the answer is out (what
+    // is still coming is not read into memory, nor drained: a client cannot keep the process busy with it).
+    const tooLarge = () => {
+      req.removeAllListeners('data');
+      req.pause();
+      res.setHeader('connection', 'close');
+      res.once('finish', () => req.destroy());
       refuse(res, 413, 'PAYLOAD_TOO_LARGE', 'request entity too large');
-      return;
-    }
+    };
+    const declared = Number(req.headers['content-length']);
+    if (declared > options.bodyLimit) return tooLarge();
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
+    let refused = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > options.bodyLimit) tooLarge = true;
-      else chunks.push(chunk);
+      if (size <= options.bodyLimit) return void chunks.push(chunk);
+      refused = true;
+      chunks.length = 0;
+      tooLarge();
     });
     req.on('error', () => res.destroy());
     req.on('end', () => {
-      if (tooLarge) return refuse(res, 413, 'PAYLOAD_TOO_LARGE', 'request entity too large');
+      if (refused) return;
       let body: unknown;
       const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
       const signature = options.verdictOfBody(raw, req.headers[SIGNATURE_HEADER]);
