@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express, type Request } from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -64,6 +64,12 @@ export interface SubgraphServerOptions<TContext extends RequestContext> {
    * and a request whose signature does not match its body is refused. Unset: no signature is asked for.
    */
   signatureSecret?: string;
+  /**
+   * Apollo Server's cache-control plugin, which wraps every field's resolver to compute a cache policy per field. No
+   * schema declares a cache hint and the default max age is 0, so it never sets a header: off (default) saves that
+   * per-field work (SUBGRAPH_CACHE_CONTROL).
+   */
+  cacheControl?: boolean;
 }
 
 export type GraphQLHandler = 'direct' | 'express';
@@ -121,7 +127,13 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     // the gateway's limits again: a subgraph can be called directly
     validationRules: protection.validationRules,
     parseOptions: protection.parseOptions,
-    plugins: [...signatureCheck, ...protection.plugins, ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [
+      ...signatureCheck,
+      ...protection.plugins,
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginInlineTraceDisabled(),
+      ...(options.cacheControl ? [] : [ApolloServerPluginCacheControlDisabled()]),
+    ],
     formatError: (formatted, error) =>
       maskInternalError(
         formatted,

@@ -41,6 +41,8 @@ export function subgraphEnvSchema(name: SubgraphName) {
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     /** POST /graphql straight to Apollo Server (`direct`) or through express (`express`); server.ts GraphQLHandler. */
     SUBGRAPH_GRAPHQL_HANDLER: z.enum(['direct', 'express']).default('direct'),
+    /** Apollo Server's per-field cache-control plugin: `off` (default; no schema has cache hints) or `on`; server.ts. */
+    SUBGRAPH_CACHE_CONTROL: z.enum(['off', 'on']).default('off'),
     MIGRATE_ON_START: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
     /**
      * The address the subgraph listens on: loopback by default, as only the gateway (and the other subgraphs)

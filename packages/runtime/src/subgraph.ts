@@ -84,6 +84,8 @@ export interface StartSubgraphOptions {
    * internal call, which this subgraph's calls are too). Unset: nothing signed, nothing asked for.
    */
   signatureSecret?: string;
+  /** Apollo Server's per-field cache-control plugin (server.ts; default off). */
+  cacheControl?: boolean;
 }
 
 export type RunningSubgraph = RunningServer & { dataSource: DataSource };
@@ -146,6 +148,7 @@ export async function startSubgraph<TContext extends RequestContext>(
       queryLimits: options.queryLimits,
       graphqlHandler: options.graphqlHandler,
       signatureSecret: options.signatureSecret,
+      cacheControl: options.cacheControl,
       schema: buildSchemaOf(definition as unknown as SubgraphDefinition<RequestContext>),
       dataSource,
       verifyToken,
@@ -241,6 +244,7 @@ export async function runSubgraphMain<TContext extends RequestContext>(definitio
       urls: subgraphUrlsOf(env),
       graphqlHandler: env.SUBGRAPH_GRAPHQL_HANDLER,
       signatureSecret: env.SUBGRAPH_HMAC_SECRET,
+      cacheControl: env.SUBGRAPH_CACHE_CONTROL === 'on',
     });
     stopOnSignals(running.stop, logger);
   } catch (error) {
