@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { postGraphQL, tokenFor } from '@tiergraph/testkit';
-import { Client } from 'pg';
+import { postGraphQL, recordSqlStatements, tokenFor } from '@tiergraph/testkit';
 import { contractOperation, startTestGraph, type TestGraph } from './graph';
 
 const MERCHANTS = 1000;
@@ -65,21 +64,14 @@ async function fetchCounts(): Promise<Record<string, number>> {
 /** Runs the contract's AdminSubscriptions and counts subgraph fetches and SQL statements it caused. */
 async function measure(first: number) {
   // every statement the subgraphs send, at the pg client: TypeORM's query runners and the loaders' prepared
-  // statements straight to the pool alike (the subgraphs' connections are named tiergraph-<schema>; pg-boss's are not)
-  const statements: string[] = [];
-  const original = Client.prototype.query;
-  const spy = jest.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
-    const name = (this as unknown as { connectionParameters?: { application_name?: string } }).connectionParameters?.application_name ?? '';
-    const config = args[0] as string | { text?: string };
-    if (name.startsWith('tiergraph-')) statements.push(typeof config === 'string' ? config : String(config?.text));
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as never);
+  // statements straight to the pool alike (testkit's recordSqlStatements)
+  const { statements, stop } = recordSqlStatements();
   const before = await fetchCounts();
   let response;
   try {
     response = await postGraphQL(graph.gateway.url, { query: contractOperation('AdminSubscriptions'), variables: { first, filter: { search: 'Merchant ' } } }, { token: admin });
   } finally {
-    spy.mockRestore();
+    stop();
   }
   const after = await fetchCounts();
   const fetches = Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - (before[k] ?? 0)]).filter(([, n]) => n !== 0));

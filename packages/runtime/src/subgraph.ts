@@ -5,7 +5,7 @@ import type { Express } from 'express';
 import { parse, type DocumentNode } from 'graphql';
 import type { DataSource, EntitySchema, MixedList } from 'typeorm';
 import { createTokenVerifier, serviceTokenProvider, type AuthConfig, type TokenVerifier } from './auth';
-import { createSubgraphDataSource, runMigrations } from './db';
+import { createSubgraphDataSource, runMigrations, type LoaderSql } from './db';
 import { BillingEntitlementsClient, EntitlementCache, type EntitlementSource } from './entitlements';
 import type { FeatureDeclaration } from './features';
 import { AppError } from './errors';
@@ -86,6 +86,8 @@ export interface StartSubgraphOptions {
   signatureSecret?: string;
   /** Apollo Server's per-field cache-control plugin (server.ts; default off). */
   cacheControl?: boolean;
+  /** How the batched loaders read (db.ts LoaderSql; default prepared). */
+  loaderSql?: LoaderSql;
 }
 
 export type RunningSubgraph = RunningServer & { dataSource: DataSource };
@@ -106,6 +108,7 @@ export async function startSubgraph<TContext extends RequestContext>(
     entities: definition.entities,
     migrations: definition.migrations,
     poolSize: options.poolSize,
+    loaderSql: options.loaderSql,
   });
   await dataSource.initialize();
   let listener: ChangeListener | undefined;
@@ -245,6 +248,7 @@ export async function runSubgraphMain<TContext extends RequestContext>(definitio
       graphqlHandler: env.SUBGRAPH_GRAPHQL_HANDLER,
       signatureSecret: env.SUBGRAPH_HMAC_SECRET,
       cacheControl: env.SUBGRAPH_CACHE_CONTROL === 'on',
+      loaderSql: env.DB_LOADER_SQL,
     });
     stopOnSignals(running.stop, logger);
   } catch (error) {
