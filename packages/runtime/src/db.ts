@@ -140,6 +140,28 @@ export async function findByPairs<T extends ObjectLiteral & MerchantPlatform>(db
   return pairs.map((p) => byPair.get(merchantPlatformKey(p)) ?? null);
 }
 
+type PgPool = { query: (config: { name: string; text: string; values: unknown[] }) => Promise<{ rows: Record<string, unknown>[] }> };
+const poolOf = (db: DataSource): PgPool | undefined => (db.driver as unknown as { master?: PgPool }).master;
+const statementNames = new Map<string, string>();
+let statementCount = 0;
+const statementNameOf = (text: string): string => {
+  let name = statementNames.get(text);
+  if (!name) statementNames.set(text, (name = `tiergraph_loader_${++statementCount}`));
+  return name;
+};
+
+/**
+ * A read of the batched loaders (SQL written by the caller, never input; positional parameters): with LoaderSql
+ * `prepared`, a named prepared statement straight to the pg pool (parsed and planned once per connection, no
+ * query runner); with `typeorm`, or given an EntityManager (a transaction's), `db.query` as before. Reads only.
+ */
+export async function loaderQuery<T = Record<string, unknown>>(db: DataSource | EntityManager, text: string, values: unknown[]): Promise<T[]> {
+  // an EntityManager (a transaction's, e.g. the limit check under its lock) keeps its own connection
+  const pool = db instanceof DataSource && (loaderSqlOf.get(db) ?? 'prepared') === 'prepared' ? poolOf(db) : undefined;
+  if (!pool) return db.query(text, values);
+  return (await pool.query({ name: statementNameOf(text), text, values })).rows as T[];
+}
+
 /** Reads one entity's rows with SQL built once (LoaderSql `prepared`); null when that is off or the entity has relations. */
 interface PreparedReader<T> {
   /** `condition` and `order` on the alias `e`, positional parameters; SQL written by the caller, never input. */
@@ -154,7 +176,6 @@ interface EntityShape {
   statements: Map<string, { name: string; text: string }>;
 }
 const shapes = new WeakMap<EntityMetadata, EntityShape | null>();
-let statementCount = 0;
 
 const quoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
@@ -182,7 +203,7 @@ function preparedReader<T extends ObjectLiteral>(db: DataSource, entity: EntityT
   if ((loaderSqlOf.get(db) ?? 'prepared') !== 'prepared') return null;
   const shape = shapeOf(db.getMetadata(entity));
   if (!shape) return null;
-  const pool = (db.driver as unknown as { master?: { query: (config: { name: string; text: string; values: unknown[] }) => Promise<{ rows: Record<string, unknown>[] }> } }).master;
+  const pool = poolOf(db);
   if (!pool) return null;
   return {
     async select(condition, values, order = []) {
@@ -190,7 +211,8 @@ function preparedReader<T extends ObjectLiteral>(db: DataSource, entity: EntityT
       let statement = shape.statements.get(key);
       if (!statement) {
         const orderBy = order.length ? ` ORDER BY ${order.map(([term, direction]) => `${term} ${direction}`).join(', ')}` : '';
-        statement = { name: `tiergraph_loader_${++statementCount}`, text: `SELECT ${shape.select} FROM ${shape.from} WHERE ${condition}${orderBy}` };
+        const text = `SELECT ${shape.select} FROM ${shape.from} WHERE ${condition}${orderBy}`;
+        statement = { name: statementNameOf(text), text };
         shape.statements.set(key, statement);
       }
       const { rows } = await pool.query({ name: statement.name, text: statement.text, values });
@@ -266,7 +288,8 @@ async function aggregateValuesPerPair(
   const valid = keys.filter(([a, b]) => isUuid(a) && isUuid(b));
   if (!valid.length) return keys.map(() => null);
   const [a, b] = spec.columns;
-  const rows: Array<{ a: string; b: string; value: string | number }> = await db.query(
+  const rows = await loaderQuery<{ a: string; b: string; value: string | number }>(
+    db,
     `SELECT ${a} AS a, ${b} AS b, ${spec.aggregate} AS value
        FROM ${spec.from}
       WHERE (${a}, ${b}) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))${spec.where ? ` AND ${spec.where}` : ''}
