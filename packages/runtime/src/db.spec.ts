@@ -86,6 +86,7 @@ describe('the batched loaders read the same rows and objects with prepared state
 
   const reads: Array<[string, (db: DataSource) => Promise<unknown[]>]> = [
     ['rows by id (findByKeys)', (db) => findByKeys(db, billingEntity('MerchantSubscriptionEntity'), 'id', [subscriptionId, '00000000-0000-4000-8000-000000000000'])],
+    ['rows by a property whose column is named otherwise (findByKeys, merchantId → merchant_id)', (db) => findByKeys(db, billingEntity('MerchantSubscriptionEntity'), 'merchantId', [merchantId])],
     ['rows by code (findByKeys, text key)', (db) => findByKeys(db, billingEntity('SubscriptionTierEntity'), 'code', ['business', 'ENTERPRISE', 'none'])],
     ['one row per merchant and platform (findByPairs)', (db) => findByPairs(db, billingEntity('MerchantSubscriptionEntity') as never, [{ merchantId, platformId }, { merchantId: platformId, platformId }])],
     ['children per parent, ordered, a select:false column left out (findGroupedByKeys)', (db) =>

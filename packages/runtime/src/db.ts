@@ -93,7 +93,7 @@ export async function findByKeys<T extends ObjectLiteral, K extends keyof T & st
   const wanted = [...new Set(keys.flatMap((k) => (typeof k === 'string' ? [k, k.toLowerCase()] : [k])))];
   const prepared = preparedReader(db, entity);
   const rows = prepared
-    ? await prepared.select(`e.${key} = ANY($1)`, [wanted])
+    ? await prepared.select(`e.${quoted(prepared.columnOf(key))} = ANY($1)`, [wanted])
     : await db
         .getRepository(entity)
         .createQueryBuilder('e')
@@ -166,6 +166,8 @@ export async function loaderQuery<T = Record<string, unknown>>(db: DataSource | 
 interface PreparedReader<T> {
   /** `condition` and `order` on the alias `e`, positional parameters; SQL written by the caller, never input. */
   select(condition: string, values: unknown[], order?: GroupOrder): Promise<T[]>;
+  /** The column of a property (as TypeORM's QueryBuilder maps `e.<property>`). */
+  columnOf(property: string): string;
 }
 
 interface EntityShape {
@@ -206,6 +208,7 @@ function preparedReader<T extends ObjectLiteral>(db: DataSource, entity: EntityT
   const pool = poolOf(db);
   if (!pool) return null;
   return {
+    columnOf: (property) => shape.metadata.findColumnWithPropertyName(property)?.databaseName ?? property,
     async select(condition, values, order = []) {
       const key = `${condition}\u0000${order.map(([term, direction]) => `${term} ${direction}`).join(', ')}`;
       let statement = shape.statements.get(key);
