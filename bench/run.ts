@@ -377,11 +377,28 @@ async function main(): Promise<number> {
       say(`  ${mix.requestsPerSecond.toFixed(0)} req/s, CPU ${(Object.entries(cpu).filter(([n]) => n !== 'bench').reduce((a, [, v]) => a + v, 0) / Math.max(mix.requests, 1)).toFixed(2)} ms/request`);
     }
     let admin: AdminPageResult | null = null;
+    let adminCost: { cpuMsPerPage: Record<string, number>; statementsPerPage: number; statementsByPageSize: Record<number, number> } | null = null;
     if (opts.scenarios.has('admin')) {
       say(`AdminSubscriptions first: 1000: 2 warm-up runs, then ${opts.adminRuns} timed runs one after the other`);
       const before = await scrapeGateway(target.gateway);
+      const processes = stackProcesses(stack.pid);
+      const [cpu0, sql0] = [cpuSnapshot(processes), await sql!.snapshot()];
       admin = await runAdminPage(target, adminSubscriptions, { runs: opts.adminRuns, warmup: 2, first: 1000 });
+      const [cpu, sql1] = [cpuDelta(cpu0, cpuSnapshot(processes)), await sql!.snapshot()];
       fetchRows['AdminSubscriptions first: 1000'] = subgraphFetchDelta(before, await scrapeGateway(target.gateway), 'AdminSubscriptions');
+      const pages = opts.adminRuns + 2;
+      adminCost = {
+        cpuMsPerPage: Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, ms / pages])),
+        statementsPerPage: (sql1.statements - sql0.statements) / pages,
+        statementsByPageSize: {},
+      };
+      // statements must not grow with the page: one page each of 10, 100 and 1,000 rows
+      for (const first of [10, 100, 1000]) {
+        const s0 = await sql!.snapshot();
+        const page = await runAdminPage(target, adminSubscriptions, { runs: 1, warmup: 0, first });
+        if (page.errors) admin.errors += page.errors;
+        adminCost.statementsByPageSize[first] = (await sql!.snapshot()).statements - s0.statements;
+      }
     }
     let ingestion: IngestResult | null = null;
     if (opts.scenarios.has('ingestion')) {
@@ -422,6 +439,11 @@ async function main(): Promise<number> {
     if (admin) {
       say();
       printAdmin(admin);
+      if (adminCost) {
+        const all = Object.entries(adminCost.cpuMsPerPage).filter(([n]) => n !== 'bench').reduce((a, [, v]) => a + v, 0);
+        say(`CPU per page of 1,000 (all processes): ${all.toFixed(0)} ms — ${Object.entries(adminCost.cpuMsPerPage).map(([n, v]) => `${n} ${v.toFixed(0)}`).join(', ')}`);
+        say(`SQL statements per page of 1,000: ${adminCost.statementsPerPage.toFixed(1)}; by page size: ${Object.entries(adminCost.statementsByPageSize).map(([n, v]) => `${n} rows → ${v}`).join(', ')}`);
+      }
     }
     if (ingestion) {
       say();
@@ -504,6 +526,7 @@ async function main(): Promise<number> {
           mix,
           memory,
           admin,
+          adminCost,
           ingestion,
           subgraphFetches: fetchRows,
           checks,

@@ -71,7 +71,8 @@ export class SqlStats {
       const { rows } = await this.client.query<{ n: string | null }>(
         `SELECT sum(calls) AS n FROM pg_stat_statements
           WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-            AND query NOT ILIKE '%pg_stat_%'`,
+            AND query NOT ILIKE '%pg_stat_%'
+            AND query NOT ILIKE '%pgboss.%'`,
       );
       statements = Number(rows[0].n ?? 0);
     }

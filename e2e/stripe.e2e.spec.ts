@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createBillingSubgraph } from '@tiergraph/billing';
 import { startStripeLocal, type StripeLocal } from '@tiergraph/stripe-local';
-import { errorCodes, postGraphQL, tokenFor } from '@tiergraph/testkit';
+import { errorCodes, postGraphQL, recordSqlStatements, tokenFor } from '@tiergraph/testkit';
 import Stripe from 'stripe';
 import { startTestGraph, type TestGraph, contractCaller } from './graph';
 
@@ -216,3 +216,32 @@ describe('paying through Stripe (the local stand-in)', () => {
     expect(errorCodes(await send('CreateCheckoutSession', { storeId: s.store.id, tierCode: 'essential', billingCycle: 'MONTHLY' }, other.token))).toEqual(['NOT_FOUND']);
   });
 });
+
+describe('upcomingInvoice of many stores', () => {
+  it('reads the subscriptions and Stripe customers in one statement each, not two statements per store', async () => {
+    const query = `query($m: ID!) { merchant(id: $m) { stores { id upcomingInvoice { amountDueCents } } } }`;
+    /** billing's reads of subscriptions and customers while answering the merchant's stores' upcoming invoices */
+    const readsFor = async (storeCount: number) => {
+      const s = await shop();
+      for (let i = 1; i < storeCount; i++) {
+        await ok('CreateStore', { input: { merchantId: s.merchant.id, platformId: s.platform.id, code: `s${i}`, name: `S${i}` } });
+      }
+      await postGraphQL(graph.gateway.url, { query, variables: { m: s.merchant.id } }, { token: admin }); // warm the store look-ups
+      const { statements, stop } = recordSqlStatements();
+      let stores;
+      try {
+        stores = (await postGraphQL(graph.gateway.url, { query, variables: { m: s.merchant.id } }, { token: admin })).data?.merchant.stores;
+      } finally {
+        stop();
+      }
+      expect(stores).toHaveLength(storeCount);
+      // the loaders' prepared statements quote their names ("billing"."merchant_subscriptions")
+      return statements.filter((sql) => /"?billing"?\."?(stripe_customers|merchant_subscriptions)\b/.test(sql)).length;
+    };
+    const one = await readsFor(1);
+    const four = await readsFor(4);
+    expect(one).toBe(2);
+    expect(four).toBe(one);
+  });
+});
+

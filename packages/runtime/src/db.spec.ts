@@ -1,7 +1,9 @@
+import { entities as billingEntities } from '@tiergraph/billing';
 import { entities } from '@tiergraph/tenancy';
 import { createTestDatabase, type TestDatabase } from '@tiergraph/testkit';
-import type { DataSource } from 'typeorm';
-import { createSubgraphDataSource, findByKeys } from './db';
+import type { DataSource, ObjectLiteral } from 'typeorm';
+import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
+import { createSubgraphDataSource, findByKeys, findByPairs, findGroupedByKeys, findGroupedByPairs, type LoaderSql } from './db';
 
 const [PlatformEntity] = entities;
 
@@ -40,5 +42,70 @@ describe('findByKeys', () => {
   it('matches string codes regardless of case', async () => {
     const rows = await findByKeys(db, PlatformEntity, 'code', ['ALPHA', 'beta', 'Gamma']);
     expect(rows.map((row) => row?.name ?? null)).toEqual(['Alpha', 'Beta', null]);
+  });
+});
+
+describe('the batched loaders read the same rows and objects with prepared statements as with TypeORM (DB_LOADER_SQL)', () => {
+  const billingEntity = (name: string) => billingEntities.find((e) => (e as { name?: string }).name === name) as new () => ObjectLiteral;
+  let database: TestDatabase;
+  let dbs: Record<LoaderSql, DataSource>;
+  const merchantId = '11111111-1111-4111-8111-111111111111';
+  const platformId = '22222222-2222-4222-8222-222222222222';
+  let subscriptionId: string;
+  let tierId: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const open = async (loaderSql: LoaderSql) => {
+      const db = createSubgraphDataSource({ url: database.url, schema: 'billing', entities: [...entities, ...billingEntities], migrations: [], poolSize: 2, loaderSql });
+      return db.initialize();
+    };
+    dbs = { prepared: await open('prepared'), typeorm: await open('typeorm') };
+    const db = dbs.typeorm;
+    [{ id: tierId }] = await db.query(`SELECT id FROM billing.subscription_tiers WHERE code = 'business'`);
+    [{ id: subscriptionId }] = await db.query(
+      `INSERT INTO billing.merchant_subscriptions (merchant_id, platform_id, merchant_name, tier_id, status, billing_cycle, current_period_start, current_period_end, trial_ends_at, stripe_customer_id)
+       VALUES ($1, $2, 'M', $3, 'TRIAL', 'MONTHLY', '2026-11-01T10:00:00Z', '2026-12-01T10:00:00Z', '2026-11-15T00:00:00.123Z', NULL) RETURNING id`,
+      [merchantId, platformId, tierId],
+    );
+    await db.query(
+      `INSERT INTO billing.subscription_history (subscription_id, change, to_tier_code, to_status, actor, changed_at)
+       VALUES ($1, 'CREATED', 'business', 'TRIAL', 'admin', '2026-11-01T10:00:00Z'), ($1, 'STATUS_CHANGE', NULL, 'ACTIVE', 'admin', '2026-11-01T10:00:00Z')`,
+      [subscriptionId],
+    );
+    await db.query(
+      `INSERT INTO billing.merchant_feature_overrides (merchant_id, platform_id, feature_code, limit_value, is_enabled) VALUES ($1, $2, 'max_products', 7, true), ($1, $2, 'api_access', NULL, false)`,
+      [merchantId, platformId],
+    );
+  });
+
+  afterAll(async () => {
+    await Promise.all(Object.values(dbs ?? {}).map((db) => db.destroy()));
+    await database?.drop();
+  });
+
+  const reads: Array<[string, (db: DataSource) => Promise<unknown[]>]> = [
+    ['rows by id (findByKeys)', (db) => findByKeys(db, billingEntity('MerchantSubscriptionEntity'), 'id', [subscriptionId, '00000000-0000-4000-8000-000000000000'])],
+    ['rows by a property whose column is named otherwise (findByKeys, merchantId → merchant_id)', (db) => findByKeys(db, billingEntity('MerchantSubscriptionEntity'), 'merchantId', [merchantId])],
+    ['rows by code (findByKeys, text key)', (db) => findByKeys(db, billingEntity('SubscriptionTierEntity'), 'code', ['business', 'ENTERPRISE', 'none'])],
+    ['one row per merchant and platform (findByPairs)', (db) => findByPairs(db, billingEntity('MerchantSubscriptionEntity') as never, [{ merchantId, platformId }, { merchantId: platformId, platformId }])],
+    ['children per parent, ordered, a select:false column left out (findGroupedByKeys)', (db) =>
+      findGroupedByKeys(db, billingEntity('SubscriptionHistoryEntity'), { column: 'subscription_id', property: 'subscriptionId' }, [subscriptionId], [['e.changed_at', 'DESC'], ['e.seq', 'DESC']])],
+    ['children per merchant and platform (findGroupedByPairs)', (db) => findGroupedByPairs(db, billingEntity('MerchantFeatureOverrideEntity') as never, [{ merchantId, platformId }], [['e.feature_code', 'ASC']])],
+    ['limits of a tier (findGroupedByKeys)', (db) => findGroupedByKeys(db, billingEntity('TierFeatureLimitEntity'), { column: 'tier_id', property: 'tierId' }, [tierId], [['e.feature_code', 'ASC']])],
+  ];
+
+  it.each(reads)('%s', async (_what, read) => {
+    // the prepared path goes straight to the pool: TypeORM's query runner sees none of its statements
+    const runnerQueries = jest.spyOn(PostgresQueryRunner.prototype, 'query');
+    const prepared = await read(dbs.prepared);
+    expect(runnerQueries).not.toHaveBeenCalled();
+    runnerQueries.mockRestore();
+    const viaTypeorm = await read(dbs.typeorm);
+    const rows = (list: unknown[]): unknown[] => list.flatMap((r) => (Array.isArray(r) ? rows(r) : [r])).filter((r) => r !== null);
+    expect(rows(viaTypeorm).length).toBeGreaterThan(0);
+    // same values, same classes (toStrictEqual compares prototypes), the same undefined for what is not selected
+    expect(prepared).toStrictEqual(viaTypeorm);
+    for (const row of rows(prepared)) expect(Object.keys(row as object).sort()).toEqual(Object.keys(rows(viaTypeorm)[0] as object).sort());
   });
 });

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { DataSource, type EntityManager, type EntitySchema, type EntityTarget, type MixedList, type ObjectLiteral } from 'typeorm';
+import { DataSource, type EntityManager, type EntityMetadata, type EntitySchema, type EntityTarget, type MixedList, type ObjectLiteral } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { groupUnder, merchantPlatformKey, pairParameters, type MerchantPlatform } from './keys';
 import type { Logger } from './logger';
 
@@ -14,11 +15,22 @@ export interface SubgraphDatabaseOptions {
   migrations: MixedList<Function | string>;
   poolSize?: number;
   applicationName?: string;
+  /** How the batched loaders' reads are sent (LoaderSql; default `prepared`). */
+  loaderSql?: LoaderSql;
 }
+
+/**
+ * How the batched reads below (findByKeys, findGroupedByKeys, findGroupedByPairs, findByPairs) reach PostgreSQL:
+ * `prepared` (default): a SELECT built once per entity and condition, sent as a named prepared statement straight
+ * to the pg pool, rows hydrated from the entity's column metadata; `typeorm`: a QueryBuilder per call (builds and
+ * escapes the SQL, a query runner, TypeORM's hydration), as before. Same rows, same objects.
+ */
+export type LoaderSql = 'prepared' | 'typeorm';
+const loaderSqlOf = new WeakMap<DataSource, LoaderSql>();
 
 /** A TypeORM DataSource for one subgraph's schema. Never `synchronize`: the schema comes from migrations. */
 export function createSubgraphDataSource(options: SubgraphDatabaseOptions): DataSource {
-  return new DataSource({
+  const dataSource = new DataSource({
     type: 'postgres',
     url: options.url,
     schema: options.schema,
@@ -31,6 +43,8 @@ export function createSubgraphDataSource(options: SubgraphDatabaseOptions): Data
     applicationName: options.applicationName ?? `tiergraph-${options.schema}`,
     extra: { max: options.poolSize ?? 10 },
   });
+  if (options.loaderSql) loaderSqlOf.set(dataSource, options.loaderSql);
+  return dataSource;
 }
 
 /**
@@ -77,11 +91,14 @@ export async function findByKeys<T extends ObjectLiteral, K extends keyof T & st
   keys: readonly T[K][],
 ): Promise<(T | null)[]> {
   const wanted = [...new Set(keys.flatMap((k) => (typeof k === 'string' ? [k, k.toLowerCase()] : [k])))];
-  const rows = await db
-    .getRepository(entity)
-    .createQueryBuilder('e')
-    .where(`e.${key} = ANY(:keys)`, { keys: wanted })
-    .getMany();
+  const prepared = preparedReader(db, entity);
+  const rows = prepared
+    ? await prepared.select(`e.${quoted(prepared.columnOf(key))} = ANY($1)`, [wanted])
+    : await db
+        .getRepository(entity)
+        .createQueryBuilder('e')
+        .where(`e.${key} = ANY(:keys)`, { keys: wanted })
+        .getMany();
   const byKey = new Map<unknown, T>(rows.map((row) => [row[key], row]));
   const byLowerKey = new Map<unknown, T>();
   for (const row of rows) if (!byLowerKey.has(lower(row[key]))) byLowerKey.set(lower(row[key]), row);
@@ -94,15 +111,124 @@ export type GroupOrder = ReadonlyArray<readonly [term: string, direction: 'ASC' 
 async function findGrouped<T extends ObjectLiteral>(
   db: DataSource,
   entity: EntityTarget<T>,
-  condition: string,
-  parameters: Record<string, unknown>,
+  condition: { sql: string; values: unknown[]; typeorm: string; parameters: Record<string, unknown> },
   order: GroupOrder,
   keys: readonly string[],
   keyOf: (row: T) => string,
 ): Promise<T[][]> {
-  const query = db.getRepository(entity).createQueryBuilder('e').where(condition, parameters);
+  const prepared = preparedReader(db, entity);
+  if (prepared) return groupUnder(keys, await prepared.select(condition.sql, condition.values, order), keyOf);
+  const query = db.getRepository(entity).createQueryBuilder('e').where(condition.typeorm, condition.parameters);
   order.forEach(([term, direction], i) => (i === 0 ? query.orderBy(term, direction) : query.addOrderBy(term, direction)));
   return groupUnder(keys, await query.getMany(), keyOf);
+}
+
+const PAIRS_SQL = `(e.merchant_id, e.platform_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))`;
+const PAIRS_TYPEORM = `(e.merchant_id, e.platform_id) IN (SELECT * FROM unnest(:merchants::uuid[], :platforms::uuid[]))`;
+
+function pairCondition(pairs: readonly MerchantPlatform[]) {
+  const parameters = pairParameters(pairs);
+  return { sql: PAIRS_SQL, values: [parameters.merchants, parameters.platforms], typeorm: PAIRS_TYPEORM, parameters };
+}
+
+/** One row per merchant and platform (the entity's `merchant_id`, `platform_id` are unique), in the order of `pairs`. */
+export async function findByPairs<T extends ObjectLiteral & MerchantPlatform>(db: DataSource, entity: EntityTarget<T>, pairs: readonly MerchantPlatform[]): Promise<(T | null)[]> {
+  const condition = pairCondition(pairs);
+  const prepared = preparedReader(db, entity);
+  const rows = prepared ? await prepared.select(condition.sql, condition.values) : await db.getRepository(entity).createQueryBuilder('e').where(condition.typeorm, condition.parameters).getMany();
+  const byPair = new Map(rows.map((r) => [merchantPlatformKey(r), r]));
+  return pairs.map((p) => byPair.get(merchantPlatformKey(p)) ?? null);
+}
+
+type PgPool = { query: (config: { name: string; text: string; values: unknown[] }) => Promise<{ rows: Record<string, unknown>[] }> };
+const poolOf = (db: DataSource): PgPool | undefined => (db.driver as unknown as { master?: PgPool }).master;
+const statementNames = new Map<string, string>();
+let statementCount = 0;
+const statementNameOf = (text: string): string => {
+  let name = statementNames.get(text);
+  if (!name) statementNames.set(text, (name = `tiergraph_loader_${++statementCount}`));
+  return name;
+};
+
+/**
+ * A read of the batched loaders (SQL written by the caller, never input; positional parameters): with LoaderSql
+ * `prepared`, a named prepared statement straight to the pg pool (parsed and planned once per connection, no
+ * query runner); with `typeorm`, or given an EntityManager (a transaction's), `db.query` as before. Reads only.
+ */
+export async function loaderQuery<T = Record<string, unknown>>(db: DataSource | EntityManager, text: string, values: unknown[]): Promise<T[]> {
+  // an EntityManager (a transaction's, e.g. the limit check under its lock) keeps its own connection
+  const pool = db instanceof DataSource && (loaderSqlOf.get(db) ?? 'prepared') === 'prepared' ? poolOf(db) : undefined;
+  if (!pool) return db.query(text, values);
+  return (await pool.query({ name: statementNameOf(text), text, values })).rows as T[];
+}
+
+/** Reads one entity's rows with SQL built once (LoaderSql `prepared`); null when that is off or the entity has relations. */
+interface PreparedReader<T> {
+  /** `condition` and `order` on the alias `e`, positional parameters; SQL written by the caller, never input. */
+  select(condition: string, values: unknown[], order?: GroupOrder): Promise<T[]>;
+  /** The column of a property (as TypeORM's QueryBuilder maps `e.<property>`). */
+  columnOf(property: string): string;
+}
+
+interface EntityShape {
+  from: string;
+  select: string;
+  columns: ColumnMetadata[];
+  metadata: EntityMetadata;
+  statements: Map<string, { name: string; text: string }>;
+}
+const shapes = new WeakMap<EntityMetadata, EntityShape | null>();
+
+const quoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+function shapeOf(metadata: EntityMetadata): EntityShape | null {
+  let shape = shapes.get(metadata);
+  if (shape !== undefined) return shape;
+  // plain columns only: relations and embedded entities stay with TypeORM
+  const plain = !metadata.relations.length && !metadata.embeddeds.length && metadata.columns.every((c) => !c.relationMetadata && !c.embeddedMetadata);
+  // what getMany selects: `select: false` columns (billing's history `seq`) are left out, as TypeORM does
+  const columns = metadata.columns.filter((c) => c.isSelect);
+  shape = plain
+    ? {
+        from: `${metadata.schema ? `${quoted(metadata.schema)}.` : ''}${quoted(metadata.tableName)} e`,
+        select: columns.map((c) => `e.${quoted(c.databaseName)} AS ${quoted(c.propertyName)}`).join(', '),
+        columns,
+        metadata,
+        statements: new Map(),
+      }
+    : null;
+  shapes.set(metadata, shape);
+  return shape;
+}
+
+function preparedReader<T extends ObjectLiteral>(db: DataSource, entity: EntityTarget<T>): PreparedReader<T> | null {
+  if ((loaderSqlOf.get(db) ?? 'prepared') !== 'prepared') return null;
+  const shape = shapeOf(db.getMetadata(entity));
+  if (!shape) return null;
+  const pool = poolOf(db);
+  if (!pool) return null;
+  return {
+    columnOf: (property) => shape.metadata.findColumnWithPropertyName(property)?.databaseName ?? property,
+    async select(condition, values, order = []) {
+      const key = `${condition}\u0000${order.map(([term, direction]) => `${term} ${direction}`).join(', ')}`;
+      let statement = shape.statements.get(key);
+      if (!statement) {
+        const orderBy = order.length ? ` ORDER BY ${order.map(([term, direction]) => `${term} ${direction}`).join(', ')}` : '';
+        const text = `SELECT ${shape.select} FROM ${shape.from} WHERE ${condition}${orderBy}`;
+        statement = { name: statementNameOf(text), text };
+        shape.statements.set(key, statement);
+      }
+      const { rows } = await pool.query({ name: statement.name, text: statement.text, values });
+      return rows.map((row) => hydrate<T>(db, shape, row));
+    },
+  };
+}
+
+/** What TypeORM's getMany makes of a row: an instance of the entity (not constructed), each column's value as the driver hydrates it. */
+function hydrate<T>(db: DataSource, shape: EntityShape, row: Record<string, unknown>): T {
+  const entity = shape.metadata.create(undefined, { fromDeserializer: true }) as Record<string, unknown>;
+  for (const column of shape.columns) entity[column.propertyName] = db.driver.prepareHydratedValue(row[column.propertyName], column);
+  return entity as T;
 }
 
 /**
@@ -116,7 +242,8 @@ export function findGroupedByKeys<T extends ObjectLiteral>(
   keys: readonly string[],
   order: GroupOrder,
 ): Promise<T[][]> {
-  return findGrouped(db, entity, `e.${by.column} = ANY(:keys)`, { keys: [...keys] }, order, keys, (row) => String(row[by.property]));
+  const condition = { sql: `e.${by.column} = ANY($1)`, values: [[...keys]], typeorm: `e.${by.column} = ANY(:keys)`, parameters: { keys: [...keys] } };
+  return findGrouped(db, entity, condition, order, keys, (row) => String(row[by.property]));
 }
 
 /** The same per merchant and platform: `(merchant_id, platform_id) IN (SELECT * FROM unnest(…))`, grouped by pair. */
@@ -126,8 +253,7 @@ export function findGroupedByPairs<T extends ObjectLiteral & MerchantPlatform>(
   pairs: readonly MerchantPlatform[],
   order: GroupOrder,
 ): Promise<T[][]> {
-  const condition = `(e.merchant_id, e.platform_id) IN (SELECT * FROM unnest(:merchants::uuid[], :platforms::uuid[]))`;
-  return findGrouped(db, entity, condition, pairParameters(pairs), order, pairs.map(merchantPlatformKey), merchantPlatformKey);
+  return findGrouped(db, entity, pairCondition(pairs), order, pairs.map(merchantPlatformKey), merchantPlatformKey);
 }
 
 /** What `aggregatePerPair` computes: `aggregate` over the rows of `from` (SQL written by the caller, never input). */
@@ -165,7 +291,8 @@ async function aggregateValuesPerPair(
   const valid = keys.filter(([a, b]) => isUuid(a) && isUuid(b));
   if (!valid.length) return keys.map(() => null);
   const [a, b] = spec.columns;
-  const rows: Array<{ a: string; b: string; value: string | number }> = await db.query(
+  const rows = await loaderQuery<{ a: string; b: string; value: string | number }>(
+    db,
     `SELECT ${a} AS a, ${b} AS b, ${spec.aggregate} AS value
        FROM ${spec.from}
       WHERE (${a}, ${b}) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))${spec.where ? ` AND ${spec.where}` : ''}

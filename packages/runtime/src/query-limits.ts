@@ -30,6 +30,11 @@ export const queryLimitsEnvShape = {
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).default(15),
   GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(20000),
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(1).default(2000),
+  /**
+   * The check of string literals in a query (control characters, overlong ids) depends on the document only: `document`
+   * (default) walks each parsed document once and keeps the verdict; `request` walks it on every request (as before).
+   */
+  GRAPHQL_INPUT_CHECK: z.enum(['document', 'request']).default('document'),
 };
 export type QueryLimits = { [K in keyof typeof queryLimitsEnvShape]: z.infer<(typeof queryLimitsEnvShape)[K]> };
 export const DEFAULT_QUERY_LIMITS: QueryLimits = z.object(queryLimitsEnvShape).parse({});
@@ -92,14 +97,19 @@ function stringProblem(value: unknown, type: GraphQLInputType, field: string): G
   return null;
 }
 
-/** Variables and literal arguments of the operation, checked against their declared input types. */
-function inputProblemOf(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): GraphQLError | null {
+/** Variables of the operation, checked against their declared input types (per request: the values change). */
+function variableProblemOf(schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Record<string, unknown>): GraphQLError | null {
   for (const definition of operation.variableDefinitions ?? []) {
     const type = typeFromAST(schema, definition.type as never) as GraphQLInputType | undefined;
     const name = definition.variable.name.value;
     const problem = type ? inputProblem(variables[name], type, name) : null;
     if (problem) return problem;
   }
+  return null;
+}
+
+/** The first string literal of the document that is not acceptable text, or null: the same for every request of it. */
+function literalProblemOf(schema: GraphQLSchema, document: DocumentNode): GraphQLError | null {
   let found: GraphQLError | null = null;
   const typeInfo = new TypeInfo(schema);
   const names: string[] = [];
@@ -118,20 +128,43 @@ function inputProblemOf(schema: GraphQLSchema, document: DocumentNode, operation
 }
 
 /**
+ * literalProblemOf once per parsed document: Apollo Server keeps one DocumentNode per query text (its document store),
+ * so the walk with a TypeInfo over every node happens once per query, not once per request. Keyed by schema too (a
+ * gateway's schema is replaced on a supergraph update). The verdict is kept as text: each request throws its own error.
+ */
+function literalCheckPerDocument(): (schema: GraphQLSchema, document: DocumentNode) => GraphQLError | null {
+  const verdicts = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, { message: string; field: string } | null>>();
+  return (schema, document) => {
+    let bySchema = verdicts.get(schema);
+    if (!bySchema) verdicts.set(schema, (bySchema = new WeakMap()));
+    let verdict = bySchema.get(document);
+    if (verdict === undefined) {
+      const problem = literalProblemOf(schema, document);
+      verdict = problem ? { message: problem.message, field: String(problem.extensions.field) } : null;
+      bySchema.set(document, verdict);
+    }
+    return verdict ? badInput(verdict.message, verdict.field) : null;
+  };
+}
+
+/**
  * Text is text: a control character in any string input (a NUL reached PostgreSQL as an internal error) and an id
  * longer than MAX_ID_LENGTH are BAD_USER_INPUT naming the field, whatever the operation.
  */
-const inputGuardPlugin: ApolloServerPlugin = {
-  async requestDidStart() {
-    return {
-      async didResolveOperation({ schema, document, operation, request }) {
-        if (!operation) return;
-        const problem = inputProblemOf(schema, document, operation, request.variables ?? {});
-        if (problem) throw problem;
-      },
-    };
-  },
-};
+function inputGuardPlugin(check: QueryLimits['GRAPHQL_INPUT_CHECK']): ApolloServerPlugin {
+  const literalProblem = check === 'document' ? literalCheckPerDocument() : literalProblemOf;
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operation, request }) {
+          if (!operation) return;
+          const problem = variableProblemOf(schema, operation, request.variables ?? {}) ?? literalProblem(schema, document);
+          if (problem) throw problem;
+        },
+      };
+    },
+  };
+}
 
 /**
  * The ApolloServer options of the limits: validation rules and plugins (graphql-armor's depth, alias and cost limits,
@@ -152,7 +185,7 @@ export function queryProtection(
   }).protect();
   return {
     validationRules: armor.validationRules as ValidationRule[],
-    plugins: [...(armor.plugins as ApolloServerPlugin[]), operationResolutionPlugin, inputGuardPlugin],
+    plugins: [...(armor.plugins as ApolloServerPlugin[]), operationResolutionPlugin, inputGuardPlugin(limits.GRAPHQL_INPUT_CHECK)],
     parseOptions: { maxTokens: limits.GRAPHQL_MAX_TOKENS },
   };
 }

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { freePort } from '@tiergraph/testkit';
 import { parse } from 'graphql';
@@ -71,6 +72,43 @@ describe('POST /graphql served directly (without express) answers as the express
     const broken = await post(servers.direct.url, '{"query": ', { authorization: `Bearer ${token}` });
     expect(broken.status).toBe(400);
     expect(broken.body.errors?.[0].extensions.code).toBe('BAD_REQUEST');
+  });
+
+  /**
+   * A request that keeps sending: the first chunk already passes the 2 kB limit and the body never ends. The answer
+   * must come without waiting for the rest, and the server must close the connection instead of draining what comes.
+   */
+  function sendWithoutEnding(url: string, headers: Record<string, string>): Promise<{ status: number; code: string; closedByServer: boolean }> {
+    return new Promise((resolve, reject) => {
+      const request = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } });
+      request.on('error', reject);
+      request.on('response', (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => {
+          const answer = { status: response.statusCode!, code: (JSON.parse(text) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code };
+          // the body was never ended: only the server can close this socket
+          if (request.socket?.destroyed) resolve({ ...answer, closedByServer: true });
+          else request.socket!.once('close', () => resolve({ ...answer, closedByServer: true }));
+        });
+      });
+      request.write(JSON.stringify({ query: `{ echo(text: "${'x'.repeat(3000)}") }` }));
+    });
+  }
+
+  it('answers 413 to an oversized chunked body as soon as it passes the limit, and stops reading it', async () => {
+    const { direct } = servers;
+    await expect(sendWithoutEnding(direct.url, { authorization: `Bearer ${token}` })).resolves.toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE', closedByServer: true });
+  });
+
+  it('answers 413 to a declared oversized length without draining the body, and closes the connection', async () => {
+    const { direct } = servers;
+    await expect(sendWithoutEnding(direct.url, { authorization: `Bearer ${token}`, 'content-length': String(10 * 1024 * 1024) })).resolves.toEqual({
+      status: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+      closedByServer: true,
+    });
   });
 
   it('reads sizes as express does', () => {

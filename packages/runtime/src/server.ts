@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express, type Request } from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -65,6 +65,12 @@ export interface SubgraphServerOptions<TContext extends RequestContext> {
    * signature is asked for.
    */
   signatureSecret?: string;
+  /**
+   * Apollo Server's cache-control plugin, which wraps every field's resolver to compute a cache policy per field. No
+   * schema declares a cache hint and the default max age is 0, so it never sets a header: off (default) saves that
+   * per-field work (SUBGRAPH_CACHE_CONTROL).
+   */
+  cacheControl?: boolean;
 }
 
 export type GraphQLHandler = 'direct' | 'express';
@@ -124,7 +130,13 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     // the gateway's limits again: a subgraph can be called directly
     validationRules: protection.validationRules,
     parseOptions: protection.parseOptions,
-    plugins: [...signatureCheck, ...protection.plugins, ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [
+      ...signatureCheck,
+      ...protection.plugins,
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginInlineTraceDisabled(),
+      ...(options.cacheControl ? [] : [ApolloServerPluginCacheControlDisabled()]),
+    ],
     formatError: (formatted, error) =>
       maskInternalError(
         formatted,
@@ -213,23 +225,30 @@ function directGraphQLHandler<TContext extends RequestContext>(
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', requestId);
-    const declared = Number(req.headers['content-length']);
-    if (declared > options.bodyLimit) {
-      req.resume();
+    // Over the limit: answer 413 at once, read nothing more and close the connection once the answer is out (what
+    // is still coming is not read into memory, nor drained: a client cannot keep the process busy with it).
+    const tooLarge = () => {
+      req.removeAllListeners('data');
+      req.pause();
+      res.setHeader('connection', 'close');
+      res.once('finish', () => req.destroy());
       refuse(res, 413, 'PAYLOAD_TOO_LARGE', 'request entity too large');
-      return;
-    }
+    };
+    const declared = Number(req.headers['content-length']);
+    if (declared > options.bodyLimit) return tooLarge();
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
+    let refused = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > options.bodyLimit) tooLarge = true;
-      else chunks.push(chunk);
+      if (size <= options.bodyLimit) return void chunks.push(chunk);
+      refused = true;
+      chunks.length = 0;
+      tooLarge();
     });
     req.on('error', () => res.destroy());
     req.on('end', () => {
-      if (tooLarge) return refuse(res, 413, 'PAYLOAD_TOO_LARGE', 'request entity too large');
+      if (refused) return;
       let body: unknown;
       const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
       const signature = options.verdictOfBody(raw, req.headers.authorization, req.headers[SIGNATURE_HEADER]);

@@ -39,8 +39,12 @@ export function subgraphEnvSchema(name: SubgraphName) {
     ...subgraphSignatureEnvShape,
     DATABASE_URL: z.string().url({ message: 'DATABASE_URL must be a postgres:// URL' }),
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    /** The batched loaders' reads as prepared statements built once (`prepared`) or TypeORM QueryBuilders (`typeorm`); db.ts LoaderSql. */
+    DB_LOADER_SQL: z.enum(['prepared', 'typeorm']).default('prepared'),
     /** POST /graphql straight to Apollo Server (`direct`) or through express (`express`); server.ts GraphQLHandler. */
     SUBGRAPH_GRAPHQL_HANDLER: z.enum(['direct', 'express']).default('direct'),
+    /** Apollo Server's per-field cache-control plugin: `off` (default; no schema has cache hints) or `on`; server.ts. */
+    SUBGRAPH_CACHE_CONTROL: z.enum(['off', 'on']).default('off'),
     MIGRATE_ON_START: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
     /**
      * The address the subgraph listens on: loopback by default, as only the gateway (and the other subgraphs)

@@ -5,7 +5,7 @@ import type { Express } from 'express';
 import { parse, type DocumentNode } from 'graphql';
 import type { DataSource, EntitySchema, MixedList } from 'typeorm';
 import { createTokenVerifier, serviceTokenProvider, type AuthConfig, type StoreOwnerLookup, type TokenVerifier } from './auth';
-import { createSubgraphDataSource, runMigrations } from './db';
+import { createSubgraphDataSource, runMigrations, type LoaderSql } from './db';
 import { BillingEntitlementsClient, EntitlementCache, type EntitlementSource } from './entitlements';
 import type { FeatureDeclaration } from './features';
 import { AppError } from './errors';
@@ -94,6 +94,10 @@ export interface StartSubgraphOptions {
    * internal call, which this subgraph's calls are too). Unset: nothing signed, nothing asked for.
    */
   signatureSecret?: string;
+  /** Apollo Server's per-field cache-control plugin (server.ts; default off). */
+  cacheControl?: boolean;
+  /** How the batched loaders read (db.ts LoaderSql; default prepared). */
+  loaderSql?: LoaderSql;
 }
 
 export type RunningSubgraph = RunningServer & { dataSource: DataSource };
@@ -114,6 +118,7 @@ export async function startSubgraph<TContext extends RequestContext>(
     entities: definition.entities,
     migrations: definition.migrations,
     poolSize: options.poolSize,
+    loaderSql: options.loaderSql,
   });
   await dataSource.initialize();
   let listener: ChangeListener | undefined;
@@ -159,6 +164,7 @@ export async function startSubgraph<TContext extends RequestContext>(
       queryLimits: options.queryLimits,
       graphqlHandler: options.graphqlHandler,
       signatureSecret: options.signatureSecret,
+      cacheControl: options.cacheControl,
       schema: buildSchemaOf(definition as unknown as SubgraphDefinition<RequestContext>),
       dataSource,
       verifyToken,
@@ -254,6 +260,8 @@ export async function runSubgraphMain<TContext extends RequestContext>(definitio
       urls: subgraphUrlsOf(env),
       graphqlHandler: env.SUBGRAPH_GRAPHQL_HANDLER,
       signatureSecret: env.SUBGRAPH_HMAC_SECRET,
+      cacheControl: env.SUBGRAPH_CACHE_CONTROL === 'on',
+      loaderSql: env.DB_LOADER_SQL,
     });
     stopOnSignals(running.stop, logger);
   } catch (error) {

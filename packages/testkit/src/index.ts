@@ -163,3 +163,22 @@ export * from './entities';
 export * from './proxy';
 
 
+
+/**
+ * Records the SQL text of every statement sent through pg's Client in this process until `stop()`: TypeORM's query
+ * runners and the loaders' prepared statements straight to the pool alike (a spy on TypeORM's PostgresQueryRunner
+ * misses the latter). `subgraphsOnly` (default): only the subgraphs' connections (application_name tiergraph-…),
+ * not the test's own clients nor pg-boss's.
+ */
+export function recordSqlStatements(options: { subgraphsOnly?: boolean } = {}): { statements: string[]; stop(): void } {
+  const statements: string[] = [];
+  const original = Client.prototype.query;
+  const subgraphsOnly = options.subgraphsOnly ?? true;
+  Client.prototype.query = function (this: Client, ...args: unknown[]) {
+    const name = (this as unknown as { connectionParameters?: { application_name?: string } }).connectionParameters?.application_name ?? '';
+    const config = args[0] as string | { text?: string } | undefined;
+    if (!subgraphsOnly || name.startsWith('tiergraph-')) statements.push(typeof config === 'string' ? config : String(config?.text));
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  return { statements, stop: () => void (Client.prototype.query = original) };
+}

@@ -142,6 +142,7 @@ export function createBillingSubgraph(options: BillingOptions): SubgraphDefiniti
             store: stores.payments,
             loaders: stores.payments.createLoaders(),
             subscriptions: stores.subscriptions,
+            subscriptionLoaders,
             tiers,
             tenancy,
             stores: storeDirectory,

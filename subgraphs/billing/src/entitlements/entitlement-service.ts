@@ -56,8 +56,10 @@ export class EntitlementService {
     const { counts, unavailable } = checkedContributions(usage, registered);
     // a contributor that failed makes only the features it counts unknown (billing's metered ones never are)
     const unknown = new Map<string, string>();
-    for (const [code, feature] of registered) {
-      if (unavailable.has(feature.owner) && feature.measurement === 'COMPUTED') unknown.set(code, unavailableReason(feature.owner));
+    if (unavailable.size) {
+      for (const [code, feature] of registered) {
+        if (unavailable.has(feature.owner) && feature.measurement === 'COMPUTED') unknown.set(code, unavailableReason(feature.owner));
+      }
     }
     return summarize(declarations, features, usageByCode(...counts, metered), unknown);
   }

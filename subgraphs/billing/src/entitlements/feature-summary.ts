@@ -95,33 +95,30 @@ export function summarize(
   usage: Map<string, number>,
   unknown: ReadonlyMap<string, string> = new Map(),
 ): FeatureSummary[] {
-  return declarations.map((declaration) => {
+  // one object literal per feature, no spreads: a page of 1,000 subscriptions makes 11,000 of these
+  return declarations.map((declaration): FeatureSummary => {
     const entitlement = features.get(declaration.code);
-    const enabled = entitlement?.enabled ?? false;
-    const base = {
+    const binary = declaration.featureType === 'BINARY';
+    const limit = binary ? null : entitlement ? entitlement.limit : 0;
+    const reason = binary ? undefined : unknown.get(declaration.code);
+    const known = reason === undefined;
+    const current = binary || !known ? null : (usage.get(declaration.code) ?? 0);
+    return {
       code: declaration.code,
       name: declaration.name,
       description: declaration.description,
       category: declaration.category,
       featureType: declaration.featureType,
       scope: declaration.scope,
-      enabled,
-      isOverride: entitlement?.isOverride ?? false,
-      unit: declaration.unit,
-      usageKnown: true,
-      usageUnavailableReason: null,
-    };
-    if (declaration.featureType === 'BINARY') return { ...base, limit: null, current: null, remaining: null, percentUsed: null };
-    const limit = entitlement ? entitlement.limit : 0;
-    const reason = unknown.get(declaration.code);
-    if (reason !== undefined) return { ...base, limit, current: null, remaining: null, percentUsed: null, usageKnown: false, usageUnavailableReason: reason };
-    const current = usage.get(declaration.code) ?? 0;
-    return {
-      ...base,
+      enabled: entitlement?.enabled ?? false,
       limit,
       current,
-      remaining: limit === null ? null : Math.max(0, limit - current),
-      percentUsed: limit === null ? null : percentOf(current, limit),
+      remaining: current === null || limit === null ? null : Math.max(0, limit - current),
+      percentUsed: current === null || limit === null ? null : percentOf(current, limit),
+      isOverride: entitlement?.isOverride ?? false,
+      unit: declaration.unit,
+      usageKnown: known,
+      usageUnavailableReason: known ? null : reason,
     };
   });
 }

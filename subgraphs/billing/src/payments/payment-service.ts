@@ -27,7 +27,7 @@ import type {
 } from '../database/entities';
 import type { StoreParent } from '../references';
 import { historyEntry, tierChangeOf, type HistoryChange } from '../subscriptions/subscription-rules';
-import type { SubscriptionStore } from '../subscriptions/subscription-store';
+import type { SubscriptionLoaders, SubscriptionStore } from '../subscriptions/subscription-store';
 import type { HistoryAuthor } from '../subscriptions/subscription-writer';
 import type { TierService } from '../tiers/tier-service';
 import type { PaymentLoaders, PaymentStore } from './payment-store';
@@ -88,6 +88,8 @@ export interface PaymentDependencies {
   loaders: PaymentLoaders;
   /** Subscriptions are read and written through their own store (the one writer). */
   subscriptions: SubscriptionStore;
+  /** The request's batched subscription reads (a page of stores asks once, not per store). */
+  subscriptionLoaders: Pick<SubscriptionLoaders, 'subscriptionOf'>;
   tiers: TierService;
   /** The merchant's name from tenancy, carried in the checkout's metadata for the subscription the webhook creates. */
   tenancy: TenancyClient;
@@ -261,8 +263,11 @@ export class PaymentService {
   async upcomingInvoice(parent: StoreParent) {
     const store = await verifiedStore(this.caller, parent, this.deps.stores);
     if (!this.deps.stripe) return null;
-    const [subscription] = await this.deps.subscriptions.subscriptionsOf([store]);
-    const customer = await this.deps.store.stripeCustomerOf(store.merchantId);
+    // batched: a list of stores asking for their upcoming invoice makes one statement of each kind, not two per store
+    const [subscription, customer] = await Promise.all([
+      this.deps.subscriptionLoaders.subscriptionOf.load({ merchantId: store.merchantId, platformId: store.platformId }),
+      this.deps.loaders.stripeCustomerOf.load(store.merchantId),
+    ]);
     if (!subscription?.stripeSubscriptionId || !customer || !isActiveStatus(subscription.status)) return null;
     const preview = await this.client().invoices.createPreview({ customer, subscription: subscription.stripeSubscriptionId });
     return {

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { findByKeys, findGroupedByPairs, groupUnder, merchantPlatformKey, type MerchantPlatform } from '@tiergraph/runtime';
+import { findByKeys, findGroupedByPairs, groupUnder, loaderQuery, merchantPlatformKey, type MerchantPlatform } from '@tiergraph/runtime';
 import type { DataSource } from 'typeorm';
 import { AddOnProductEntity, BillingHistoryEntity, StoreAddOnEntity } from '../database/entities';
 
@@ -40,6 +40,17 @@ export class PaymentStore {
     return row?.stripe_customer_id ?? null;
   }
 
+  /** The Stripe customers of many merchants in one statement, in the order of `merchantIds` (null: none yet). */
+  async stripeCustomersOf(merchantIds: readonly string[]): Promise<(string | null)[]> {
+    const rows = await loaderQuery<{ merchant_id: string; stripe_customer_id: string }>(
+      this.db,
+      `SELECT merchant_id, stripe_customer_id FROM billing.stripe_customers WHERE merchant_id = ANY($1::uuid[])`,
+      [[...merchantIds]],
+    );
+    const byMerchant = new Map(rows.map((r) => [r.merchant_id, r.stripe_customer_id]));
+    return merchantIds.map((id) => byMerchant.get(id.toLowerCase()) ?? null);
+  }
+
   /** Keeps the first customer recorded for a merchant (racing checkouts get the same one back). */
   async saveStripeCustomer(merchantId: string, customerId: string): Promise<string> {
     const [row] = await this.db.query(
@@ -73,6 +84,7 @@ export class PaymentStore {
       addOnsOfStore: new DataLoader((keys: readonly StoreOfMerchant[]) => this.addOnsOfStores(keys), { cacheKeyFn: storeOfMerchantKey }),
       addOnProductByCode: new DataLoader((codes: readonly string[]) => findByKeys(this.db, AddOnProductEntity, 'code', codes)),
       invoicesOf: new DataLoader((pairs: readonly MerchantPlatform[]) => this.invoicesOf(pairs), { cacheKeyFn: merchantPlatformKey }),
+      stripeCustomerOf: new DataLoader((merchantIds: readonly string[]) => this.stripeCustomersOf(merchantIds)),
     };
   }
 }

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { findByKeys, findGroupedByKeys, merchantPlatformKey, pairParameters, type MerchantPlatform, type SubscriptionStatus } from '@tiergraph/runtime';
+import { findByKeys, findByPairs, findGroupedByKeys, merchantPlatformKey, type MerchantPlatform, type SubscriptionStatus } from '@tiergraph/runtime';
 import type { DataSource } from 'typeorm';
 import { MerchantSubscriptionEntity, SubscriptionHistoryEntity } from '../database/entities';
 import { writeSubscription, type HistoryAuthor, type SubscriptionWrite } from './subscription-writer';
@@ -31,14 +31,8 @@ export interface StatsRow {
 export class SubscriptionStore {
   constructor(private readonly db: DataSource) {}
 
-  async subscriptionsOf(pairs: readonly MerchantPlatform[]): Promise<(MerchantSubscriptionEntity | null)[]> {
-    const rows = await this.db
-      .getRepository(MerchantSubscriptionEntity)
-      .createQueryBuilder('s')
-      .where(`(s.merchant_id, s.platform_id) IN (SELECT * FROM unnest(:merchants::uuid[], :platforms::uuid[]))`, pairParameters(pairs))
-      .getMany();
-    const byPair = new Map(rows.map((r) => [merchantPlatformKey(r), r]));
-    return pairs.map((p) => byPair.get(merchantPlatformKey(p)) ?? null);
+  subscriptionsOf(pairs: readonly MerchantPlatform[]): Promise<(MerchantSubscriptionEntity | null)[]> {
+    return findByPairs(this.db, MerchantSubscriptionEntity, pairs);
   }
 
   historyOf(subscriptionIds: readonly string[]): Promise<SubscriptionHistoryEntity[][]> {

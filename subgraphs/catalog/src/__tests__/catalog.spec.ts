@@ -3,11 +3,8 @@ import { billingSubgraph } from '@tiergraph/billing';
 import type { RunningSubgraph } from '@tiergraph/runtime';
 import { tenancySubgraph } from '@tiergraph/tenancy';
 import { createTestDatabase, errorCodes, freePort, postGraphQL, startCountingProxy, startTestSubgraph, startTestSubgraphs, TEST_SUBGRAPH_HMAC_SECRET, tokenFor, withInsertsHeld, type GraphQLResponse, type TestDatabase } from '@tiergraph/testkit';
-import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { catalogSubgraph } from '../index';
-import { createWorld, expectData, overrideLimit, setupOps, subscribe, type World } from '@tiergraph/testkit';
-
-const originalQuery = PostgresQueryRunner.prototype.query;
+import { createWorld, expectData, recordSqlStatements, overrideLimit, setupOps, subscribe, type World } from '@tiergraph/testkit';
 
 const ops = {
   createProduct: `mutation($input: CreateProductInput!) { createProduct(input: $input) { id sku name priceCents currency isActive store { id } } }`,
@@ -372,16 +369,13 @@ describe('usage: catalog’s part of the fan-out', () => {
       }
     }
     const admin = await tokenFor({ role: 'admin' });
-    const statements: string[] = [];
-    const spy = jest.spyOn(PostgresQueryRunner.prototype, 'query').mockImplementation(function (this: PostgresQueryRunner, ...args) {
-      statements.push(String(args[0]));
-      return originalQuery.apply(this, args);
-    });
+    // every statement at the pg client: the loaders' prepared statements go straight to the pool
+    const { statements, stop: stopRecording } = recordSqlStatements();
     let data;
     try {
       data = await expectData(catalog(ops.subscriptionUsage, { r: pairs.map((p) => ({ __typename: 'MerchantSubscription', ...p })) }, admin));
     } finally {
-      spy.mockRestore();
+      stopRecording();
     }
     expect(data._entities.map((e: { catalogUsage: Array<{ current: number }> }) => e.catalogUsage[0].current)).toEqual(pairs.map((_, i) => i % 4));
     // every statement catalog ran for the request (other subgraphs share this process, so filter by schema)

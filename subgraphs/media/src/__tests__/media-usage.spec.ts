@@ -3,11 +3,9 @@ import { billingSubgraph } from '@tiergraph/billing';
 import type { RunningSubgraph } from '@tiergraph/runtime';
 import { tenancySubgraph } from '@tiergraph/tenancy';
 import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraphs, tokenFor, type GraphQLResponse, type TestDatabase } from '@tiergraph/testkit';
-import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { mediaSubgraph } from '../index';
-import { createWorld, expectData, setupOps, type World } from '@tiergraph/testkit';
+import { createWorld, expectData, recordSqlStatements, setupOps, type World } from '@tiergraph/testkit';
 
-const originalQuery = PostgresQueryRunner.prototype.query;
 const MiB = 1024 * 1024;
 
 const ops = {
@@ -90,16 +88,13 @@ describe('media usage: max_storage_mb', () => {
       if (i % 2) await insertFile(pair.merchantId, randomUUID(), pair.platformId, i * MiB - 1);
     }
     const admin = await tokenFor({ role: 'admin' });
-    const statements: string[] = [];
-    const spy = jest.spyOn(PostgresQueryRunner.prototype, 'query').mockImplementation(function (this: PostgresQueryRunner, ...args) {
-      statements.push(String(args[0]));
-      return originalQuery.apply(this, args);
-    });
+    // every statement at the pg client: the loaders' prepared statements go straight to the pool
+    const { statements, stop: stopRecording } = recordSqlStatements();
     let data;
     try {
       data = await expectData(media(ops.subscriptionUsage, { r: pairs.map((p) => ({ __typename: 'MerchantSubscription', ...p })) }, admin));
     } finally {
-      spy.mockRestore();
+      stopRecording();
     }
     expect(data._entities.map((e: { mediaUsage: Array<{ current: number }> }) => e.mediaUsage[0].current)).toEqual(pairs.map((_, i) => (i % 2 ? i : 0)));
     const mediaStatements = statements.filter((sql) => /\bmedia\./.test(sql));

@@ -4,11 +4,8 @@ import { catalogSubgraph } from '@tiergraph/catalog';
 import type { RunningSubgraph } from '@tiergraph/runtime';
 import { tenancySubgraph } from '@tiergraph/tenancy';
 import { createTestDatabase, errorCodes, postGraphQL, startTestSubgraphs, tokenFor, withInsertsHeld, type GraphQLResponse, type TestDatabase } from '@tiergraph/testkit';
-import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { ordersSubgraph } from '../index';
-import { createWorld, expectData, overrideLimit, setupOps, type World } from '@tiergraph/testkit';
-
-const originalQuery = PostgresQueryRunner.prototype.query;
+import { createWorld, expectData, recordSqlStatements, overrideLimit, setupOps, type World } from '@tiergraph/testkit';
 
 const ops = {
   createProduct: `mutation($input: CreateProductInput!) { createProduct(input: $input) { id priceCents currency } }`,
@@ -284,17 +281,14 @@ describe('usage: orders’ part of the fan-out', () => {
       }
     }
     const admin = await tokenFor({ role: 'admin' });
-    const statements: string[] = [];
-    const spy = jest.spyOn(PostgresQueryRunner.prototype, 'query').mockImplementation(function (this: PostgresQueryRunner, ...args) {
-      statements.push(String(args[0]));
-      return originalQuery.apply(this, args);
-    });
+    // every statement at the pg client: the loaders' prepared statements go straight to the pool
+    const { statements, stop: stopRecording } = recordSqlStatements();
     let data;
     try {
       const r = pairs.map((pair) => ({ __typename: 'MerchantSubscription', ...pair, currentPeriodStart: start, currentPeriodEnd: end }));
       data = await expectData(orders(ops.subscriptionUsage, { r }, admin));
     } finally {
-      spy.mockRestore();
+      stopRecording();
     }
     expect(data._entities.map((e: { ordersUsage: Array<{ current: number }> }) => e.ordersUsage[0].current)).toEqual(pairs.map((_, i) => i % 3));
     const ordersStatements = statements.filter((sql) => /\borders\.orders\b/.test(sql));

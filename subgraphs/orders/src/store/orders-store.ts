@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { insertWithinLimit } from '@tiergraph/plans';
-import { findByKeys, findGroupedByKeys, isUuid, type MerchantPlatform } from '@tiergraph/runtime';
+import { findByKeys, findGroupedByKeys, isUuid, loaderQuery, type MerchantPlatform } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MAX_ORDERS_PER_MONTH } from '../features';
 import { ordersInPeriodsSql } from './counters';
@@ -48,7 +48,8 @@ export class OrdersStore {
     const asked = keys.flatMap((k, index) => (isUuid(k.merchantId) && isUuid(k.platformId) ? [{ ...k, index }] : []));
     const counts = keys.map(() => 0);
     if (!asked.length) return counts;
-    const rows: Array<{ key: number; n: number }> = await db.query(
+    const rows = await loaderQuery<{ key: number; n: number }>(
+      db,
       // whole days from the counter rows, the partial first and last day from the orders (see ordersInPeriodsSql)
       ordersInPeriodsSql(`unnest($1::int[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[]) AS k(key, merchant_id, platform_id, period_start, period_end)`),
       [

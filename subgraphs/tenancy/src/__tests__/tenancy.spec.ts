@@ -10,13 +10,11 @@ import {
   PLATFORM_METRICS_ACCESS,
   type GraphQLResponse,
   type TestDatabase,
+  recordSqlStatements,
 } from '@tiergraph/testkit';
 import type { RunningSubgraph } from '@tiergraph/runtime';
-import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { billingSubgraph } from '@tiergraph/billing';
 import { tenancySubgraph } from '../index';
-
-const originalQuery = PostgresQueryRunner.prototype.query;
 
 let db: TestDatabase;
 let tenancy: RunningSubgraph;
@@ -395,11 +393,8 @@ describe('_entities', () => {
       [merchants.map((m) => m.id), platforms.map((p) => p.id)],
     );
     expect([platforms.length, merchants.length, stores.length]).toEqual([20, 20, 20]);
-    const statements: string[] = [];
-    const spy = jest.spyOn(PostgresQueryRunner.prototype, 'query').mockImplementation(function (this: PostgresQueryRunner, ...args) {
-      statements.push(String(args[0]));
-      return originalQuery.apply(this, args);
-    });
+    // every statement at the pg client: the loaders' prepared statements go straight to the pool
+    const { statements, stop: stopRecording } = recordSqlStatements();
     try {
       const representations = Array.from({ length: 20 }, (_, i) => [
         { __typename: 'Store', id: stores[i].id },
@@ -410,7 +405,7 @@ describe('_entities', () => {
       expect(data._entities).toHaveLength(60);
       expect(data._entities.map((e: { id: string }) => e.id)).toEqual(representations.map((r) => r.id));
     } finally {
-      spy.mockRestore();
+      stopRecording();
     }
     expect(statements.filter((sql) => /^SELECT/i.test(sql.trim()))).toHaveLength(3);
   });
