@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { insertWithinLimit } from '@tiergraph/plans';
-import { aggregatePerPair, findByKeys, findGroupedByKeys, isUuid, merchantPlatformKey, type GroupOrder, type MerchantPlatform, type PairAggregate } from '@tiergraph/runtime';
+import { aggregatePerPair, changedTags, findByKeys, findGroupedByKeys, isUuid, merchantPlatformKey, tag, type GroupOrder, type MerchantPlatform, type PairAggregate } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
 import { TEAM_MEMBERS } from '../features';
 import { TEAM_MEMBER_COUNTS } from './counters';
@@ -166,7 +166,10 @@ export class TenancyStore {
       `UPDATE tenancy.store_users SET is_active = false, deactivated_at = coalesce(deactivated_at, now()) WHERE id = $1`,
       [id],
     );
-    return this.db.getRepository(StoreUserEntity).findOneBy({ id });
+    const user = await this.db.getRepository(StoreUserEntity).findOneBy({ id });
+    // response tags: this answer names the pair; the counter's trigger NOTIFYs it on commit
+    if (user) changedTags(tag.merchantPlatform(user));
+    return user;
   }
 }
 
