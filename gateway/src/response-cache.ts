@@ -84,6 +84,8 @@ export class ResponseCache {
       sizeCalculation: (entry) => entry.bytes,
       ttl: options.maxAgeMs,
       ttlAutopurge: false,
+      // the clock read on every get (an injected one too), not a time cached for a millisecond
+      ttlResolution: 0,
       allowStale: false,
       perf: { now: this.now },
       dispose: (entry, key, reason) => {
