@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { checkMerchantFeatures, percentile, runMerchantFeatures, type LoadResult, type MerchantKey } from './load';
 import { cpuDelta, cpuSnapshot, type CpuSnapshot, type Processes } from './procs';
 import type { SqlStats } from './sql-stats';
-import { BENCH_PORTS, BENCH_SUBGRAPH_HMAC_SECRET } from './stack';
+import { BENCH_DATABASE_URL, BENCH_PORTS, BENCH_SUBGRAPH_HMAC_SECRET } from './stack';
 
 export interface Arm {
   /** Shown in the tables: 'tiergraph', 'monolith', 'hive', 'tiergraph AUTH_TOKEN_CACHE_SIZE=0' … */
@@ -163,6 +163,8 @@ export async function startGatewayPeer(root: string, dataDir: string, secret: st
       SUBGRAPH_HMAC_SECRET: BENCH_SUBGRAPH_HMAC_SECRET,
       GATEWAY_PORT: String(PEER_PORTS.gatewayB),
       GATEWAY_HOST: '127.0.0.1',
+      // GATEWAY_RESPONSE_CACHE=on LISTENs on the bench database
+      DATABASE_URL: BENCH_DATABASE_URL,
       ...Object.fromEntries(Object.entries(subgraphs).map(([name, port]) => [`${name}_URL`, `http://127.0.0.1:${port}/graphql`])),
       ...env,
     },

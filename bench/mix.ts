@@ -225,3 +225,77 @@ export async function runMix(
     firstProblems,
   };
 }
+
+export interface BypassStaleness {
+  samples: number;
+  /** ms from the direct write's answer (committed, NOTIFY sent) until the gateway first answered with it. */
+  p50: number;
+  p95: number;
+  max: number;
+  /** Cached (stale) answers the gateway gave in between, over all samples. */
+  staleAnswers: number;
+  timeouts: number;
+}
+
+/**
+ * The staleness after a write that bypasses the gateway: per sample, MerchantFeatures through the gateway twice (so the
+ * answer is cached), then CreateProduct straight to catalog's subgraph (no gateway sees its answer; the counter
+ * trigger's NOTIFY is the only way the gateway can learn of it), then MerchantFeatures through the gateway every ~1 ms
+ * until it shows the product. Measured from the moment the direct write answered to the first fresh answer.
+ */
+export async function measureBypassStaleness(
+  target: { gateway: string; token: string },
+  catalogUrl: string,
+  query: string,
+  merchants: MixMerchant[],
+  samples: number,
+  timeoutMs = 2000,
+): Promise<BypassStaleness> {
+  const agent = subgraphAgent();
+  const post = createHttpFetcher({ timeoutMs: 30_000, agent });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${target.token}` };
+  const run = randomUUID().slice(0, 8);
+  const products = async (m: MixMerchant): Promise<number> => {
+    const response = await post(`${target.gateway}/graphql`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ operationName: 'MerchantFeatures', query, variables: { merchantId: m.merchantId, platformId: m.platformId } }),
+    });
+    const answer = JSON.parse(await response.text()) as { data?: { merchant?: { subscription?: { features?: Feature[] } } } };
+    return answer.data?.merchant?.subscription?.features?.find((f) => f.code === 'max_products')?.current ?? -1;
+  };
+  const times: number[] = [];
+  let staleAnswers = 0;
+  let timeouts = 0;
+  // the unlimited merchants: a write never refused by a limit
+  const candidates = merchants.filter((m) => m.tierCode === 'enterprise');
+  for (let i = 0; i < samples; i++) {
+    const m = (candidates.length ? candidates : merchants)[i % (candidates.length || merchants.length)];
+    await products(m);
+    const before = await products(m);
+    const written = await post(catalogUrl, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query: CREATE_PRODUCT, variables: { input: { storeId: m.storeId, sku: `bypass-${run}-${i}`, name: 'Bypass', priceCents: 1 } } }),
+    });
+    const text = await written.text();
+    const committed = performance.now();
+    if (text.includes('"errors"')) throw new Error(`direct CreateProduct failed: ${text.slice(0, 400)}`);
+    for (;;) {
+      const current = await products(m);
+      if (current >= before + 1) {
+        times.push(performance.now() - committed);
+        break;
+      }
+      staleAnswers++;
+      if (performance.now() - committed > timeoutMs) {
+        timeouts++;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+  agent.destroy();
+  const s = summarize(times);
+  return { samples, p50: s.p50, p95: s.p95, max: s.max, staleAnswers, timeouts };
+}
