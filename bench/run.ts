@@ -240,7 +240,7 @@ async function main(): Promise<number> {
   };
   say(`tiergraph bench — ${machine.date}, ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGb} GiB, node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')}`);
 
-  say(`starting the stack (scripts/start.ts, DATA_DIR=${BENCH_DATA_DIR}, gateway ${BENCH_GATEWAY}, PostgreSQL :54339)`);
+  say(`starting the stack (scripts/start.ts, DATA_DIR=${BENCH_DATA_DIR}, gateway ${BENCH_GATEWAY}, PostgreSQL :${BENCH_PORTS.EMBEDDED_PG_PORT})`);
   let stack: RunningStack = await startStack(ROOT, { secret, say });
   let stackEnv: Record<string, string> = {};
   const peers: Peer[] = [];
