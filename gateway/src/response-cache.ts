@@ -61,6 +61,8 @@ export interface RequestCacheState {
 export type CacheOutcome = 'hit' | 'miss' | 'bypass';
 
 export const CACHE_HEADER = 'x-tiergraph-cache';
+/** How long after an invalidation of everything the cache is cleared once more (see invalidate). */
+export const SECOND_SWEEP_MS = 1000;
 
 export class ResponseCache {
   private readonly entries: LRUCache<string, Entry>;
@@ -72,6 +74,7 @@ export class ResponseCache {
   /** Invalidations older than the tags remembered: every read started before it is refused. */
   private floor = 0;
   private live = false;
+  private sweep: NodeJS.Timeout | undefined;
   private readonly now: () => number;
   readonly metrics: ReturnType<typeof cacheMetrics>;
 
@@ -154,6 +157,12 @@ export class ResponseCache {
       this.metrics.invalidations.inc({ source });
       if (t === ALL_TAGS) {
         this.clear(source);
+        // Subgraphs keep process caches of what `*` changes (billing's feature declarations), dropped by the same
+        // NOTIFY, which may reach them after it reached this gateway: a read in that gap would store what they still
+        // held. A second clear a moment later removes such an entry (tier and catalog changes are rare).
+        clearTimeout(this.sweep);
+        this.sweep = setTimeout(() => this.clear('second sweep after *'), SECOND_SWEEP_MS);
+        this.sweep.unref();
         continue;
       }
       this.invalidatedAt.set(t, ++this.seq);
