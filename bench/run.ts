@@ -180,15 +180,25 @@ interface MixArmResult {
   cpuMsPerRequest: number;
   cpuByProcess: Record<string, number>;
   bypass: BypassStaleness;
+  /** Response cache lookups during the slice (0 with the cache off) and how many were hits. */
+  hits: number;
+  lookups: number;
+}
+
+/** The response cache's lookup counters on a gateway's /metrics (zeros when it has no cache). */
+async function cacheLookups(gateway: string): Promise<{ hit: number; miss: number; bypass: number }> {
+  const text = await (await fetch(`${gateway}/metrics`)).text();
+  const of = (result: string) => Number(new RegExp(`^tiergraph_gateway_response_cache_lookups_total\\{result="${result}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { hit: of('hit'), miss: of('miss'), bypass: of('bypass') };
 }
 
 function printMixArms(rows: MixArmResult[]): void {
   say('read/write mix side by side (A/B/A/B; CPU: every process of the stack and the peers, per request; bypass: a write straight to catalog until the gateway answers it, quiet):');
-  say('| arm | round | requests | req/s | p50 ms | p95 ms | reads p95 ms | writes p95 ms | CPU ms/request | stale / checked | errors | bypass staleness p50 / p95 / max ms |');
-  say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
-  for (const { arm, round, result: r, cpuMsPerRequest, bypass: b } of rows) {
+  say('| arm | round | requests | req/s | p50 ms | p95 ms | reads p95 ms | writes p95 ms | CPU ms/request | cache hits / lookups | stale / checked | errors | bypass staleness p50 / p95 / max ms | bypass: fresh answer received p95 ms |');
+  say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|');
+  for (const { arm, round, result: r, cpuMsPerRequest, bypass: b, hits, lookups } of rows) {
     say(
-      `| ${arm} | ${round} | ${r.requests} | ${r.requestsPerSecond.toFixed(0)} | ${ms(r.all.p50)} | ${ms(r.all.p95)} | ${ms(r.reads.p95)} | ${ms(r.writes.p95)} | ${cpuMsPerRequest.toFixed(2)} | ${r.stale} / ${r.checked} | ${r.errors} | ${ms(b.p50)} / ${ms(b.p95)} / ${ms(b.max)} (${b.timeouts} timeouts) |`,
+      `| ${arm} | ${round} | ${r.requests} | ${r.requestsPerSecond.toFixed(0)} | ${ms(r.all.p50)} | ${ms(r.all.p95)} | ${ms(r.reads.p95)} | ${ms(r.writes.p95)} | ${cpuMsPerRequest.toFixed(2)} | ${hits} / ${lookups} | ${r.stale} / ${r.checked} | ${r.errors} | ${ms(b.p50)} / ${ms(b.p95)} / ${ms(b.max)} (${b.staleAnswers} stale answers, ${b.timeouts} timeouts) | ${ms(b.receivedP95)} |`,
     );
   }
 }
@@ -406,18 +416,25 @@ async function main(): Promise<number> {
           say(`mix (${arm.name}, round ${round}): ${opts.connections} clients, 95 % MerchantFeatures / 5 % writes (CreateProduct, PlaceOrder, SetMerchantFeatureOverrides), ${opts.mixDurationS} s`);
           const processes = allProcesses();
           await waitIdle(processes);
+          const lookups0 = await cacheLookups(arm.gateway);
           const cpu0 = cpuSnapshot(processes);
           const result = await runMix({ ...target, gateway: arm.gateway }, merchantFeatures, mixMerchants, { connections: opts.connections, durationS: opts.mixDurationS, writeShare: 0.05 });
           const cpu = cpuDelta(cpu0, cpuSnapshot(processes));
+          const lookups1 = await cacheLookups(arm.gateway);
+          const hits = lookups1.hit - lookups0.hit;
+          const lookups = hits + lookups1.miss - lookups0.miss + lookups1.bypass - lookups0.bypass;
           result.name = `${result.name} (${arm.name})`;
           memory.push({ after: `the mix (${arm.name}, round ${round})`, mib: memorySnapshot(processes) });
           const cpuMs = Object.entries(cpu).filter(([n]) => n !== 'bench').reduce((a, [, v]) => a + v, 0) / Math.max(result.requests, 1);
-          say(`  ${result.requestsPerSecond.toFixed(0)} req/s, p95 ${ms(result.all.p95)} ms, CPU ${cpuMs.toFixed(2)} ms/request, stale ${result.stale} of ${result.checked}`);
+          say(`  ${result.requestsPerSecond.toFixed(0)} req/s, p95 ${ms(result.all.p95)} ms, CPU ${cpuMs.toFixed(2)} ms/request, stale ${result.stale} of ${result.checked}, cache hits ${hits} of ${lookups} lookups`);
           // quiet, after the load: from a write straight to catalog (no gateway sees it) to the gateway's fresh answer
           await waitIdle(processes);
           const bypass = await measureBypassStaleness({ ...target, gateway: arm.gateway }, `http://127.0.0.1:${BENCH_PORTS.CATALOG_PORT}/graphql`, merchantFeatures, mixMerchants, opts.quick ? 20 : 50);
-          say(`  bypass staleness: p50 ${ms(bypass.p50)} ms, p95 ${ms(bypass.p95)} ms, max ${ms(bypass.max)} ms (${bypass.staleAnswers} stale answers in ${bypass.samples} samples, ${bypass.timeouts} timeouts)`);
-          mixArms.push({ arm: arm.name, round, result, cpuMsPerRequest: cpuMs, cpuByProcess: cpu, bypass });
+          say(
+            `  bypass staleness (write answered → first request answered fresh started): p50 ${ms(bypass.p50)} ms, p95 ${ms(bypass.p95)} ms, max ${ms(bypass.max)} ms; ` +
+              `fresh answer received p95 ${ms(bypass.receivedP95)} ms (${bypass.staleAnswers} stale answers in ${bypass.samples} samples, ${bypass.timeouts} timeouts)`,
+          );
+          mixArms.push({ arm: arm.name, round, result, cpuMsPerRequest: cpuMs, cpuByProcess: cpu, bypass, hits, lookups });
           // the cache-on arm carries the issue's targets when there is one
           if (!mix || arm.env.GATEWAY_RESPONSE_CACHE === 'on') mix = result;
         }
