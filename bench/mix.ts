@@ -240,6 +240,8 @@ export interface BypassStaleness {
   receivedP95: number;
   /** Cached (stale) answers the gateway gave in between, over all samples. */
   staleAnswers: number;
+  /** Samples whose read before the write was answered from the cache (x-tiergraph-cache: hit): the ones that test it. */
+  cachedBefore: number;
   timeouts: number;
 }
 
@@ -261,12 +263,14 @@ export async function measureBypassStaleness(
   const post = createHttpFetcher({ timeoutMs: 30_000, agent });
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${target.token}` };
   const run = randomUUID().slice(0, 8);
+  let lastHit = false;
   const products = async (m: MixMerchant): Promise<number> => {
     const response = await post(`${target.gateway}/graphql`, {
       method: 'POST',
       headers,
       body: JSON.stringify({ operationName: 'MerchantFeatures', query, variables: { merchantId: m.merchantId, platformId: m.platformId } }),
     });
+    lastHit = response.headers.get('x-tiergraph-cache') === 'hit';
     const answer = JSON.parse(await response.text()) as { data?: { merchant?: { subscription?: { features?: Feature[] } } } };
     return answer.data?.merchant?.subscription?.features?.find((f) => f.code === 'max_products')?.current ?? -1;
   };
@@ -274,12 +278,14 @@ export async function measureBypassStaleness(
   const received: number[] = [];
   let staleAnswers = 0;
   let timeouts = 0;
+  let cachedBefore = 0;
   // the unlimited merchants: a write never refused by a limit
   const candidates = merchants.filter((m) => m.tierCode === 'enterprise');
   for (let i = 0; i < samples; i++) {
     const m = (candidates.length ? candidates : merchants)[i % (candidates.length || merchants.length)];
     await products(m);
     const before = await products(m);
+    if (lastHit) cachedBefore++;
     const written = await post(catalogUrl, {
       method: 'POST',
       headers,
@@ -306,5 +312,5 @@ export async function measureBypassStaleness(
   }
   agent.destroy();
   const s = summarize(times);
-  return { samples, p50: s.p50, p95: s.p95, max: s.max, receivedP95: summarize(received).p95, staleAnswers, timeouts };
+  return { samples, p50: s.p50, p95: s.p95, max: s.max, receivedP95: summarize(received).p95, staleAnswers, cachedBefore, timeouts };
 }

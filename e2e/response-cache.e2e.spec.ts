@@ -155,6 +155,19 @@ describe('the gateway response cache', () => {
     );
     expect(override.errors).toBeUndefined();
     await eventually(t, (r) => feature(r, PRODUCTS).limit === 3);
+
+    // a tier renamed at billing directly: the `tiers` tag by NOTIFY
+    await ok('UpdateMerchantSubscription', { merchantId: t.merchantId, platformId: t.platformId, input: { tierCode: 'business' } });
+    await cached(t);
+    const rename = (name: string) =>
+      postGraphQL(
+        graph.subgraphs.billing.url,
+        { query: contractOperation('UpdateSubscriptionTier'), operationName: 'UpdateSubscriptionTier', variables: { code: 'business', input: { name } } },
+        { token: admin },
+      );
+    expect((await rename('Business (renamed)')).errors).toBeUndefined();
+    await eventually(t, (r) => r.data!.merchant.subscription.tier.name === 'Business (renamed)');
+    await rename('Business');
   });
 
   it('leaves no stale entry after concurrent writes and reads', async () => {
