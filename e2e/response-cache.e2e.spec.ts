@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { postGraphQL, tokenFor, type GraphQLResponse } from '@tiergraph/testkit';
+import { postGraphQL, tokenFor, waitForLockWaiters, type GraphQLResponse } from '@tiergraph/testkit';
+import { Client } from 'pg';
 import { contractCaller, contractOperation, startTestGraph, type TestGraph } from './graph';
 
 /**
@@ -188,6 +189,39 @@ describe('the gateway response cache', () => {
     // right after: the next read, cached or not, shows all ten (a read that raced a write was not stored)
     expect(feature(await features(t), PRODUCTS).current).toBe(10);
     expect(feature(await features(t), PRODUCTS).current).toBe(10);
+  });
+
+  it('does not store a read that a write overtook: the write committed (and was notified) while the read was in flight', async () => {
+    const t = await tenant();
+    const products = feature(await cached(t), PRODUCTS).current;
+    await ok('SetMerchantFeatureOverrides', { merchantId: t.merchantId, platformId: t.platformId, overrides: [{ featureCode: PRODUCTS, limitValue: 100, isEnabled: true }] }); // evicts
+    // hold billing's last fetch (features reads the overrides) after catalog has counted
+    const holder = new Client({ connectionString: graph.db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE billing.merchant_feature_overrides IN ACCESS EXCLUSIVE MODE');
+      const inFlight = features(t);
+      await waitForLockWaiters(holder, 1, 10_000, 'relation');
+      // a write straight to the database while the read waits: its NOTIFY evicts, and must also keep the read out
+      const notified = await metric('tiergraph_gateway_response_cache_invalidations_total{source="notify"}');
+      await graph.subgraphs.catalog.dataSource.query(
+        `INSERT INTO catalog.products (store_id, merchant_id, platform_id, sku, name, price_cents, currency) VALUES ($1, $2, $3, 'race', 'R', 1, 'EUR')`,
+        [t.storeId, t.merchantId, t.platformId],
+      );
+      const deadline = Date.now() + 5000;
+      while ((await metric('tiergraph_gateway_response_cache_invalidations_total{source="notify"}')) === notified && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await holder.query('COMMIT');
+      const stale = await inFlight;
+      expect(feature(stale, PRODUCTS).current).toBe(products); // counted before the write
+    } finally {
+      await holder.end();
+    }
+    const next = await features(t);
+    expect(cacheOf(next)).toBe('miss');
+    expect(feature(next, PRODUCTS).current).toBe(products + 1);
   });
 
   it('does not cache an operation a subgraph did not tag, nor an answer with errors', async () => {
