@@ -34,12 +34,15 @@ const features = (t: Tenant, token = t.merchantToken) => send('MerchantFeatures'
 const cacheOf = (r: GraphQLResponse) => r.headers.get('x-tiergraph-cache');
 const feature = (r: GraphQLResponse, code: string) => r.data!.merchant.subscription.features.find((f: { code: string }) => f.code === code);
 
-/** Reads MerchantFeatures twice: the second must be a hit (so the write after it has a cached entry to evict). */
-async function cached(t: Tenant): Promise<GraphQLResponse> {
-  await features(t);
-  const again = await features(t);
-  expect(cacheOf(again)).toBe('hit');
-  return again;
+/**
+ * Reads MerchantFeatures until it is a hit (so the write after it has a cached entry to evict), at most 5 times: a
+ * read during which the NOTIFY of the setup's last write arrived is rightly not stored (the race rule).
+ */
+async function cached(t: Tenant, token = t.merchantToken): Promise<GraphQLResponse> {
+  let r = await features(t, token);
+  for (let i = 0; i < 5 && cacheOf(r) !== 'hit'; i++) r = await features(t, token);
+  expect(cacheOf(r)).toBe('hit');
+  return r;
 }
 
 /** Polls (bounded) until `check` passes on a fresh MerchantFeatures; answers the passing response. */
@@ -77,8 +80,7 @@ describe('the gateway response cache', () => {
     const first = await features(t);
     expect(first.errors).toBeUndefined();
     expect(cacheOf(first)).toBe('miss');
-    const second = await features(t);
-    expect(cacheOf(second)).toBe('hit');
+    const second = await cached(t);
     expect(second.data).toEqual(first.data);
     expect(await metric('tiergraph_gateway_response_cache_lookups_total{result="hit"}')).toMatch(/ [1-9]\d*$/);
     expect(graph.gateway.responseCache!.size).toBeGreaterThan(0);
@@ -94,7 +96,7 @@ describe('the gateway response cache', () => {
     expect(foreign.errors?.map((e) => e.extensions?.code)).toContain('FORBIDDEN');
     // the admin gets its own entry: a miss first
     expect(cacheOf(await features(t, admin))).toBe('miss');
-    expect(cacheOf(await features(t, admin))).toBe('hit');
+    await cached(t, admin);
   });
 
   it('CreateProduct, PlaceOrder, SetMerchantFeatureOverrides and UpdateMerchantSubscription through the gateway show in the very next read', async () => {
@@ -259,6 +261,6 @@ describe('the gateway response cache', () => {
     while (!cache.isLive() && Date.now() < deadline + 5000) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(cache.isLive()).toBe(true);
     expect(cacheOf(await features(t))).toBe('miss');
-    expect(cacheOf(await features(t))).toBe('hit');
+    await cached(t);
   });
 });

@@ -160,9 +160,12 @@ export class ResponseCache {
         // Subgraphs keep process caches of what `*` changes (billing's feature declarations), dropped by the same
         // NOTIFY, which may reach them after it reached this gateway: a read in that gap would store what they still
         // held. A second clear a moment later removes such an entry (tier and catalog changes are rare).
-        clearTimeout(this.sweep);
-        this.sweep = setTimeout(() => this.clear('second sweep after *'), SECOND_SWEEP_MS);
-        this.sweep.unref();
+        // (a `*` from an answer — a write that named nothing — is followed by the NOTIFY, if the database says so)
+        if (source !== 'response') {
+          clearTimeout(this.sweep);
+          this.sweep = setTimeout(() => this.clear('second sweep after *'), SECOND_SWEEP_MS);
+          this.sweep.unref();
+        }
         continue;
       }
       this.invalidatedAt.set(t, ++this.seq);
