@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { checkMerchantFeatures, percentile, runMerchantFeatures, type LoadResult, type MerchantKey } from './load';
 import { cpuDelta, cpuSnapshot, type CpuSnapshot, type Processes } from './procs';
 import type { SqlStats } from './sql-stats';
-import { BENCH_PORTS, BENCH_SUBGRAPH_HMAC_SECRET } from './stack';
+import { BENCH_DATABASE_URL, BENCH_PORT_OFFSET, BENCH_PORTS, BENCH_SUBGRAPH_HMAC_SECRET } from './stack';
 
 export interface Arm {
   /** Shown in the tables: 'tiergraph', 'monolith', 'hive', 'tiergraph AUTH_TOKEN_CACHE_SIZE=0' … */
@@ -105,7 +105,7 @@ async function waitListening(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`nothing answered at ${url} within ${timeoutMs / 1000} s`);
 }
 
-export const PEER_PORTS = { gatewayB: 4110, hive: 4120, monolith: 4130 } as const;
+export const PEER_PORTS = { gatewayB: 4110 + BENCH_PORT_OFFSET, hive: 4120 + BENCH_PORT_OFFSET, monolith: 4130 + BENCH_PORT_OFFSET } as const;
 
 export async function startMonolithPeer(root: string, databaseUrl: string, dataDir: string, pool: number): Promise<Peer> {
   const url = `http://127.0.0.1:${PEER_PORTS.monolith}/graphql`;
@@ -163,6 +163,8 @@ export async function startGatewayPeer(root: string, dataDir: string, secret: st
       SUBGRAPH_HMAC_SECRET: BENCH_SUBGRAPH_HMAC_SECRET,
       GATEWAY_PORT: String(PEER_PORTS.gatewayB),
       GATEWAY_HOST: '127.0.0.1',
+      // GATEWAY_RESPONSE_CACHE=on LISTENs on the bench database
+      DATABASE_URL: BENCH_DATABASE_URL,
       ...Object.fromEntries(Object.entries(subgraphs).map(([name, port]) => [`${name}_URL`, `http://127.0.0.1:${port}/graphql`])),
       ...env,
     },

@@ -225,3 +225,92 @@ export async function runMix(
     firstProblems,
   };
 }
+
+export interface BypassStaleness {
+  samples: number;
+  /**
+   * ms from the direct write's answer (committed, NOTIFY sent) to the start of the first gateway request that was
+   * answered with it: the entry was evicted by then (the lookup is the first thing a request does), so this bounds
+   * the window in which the gateway could answer stale, to within one polling step (a hit takes a few ms).
+   */
+  p50: number;
+  p95: number;
+  max: number;
+  /** ms from the direct write's answer to the fresh answer's arrival (adds one uncached MerchantFeatures). */
+  receivedP95: number;
+  /** Cached (stale) answers the gateway gave in between, over all samples. */
+  staleAnswers: number;
+  /** Samples whose read before the write was answered from the cache (x-tiergraph-cache: hit): the ones that test it. */
+  cachedBefore: number;
+  timeouts: number;
+}
+
+/**
+ * The staleness after a write that bypasses the gateway: per sample, MerchantFeatures through the gateway twice (so the
+ * answer is cached), then CreateProduct straight to catalog's subgraph (no gateway sees its answer; the counter
+ * trigger's NOTIFY is the only way the gateway can learn of it), then MerchantFeatures through the gateway every ~1 ms
+ * until it shows the product. Measured from the moment the direct write answered to the first fresh answer.
+ */
+export async function measureBypassStaleness(
+  target: { gateway: string; token: string },
+  catalogUrl: string,
+  query: string,
+  merchants: MixMerchant[],
+  samples: number,
+  timeoutMs = 2000,
+): Promise<BypassStaleness> {
+  const agent = subgraphAgent();
+  const post = createHttpFetcher({ timeoutMs: 30_000, agent });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${target.token}` };
+  const run = randomUUID().slice(0, 8);
+  let lastHit = false;
+  const products = async (m: MixMerchant): Promise<number> => {
+    const response = await post(`${target.gateway}/graphql`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ operationName: 'MerchantFeatures', query, variables: { merchantId: m.merchantId, platformId: m.platformId } }),
+    });
+    lastHit = response.headers.get('x-tiergraph-cache') === 'hit';
+    const answer = JSON.parse(await response.text()) as { data?: { merchant?: { subscription?: { features?: Feature[] } } } };
+    return answer.data?.merchant?.subscription?.features?.find((f) => f.code === 'max_products')?.current ?? -1;
+  };
+  const times: number[] = [];
+  const received: number[] = [];
+  let staleAnswers = 0;
+  let timeouts = 0;
+  let cachedBefore = 0;
+  // the unlimited merchants: a write never refused by a limit
+  const candidates = merchants.filter((m) => m.tierCode === 'enterprise');
+  for (let i = 0; i < samples; i++) {
+    const m = (candidates.length ? candidates : merchants)[i % (candidates.length || merchants.length)];
+    await products(m);
+    const before = await products(m);
+    if (lastHit) cachedBefore++;
+    const written = await post(catalogUrl, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query: CREATE_PRODUCT, variables: { input: { storeId: m.storeId, sku: `bypass-${run}-${i}`, name: 'Bypass', priceCents: 1 } } }),
+    });
+    const text = await written.text();
+    const committed = performance.now();
+    if (text.includes('"errors"')) throw new Error(`direct CreateProduct failed: ${text.slice(0, 400)}`);
+    for (;;) {
+      const asked = performance.now();
+      const current = await products(m);
+      if (current >= before + 1) {
+        times.push(Math.max(0, asked - committed));
+        received.push(performance.now() - committed);
+        break;
+      }
+      staleAnswers++;
+      if (performance.now() - committed > timeoutMs) {
+        timeouts++;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+  agent.destroy();
+  const s = summarize(times);
+  return { samples, p50: s.p50, p95: s.p95, max: s.max, receivedP95: summarize(received).p95, staleAnswers, cachedBefore, timeouts };
+}

@@ -37,7 +37,7 @@ import {
   type MerchantKey,
   type SubgraphFetchRow,
 } from './load';
-import { BENCH_DATA_DIR, BENCH_DATABASE_URL, BENCH_GATEWAY, startStack, type RunningStack } from './stack';
+import { BENCH_DATA_DIR, BENCH_DATABASE_URL, BENCH_GATEWAY, BENCH_PORTS, startStack, type RunningStack } from './stack';
 import {
   alternate,
   printArms,
@@ -47,6 +47,7 @@ import {
   startGatewayPeer,
   startHivePeer,
   startMonolithPeer,
+  waitIdle,
   summarizeArms,
   type Arm,
   type ArmSummary,
@@ -54,7 +55,7 @@ import {
   type Ratio,
   type Slice,
 } from './compare';
-import { runMix, mixMerchantsOf, type MixResult } from './mix';
+import { measureBypassStaleness, runMix, mixMerchantsOf, type BypassStaleness, type MixResult } from './mix';
 import { cpuDelta, cpuSnapshot, memorySnapshot, stackProcesses } from './procs';
 import { ensureStatementStats, SqlStats } from './sql-stats';
 import { runIngestion, storesOf, type IngestResult } from './ingest';
@@ -172,6 +173,36 @@ function printLoad(results: LoadResult[]): void {
   }
 }
 
+interface MixArmResult {
+  arm: string;
+  round: number;
+  result: MixResult;
+  cpuMsPerRequest: number;
+  cpuByProcess: Record<string, number>;
+  bypass: BypassStaleness;
+  /** Response cache lookups during the slice (0 with the cache off) and how many were hits. */
+  hits: number;
+  lookups: number;
+}
+
+/** The response cache's lookup counters on a gateway's /metrics (zeros when it has no cache). */
+async function cacheLookups(gateway: string): Promise<{ hit: number; miss: number; bypass: number }> {
+  const text = await (await fetch(`${gateway}/metrics`)).text();
+  const of = (result: string) => Number(new RegExp(`^tiergraph_gateway_response_cache_lookups_total\\{result="${result}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { hit: of('hit'), miss: of('miss'), bypass: of('bypass') };
+}
+
+function printMixArms(rows: MixArmResult[]): void {
+  say('read/write mix side by side (A/B/A/B; CPU: every process of the stack and the peers, per request; bypass: a write straight to catalog until the gateway answers it, quiet):');
+  say('| arm | round | requests | req/s | p50 ms | p95 ms | reads p95 ms | writes p95 ms | CPU ms/request | cache hits / lookups | stale / checked | errors | bypass staleness p50 / p95 / max ms | bypass: fresh answer received p95 ms |');
+  say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|');
+  for (const { arm, round, result: r, cpuMsPerRequest, bypass: b, hits, lookups } of rows) {
+    say(
+      `| ${arm} | ${round} | ${r.requests} | ${r.requestsPerSecond.toFixed(0)} | ${ms(r.all.p50)} | ${ms(r.all.p95)} | ${ms(r.reads.p95)} | ${ms(r.writes.p95)} | ${cpuMsPerRequest.toFixed(2)} | ${hits} / ${lookups} | ${r.stale} / ${r.checked} | ${r.errors} | ${ms(b.p50)} / ${ms(b.p95)} / ${ms(b.max)} (${b.staleAnswers} stale answers; ${b.cachedBefore} of ${b.samples} cached before the write; ${b.timeouts} timeouts) | ${ms(b.receivedP95)} |`,
+    );
+  }
+}
+
 function printMix(r: MixResult): void {
   say(`${r.name}, ${r.connections} clients, ${r.durationS} s:`);
   say('| | requests | req/s | p50 ms | p95 ms | p99 ms | max ms |');
@@ -219,7 +250,7 @@ async function main(): Promise<number> {
   };
   say(`tiergraph bench — ${machine.date}, ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGb} GiB, node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')}`);
 
-  say(`starting the stack (scripts/start.ts, DATA_DIR=${BENCH_DATA_DIR}, gateway ${BENCH_GATEWAY}, PostgreSQL :54339)`);
+  say(`starting the stack (scripts/start.ts, DATA_DIR=${BENCH_DATA_DIR}, gateway ${BENCH_GATEWAY}, PostgreSQL :${BENCH_PORTS.EMBEDDED_PG_PORT})`);
   let stack: RunningStack = await startStack(ROOT, { secret, say });
   let stackEnv: Record<string, string> = {};
   const peers: Peer[] = [];
@@ -366,15 +397,48 @@ async function main(): Promise<number> {
       load.push(result);
     }
     let mix: MixResult | null = null;
+    const mixArms: MixArmResult[] = [];
     if (opts.scenarios.has('mix')) {
       const mixMerchants = await mixMerchantsOf(BENCH_DATABASE_URL, merchants);
-      say(`mix: ${opts.connections} clients, 95 % MerchantFeatures / 5 % writes (CreateProduct, PlaceOrder, SetMerchantFeatureOverrides), ${opts.mixDurationS} s`);
-      const processes = stackProcesses(stack.pid);
-      const cpu0 = cpuSnapshot(processes);
-      mix = await runMix(target, merchantFeatures, mixMerchants, { connections: opts.connections, durationS: opts.mixDurationS, writeShare: 0.05 });
-      const cpu = cpuDelta(cpu0, cpuSnapshot(processes));
-      memory.push({ after: 'the mix', mib: memorySnapshot(processes) });
-      say(`  ${mix.requestsPerSecond.toFixed(0)} req/s, CPU ${(Object.entries(cpu).filter(([n]) => n !== 'bench').reduce((a, [, v]) => a + v, 0) / Math.max(mix.requests, 1)).toFixed(2)} ms/request`);
+      // tiergraph as started, and beside it a second gateway per --ab-env of GATEWAY_ settings (e.g.
+      // GATEWAY_RESPONSE_CACHE=on), alternated A/B/A/B; settings of the whole stack are for the features scenario
+      const arms: Array<{ name: string; gateway: string; env: Record<string, string> }> = [{ name: 'tiergraph', gateway: target.gateway, env: {} }];
+      for (const env of opts.abEnv) {
+        if (!Object.keys(env).every((n) => n.startsWith('GATEWAY_'))) continue;
+        const name = `tiergraph ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+        let peer = peers.find((p) => p.name === 'gateway B');
+        if (!peer) peers.push((peer = await startGatewayPeer(ROOT, BENCH_DATA_DIR, secret, env)));
+        arms.push({ name, gateway: peer.url.replace(/\/graphql$/, ''), env });
+      }
+      const rounds = arms.length > 1 ? opts.rounds : 1;
+      for (let round = 1; round <= rounds; round++) {
+        for (const arm of arms) {
+          say(`mix (${arm.name}, round ${round}): ${opts.connections} clients, 95 % MerchantFeatures / 5 % writes (CreateProduct, PlaceOrder, SetMerchantFeatureOverrides), ${opts.mixDurationS} s`);
+          const processes = allProcesses();
+          await waitIdle(processes);
+          const lookups0 = await cacheLookups(arm.gateway);
+          const cpu0 = cpuSnapshot(processes);
+          const result = await runMix({ ...target, gateway: arm.gateway }, merchantFeatures, mixMerchants, { connections: opts.connections, durationS: opts.mixDurationS, writeShare: 0.05 });
+          const cpu = cpuDelta(cpu0, cpuSnapshot(processes));
+          const lookups1 = await cacheLookups(arm.gateway);
+          const hits = lookups1.hit - lookups0.hit;
+          const lookups = hits + lookups1.miss - lookups0.miss + lookups1.bypass - lookups0.bypass;
+          result.name = `${result.name} (${arm.name})`;
+          memory.push({ after: `the mix (${arm.name}, round ${round})`, mib: memorySnapshot(processes) });
+          const cpuMs = Object.entries(cpu).filter(([n]) => n !== 'bench').reduce((a, [, v]) => a + v, 0) / Math.max(result.requests, 1);
+          say(`  ${result.requestsPerSecond.toFixed(0)} req/s, p95 ${ms(result.all.p95)} ms, CPU ${cpuMs.toFixed(2)} ms/request, stale ${result.stale} of ${result.checked}, cache hits ${hits} of ${lookups} lookups`);
+          // quiet, after the load: from a write straight to catalog (no gateway sees it) to the gateway's fresh answer
+          await waitIdle(processes);
+          const bypass = await measureBypassStaleness({ ...target, gateway: arm.gateway }, `http://127.0.0.1:${BENCH_PORTS.CATALOG_PORT}/graphql`, merchantFeatures, mixMerchants, opts.quick ? 20 : 50);
+          say(
+            `  bypass staleness (write answered → first request answered fresh started): p50 ${ms(bypass.p50)} ms, p95 ${ms(bypass.p95)} ms, max ${ms(bypass.max)} ms; ` +
+              `fresh answer received p95 ${ms(bypass.receivedP95)} ms (${bypass.staleAnswers} stale answers in ${bypass.samples} samples, ${bypass.cachedBefore} of them cached before the write, ${bypass.timeouts} timeouts)`,
+          );
+          mixArms.push({ arm: arm.name, round, result, cpuMsPerRequest: cpuMs, cpuByProcess: cpu, bypass, hits, lookups });
+          // the cache-on arm carries the issue's targets when there is one
+          if (!mix || arm.env.GATEWAY_RESPONSE_CACHE === 'on') mix = result;
+        }
+      }
     }
     let admin: AdminPageResult | null = null;
     let adminCost: { cpuMsPerPage: Record<string, number>; statementsPerPage: number; statementsByPageSize: Record<number, number> } | null = null;
@@ -432,6 +496,10 @@ async function main(): Promise<number> {
     }
     if (memory.length) say();
     if (load.length) printLoad(load);
+    if (mixArms.length > 1) {
+      say();
+      printMixArms(mixArms);
+    }
     if (mix) {
       say();
       printMix(mix);
@@ -456,7 +524,7 @@ async function main(): Promise<number> {
     const bodies = [
       ...(compared?.slices.flatMap((s) => s.load.firstErrorBodies.map((b) => `${s.arm}: ${b}`)) ?? []),
       ...load.flatMap((r) => r.firstErrorBodies),
-      ...(mix?.firstProblems ?? []),
+      ...(mixArms.length ? mixArms.flatMap((a) => a.result.firstProblems.map((p) => `${a.arm}: ${p}`)) : (mix?.firstProblems ?? [])),
       ...(admin?.firstErrorBodies ?? []),
       ...(ingestion?.firstErrorBodies ?? []),
     ];
@@ -472,7 +540,7 @@ async function main(): Promise<number> {
     const errors =
       load.reduce((n, r) => n + r.errors + r.non2xx + r.graphqlErrors + r.sampledBad, 0) +
       (compared?.summaries.reduce((n, s) => n + s.errors, 0) ?? 0) +
-      (mix ? mix.errors + mix.stale : 0) +
+      (mixArms.length ? mixArms.reduce((n, a) => n + a.result.errors + a.result.stale, 0) : mix ? mix.errors + mix.stale : 0) +
       (admin?.errors ?? 0) +
       ingestionWrong;
     const tiergraph = compared?.summaries.find((s) => s.arm === 'tiergraph');
@@ -494,6 +562,9 @@ async function main(): Promise<number> {
         ? [
             { what: `mix p95 ≤ ${TARGETS.merchantFeaturesP95Ms} ms at ${mix.connections} connections`, value: mix.all.p95, unit: 'ms', ok: mix.all.p95 <= TARGETS.merchantFeaturesP95Ms },
             { what: 'mix: no stale read after a gateway-routed write', value: mix.stale, unit: 'stale', ok: mix.stale === 0 },
+            ...mixArms
+              .filter((a) => a.result === mix)
+              .map((a) => ({ what: `mix (${a.arm}): staleness after a write that bypasses the gateway, p95 ≤ 50 ms`, value: a.bypass.p95, unit: 'ms', ok: a.bypass.p95 <= 50 && a.bypass.timeouts === 0 })),
             ...(monolith
               ? [{ what: `mix throughput ≥ ${TARGETS.mixOfMonolith * 100} % of the monolith bound (MerchantFeatures)`, value: (mix.requestsPerSecond / monolith.requestsPerSecond) * 100, unit: '%', ok: mix.requestsPerSecond >= TARGETS.mixOfMonolith * monolith.requestsPerSecond }]
               : []),
@@ -524,6 +595,7 @@ async function main(): Promise<number> {
           compared: compared && { ...compared, slices: compared.slices.map((s) => ({ ...s, load: { ...s.load, latencies: undefined } })) },
           load: load.map((r) => ({ ...r, latencies: undefined })),
           mix,
+          mixArms: mixArms.map((a) => ({ ...a, result: { ...a.result } })),
           memory,
           admin,
           adminCost,

@@ -3,16 +3,21 @@ import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
+/**
+ * BENCH_PORT_OFFSET (default 0) moves every bench port (stack and peers), so two worktrees can bench at once on one
+ * machine.
+ */
+export const BENCH_PORT_OFFSET = Number(process.env.BENCH_PORT_OFFSET ?? 0);
 /** The bench stack's ports: beside the defaults (4000–4006, 54329), so a `pnpm start` can keep running. */
 export const BENCH_PORTS = {
-  EMBEDDED_PG_PORT: 54339,
-  GATEWAY_PORT: 4100,
-  BILLING_PORT: 4101,
-  TENANCY_PORT: 4102,
-  CATALOG_PORT: 4103,
-  ORDERS_PORT: 4104,
-  MEDIA_PORT: 4105,
-  MONITORING_PORT: 4106,
+  EMBEDDED_PG_PORT: 54339 + BENCH_PORT_OFFSET,
+  GATEWAY_PORT: 4100 + BENCH_PORT_OFFSET,
+  BILLING_PORT: 4101 + BENCH_PORT_OFFSET,
+  TENANCY_PORT: 4102 + BENCH_PORT_OFFSET,
+  CATALOG_PORT: 4103 + BENCH_PORT_OFFSET,
+  ORDERS_PORT: 4104 + BENCH_PORT_OFFSET,
+  MEDIA_PORT: 4105 + BENCH_PORT_OFFSET,
+  MONITORING_PORT: 4106 + BENCH_PORT_OFFSET,
 } as const;
 /** Relative to the repository root, as start.ts resolves DATA_DIR. */
 export const BENCH_DATA_DIR = join('.data', 'bench');

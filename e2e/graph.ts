@@ -28,9 +28,12 @@ export function startTestGateway(urls: Record<SubgraphName, string>, overrides: 
 /**
  * The whole graph as real HTTP servers: six subgraphs on one fresh database, and the gateway in front.
  * `replace` swaps in differently configured definitions (billing with Stripe, say); `gatewayEnv` sets gateway
- * variables (CORS_ORIGINS, say).
+ * variables (CORS_ORIGINS, say), or a function of the database (DATABASE_URL for the response cache's LISTEN).
  */
-export async function startTestGraph(replace: Partial<typeof subgraphs> = {}, gatewayEnv: Record<string, string> = {}): Promise<TestGraph> {
+export async function startTestGraph(
+  replace: Partial<typeof subgraphs> = {},
+  gatewayEnv: Record<string, string> | ((db: TestDatabase) => Record<string, string>) = {},
+): Promise<TestGraph> {
   const db = await createTestDatabase();
   let running = {} as Record<SubgraphName, RunningSubgraph>;
   // monitoring gathers the platform's figures through this graph's gateway, whose port is known once it started
@@ -42,7 +45,7 @@ export async function startTestGraph(replace: Partial<typeof subgraphs> = {}, ga
     running = await startTestSubgraphs({ ...subgraphs, monitoring, ...replace }, db.url);
     const started = await startTestGateway(
       Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, running[n].url])) as Record<SubgraphName, string>,
-      gatewayEnv,
+      typeof gatewayEnv === 'function' ? gatewayEnv(db) : gatewayEnv,
     );
     gateway = started;
     return {

@@ -1,9 +1,10 @@
 import type http from 'node:http';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { AppError, ErrorCode, isClientErrorCode, SIGNATURE_HEADER, type RequestSigner } from '@tiergraph/runtime';
+import { AppError, ErrorCode, isClientErrorCode, SIGNATURE_HEADER, type Caller, type RequestSigner } from '@tiergraph/runtime';
 import { GraphQLError } from 'graphql';
 import { createHttpFetcher } from './http-fetcher';
 import type { GatewayMetrics } from './metrics';
+import { countsFetch, recordFetch, type RequestCacheState, type ResponseCache } from './response-cache';
 
 type Fetcher = NonNullable<NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher']>;
 
@@ -22,6 +23,10 @@ function signing(send: SignableFetcher, sign: RequestSigner): SignableFetcher {
 export interface GatewayContext {
   authorization: string;
   requestId: string;
+  /** The verified token's caller: the response cache's scope. */
+  caller?: Caller;
+  /** What this request's subgraph fetches said they read or changed (response-cache.ts). */
+  cache?: RequestCacheState;
 }
 
 /** A subgraph that did not answer in time or could not be reached: its own fields fail, the rest of the answer stands. */
@@ -51,6 +56,8 @@ export class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayCont
     /** `http` (default): node:http with a keep-alive LIFO pool (http-fetcher.ts); `fetch`: Node's fetch (undici). */
     client: { kind: 'http'; agent: http.Agent } | { kind: 'fetch' } = { kind: 'fetch' },
     sign?: RequestSigner,
+    /** With GATEWAY_RESPONSE_CACHE=on: each fetch's `extensions.tags` go to the request's cache state. */
+    private readonly responseCache?: ResponseCache,
   ) {
     // Both honour the subgraphs' keep-alive timeout; the default fetcher (make-fetch-happen) reuses the
     // longest-idle socket with no idle timeout and meets sockets the subgraph already closed (ECONNRESET).
@@ -88,7 +95,17 @@ export class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayCont
     });
   }
 
+  /** The response cache's hook: what this fetch read (a query) or changed (a mutation), from its extensions. */
+  override async didReceiveResponse({ response, request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
+    const state = context?.cache;
+    if (this.responseCache && countsFetch(state, request.query)) recordFetch(this.responseCache, state, response.extensions);
+    return response;
+  }
+
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource['process']> {
+    const state = options.context?.cache;
+    // counted before it is sent: a fetch that fails (or says nothing) keeps the answer out of the cache
+    if (this.responseCache && countsFetch(state, options.request.query)) state.fetches++;
     const end = this.metrics.subgraphFetchDuration.startTimer({ subgraph: this.subgraph });
     try {
       return await super.process(options);

@@ -44,6 +44,20 @@ export const gatewayEnvSchema = requireSignatureSecretInProduction(refuseDefault
      * same secret answer `_entities` only to signed requests. Required in production.
      */
     ...subgraphSignatureEnvShape,
+    /**
+     * The response cache of read operations (response-cache.ts): `off` by default, as its exactness rests on every
+     * write naming what it changed (services and counter triggers do; hand-written SQL on billing's tables does not)
+     * and it needs DATABASE_URL for its LISTEN connection. `on` is the bench's and a deployment's deliberate choice.
+     */
+    GATEWAY_RESPONSE_CACHE: z.enum(['on', 'off']).default('off'),
+    /** Entries at most (least recently used go first). */
+    GATEWAY_RESPONSE_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(10_000),
+    /** Bytes of cached answers at most, in MB (a MerchantFeatures answer is 2 to 4 KB). */
+    GATEWAY_RESPONSE_CACHE_MAX_MB: z.coerce.number().positive().default(64),
+    /** A backstop: no entry is served longer than this even if no change was notified. */
+    GATEWAY_RESPONSE_CACHE_MAX_AGE_MS: z.coerce.number().int().min(1).default(60_000),
+    /** postgres:// URL the response cache LISTENs on for changed tags (required with GATEWAY_RESPONSE_CACHE=on). */
+    DATABASE_URL: z.string().url().optional(),
     BILLING_URL: urlOf('billing'),
     TENANCY_URL: urlOf('tenancy'),
     CATALOG_URL: urlOf('catalog'),
@@ -51,7 +65,10 @@ export const gatewayEnvSchema = requireSignatureSecretInProduction(refuseDefault
     MEDIA_URL: urlOf('media'),
     MONITORING_URL: urlOf('monitoring'),
   }),
-));
+).refine((env) => env.GATEWAY_RESPONSE_CACHE === 'off' || !!env.DATABASE_URL, {
+  message: 'GATEWAY_RESPONSE_CACHE=on needs DATABASE_URL (the cache LISTENs for changes)',
+  path: ['DATABASE_URL'],
+}));
 export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;
 
 export function parseGatewayEnv(source: NodeJS.ProcessEnv): GatewayEnv {

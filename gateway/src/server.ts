@@ -11,12 +11,20 @@ import {
   corsSettingsOf,
   createTokenVerifier,
   listen,
+  listenOnChannels,
   maskInternalError,
+  parseTagsPayload,
   requestSigner,
   queryProtection,
   requestScope,
   serviceTokenProvider,
+  ENTITLEMENTS_CHANNEL,
+  TAGS_CHANNEL,
   withRequestId,
+  type ChangeListener,
+  ALL_TAGS,
+  tag,
+  type EntitlementChange,
   type Logger,
   type RunningServer,
   type SubgraphName,
@@ -28,6 +36,7 @@ import { NullOnFailedEntityFetch } from './failed-entity-fetch';
 import { mountGraphiQL } from './graphiql';
 import { subgraphAgent } from './http-fetcher';
 import { createGatewayMetrics } from './metrics';
+import { ResponseCache, responseCachePlugin } from './response-cache';
 import { mountStripeWebhookForward } from './stripe-webhook-forward';
 
 export interface GatewayOptions {
@@ -38,7 +47,7 @@ export interface GatewayOptions {
   subgraphUrls: Record<SubgraphName, string>;
 }
 
-export type RunningGateway = RunningServer & { metrics: ReturnType<typeof createGatewayMetrics> };
+export type RunningGateway = RunningServer & { metrics: ReturnType<typeof createGatewayMetrics>; responseCache?: ResponseCache };
 
 /** The health URL of a subgraph: its GraphQL URL with `/graphql` replaced by `/health`. */
 export function healthUrlOf(graphqlUrl: string): string {
@@ -63,6 +72,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const agent = env.GATEWAY_SUBGRAPH_CLIENT === 'http' ? subgraphAgent() : undefined;
   const client = agent ? ({ kind: 'http', agent } as const) : ({ kind: 'fetch' } as const);
   const sign = env.SUBGRAPH_HMAC_SECRET ? requestSigner(env.SUBGRAPH_HMAC_SECRET) : undefined;
+  const { responseCache, listener } = await startResponseCache(env, logger, metrics.registry);
   const gateway = new ApolloGateway({
     ...(env.GATEWAY_INTROSPECT_AND_COMPOSE
       ? { supergraphSdl: new IntrospectAndCompose({ subgraphs: subgraphList }) }
@@ -70,7 +80,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // a failed entity fetch answers its nullable fields as null, so a `@requires` on them still runs (failed-entity-fetch.ts)
     buildService: ({ name, url }) =>
       new NullOnFailedEntityFetch(
-        new AuthenticatedDataSource(name, options.subgraphUrls[name as SubgraphName] ?? url!, metrics, getServiceToken, env.SUBGRAPH_TIMEOUT_MS, client, sign),
+        new AuthenticatedDataSource(name, options.subgraphUrls[name as SubgraphName] ?? url!, metrics, getServiceToken, env.SUBGRAPH_TIMEOUT_MS, client, sign, responseCache),
       ),
     logger,
   });
@@ -90,7 +100,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     allowBatchedHttpRequests: false,
     validationRules: protection.validationRules,
     parseOptions: protection.parseOptions,
-    plugins: [...protection.plugins, ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), metrics.plugin],
+    plugins: [...protection.plugins, ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(),
+      metrics.plugin,
+      ...(responseCache ? [responseCachePlugin<GatewayContext>(responseCache)] : []),
+    ],
     formatError: (formatted, error) => {
       const masked = maskInternalError(
         formatted,
@@ -135,8 +148,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const authorization = req.header('authorization');
-        await verifyToken(authorization);
-        return { authorization: authorization!, requestId: requestScope.getStore()!.requestId };
+        const caller = await verifyToken(authorization);
+        return { authorization: authorization!, requestId: requestScope.getStore()!.requestId, caller };
       },
     }),
   );
@@ -155,6 +168,47 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     url: `http://127.0.0.1:${port}/graphql`,
     port,
     metrics,
-    stop: () => (stopping ??= apollo.stop().then(() => (agent?.destroy(), logger.info('gateway stopped')))),
+    responseCache,
+    stop: () =>
+      (stopping ??= apollo
+        .stop()
+        .then(() => listener?.close())
+        .then(() => (agent?.destroy(), logger.info('gateway stopped')))),
   };
 }
+
+/**
+ * GATEWAY_RESPONSE_CACHE=on: the cache and its LISTEN connection (notify.ts, with reconnect) on the tags channel
+ * (counter triggers, billing's usage and every notifyTagsChanged) and on billing's entitlements channel (subscriptions,
+ * overrides; `{ all: true }` for tiers and the feature catalog), so changes that do not pass this gateway evict too.
+ */
+async function startResponseCache(env: GatewayEnv, logger: Logger, registry: ResponseCacheRegistry): Promise<{ responseCache?: ResponseCache; listener?: ChangeListener }> {
+  if (env.GATEWAY_RESPONSE_CACHE !== 'on') return {};
+  const responseCache = new ResponseCache({
+    maxEntries: env.GATEWAY_RESPONSE_CACHE_MAX_ENTRIES,
+    maxBytes: Math.floor(env.GATEWAY_RESPONSE_CACHE_MAX_MB * 1024 * 1024),
+    maxAgeMs: env.GATEWAY_RESPONSE_CACHE_MAX_AGE_MS,
+    logger,
+    registry,
+  });
+  const listener = await listenOnChannels({
+    databaseUrl: env.DATABASE_URL!,
+    logger,
+    channels: [TAGS_CHANNEL, ENTITLEMENTS_CHANNEL],
+    applicationName: 'tiergraph-gateway-response-cache',
+    onNotification: (channel, payload) => {
+      if (channel === TAGS_CHANNEL) return responseCache.invalidate(parseTagsPayload(payload), 'notify');
+      let change: EntitlementChange = { all: true };
+      try {
+        change = JSON.parse(payload ?? '') as EntitlementChange;
+      } catch {
+        // unreadable: everything
+      }
+      responseCache.invalidate(['all' in change ? ALL_TAGS : tag.merchantPlatform(change)], 'entitlements');
+    },
+    onConnectionChange: (live) => responseCache.setLive(live),
+  });
+  logger.info({ maxEntries: env.GATEWAY_RESPONSE_CACHE_MAX_ENTRIES, maxMb: env.GATEWAY_RESPONSE_CACHE_MAX_MB, maxAgeMs: env.GATEWAY_RESPONSE_CACHE_MAX_AGE_MS }, 'response cache on');
+  return { responseCache, listener };
+}
+type ResponseCacheRegistry = ReturnType<typeof createGatewayMetrics>['registry'];

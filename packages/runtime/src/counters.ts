@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { ALL_TAGS, MAX_TAGS_PAYLOAD, TAGS_CHANNEL } from './response-tags';
 
 /**
  * Usage counters: one row per key (e.g. merchant, platform, store) holding what the owner's limit counts over its
@@ -43,6 +44,53 @@ function upsert(spec: UsageCounterSpec, rows: string): string {
 }
 
 /**
+ * `<name>() RETURNS trigger …`: the trigger function, after CREATE or CREATE OR REPLACE. With `tags` (SQL over a
+ * changed row, e.g. `'ms:' || merchant_id || ':' || platform_id`), each statement also NOTIFYs TAGS_CHANNEL with the
+ * tags of the rows it changed (counted or not), which PostgreSQL delivers on commit: every write path, also SQL
+ * that no service sees, tells the gateway's response cache what changed.
+ */
+function applyFunctionBody(spec: UsageCounterSpec, tags?: readonly string[]): string {
+  const notify = (...sources: string[]) =>
+    tags?.length
+      ? `PERFORM pg_notify('${TAGS_CHANNEL}', CASE WHEN length(p) > ${MAX_TAGS_PAYLOAD} THEN '${ALL_TAGS}' ELSE p END)
+           FROM (SELECT string_agg(DISTINCT t, ' ') AS p FROM (${sources
+             .map((source) => `SELECT unnest(ARRAY[${tags.join(', ')}]::text[]) AS t FROM ${source}`)
+             .join(' UNION ALL ')}) x) y
+          WHERE p IS NOT NULL;`
+      : '';
+  return `${fn(spec)}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+     BEGIN
+       IF TG_OP = 'INSERT' THEN
+         ${upsert(spec, deltas(spec, 'new_rows', 1))};
+         ${notify('new_rows')}
+       ELSIF TG_OP = 'DELETE' THEN
+         ${upsert(spec, deltas(spec, 'old_rows', -1))};
+         ${notify('old_rows')}
+       ELSIF TG_OP = 'UPDATE' THEN
+         ${upsert(spec, `${deltas(spec, 'new_rows', 1)} UNION ALL ${deltas(spec, 'old_rows', -1)}`)};
+         ${notify('new_rows', 'old_rows')}
+       ELSIF TG_OP = 'TRUNCATE' THEN
+         DELETE FROM ${spec.counter};
+         ${tags?.length ? `PERFORM pg_notify('${TAGS_CHANNEL}', '${ALL_TAGS}');` : ''}
+       END IF;
+       RETURN NULL;
+     END
+     $fn$`;
+}
+
+/**
+ * A migration that makes an existing counter's triggers also NOTIFY the response tags of the rows each statement
+ * changes (see applyFunctionBody); `usageCounterTagsMigrationDown` takes the NOTIFY out again.
+ */
+export function usageCounterTagsMigration(spec: UsageCounterSpec, tags: readonly string[]): string[] {
+  return [`CREATE OR REPLACE FUNCTION ${applyFunctionBody(spec, tags)}`];
+}
+
+export function usageCounterTagsMigrationDown(spec: UsageCounterSpec): string[] {
+  return [`CREATE OR REPLACE FUNCTION ${applyFunctionBody(spec)}`];
+}
+
+/**
  * The statements of a migration that adds a counter: the table (primary key = the key columns), the trigger
  * function and its triggers, then the backfill from the existing rows. Creating the triggers locks the counted table
  * against writes until the migration commits, so the backfill is exact.
@@ -55,20 +103,7 @@ export function usageCounterMigration(spec: UsageCounterSpec): string[] {
        n bigint NOT NULL DEFAULT 0,
        PRIMARY KEY (${keyCols(spec).join(', ')})
      )`,
-    `CREATE FUNCTION ${fn(spec)}() RETURNS trigger LANGUAGE plpgsql AS $fn$
-     BEGIN
-       IF TG_OP = 'INSERT' THEN
-         ${upsert(spec, deltas(spec, 'new_rows', 1))};
-       ELSIF TG_OP = 'DELETE' THEN
-         ${upsert(spec, deltas(spec, 'old_rows', -1))};
-       ELSIF TG_OP = 'UPDATE' THEN
-         ${upsert(spec, `${deltas(spec, 'new_rows', 1)} UNION ALL ${deltas(spec, 'old_rows', -1)}`)};
-       ELSIF TG_OP = 'TRUNCATE' THEN
-         DELETE FROM ${spec.counter};
-       END IF;
-       RETURN NULL;
-     END
-     $fn$`,
+    `CREATE FUNCTION ${applyFunctionBody(spec)}`,
     `CREATE TRIGGER ${base}_on_insert AFTER INSERT ON ${spec.table} REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn(spec)}()`,
     `CREATE TRIGGER ${base}_on_update AFTER UPDATE ON ${spec.table} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn(spec)}()`,
     `CREATE TRIGGER ${base}_on_delete AFTER DELETE ON ${spec.table} REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn(spec)}()`,

@@ -3,6 +3,7 @@ import { AppError } from './errors';
 import { callSubgraph, type ServiceCredentials } from './internal-client';
 import { merchantPlatformKey, type MerchantPlatform } from './keys';
 import type { EntitlementChange } from './notify';
+import { changedTags, tag } from './response-tags';
 
 /**
  * The mechanism of entitlements: their wire shape, the client that asks billing, the cache invalidated by NOTIFY,
@@ -128,6 +129,9 @@ export async function lockFeature(manager: EntityManager, featureCode: string, p
 export function inFeatureLock<T>(db: DataSource, featureCode: string, pair: MerchantPlatform, work: (manager: EntityManager) => Promise<T>): Promise<T> {
   return db.transaction(async (manager) => {
     await lockFeature(manager, featureCode, pair);
+    // a create within a limit changes what is counted for the pair: this request's answer names it for the gateway's
+    // response cache (response-tags.ts), and the counter's trigger NOTIFYs it on commit
+    changedTags(tag.merchantPlatform(pair));
     return work(manager);
   });
 }

@@ -19,3 +19,4 @@ export * from './representations';
 export * from './platform-figures';
 export * from './jobs';
 export * from './counters';
+export * from './response-tags';

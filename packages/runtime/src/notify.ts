@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { Logger } from './logger';
+import { ALL_TAGS, changedTags, tag } from './response-tags';
 
 /** The channel every cache of effective limits listens on; billing notifies it in the changing transaction. */
 export const ENTITLEMENTS_CHANNEL = 'tiergraph_entitlements';
@@ -10,6 +11,8 @@ export type EntitlementChange = { merchantId: string; platformId: string } | { a
 
 /** Queues a notification that PostgreSQL delivers to every listener when (and only if) the transaction commits. */
 export async function notifyEntitlementsChanged(manager: EntityManager, change: EntitlementChange): Promise<void> {
+  // the gateway's response cache listens on this channel too; this request's answer names the same change
+  changedTags('all' in change ? ALL_TAGS : tag.merchantPlatform(change));
   await manager.query('SELECT pg_notify($1, $2)', [ENTITLEMENTS_CHANNEL, JSON.stringify(change)]);
 }
 
@@ -28,6 +31,40 @@ export async function listenForEntitlementChanges(options: {
   onChange: (change: EntitlementChange) => void;
   onConnectionChange?: (live: boolean) => void;
 }): Promise<ChangeListener> {
+  return listenOnChannels({
+    databaseUrl: options.databaseUrl,
+    logger: options.logger,
+    channels: [ENTITLEMENTS_CHANNEL],
+    onNotification: (_channel, payload) => {
+      try {
+        options.onChange(JSON.parse(payload ?? '{"all":true}') as EntitlementChange);
+      } catch {
+        options.onChange({ all: true });
+      }
+    },
+    onConnectionChange: (live) => {
+      // lost: everything may have been missed; back: everything missed meanwhile
+      if (!live) options.onConnectionChange?.(false);
+      options.onChange({ all: true });
+      if (live) options.onConnectionChange?.(true);
+    },
+  });
+}
+
+/**
+ * LISTENs on `channels` with one dedicated connection that reconnects (500 ms after a loss, then every second).
+ * `onConnectionChange(false)` is called the moment the connection is lost (what was notified meanwhile is missed:
+ * callers drop what they cached), `onConnectionChange(true)` once it listens again. The first connect at start fails
+ * the call instead of retrying.
+ */
+export async function listenOnChannels(options: {
+  databaseUrl: string;
+  logger: Logger;
+  channels: string[];
+  onNotification: (channel: string, payload: string | undefined) => void;
+  onConnectionChange?: (live: boolean) => void;
+  applicationName?: string;
+}): Promise<ChangeListener> {
   let client: Client | undefined;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
@@ -35,20 +72,17 @@ export async function listenForEntitlementChanges(options: {
   /** `initial`: the first connect at start, whose failure fails the start instead of retrying in the background. */
   const connect = async (initial = false): Promise<void> => {
     // keepAlive: a half-open connection would look live while notifications are lost
-    const next = new Client({ connectionString: options.databaseUrl, application_name: 'tiergraph-entitlements-listener', keepAlive: true });
-    next.on('notification', (message) => {
-      try {
-        options.onChange(JSON.parse(message.payload ?? '{"all":true}') as EntitlementChange);
-      } catch {
-        options.onChange({ all: true });
-      }
+    const next = new Client({
+      connectionString: options.databaseUrl,
+      application_name: options.applicationName ?? 'tiergraph-entitlements-listener',
+      keepAlive: true,
     });
+    next.on('notification', (message) => options.onNotification(message.channel, message.payload));
     const lost = (error?: Error) => {
       if (closed || client !== next) return;
       client = undefined;
-      options.logger.warn({ err: error }, 'entitlement listener lost its connection; caches bypassed until it is back');
+      options.logger.warn({ err: error, channels: options.channels }, 'change listener lost its connection; caches bypassed until it is back');
       options.onConnectionChange?.(false);
-      options.onChange({ all: true });
       next.end().catch(() => undefined);
       retry = setTimeout(() => void connect().catch(() => undefined), 500);
     };
@@ -56,7 +90,7 @@ export async function listenForEntitlementChanges(options: {
     next.on('end', () => lost());
     try {
       await next.connect();
-      await next.query(`LISTEN ${ENTITLEMENTS_CHANNEL}`);
+      for (const channel of options.channels) await next.query(`LISTEN ${channel}`);
     } catch (error) {
       await next.end().catch(() => undefined);
       if (initial) throw error;
@@ -68,7 +102,6 @@ export async function listenForEntitlementChanges(options: {
       return;
     }
     client = next;
-    options.onChange({ all: true });
     options.onConnectionChange?.(true);
   };
 

@@ -14,12 +14,15 @@ import { maskInternalError } from './errors';
 import type { Logger } from './logger';
 import { DEFAULT_QUERY_LIMITS, queryProtection, type QueryLimits } from './query-limits';
 import { SIGNATURE_HEADER, SIGNATURE_VERDICT, signatureRequirementPlugin, signatureVerifier, type SignatureVerdict } from './request-signature';
+import { ResponseTags, responseTagsPlugin } from './response-tags';
 
 /** What every subgraph resolver gets; subgraphs extend it with their services and loaders. */
 export interface RequestContext extends BaseContext {
   caller: Caller;
   requestId: string;
   logger: Logger;
+  /** What this answer depends on and what this request changed, for the gateway's response cache (response-tags.ts). */
+  tags: ResponseTags;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -29,7 +32,7 @@ export function requestIdOf(req: Request): string {
 }
 
 /** The current request's id, for code (formatError, logs) that is not handed the context. */
-export const requestScope = new AsyncLocalStorage<{ requestId: string }>();
+export const requestScope = new AsyncLocalStorage<{ requestId: string; tags?: ResponseTags }>();
 
 /** Express middleware: gives every request an id (the caller's `x-request-id` when well-formed) and echoes it. */
 export function withRequestId(req: Request, res: express.Response, next: express.NextFunction): void {
@@ -136,6 +139,7 @@ export async function startSubgraphServer<TContext extends RequestContext>(
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginInlineTraceDisabled(),
       ...(options.cacheControl ? [] : [ApolloServerPluginCacheControlDisabled()]),
+      responseTagsPlugin<TContext>(),
     ],
     formatError: (formatted, error) =>
       maskInternalError(
@@ -159,7 +163,9 @@ export async function startSubgraphServer<TContext extends RequestContext>(
   options.configureApp?.(app);
   const contextOf = async (requestId: string, authorization: string | undefined, signature: SignatureVerdict) => {
     const caller = await options.verifyToken(authorization);
-    const context = options.buildContext({ caller, requestId, logger: logger.child({ requestId }) });
+    // the same collector as requestScope's where the request runs in it (direct), so stores can name what they change
+    const tags = requestScope.getStore()?.tags ?? new ResponseTags();
+    const context = options.buildContext({ caller, requestId, logger: logger.child({ requestId }), tags });
     // a symbol-keyed own property: Apollo Server hands plugins a shallow copy of the context, which keeps it
     return Object.assign(context, { [SIGNATURE_VERDICT]: signature });
   };
@@ -262,7 +268,7 @@ function directGraphQLHandler<TContext extends RequestContext>(
         if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
       }
       const query = req.url!.indexOf('?');
-      requestScope.run({ requestId }, () => {
+      requestScope.run({ requestId, tags: new ResponseTags() }, () => {
         apollo
           .executeHTTPGraphQLRequest({
             httpGraphQLRequest: { method: 'POST', headers, search: query < 0 ? '' : req.url!.slice(query), body },

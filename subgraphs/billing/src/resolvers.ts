@@ -1,3 +1,4 @@
+import { tag } from '@tiergraph/runtime';
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Resolvers } from './__generated__/resolvers-types';
 import { jobMutations } from './jobs/jobs-resolvers';
@@ -43,15 +44,28 @@ export const resolvers: Resolvers = {
     featureLimits: (tier, _args, { tiers }) => tiers.limitsOf(tier),
   },
   MerchantSubscription: {
+    // response tags (response-tags.ts): a subscription's fields depend on its row, its tier and what is counted for it
     __resolveReference: (reference, { subscriptions }) => subscriptions.referencedSubscription(reference),
-    tier: (subscription, _args, { tiers }) => tiers.tierOf(subscription),
+    tier: (subscription, _args, { tiers, tags }, info) => (tags.depends(info, tag.tiers), tiers.tierOf(subscription)),
     currentPeriodStart: (subscription, _args, { subscriptions }) => subscriptions.periodOf(subscription).start,
     currentPeriodEnd: (subscription, _args, { subscriptions }) => subscriptions.periodOf(subscription).end,
-    history: (subscription, _args, { subscriptions }) => subscriptions.history(subscription),
-    features: (subscription, _args, { entitlements }) => entitlements.features(subscription),
+    history: (subscription, _args, { subscriptions, tags }, info) => (tags.depends(info, tag.merchantPlatform(subscription)), subscriptions.history(subscription)),
+    features: (subscription, _args, { entitlements, subscriptions, tags }, info) => {
+      // limits (tier, overrides), the feature catalog, metered usage in the period (ends with it)
+      tags.depends(info, tag.merchantPlatform(subscription), tag.tiers, tag.features);
+      tags.validUntil(subscriptions.periodOf(subscription).end);
+      return entitlements.features(subscription);
+    },
   },
   Merchant: {
-    subscription: (merchant, { platformId }, { subscriptions }) => subscriptions.subscriptionOfMerchant(merchant.id, platformId),
+    subscription: async (merchant, { platformId }, { subscriptions, tags }, info) => {
+      const subscription = await subscriptions.subscriptionOfMerchant(merchant.id, platformId);
+      // none yet: the pair's tag still names it (a subscription created later changes it)
+      tags.depends(info, tag.merchantPlatform(subscription ?? { merchantId: merchant.id, platformId }));
+      if (subscription) tags.validUntil(subscriptions.periodOf(subscription).end);
+      if (subscription?.trialEndsAt) tags.validUntil(subscription.trialEndsAt);
+      return subscription;
+    },
   },
   Store: {
     subscription: (store, _args, { subscriptions }) => subscriptions.subscriptionOfStore(store),

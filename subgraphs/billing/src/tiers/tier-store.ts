@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { findByKeys, findGroupedByKeys, notifyEntitlementsChanged } from '@tiergraph/runtime';
+import { findByKeys, findGroupedByKeys, notifyEntitlementsChanged, notifyTagsChanged, tag } from '@tiergraph/runtime';
 import type { DataSource } from 'typeorm';
 import { SubscriptionTierEntity, TierFeatureLimitEntity } from '../database/entities';
 
@@ -25,15 +25,23 @@ export class TierStore {
     return findGroupedByKeys(this.db, TierFeatureLimitEntity, { column: 'tier_id', property: 'tierId' }, tierIds, [['e.feature_code', 'ASC']]);
   }
 
+  // tier rows (names, prices) are in cached answers under the `tiers` response tag (response-tags.ts)
   insertTier(values: Partial<SubscriptionTierEntity>): Promise<SubscriptionTierEntity> {
-    const repo = this.db.getRepository(SubscriptionTierEntity);
-    return repo.save(repo.create(values));
+    return this.db.transaction(async (manager) => {
+      const repo = manager.getRepository(SubscriptionTierEntity);
+      const saved = await repo.save(repo.create(values));
+      await notifyTagsChanged(manager, [tag.tiers]);
+      return saved;
+    });
   }
 
   async updateTier(code: string, values: Partial<SubscriptionTierEntity>): Promise<SubscriptionTierEntity | null> {
-    const repo = this.db.getRepository(SubscriptionTierEntity);
-    if (Object.keys(values).length) await repo.update({ code }, values);
-    return repo.findOneBy({ code });
+    return this.db.transaction(async (manager) => {
+      const repo = manager.getRepository(SubscriptionTierEntity);
+      if (Object.keys(values).length) await repo.update({ code }, values);
+      await notifyTagsChanged(manager, [tag.tiers]);
+      return repo.findOneBy({ code });
+    });
   }
 
   /** Deletes a tier nobody subscribes to, atomically: 'in-use' when a subscription refers to it. */
@@ -44,6 +52,7 @@ export class TierStore {
       const [{ used }] = await manager.query(`SELECT EXISTS (SELECT 1 FROM billing.merchant_subscriptions WHERE tier_id = $1) AS used`, [tier.id]);
       if (used) return 'in-use';
       await manager.query(`DELETE FROM billing.subscription_tiers WHERE id = $1`, [tier.id]);
+      await notifyTagsChanged(manager, [tag.tiers]);
       return 'deleted';
     });
   }

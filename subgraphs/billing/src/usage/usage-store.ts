@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { groupUnder, type FeatureUsage } from '@tiergraph/runtime';
+import { groupUnder, notifyTagsChanged, tag, type FeatureUsage } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
 import { eventKey, periodKey, type CandidateEvent, type RecordPlan, type RecordState } from './usage-rules';
 
@@ -93,6 +93,8 @@ export class UsageStore {
   private async write(manager: EntityManager, plan: RecordPlan, now: Date): Promise<void> {
     if (!plan.events.length) return;
     const e = plan.events;
+    // the gateway's cached answers of these merchants' usage (response-tags.ts), evicted on commit
+    await notifyTagsChanged(manager, [...new Set(e.map((x) => tag.merchantPlatform(x)))]);
     await manager.query(
       `INSERT INTO billing.usage_events (merchant_id, platform_id, store_id, feature_code, idempotency_key, quantity, occurred_at, period_start, recorded_at)
        SELECT m, p, s, f, k, q, o, ps, $9 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::timestamptz[], $8::timestamptz[])

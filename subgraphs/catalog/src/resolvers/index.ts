@@ -1,3 +1,4 @@
+import { tag } from '@tiergraph/runtime';
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Resolvers } from '../__generated__/resolvers-types';
 import { platformFiguresResolvers } from '../platform-figures/platform-figures-resolvers';
@@ -12,7 +13,7 @@ export const resolvers: Resolvers = {
   },
   MerchantSubscription: {
     __resolveReference: (key, { catalog }) => catalog.referencedMerchantSubscription(key),
-    catalogUsage: (subscription, _args, { catalog }) => catalog.usageOfMerchant(subscription),
+    catalogUsage: (subscription, _args, { catalog, tags }, info) => (tags.depends(info, tag.merchantPlatform(subscription)), catalog.usageOfMerchant(subscription)),
   },
   Store: {
     // the representation is the store: tenancy's merchantId/platformId arrive with it where a field @requires them

@@ -3,6 +3,8 @@ import { insertWithinLimit } from '@tiergraph/plans';
 import {
   aggregatePerPair,
   findByKeys,
+  changedTags,
+  tag,
   merchantPlatformKey,
   storeKeysetPages,
   storePageKey,
@@ -146,13 +148,15 @@ export class CatalogStore {
   /** Soft-deletes once: whether this call deleted the product (false when unknown or already deleted). */
   async softDeleteProduct(id: string): Promise<boolean> {
     // a CTE, so the driver answers rows (a bare UPDATE answers [rows, count])
-    const rows: Array<{ id: string }> = await this.db.query(
+    const rows: Array<{ id: string; merchant_id: string; platform_id: string; store_id: string }> = await this.db.query(
       `WITH deleted AS (
-         UPDATE catalog.products SET deleted_at = now(), is_active = false WHERE id = $1 AND deleted_at IS NULL RETURNING id
+         UPDATE catalog.products SET deleted_at = now(), is_active = false WHERE id = $1 AND deleted_at IS NULL
+         RETURNING id, merchant_id, platform_id, store_id
        )
-       SELECT id FROM deleted`,
+       SELECT id, merchant_id, platform_id, store_id FROM deleted`,
       [id],
     );
+    for (const r of rows) changedTags(tag.merchantPlatform({ merchantId: r.merchant_id, platformId: r.platform_id }), tag.store(r.store_id));
     return rows.length === 1;
   }
 }

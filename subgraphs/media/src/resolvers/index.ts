@@ -1,3 +1,4 @@
+import { tag } from '@tiergraph/runtime';
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Resolvers } from '../__generated__/resolvers-types';
 import { platformFiguresResolvers } from '../platform-figures/platform-figures-resolvers';
@@ -14,7 +15,7 @@ export const resolvers: Resolvers = {
   },
   MerchantSubscription: {
     __resolveReference: (key, { media }) => media.referencedMerchantSubscription(key),
-    mediaUsage: (subscription, _args, { media }) => media.usageOfMerchant(subscription),
+    mediaUsage: (subscription, _args, { media, tags }, info) => (tags.depends(info, tag.merchantPlatform(subscription)), media.usageOfMerchant(subscription)),
   },
   Store: {
     // the representation is the store: tenancy's merchantId/platformId arrive with it where a field @requires them

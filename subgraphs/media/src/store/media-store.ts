@@ -6,6 +6,8 @@ import {
   findByKeys,
   groupUnder,
   isUuid,
+  changedTags,
+  tag,
   merchantPlatformKey,
   storeKeysetPages,
   storePageKey,
@@ -257,11 +259,14 @@ export class MediaStore {
   async deleteMediaFile(id: string): Promise<{ storageKey: string; paths: string[] } | null> {
     return this.db.transaction(async (manager) => {
       const paths: Array<{ path: string }> = await manager.query(`SELECT path FROM media.media_variants WHERE media_file_id = $1`, [id]);
-      const deleted: Array<{ storage_key: string }> = await manager.query(
-        `WITH deleted AS (DELETE FROM media.media_files WHERE id = $1 RETURNING storage_key) SELECT storage_key FROM deleted`,
+      const deleted: Array<{ storage_key: string; merchant_id: string; platform_id: string; store_id: string }> = await manager.query(
+        `WITH deleted AS (DELETE FROM media.media_files WHERE id = $1 RETURNING storage_key, merchant_id, platform_id, store_id)
+         SELECT storage_key, merchant_id, platform_id, store_id FROM deleted`,
         [id],
       );
       if (!deleted.length) return null;
+      // response tags: this answer names them; the counter's trigger NOTIFYs them on commit
+      changedTags(tag.merchantPlatform({ merchantId: deleted[0].merchant_id, platformId: deleted[0].platform_id }), tag.store(deleted[0].store_id));
       await manager.query(`INSERT INTO media.file_intents (storage_key) VALUES ($1) ON CONFLICT DO NOTHING`, [deleted[0].storage_key]);
       return { storageKey: deleted[0].storage_key, paths: paths.map((p) => p.path) };
     });

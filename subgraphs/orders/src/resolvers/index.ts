@@ -1,3 +1,4 @@
+import { tag } from '@tiergraph/runtime';
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Resolvers } from '../__generated__/resolvers-types';
 import { platformFiguresResolvers } from '../platform-figures/platform-figures-resolvers';
@@ -11,7 +12,8 @@ export const resolvers: Resolvers = {
   },
   MerchantSubscription: {
     __resolveReference: (subscription, { orders }) => orders.referencedMerchantSubscription(subscription),
-    ordersUsage: (subscription, _args, { orders }) => orders.usageOfSubscription(subscription),
+    // response tags: the count in the period the representation names (billing tags the period's end)
+    ordersUsage: (subscription, _args, { orders, tags }, info) => (tags.depends(info, tag.merchantPlatform(subscription)), orders.usageOfSubscription(subscription)),
   },
   Store: {
     // the representation is the store: tenancy's merchantId/platformId arrive with it where a field @requires them

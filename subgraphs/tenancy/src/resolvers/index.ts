@@ -1,3 +1,4 @@
+import { tag } from '@tiergraph/runtime';
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Resolvers } from '../__generated__/resolvers-types';
 import { platformFiguresResolvers } from '../platform-figures/platform-figures-resolvers';
@@ -9,7 +10,12 @@ export const resolvers: Resolvers = {
   Query: {
     platforms: (_root, _args, { tenancy }) => tenancy.platforms(),
     platform: (_root, { id }, { tenancy }) => tenancy.platform(id),
-    merchant: (_root, { id }, { tenancy }) => tenancy.merchant(id),
+    // response tags: the merchant's own row; its stores and users below are not tagged (uncacheable)
+    merchant: async (_root, { id }, { tenancy, tags }, info) => {
+      const merchant = await tenancy.merchant(id);
+      if (merchant) tags.depends(info, tag.merchant(merchant.id));
+      return merchant;
+    },
     merchantByEmail: (_root, { email }, { tenancy }) => tenancy.merchantByEmail(email),
     store: (_root, { id }, { tenancy }) => tenancy.storeById(id),
   },
@@ -26,9 +32,9 @@ export const resolvers: Resolvers = {
   },
   Merchant: {
     __resolveReference: ({ id }, { tenancy }) => tenancy.referencedMerchant(id),
-    stores: (merchant, _args, { tenancy }) => tenancy.storesOf(merchant),
-    users: (merchant, _args, { tenancy }) => tenancy.usersOfMerchant(merchant),
-    userStats: (merchant, _args, { tenancy }) => tenancy.userStatsOf(merchant),
+    stores: (merchant, _args, { tenancy, tags }) => (tags.uncacheable(), tenancy.storesOf(merchant)),
+    users: (merchant, _args, { tenancy, tags }) => (tags.uncacheable(), tenancy.usersOfMerchant(merchant)),
+    userStats: (merchant, _args, { tenancy, tags }) => (tags.uncacheable(), tenancy.userStatsOf(merchant)),
   },
   Store: {
     __resolveReference: ({ id }, { tenancy }) => tenancy.referencedStore(id),
@@ -39,9 +45,9 @@ export const resolvers: Resolvers = {
   },
   MerchantSubscription: {
     __resolveReference: (reference) => reference,
-    merchant: (subscription, _args, { tenancy }) => tenancy.merchant(subscription.merchantId),
-    platform: (subscription, _args, { tenancy }) => tenancy.platform(subscription.platformId),
-    tenancyUsage: (subscription, _args, { tenancy }) => tenancy.usageOf(subscription),
+    merchant: (subscription, _args, { tenancy, tags }, info) => (tags.depends(info, tag.merchant(subscription.merchantId)), tenancy.merchant(subscription.merchantId)),
+    platform: (subscription, _args, { tenancy, tags }) => (tags.uncacheable(), tenancy.platform(subscription.platformId)),
+    tenancyUsage: (subscription, _args, { tenancy, tags }, info) => (tags.depends(info, tag.merchantPlatform(subscription)), tenancy.usageOf(subscription)),
   },
   StoreUser: {
     store: (user, _args, { tenancy }) => tenancy.storeOf(user),

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { insertWithinLimit } from '@tiergraph/plans';
-import { aggregatePerPair, findByKeys, findGroupedByKeys, isUuid, merchantPlatformKey, type GroupOrder, type MerchantPlatform, type PairAggregate } from '@tiergraph/runtime';
+import { aggregatePerPair, changedTags, findByKeys, findGroupedByKeys, isUuid, merchantPlatformKey, tag, type GroupOrder, type MerchantPlatform, type PairAggregate } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
 import { TEAM_MEMBERS } from '../features';
 import { TEAM_MEMBER_COUNTS } from './counters';
@@ -105,19 +105,27 @@ export class TenancyStore {
     };
   }
 
-  insertPlatform(values: { code: string; name: string }): Promise<PlatformEntity> {
+  // Response tags (response-tags.ts): new rows change no cached answer (a merchant's stores are not tagged), but the
+  // answer says what it changed, so the gateway need not clear its whole cache for a write that named nothing.
+  async insertPlatform(values: { code: string; name: string }): Promise<PlatformEntity> {
     const repo = this.db.getRepository(PlatformEntity);
-    return repo.save(repo.create(values));
+    const platform = await repo.save(repo.create(values));
+    changedTags(`platform:${platform.id}`);
+    return platform;
   }
 
-  insertMerchant(values: { name: string; email: string }): Promise<MerchantEntity> {
+  async insertMerchant(values: { name: string; email: string }): Promise<MerchantEntity> {
     const repo = this.db.getRepository(MerchantEntity);
-    return repo.save(repo.create(values));
+    const merchant = await repo.save(repo.create(values));
+    changedTags(tag.merchant(merchant.id));
+    return merchant;
   }
 
-  insertStore(values: { merchantId: string; platformId: string; code: string; name: string }): Promise<StoreEntity> {
+  async insertStore(values: { merchantId: string; platformId: string; code: string; name: string }): Promise<StoreEntity> {
     const repo = this.db.getRepository(StoreEntity);
-    return repo.save(repo.create(values));
+    const store = await repo.save(repo.create(values));
+    changedTags(tag.store(store.id), tag.merchant(store.merchantId));
+    return store;
   }
 
   async setStoreActive(id: string, isActive: boolean): Promise<StoreEntity | null> {
@@ -126,7 +134,9 @@ export class TenancyStore {
       `WITH updated AS (UPDATE tenancy.stores SET is_active = $2 WHERE id = $1 RETURNING id) SELECT id FROM updated`,
       [id, isActive],
     );
-    return rows.length ? this.db.getRepository(StoreEntity).findOneBy({ id }) : null;
+    const store = rows.length ? await this.db.getRepository(StoreEntity).findOneBy({ id }) : null;
+    if (store) changedTags(tag.store(store.id), tag.merchant(store.merchantId), tag.merchantPlatform(store));
+    return store;
   }
 
   /**
@@ -166,7 +176,10 @@ export class TenancyStore {
       `UPDATE tenancy.store_users SET is_active = false, deactivated_at = coalesce(deactivated_at, now()) WHERE id = $1`,
       [id],
     );
-    return this.db.getRepository(StoreUserEntity).findOneBy({ id });
+    const user = await this.db.getRepository(StoreUserEntity).findOneBy({ id });
+    // response tags: this answer names the pair; the counter's trigger NOTIFYs it on commit
+    if (user) changedTags(tag.merchantPlatform(user));
+    return user;
   }
 }
 

@@ -1,0 +1,20 @@
+import { MS_TAG_SQL, usageCounterTagsMigration, usageCounterTagsMigrationDown } from '@tiergraph/runtime';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { ORDER_COUNTS } from '../counters';
+
+/**
+ * The gateway's response cache (issue 12): every statement that changes orders NOTIFYs the response tags of the
+ * rows it changed (`ms:<merchant>:<platform>`, `store:<store>`) from the counter's trigger, in the writing transaction, so
+ * writes that do not pass the gateway (jobs, seeds, SQL) evict the cached answers they change on commit.
+ */
+export class OrdersResponseTags1764600000003 implements MigrationInterface {
+  name = 'OrdersResponseTags1764600000003';
+
+  async up(q: QueryRunner): Promise<void> {
+    for (const sql of usageCounterTagsMigration(ORDER_COUNTS, [MS_TAG_SQL, `'store:' || store_id`])) await q.query(sql);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    for (const sql of usageCounterTagsMigrationDown(ORDER_COUNTS)) await q.query(sql);
+  }
+}
