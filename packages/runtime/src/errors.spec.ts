@@ -38,7 +38,9 @@ describe('a database that cannot be reached: DATABASE_UNAVAILABLE, retryable', (
     ['57P01 admin_shutdown', pgError('57P01', 'terminating connection due to administrator command')],
     ['57P03 cannot_connect_now', pgError('57P03', 'the database system is starting up')],
     ['08006 connection_failure', pgError('08006')],
-    ['08P01 protocol_violation (class 08)', pgError('08P01')],
+    ['57P05 idle_session_timeout', pgError('57P05')],
+    ['53300 too_many_connections', pgError('53300', 'sorry, too many clients already')],
+    ["the database's host not found (a container restarting)", Object.assign(new Error('getaddrinfo ENOTFOUND postgres'), { code: 'ENOTFOUND' })],
     ['the socket ended under a query', new Error('Connection terminated unexpectedly')],
     ['the pool could not connect in time', new Error('timeout exceeded when trying to connect')],
     ['a transaction whose connection was dropped goes on', new QueryRunnerAlreadyReleasedError()],
@@ -62,6 +64,7 @@ describe('a database that cannot be reached: DATABASE_UNAVAILABLE, retryable', (
   it.each([
     ['a unique violation', pgError('23505')],
     ['a syntax error', pgError('42601')],
+    ['08P01 protocol_violation (a bind message with the wrong number of parameters: a bug)', pgError('08P01', 'bind message supplies 1 parameters, but prepared statement "" requires 2')],
     ['57014 query_canceled (a statement timeout, not a server that is gone)', pgError('57014')],
     ['an error without a code', new Error('relation "x" does not exist')],
   ])('not for %s: still INTERNAL_SERVER_ERROR', (_what, driverError) => {

@@ -94,19 +94,24 @@ export class BadUserInputError extends AppError {
 
 /**
  * SQLSTATEs of a server that is not there for the moment: 57P01 admin_shutdown (a fast stop or restart), 57P02
- * crash_shutdown, 57P03 cannot_connect_now (starting up, shutting down, in recovery); any of class 08 (connection
- * exception) is matched by its prefix.
+ * crash_shutdown, 57P03 cannot_connect_now (starting up, shutting down, in recovery), 57P05 idle_session_timeout,
+ * 53300 too_many_connections, and class 08 (connection exception) by name. Not 08P01 protocol_violation: PostgreSQL
+ * raises it for a bind message with the wrong number of parameters, a bug in a statement, never worth a retry.
  */
-const UNAVAILABLE_SQLSTATES: ReadonlySet<string> = new Set(['57P01', '57P02', '57P03']);
+const UNAVAILABLE_SQLSTATES: ReadonlySet<string> = new Set(['57P01', '57P02', '57P03', '57P05', '53300', '08000', '08001', '08003', '08004', '08006', '08007']);
 /**
  * Socket errors of the database connection (pg throws them as they come, even as plain objects). Every other network
  * call a resolver makes wraps its failure in a coded error of its own (InternalCallError → *_UNAVAILABLE, Stripe →
  * PAYMENT_PROVIDER_UNAVAILABLE), so a bare socket error that reaches formatError is the database's.
  */
-const UNAVAILABLE_SOCKET_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+const UNAVAILABLE_SOCKET_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 /** node-postgres's own words when the socket goes or a pool cannot connect (they carry no SQLSTATE). */
 const UNAVAILABLE_DRIVER_MESSAGES = [/^Connection terminated/, /^timeout exceeded when trying to connect/, /^Client has encountered a connection error/];
-/** TypeORM's errors when a transaction's connection was dropped under it and the transaction goes on (by name). */
+/**
+ * TypeORM's errors when a transaction's connection was dropped under it and the transaction goes on (by name). The
+ * same error follows a missing `await` on a transaction's manager, a bug that would then read as retryable; the
+ * PostgreSQL restart test meets the first case, so the name stays.
+ */
 const UNAVAILABLE_TYPEORM_ERRORS: ReadonlySet<string> = new Set(['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError']);
 
 /**
@@ -117,7 +122,7 @@ const UNAVAILABLE_TYPEORM_ERRORS: ReadonlySet<string> = new Set(['QueryRunnerAlr
 export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (!error || typeof error !== 'object' || depth > 5) return false;
   const e = error as { code?: unknown; message?: unknown; originalError?: unknown; driverError?: unknown; cause?: unknown; errors?: unknown; thrownValue?: unknown };
-  if (typeof e.code === 'string' && (UNAVAILABLE_SOCKET_CODES.has(e.code) || UNAVAILABLE_SQLSTATES.has(e.code) || /^08[0-9A-Z]{3}$/.test(e.code))) return true;
+  if (typeof e.code === 'string' && (UNAVAILABLE_SOCKET_CODES.has(e.code) || UNAVAILABLE_SQLSTATES.has(e.code))) return true;
   if (typeof e.message === 'string' && UNAVAILABLE_DRIVER_MESSAGES.some((pattern) => pattern.test(e.message as string))) return true;
   if (error instanceof Error && UNAVAILABLE_TYPEORM_ERRORS.has(error.name)) return true;
   const wrapped = [e.originalError, e.driverError, e.cause, e.thrownValue, ...(Array.isArray(e.errors) ? e.errors : [])];
