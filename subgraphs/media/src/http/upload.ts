@@ -62,7 +62,8 @@ export async function parseUpload(req: Request, files: FileTree, maxBytes: numbe
     await new Promise<void>((resolve, reject) => {
       parser.on('close', resolve);
       parser.on('error', reject);
-      req.on('error', reject);
+      // a client that goes away mid-upload (ECONNRESET on the request) is no database failure
+      req.on('error', (error) => reject(Object.assign(new UploadRefusedError('the upload was cut off before its end', 'file', 400), { cause: error })));
       // a body without a length (chunked) is cut off once it passes the limit, not read to its end
       let received = 0;
       let cut = false;
