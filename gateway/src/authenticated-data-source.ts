@@ -89,9 +89,9 @@ export class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayCont
     const body = (fallback.extensions.response as { body?: { errors?: Array<{ message?: string; extensions?: Record<string, unknown> }> } } | undefined)?.body;
     const first = body?.errors?.find((e) => isClientErrorCode(e.extensions?.code));
     if (!first) return new GraphQLError(`the ${this.subgraph} service answered HTTP ${response.status}`, { extensions: { serviceName: this.subgraph } });
-    const { code, field } = first.extensions ?? {};
+    const { code, field, retryable } = first.extensions ?? {};
     return new GraphQLError(first.message ?? `the ${this.subgraph} service refused the request`, {
-      extensions: { code, ...(field !== undefined ? { field } : {}), serviceName: this.subgraph },
+      extensions: { code, ...(field !== undefined ? { field } : {}), ...(retryable === true ? { retryable } : {}), serviceName: this.subgraph },
     });
   }
 

@@ -370,6 +370,15 @@ describe("a store token's store must be its merchant's (storeOwner)", () => {
     expect(tenancy.asked).toEqual(['S1', 'S1']);
   });
 
+  it("answers TENANCY_UNAVAILABLE, not tenancy's own code, when tenancy refuses the question (its database down)", async () => {
+    const verify = createTokenVerifier(
+      { AUTH_JWT_SECRET: SECRET },
+      { storeOwner: async () => { throw new AppError('the database is unavailable at the moment; retry the request', 'DATABASE_UNAVAILABLE', { retryable: true }, 503); } },
+    );
+    const refusal = await verify(await storeToken('M1', 'S1')).catch((error: AppError) => error);
+    expect((refusal as AppError).extensions).toMatchObject({ code: 'TENANCY_UNAVAILABLE', retryable: true });
+  });
+
   it('makes one lookup for concurrent first requests with the same token, and shares a refusal the same way', async () => {
     const tenancy = tenancyOf({ S1: 'M1', S2: 'M2' });
     const verify = createTokenVerifier({ AUTH_JWT_SECRET: SECRET }, { storeOwner: tenancy.lookup });

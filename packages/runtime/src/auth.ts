@@ -113,7 +113,9 @@ async function confirmStoreOfMerchant(caller: Extract<Caller, { role: 'store' }>
   try {
     owner = await storeOwner(caller.storeId);
   } catch (error) {
-    if (error instanceof AppError && error.extensions.code === ErrorCode.TENANCY_UNAVAILABLE) {
+    // tenancy's refusal of the question itself (its database down, a signature it does not accept) is tenancy being
+    // unable to answer, not this service's own failure: a local database error is no AppError and is masked as such
+    if (error instanceof AppError) {
       throw new AppError("tenancy cannot be reached to confirm the token's store; nothing was done, try again", ErrorCode.TENANCY_UNAVAILABLE, { retryable: true }, 503);
     }
     throw error;
