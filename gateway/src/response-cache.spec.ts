@@ -55,8 +55,11 @@ describe('ResponseCache', () => {
     cache.setLive(false);
     expect(cache.size).toBe(0);
     expect(cache.store('d', answer(4), ['t'], cache.begin())).toBe(false);
+    const duringOutage = cache.begin();
     cache.setLive(true);
     expect(cache.get('c')).toBeUndefined();
+    // a read that began while the listener was down may have missed a NOTIFY: not stored once it is back either
+    expect(cache.store('e', answer(5), ['t'], duringOutage)).toBe(false);
     expect(cache.store('d', answer(4), ['t'], cache.begin())).toBe(true);
     expect(cache.get('d')?.result).toEqual(answer(4));
   });
@@ -90,6 +93,8 @@ describe('ResponseCache', () => {
     expect(merchant).not.toBe(scopeOf({ role: 'merchant', userId: 'v', merchantId: 'm1' }));
     expect(scopeOf({ role: 'store', userId: 'u', merchantId: 'm1', storeId: 's1' })).not.toBe(scopeOf({ role: 'store', userId: 'u', merchantId: 'm1', storeId: 's2' }));
     expect(scopeOf({ role: 'admin', userId: 'u' })).not.toBe(scopeOf({ role: 'service', userId: 'u' }));
+    // ids holding the separator cannot run into each other
+    expect(scopeOf({ role: 'merchant', userId: 'a:b', merchantId: 'c' })).not.toBe(scopeOf({ role: 'merchant', userId: 'a', merchantId: 'b:c' }));
     const key = cacheKey(merchant, 'h', 'Op', { a: 1 });
     expect(key).toBe(cacheKey(merchant, 'h', 'Op', { a: 1 }));
     for (const other of [cacheKey(merchant, 'h2', 'Op', { a: 1 }), cacheKey(merchant, 'h', 'Op2', { a: 1 }), cacheKey(merchant, 'h', 'Op', { a: 2 }), cacheKey('admin:u', 'h', 'Op', { a: 1 })]) {

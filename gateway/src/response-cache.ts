@@ -119,8 +119,11 @@ export class ResponseCache {
   /** The LISTEN connection's state: down, nothing is trusted (cleared) and nothing is stored until it is back. */
   setLive(live: boolean): void {
     if (!live && this.live) this.options.logger.warn({ entries: this.entries.size }, 'response cache: change listener lost; cleared, bypassed until it is back');
+    const wasLive = this.live;
     this.live = live;
     if (!live) this.clear('listener');
+    // back: a read that began while it was down must not be stored either (raises the floor past it)
+    else if (!wasLive) this.clear('reconnected');
   }
 
   begin(): number {
@@ -223,12 +226,13 @@ function cacheMetrics(registry: Registry, entries: () => number, bytes: () => nu
 /** The cache key's scope: what of the verified token can make two answers differ. */
 export function scopeOf(caller: Caller): string {
   switch (caller.role) {
+    // JSON, so no id can run into the next one (ids may hold any character)
     case 'store':
-      return `store:${caller.userId}:${caller.merchantId}:${caller.storeId}`;
+      return JSON.stringify([caller.role, caller.userId, caller.merchantId, caller.storeId]);
     case 'merchant':
-      return `merchant:${caller.userId}:${caller.merchantId}`;
+      return JSON.stringify([caller.role, caller.userId, caller.merchantId]);
     default:
-      return `${caller.role}:${caller.userId}`;
+      return JSON.stringify([caller.role, caller.userId]);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { ALL_TAGS, MAX_TAGS_PAYLOAD, TAGS_CHANNEL } from './response-tags';
+import { ALL_TAGS, MAX_TAGS_PAYLOAD, notifyTagsChanged, TAGS_CHANNEL } from './response-tags';
 
 /**
  * Usage counters: one row per key (e.g. merchant, platform, store) holding what the owner's limit counts over its
@@ -132,6 +132,9 @@ export async function repairUsageCounter(db: DataSource, spec: UsageCounterSpec)
     const [lock, repair] = repairUsageCounterSql(spec);
     await manager.query(lock);
     const [{ changed }]: Array<{ changed: number }> = await manager.query(repair);
+    // the triggers sit on the counted table, not the counter: a correction names no tag of its own, so everything
+    // cached from counters is evicted on commit (the gateway's response cache, response-tags.ts)
+    if (changed > 0) await notifyTagsChanged(manager, [ALL_TAGS]);
     return changed;
   });
 }

@@ -129,9 +129,10 @@ export async function lockFeature(manager: EntityManager, featureCode: string, p
 export function inFeatureLock<T>(db: DataSource, featureCode: string, pair: MerchantPlatform, work: (manager: EntityManager) => Promise<T>): Promise<T> {
   return db.transaction(async (manager) => {
     await lockFeature(manager, featureCode, pair);
+    const result = await work(manager);
     // a create within a limit changes what is counted for the pair: this request's answer names it for the gateway's
-    // response cache (response-tags.ts), and the counter's trigger NOTIFYs it on commit
+    // response cache (response-tags.ts), and the counter's trigger NOTIFYs it on commit; a refusal changes nothing
     changedTags(tag.merchantPlatform(pair));
-    return work(manager);
+    return result;
   });
 }

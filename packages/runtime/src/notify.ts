@@ -57,6 +57,10 @@ export async function listenForEntitlementChanges(options: {
  * callers drop what they cached), `onConnectionChange(true)` once it listens again. The first connect at start fails
  * the call instead of retrying.
  */
+/** How often a listening connection proves it is alive, and how long the proof may take before it counts as lost. */
+const HEARTBEAT_MS = 10_000;
+const HEARTBEAT_TIMEOUT_MS = 5_000;
+
 export async function listenOnChannels(options: {
   databaseUrl: string;
   logger: Logger;
@@ -68,19 +72,23 @@ export async function listenOnChannels(options: {
   let client: Client | undefined;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
 
   /** `initial`: the first connect at start, whose failure fails the start instead of retrying in the background. */
   const connect = async (initial = false): Promise<void> => {
-    // keepAlive: a half-open connection would look live while notifications are lost
+    // a half-open connection (a failover, a cut without a reset) would look live while notifications are lost: TCP
+    // keep-alive from 10 s of silence, and a heartbeat statement that must answer within HEARTBEAT_TIMEOUT_MS
     const next = new Client({
       connectionString: options.databaseUrl,
       application_name: options.applicationName ?? 'tiergraph-entitlements-listener',
       keepAlive: true,
+      keepAliveInitialDelayMillis: HEARTBEAT_MS,
     });
     next.on('notification', (message) => options.onNotification(message.channel, message.payload));
     const lost = (error?: Error) => {
       if (closed || client !== next) return;
       client = undefined;
+      if (heartbeat) clearInterval(heartbeat);
       options.logger.warn({ err: error, channels: options.channels }, 'change listener lost its connection; caches bypassed until it is back');
       options.onConnectionChange?.(false);
       next.end().catch(() => undefined);
@@ -102,6 +110,16 @@ export async function listenOnChannels(options: {
       return;
     }
     client = next;
+    heartbeat = setInterval(() => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer to the heartbeat within ${HEARTBEAT_TIMEOUT_MS} ms`)), HEARTBEAT_TIMEOUT_MS);
+      });
+      Promise.race([next.query('SELECT 1'), late])
+        .catch((error: Error) => lost(error))
+        .finally(() => clearTimeout(timer));
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
     options.onConnectionChange?.(true);
   };
 
@@ -110,6 +128,7 @@ export async function listenOnChannels(options: {
     close: async () => {
       closed = true;
       if (retry) clearTimeout(retry);
+      if (heartbeat) clearInterval(heartbeat);
       const current = client;
       client = undefined;
       await current?.end().catch(() => undefined);

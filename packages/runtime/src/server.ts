@@ -38,7 +38,8 @@ export const requestScope = new AsyncLocalStorage<{ requestId: string; tags?: Re
 export function withRequestId(req: Request, res: express.Response, next: express.NextFunction): void {
   const requestId = requestIdOf(req);
   res.setHeader('x-request-id', requestId);
-  requestScope.run({ requestId }, next);
+  // a collector of its own, so a store under the express handler can name what it changed (response-tags.ts)
+  requestScope.run({ requestId, tags: new ResponseTags() }, next);
 }
 
 export interface SubgraphServerOptions<TContext extends RequestContext> {

@@ -1,4 +1,4 @@
-import { loadTypeDefs, StoreDirectory, type Caller, type SubgraphDefinition } from '@tiergraph/runtime';
+import { ALL_TAGS, loadTypeDefs, notifyTagsChanged, StoreDirectory, type Caller, type SubgraphDefinition } from '@tiergraph/runtime';
 import type { DataSource } from 'typeorm';
 import { TenancyClient } from './clients/tenancy-client';
 import type { BillingContext } from './context';
@@ -100,7 +100,11 @@ export function createBillingSubgraph(options: BillingOptions): SubgraphDefiniti
       const declarations = new DeclarationRegistry(stores.featureCatalog);
       const figures = new BillingPlatformFiguresStore(dataSource);
       onEntitlementChange((change) => {
-        if ('all' in change) declarations.invalidate();
+        if (!('all' in change)) return;
+        declarations.invalidate();
+        // the gateway's response cache clears on the same NOTIFY, possibly before this process dropped its
+        // declarations: once they are dropped, say so again, so no answer built from the old ones outlives this
+        notifyTagsChanged(dataSource, [ALL_TAGS]).catch((error) => logger.warn({ err: error }, 'could not notify the feature declarations’ reload'));
       });
       const currentEntitlements = new DatabaseEntitlements(stores, clock);
       const storeDirectory = new StoreDirectory(urls.tenancy, serviceToken);

@@ -75,7 +75,8 @@ export async function saveSubscription(
       [saved.id, entry.change, entry.fromTierCode, entry.toTierCode, entry.fromStatus, entry.toStatus, entry.reason, author.actor, author.changedAt],
     );
   }
-  if (!before || visiblyChanged(before, saved)) await notifyEntitlementsChanged(manager, pair);
+  // a history entry is part of a cached answer too (MerchantFeatures' history)
+  if (!before || history.length > 0 || visiblyChanged(before, saved)) await notifyEntitlementsChanged(manager, pair);
   return saved;
 }
 

@@ -1,5 +1,6 @@
 import { billingSubgraph } from '@tiergraph/billing';
-import { usageCounterDrift, type RunningSubgraph } from '@tiergraph/runtime';
+import { ALL_TAGS, TAGS_CHANNEL, usageCounterDrift, type RunningSubgraph } from '@tiergraph/runtime';
+import { Client } from 'pg';
 import { tenancySubgraph } from '@tiergraph/tenancy';
 import { createTestDatabase, createWorld, expectData, overrideLimit, postGraphQL, startTestSubgraphs, withInsertsHeld, type GraphQLResponse, type TestDatabase, type World } from '@tiergraph/testkit';
 import { catalogSubgraph, PRODUCT_COUNTS, repairProductCounts } from '../index';
@@ -111,9 +112,21 @@ describe('catalog.product_counts', () => {
     await ds.query(`DELETE FROM catalog.product_counts WHERE store_id = $1`, [w.s1b]);
     await ds.query(`INSERT INTO catalog.product_counts (merchant_id, platform_id, store_id, n) VALUES ($1, $2, gen_random_uuid(), 4)`, [w.m1, w.platformId]);
     expect((await usageCounterDrift(ds, PRODUCT_COUNTS)).length).toBe(3);
-    expect(await repairProductCounts(ds)).toBe(3);
-    expect(await usageCounterDrift(ds, PRODUCT_COUNTS)).toEqual([]);
-    expect(await repairProductCounts(ds)).toBe(0);
+    // a correction evicts everything the gateway's response cache built from counters (it names no tag of its own)
+    const listener = new Client({ connectionString: db.url });
+    await listener.connect();
+    const notified: Array<string | undefined> = [];
+    listener.on('notification', (message) => notified.push(message.payload));
+    await listener.query(`LISTEN ${TAGS_CHANNEL}`);
+    try {
+      expect(await repairProductCounts(ds)).toBe(3);
+      expect(await usageCounterDrift(ds, PRODUCT_COUNTS)).toEqual([]);
+      expect(await repairProductCounts(ds)).toBe(0);
+      await listener.query('SELECT 1'); // notifications sent before this answer have arrived
+      expect(notified).toEqual([ALL_TAGS]);
+    } finally {
+      await listener.end();
+    }
     expect(await counted(w.m1)).toEqual({ counter: 3, rows: 3 });
   });
 });
