@@ -47,7 +47,8 @@ function duplicateCodes(rows: Array<{ featureCode: string }>, ctx: z.RefinementC
 }
 
 export const updateSubscriptionInput = z.object({
-  tierCode: z.string().nullish(),
+  // absent or null keeps the tier; an empty code is refused, never read as "keep it" (issue 11)
+  tierCode: z.string().min(1, 'must not be empty').nullish(),
   status: z.enum(['TRIAL', 'ACTIVE', 'PAST_DUE', 'CANCELLED', 'EXPIRED']).nullish(),
   billingCycle: z.enum(['MONTHLY', 'ANNUAL']).nullish(),
   trialDays: z.number().int().min(0, 'must not be negative').max(365, 'must be at most 365').nullish(),

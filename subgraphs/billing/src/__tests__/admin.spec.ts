@@ -136,6 +136,10 @@ describe('subscriptions', () => {
     const start = new Date(created.currentPeriodStart);
     expect(new Date(created.currentPeriodEnd).getUTCFullYear()).toBe(start.getUTCFullYear() + 1);
     expect(Math.round((Date.parse(created.trialEndsAt) - start.getTime()) / 86_400_000)).toBe(14);
+    // an empty tier code is refused with its field, and changes nothing (it was a silent no-op)
+    const empty = await call(billing.url, SUBSCRIBE, { m: m.merchantId, p: m.platformId, input: { tierCode: '', billingCycle: 'MONTHLY' } });
+    expect(empty.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tierCode' });
+    expect(await count(`SELECT count(*)::int AS n FROM billing.merchant_subscriptions WHERE merchant_id = $1 AND billing_cycle = 'ANNUAL'`, [m.merchantId])).toBe(1);
 
     const changed = (await ok(billing.url, SUBSCRIBE, { m: m.merchantId, p: m.platformId, input: { tierCode: 'business', status: 'ACTIVE', billingCycle: 'MONTHLY' } })).updateMerchantSubscription;
     expect(changed.billingCycle).toBe('MONTHLY');
