@@ -51,16 +51,17 @@ export async function listenForEntitlementChanges(options: {
   });
 }
 
-/**
- * LISTENs on `channels` with one dedicated connection that reconnects (500 ms after a loss, then every second).
- * `onConnectionChange(false)` is called the moment the connection is lost (what was notified meanwhile is missed:
- * callers drop what they cached), `onConnectionChange(true)` once it listens again. The first connect at start fails
- * the call instead of retrying.
- */
 /** How often a listening connection proves it is alive, and how long the proof may take before it counts as lost. */
 const HEARTBEAT_MS = 10_000;
 const HEARTBEAT_TIMEOUT_MS = 5_000;
 
+/**
+ * LISTENs on `channels` with one dedicated connection that reconnects (500 ms after a loss, then every second).
+ * `onConnectionChange(false)` is called the moment the connection is lost (what was notified meanwhile is missed:
+ * callers drop what they cached), `onConnectionChange(true)` once it listens again. A connection that stops answering
+ * the heartbeat (HEARTBEAT_MS, HEARTBEAT_TIMEOUT_MS) counts as lost too. The first connect at start fails the call
+ * instead of retrying.
+ */
 export async function listenOnChannels(options: {
   databaseUrl: string;
   logger: Logger;
