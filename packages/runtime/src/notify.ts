@@ -69,7 +69,10 @@ export async function listenOnChannels(options: {
   onNotification: (channel: string, payload: string | undefined) => void;
   onConnectionChange?: (live: boolean) => void;
   applicationName?: string;
+  /** The heartbeat's period and patience (defaults HEARTBEAT_MS, HEARTBEAT_TIMEOUT_MS; shorter in tests). */
+  heartbeat?: { everyMs: number; timeoutMs: number };
 }): Promise<ChangeListener> {
+  const beat = options.heartbeat ?? { everyMs: HEARTBEAT_MS, timeoutMs: HEARTBEAT_TIMEOUT_MS };
   let client: Client | undefined;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
@@ -83,7 +86,7 @@ export async function listenOnChannels(options: {
       connectionString: options.databaseUrl,
       application_name: options.applicationName ?? 'tiergraph-entitlements-listener',
       keepAlive: true,
-      keepAliveInitialDelayMillis: HEARTBEAT_MS,
+      keepAliveInitialDelayMillis: beat.everyMs,
     });
     next.on('notification', (message) => options.onNotification(message.channel, message.payload));
     const lost = (error?: Error) => {
@@ -114,12 +117,12 @@ export async function listenOnChannels(options: {
     heartbeat = setInterval(() => {
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer to the heartbeat within ${HEARTBEAT_TIMEOUT_MS} ms`)), HEARTBEAT_TIMEOUT_MS);
+        timer = setTimeout(() => reject(new Error(`no answer to the heartbeat within ${beat.timeoutMs} ms`)), beat.timeoutMs);
       });
       Promise.race([next.query('SELECT 1'), late])
         .catch((error: Error) => lost(error))
         .finally(() => clearTimeout(timer));
-    }, HEARTBEAT_MS);
+    }, beat.everyMs);
     heartbeat.unref();
     options.onConnectionChange?.(true);
   };
