@@ -7,6 +7,8 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import {
+  entitlementChangeTag,
+  parseEntitlementChange,
   corsMiddleware,
   corsSettingsOf,
   createTokenVerifier,
@@ -22,9 +24,6 @@ import {
   TAGS_CHANNEL,
   withRequestId,
   type ChangeListener,
-  ALL_TAGS,
-  tag,
-  type EntitlementChange,
   type Logger,
   type RunningServer,
   type SubgraphName,
@@ -198,13 +197,7 @@ async function startResponseCache(env: GatewayEnv, logger: Logger, registry: Res
     applicationName: 'tiergraph-gateway-response-cache',
     onNotification: (channel, payload) => {
       if (channel === TAGS_CHANNEL) return responseCache.invalidate(parseTagsPayload(payload), 'notify');
-      let change: EntitlementChange = { all: true };
-      try {
-        change = JSON.parse(payload ?? '') as EntitlementChange;
-      } catch {
-        // unreadable: everything
-      }
-      responseCache.invalidate(['all' in change ? ALL_TAGS : tag.merchantPlatform(change)], 'entitlements');
+      responseCache.invalidate([entitlementChangeTag(parseEntitlementChange(payload))], 'entitlements');
     },
     onConnectionChange: (live) => responseCache.setLive(live),
   });

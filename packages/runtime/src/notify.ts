@@ -9,10 +9,24 @@ export const ENTITLEMENTS_CHANNEL = 'tiergraph_entitlements';
 /** What changed: one merchant on one platform, or everything (a tier's limits, the feature catalog). */
 export type EntitlementChange = { merchantId: string; platformId: string } | { all: true };
 
+/** A notification's payload on ENTITLEMENTS_CHANNEL; an unreadable one counts as a change of everything. */
+export function parseEntitlementChange(payload: string | undefined): EntitlementChange {
+  try {
+    return JSON.parse(payload ?? '{"all":true}') as EntitlementChange;
+  } catch {
+    return { all: true };
+  }
+}
+
+/** The response-cache tag an entitlement change touches (response-tags.ts): its pair, or everything. */
+export function entitlementChangeTag(change: EntitlementChange): string {
+  return 'all' in change ? ALL_TAGS : tag.merchantPlatform(change);
+}
+
 /** Queues a notification that PostgreSQL delivers to every listener when (and only if) the transaction commits. */
 export async function notifyEntitlementsChanged(manager: EntityManager, change: EntitlementChange): Promise<void> {
   // the gateway's response cache listens on this channel too; this request's answer names the same change
-  changedTags('all' in change ? ALL_TAGS : tag.merchantPlatform(change));
+  changedTags(entitlementChangeTag(change));
   await manager.query('SELECT pg_notify($1, $2)', [ENTITLEMENTS_CHANNEL, JSON.stringify(change)]);
 }
 
@@ -35,13 +49,7 @@ export async function listenForEntitlementChanges(options: {
     databaseUrl: options.databaseUrl,
     logger: options.logger,
     channels: [ENTITLEMENTS_CHANNEL],
-    onNotification: (_channel, payload) => {
-      try {
-        options.onChange(JSON.parse(payload ?? '{"all":true}') as EntitlementChange);
-      } catch {
-        options.onChange({ all: true });
-      }
-    },
+    onNotification: (_channel, payload) => options.onChange(parseEntitlementChange(payload)),
     onConnectionChange: (live) => {
       // lost: everything may have been missed; back: everything missed meanwhile
       if (!live) options.onConnectionChange?.(false);
