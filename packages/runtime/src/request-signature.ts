@@ -71,11 +71,7 @@ export function signatureOf(secret: string, body: string | Buffer, authorization
 export type RequestSigner = (body: string | Buffer, authorization: string | undefined) => string;
 
 export function requestSigner(secret: string, now: () => number = Date.now): RequestSigner {
-  const key = keyOf(secret);
-  return (body, authorization) => {
-    const timestamp = seconds(now());
-    return `t=${timestamp},sha256=${macOf(key, timestamp, authorization, body).toString('hex')}`;
-  };
+  return (body, authorization) => signatureOf(secret, body, authorization, seconds(now()));
 }
 
 /**
