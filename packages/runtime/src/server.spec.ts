@@ -88,9 +88,16 @@ describe('POST /graphql served directly (without express) answers as the express
         response.on('data', (chunk: string) => (text += chunk));
         response.on('end', () => {
           const answer = { status: response.statusCode!, code: (JSON.parse(text) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code };
-          // the body was never ended: only the server can close this socket
-          if (request.socket?.destroyed) resolve({ ...answer, closedByServer: true });
-          else request.socket!.once('close', () => resolve({ ...answer, closedByServer: true }));
+          // the body was never ended: only the server can close this socket, and it must do so soon after answering
+          if (request.socket?.destroyed) return resolve({ ...answer, closedByServer: true });
+          const open = setTimeout(() => {
+            resolve({ ...answer, closedByServer: false });
+            request.destroy();
+          }, 2_000);
+          request.socket!.once('close', () => {
+            clearTimeout(open);
+            resolve({ ...answer, closedByServer: true });
+          });
         });
       });
       request.write(JSON.stringify({ query: `{ echo(text: "${'x'.repeat(3000)}") }` }));
