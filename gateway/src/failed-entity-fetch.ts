@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import {
   Kind,
@@ -29,7 +30,8 @@ type Representation = { __typename?: unknown } & Record<string, unknown>;
  * nullable in the API schema are filled, non-null ones stay missing so the gateway nulls their parent as before.
  */
 export class NullOnFailedEntityFetch<TContext extends Record<string, any>> implements GraphQLDataSource<TContext> {
-  private readonly selections = new Map<string, ReadonlyMap<string, ReadonlyArray<{ responseName: string; fieldName: string }>>>();
+  /** Per fetch query (from the query-plan cache: few and stable; bounded so a flood of plans cannot grow it). */
+  private readonly selections = new LRUCache<string, ReadonlyMap<string, readonly string[]>>({ max: 1000 });
 
   constructor(private readonly inner: GraphQLDataSource<TContext>) {}
 
@@ -68,7 +70,7 @@ export class NullOnFailedEntityFetch<TContext extends Record<string, any>> imple
     const fields = this.nullableSelections(query, schema).get(typename);
     if (!fields?.length) return null;
     const entity: Record<string, unknown> = { __typename: typename };
-    for (const { responseName } of fields) entity[responseName] = null;
+    for (const responseName of fields) entity[responseName] = null;
     return entity;
   }
 
@@ -76,18 +78,16 @@ export class NullOnFailedEntityFetch<TContext extends Record<string, any>> imple
     let found = this.selections.get(query);
     if (found) return found;
     found = nullableSelectionsOf(parse(query), schema);
-    // fetch operations come from the query-plan cache: few and stable; a bound keeps a flood of plans from growing this
-    if (this.selections.size >= 1000) this.selections.clear();
     this.selections.set(query, found);
     return found;
   }
 }
 
-/** Per entity type: the top-level fields the `_entities` fetch selects that are nullable in the schema. */
-export function nullableSelectionsOf(document: DocumentNode, schema: GraphQLSchema): Map<string, Array<{ responseName: string; fieldName: string }>> {
+/** Per entity type: the response names of the top-level fields the `_entities` fetch selects that are nullable in the schema. */
+function nullableSelectionsOf(document: DocumentNode, schema: GraphQLSchema): Map<string, string[]> {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-  const result = new Map<string, Array<{ responseName: string; fieldName: string }>>();
+  const result = new Map<string, string[]>();
   const collect = (typename: string, set: SelectionSetNode) => {
     const type = schema.getType(typename);
     if (!isObjectType(type)) return;
@@ -96,7 +96,7 @@ export function nullableSelectionsOf(document: DocumentNode, schema: GraphQLSche
         const field = type.getFields()[s.name.value];
         if (!field || isNonNullType(field.type)) continue;
         const list = result.get(typename) ?? [];
-        list.push({ responseName: s.alias?.value ?? s.name.value, fieldName: s.name.value });
+        list.push(s.alias?.value ?? s.name.value);
         result.set(typename, list);
       } else if (s.kind === Kind.INLINE_FRAGMENT) {
         collect(s.typeCondition?.name.value ?? typename, s.selectionSet);
