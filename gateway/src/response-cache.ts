@@ -62,7 +62,7 @@ export type CacheOutcome = 'hit' | 'miss' | 'bypass';
 
 export const CACHE_HEADER = 'x-tiergraph-cache';
 /** How long after an invalidation of everything the cache is cleared once more (see invalidate). */
-export const SECOND_SWEEP_MS = 1000;
+const SECOND_SWEEP_MS = 1000;
 
 export class ResponseCache {
   private readonly entries: LRUCache<string, Entry>;

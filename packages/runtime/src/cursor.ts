@@ -56,7 +56,7 @@ export function connectionOf<T>(page: { nodes: T[]; cursors: string[]; hasNextPa
 }
 
 /** The position of a client's `after` argument: null without one, BAD_USER_INPUT when it is not a cursor of this list. */
-export function afterPosition(after: string | null | undefined): KeysetPosition | null {
+function afterPosition(after: string | null | undefined): KeysetPosition | null {
   if (after === null || after === undefined) return null;
   const position = decodeCursor(after);
   if (!position) throw new BadUserInputError('after is not a cursor of this list', 'after');

@@ -210,10 +210,11 @@ function preparedReader<T extends ObjectLiteral>(db: DataSource, entity: EntityT
   return {
     columnOf: (property) => shape.metadata.findColumnWithPropertyName(property)?.databaseName ?? property,
     async select(condition, values, order = []) {
-      const key = `${condition}\u0000${order.map(([term, direction]) => `${term} ${direction}`).join(', ')}`;
+      const orderSql = order.map(([term, direction]) => `${term} ${direction}`).join(', ');
+      const key = `${condition}\u0000${orderSql}`;
       let statement = shape.statements.get(key);
       if (!statement) {
-        const orderBy = order.length ? ` ORDER BY ${order.map(([term, direction]) => `${term} ${direction}`).join(', ')}` : '';
+        const orderBy = orderSql ? ` ORDER BY ${orderSql}` : '';
         const text = `SELECT ${shape.select} FROM ${shape.from} WHERE ${condition}${orderBy}`;
         statement = { name: statementNameOf(text), text };
         shape.statements.set(key, statement);

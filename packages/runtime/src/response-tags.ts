@@ -100,7 +100,7 @@ function rootKeys(operation: OperationDefinitionNode): string[] {
 }
 
 /** The current request's collector, for code that is not handed the context (stores, writers). */
-export function currentResponseTags(): ResponseTags | undefined {
+function currentResponseTags(): ResponseTags | undefined {
   return (requestScope.getStore() as { tags?: ResponseTags } | undefined)?.tags;
 }
 
