@@ -2,14 +2,15 @@
  * Rebuilds the owners' usage counters (issue 12) from their rows: catalog.product_counts, tenancy.team_member_counts,
  * media.stored_bytes_counts, orders.order_counts. Idempotent; each counter under a SHARE lock of its table (reads go
  * on, writes of that table wait for the one statement). For a cron or an operator after a restore or a bulk load
- * with triggers off; each subgraph also exports its own repair function (repairProductCounts, …).
+ * with triggers off. A correction NOTIFYs `*` on commit, so the gateway's response cache forgets what it built from
+ * the counters (runtime's repairUsageCounterIn, which each subgraph's repair function also runs).
  *
  *   DATABASE_URL=postgres://… pnpm repair:usage-counters
  */
 import { PRODUCT_COUNTS } from '@tiergraph/catalog/src/store/counters';
 import { STORED_BYTES } from '@tiergraph/media/src/store/counters';
 import { ORDER_COUNTS } from '@tiergraph/orders/src/store/counters';
-import { repairUsageCounterSql, type UsageCounterSpec } from '@tiergraph/runtime/src/counters';
+import { repairUsageCounterIn, type UsageCounterSpec } from '@tiergraph/runtime/src/counters';
 import { TEAM_MEMBER_COUNTS } from '@tiergraph/tenancy/src/store/counters';
 import { Client } from 'pg';
 
@@ -21,11 +22,9 @@ export async function repairUsageCounters(clients: readonly Client[]): Promise<R
   await Promise.all(
     clients.map(async (client, lane) => {
       for (const spec of USAGE_COUNTERS.filter((_, i) => i % clients.length === lane)) {
-        const [lock, repair] = repairUsageCounterSql(spec);
         await client.query('BEGIN');
         try {
-          await client.query(lock);
-          changed[spec.counter] = (await client.query(repair)).rows[0].changed;
+          changed[spec.counter] = await repairUsageCounterIn({ query: async (text: string, values?: unknown[]) => (await client.query(text, values)).rows }, spec);
           await client.query('COMMIT');
         } catch (error) {
           await client.query('ROLLBACK');

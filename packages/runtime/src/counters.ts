@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { ALL_TAGS, MAX_TAGS_PAYLOAD, notifyTagsChanged, TAGS_CHANNEL } from './response-tags';
+import { ALL_TAGS, MAX_TAGS_PAYLOAD, notifyTagsChanged, TAGS_CHANNEL, type SqlRunner } from './response-tags';
 
 /**
  * Usage counters: one row per key (e.g. merchant, platform, store) holding what the owner's limit counts over its
@@ -128,23 +128,25 @@ export function usageCounterMigrationDown(spec: UsageCounterSpec): string[] {
  * Answers how many counter rows it corrected (inserted, updated or removed).
  */
 export async function repairUsageCounter(db: DataSource, spec: UsageCounterSpec): Promise<number> {
-  return db.transaction(async (manager: EntityManager) => {
-    const [lock, repair] = repairUsageCounterSql(spec);
-    await manager.query(lock);
-    const [{ changed }]: Array<{ changed: number }> = await manager.query(repair);
-    // the triggers sit on the counted table, not the counter: a correction names no tag of its own, so everything
-    // cached from counters is evicted on commit (the gateway's response cache, response-tags.ts)
-    if (changed > 0) await notifyTagsChanged(manager, [ALL_TAGS]);
-    return changed;
-  });
+  return db.transaction((manager: EntityManager) => repairUsageCounterIn(manager, spec));
 }
 
 /**
- * The two statements of `repairUsageCounter`, to run in one transaction (for clients other than TypeORM, e.g. the
- * bench's loader, which COPYs with triggers off and rebuilds the counters after): the lock, then the repair, which
- * answers one row `{ changed }`.
+ * The same inside a transaction the caller holds, on anything that runs a statement and answers its rows (a TypeORM
+ * manager, or a pg client adapted, as the repair script and the bench's loader do).
  */
-export function repairUsageCounterSql(spec: UsageCounterSpec): [lock: string, repair: string] {
+export async function repairUsageCounterIn(db: SqlRunner, spec: UsageCounterSpec): Promise<number> {
+  const [lock, repair] = repairUsageCounterSql(spec);
+  await db.query(lock);
+  const [{ changed }]: Array<{ changed: number }> = await db.query(repair);
+  // the triggers sit on the counted table, not the counter: a correction names no tag of its own, so everything
+  // cached from counters is evicted on commit (the gateway's response cache, response-tags.ts)
+  if (changed > 0) await notifyTagsChanged(db, [ALL_TAGS]);
+  return changed;
+}
+
+/** The lock, then the repair, which answers one row `{ changed }`. */
+function repairUsageCounterSql(spec: UsageCounterSpec): [lock: string, repair: string] {
   const cols = keyCols(spec);
   const ks = spec.keys.map((_, i) => `k${i}`);
   return [

@@ -1,6 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLResolveInfo, OperationDefinitionNode } from 'graphql';
-import type { EntityManager } from 'typeorm';
 import { merchantPlatformKey, type MerchantPlatform } from './keys';
 import { requestScope } from './server';
 
@@ -115,8 +114,13 @@ export function tagsPayload(tags: Iterable<string>): string {
   return payload.length > MAX_TAGS_PAYLOAD ? ALL_TAGS : payload;
 }
 
+/** Whatever runs a statement in the caller's transaction and answers its rows: a TypeORM manager, a pg client adapted. */
+export interface SqlRunner {
+  query(text: string, parameters?: unknown[]): Promise<any>;
+}
+
 /** Publishes `tags` as changed: in this request's answer, and by NOTIFY when (and only if) the transaction commits. */
-export async function notifyTagsChanged(manager: Pick<EntityManager, 'query'>, tags: string[]): Promise<void> {
+export async function notifyTagsChanged(manager: SqlRunner, tags: string[]): Promise<void> {
   if (!tags.length) return;
   changedTags(...tags);
   await manager.query('SELECT pg_notify($1, $2)', [TAGS_CHANNEL, tagsPayload(tags)]);
