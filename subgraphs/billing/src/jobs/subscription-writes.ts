@@ -1,11 +1,11 @@
 import type { MerchantPlatform } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { MerchantSubscriptionEntity } from '../database/entities';
-import { lockSubscription, saveSubscription, type HistoryAuthor, type SubscriptionWrite } from '../subscriptions/subscription-writer';
+import { writeSubscriptionIf, type HistoryAuthor, type SubscriptionWrite } from '../subscriptions/subscription-writer';
 
 /**
- * One unit of a job's work through billing's one subscription writer (lockSubscription / saveSubscription: the
- * per-pair lock, the row, its history and the entitlement notification), in a transaction of its own. `decide` sees
+ * One unit of a job's work through billing's one subscription writer (writeSubscriptionIf: the per-pair lock, the
+ * row, its history and the entitlement notification), in a transaction of its own; a seam the jobs' tests can fail. `decide` sees
  * the row as it is under the lock and answers null when the job has nothing to do any more (another run, a webhook
  * or an admin got there first): then nothing is saved and nothing notified. Whatever `decide` writes with the
  * manager commits or rolls back with the row. True when the change was written.
@@ -18,12 +18,6 @@ export class JobSubscriptionWriter {
     author: HistoryAuthor,
     decide: (current: MerchantSubscriptionEntity, manager: EntityManager) => Promise<SubscriptionWrite | null>,
   ): Promise<boolean> {
-    return this.db.transaction(async (manager) => {
-      const current = await lockSubscription(manager, pair);
-      const change = current ? await decide(current, manager) : null;
-      if (!current || !change) return false;
-      await saveSubscription(manager, pair, current, change.subscription, change.history, author);
-      return true;
-    });
+    return writeSubscriptionIf(this.db, pair, author, async (current, manager) => (current ? decide(current, manager) : null)).then((saved) => saved !== null);
   }
 }

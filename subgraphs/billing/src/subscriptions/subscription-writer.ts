@@ -90,15 +90,29 @@ export interface SubscriptionWrite {
  * A change in a transaction of its own: lock, `change` decides from the current row (null: none yet), save.
  * What mutations and Stripe actions use; webhooks lock and save on the event's transaction.
  */
-export function writeSubscription(
+export async function writeSubscription(
   db: DataSource,
   pair: MerchantPlatform,
   author: HistoryAuthor,
   change: (current: MerchantSubscriptionEntity | null) => Promise<SubscriptionWrite>,
 ): Promise<MerchantSubscriptionEntity> {
+  // `change` always answers a write, so something is saved
+  return (await writeSubscriptionIf(db, pair, author, change))!;
+}
+
+/**
+ * The same, where `change` may answer null (nothing to do any more: nothing saved, nothing notified; answers null),
+ * and sees the transaction's manager, so what else it writes commits or rolls back with the row (the jobs).
+ */
+export function writeSubscriptionIf(
+  db: DataSource,
+  pair: MerchantPlatform,
+  author: HistoryAuthor,
+  change: (current: MerchantSubscriptionEntity | null, manager: EntityManager) => Promise<SubscriptionWrite | null>,
+): Promise<MerchantSubscriptionEntity | null> {
   return db.transaction(async (manager) => {
     const current = await lockSubscription(manager, pair);
-    const { subscription, history } = await change(current);
-    return saveSubscription(manager, pair, current, subscription, history, author);
+    const write = await change(current, manager);
+    return write ? saveSubscription(manager, pair, current, write.subscription, write.history, author) : null;
   });
 }
