@@ -7,7 +7,8 @@ export interface CapacitySnapshotDependencies {
 
 /**
  * CAPTURE_CAPACITY_SNAPSHOT: monitoring owns the snapshots and keeps one per UTC day, so this job only asks it to
- * capture; a second run the same day gets the day's existing snapshot back and changes nothing.
+ * capture; a second run the same day gets the day's existing snapshot back and changes nothing. `affected` is that
+ * one snapshot of the day either way (monitoring's answer does not say whether this run created it).
  */
 export async function captureCapacitySnapshot({ capacity }: CapacitySnapshotDependencies): Promise<JobOutcome> {
   const snapshot = await capacity.capture();
