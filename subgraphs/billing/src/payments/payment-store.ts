@@ -36,8 +36,8 @@ export class PaymentStore {
   }
 
   async stripeCustomerOf(merchantId: string): Promise<string | null> {
-    const [row] = await this.db.query(`SELECT stripe_customer_id FROM billing.stripe_customers WHERE merchant_id = $1`, [merchantId]);
-    return row?.stripe_customer_id ?? null;
+    const [customer] = await this.stripeCustomersOf([merchantId]);
+    return customer;
   }
 
   /** The Stripe customers of many merchants in one statement, in the order of `merchantIds` (null: none yet). */
@@ -82,7 +82,7 @@ export class PaymentStore {
   createLoaders() {
     return {
       addOnsOfStore: new DataLoader((keys: readonly StoreOfMerchant[]) => this.addOnsOfStores(keys), { cacheKeyFn: storeOfMerchantKey }),
-      addOnProductByCode: new DataLoader((codes: readonly string[]) => findByKeys(this.db, AddOnProductEntity, 'code', codes)),
+      addOnProductByCode: new DataLoader((codes: readonly string[]) => this.addOnProductsByCodes(codes)),
       invoicesOf: new DataLoader((pairs: readonly MerchantPlatform[]) => this.invoicesOf(pairs), { cacheKeyFn: merchantPlatformKey }),
       stripeCustomerOf: new DataLoader((merchantIds: readonly string[]) => this.stripeCustomersOf(merchantIds)),
     };
