@@ -11,7 +11,9 @@ import { changedTags, tag } from './response-tags';
  * are in @tiergraph/plans.
  */
 
-export type SubscriptionStatus = 'TRIAL' | 'ACTIVE' | 'PAST_DUE' | 'CANCELLED' | 'EXPIRED';
+/** Every status a subscription can have, in the schema's order. */
+export const SUBSCRIPTION_STATUSES = ['TRIAL', 'ACTIVE', 'PAST_DUE', 'CANCELLED', 'EXPIRED'] as const;
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
 
 /** A merchant's effective entitlement to one feature: the override, else the tier's limit. */
 export interface FeatureEntitlement {

@@ -1,3 +1,4 @@
+import { SUBSCRIPTION_STATUSES } from '@tiergraph/runtime';
 import { z } from 'zod';
 
 export { parseInput } from '@tiergraph/runtime';
@@ -49,7 +50,7 @@ function duplicateCodes(rows: Array<{ featureCode: string }>, ctx: z.RefinementC
 export const updateSubscriptionInput = z.object({
   // absent or null keeps the tier; an empty code is refused, never read as "keep it" (issue 11)
   tierCode: z.string().min(1, 'must not be empty').nullish(),
-  status: z.enum(['TRIAL', 'ACTIVE', 'PAST_DUE', 'CANCELLED', 'EXPIRED']).nullish(),
+  status: z.enum(SUBSCRIPTION_STATUSES).nullish(),
   billingCycle: z.enum(['MONTHLY', 'ANNUAL']).nullish(),
   trialDays: z.number().int().min(0, 'must not be negative').max(365, 'must be at most 365').nullish(),
   reason: optionalText(500),

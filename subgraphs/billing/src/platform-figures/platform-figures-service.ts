@@ -1,12 +1,10 @@
-import { PlatformFiguresOnce, type Caller, type SubscriptionStatus } from '@tiergraph/runtime';
+import { PlatformFiguresOnce, SUBSCRIPTION_STATUSES, type Caller } from '@tiergraph/runtime';
 import type { BillingPlatformFigures, BillingPlatformFiguresStore, StatusCount } from './platform-figures-store';
-
-const STATUSES: readonly SubscriptionStatus[] = ['TRIAL', 'ACTIVE', 'PAST_DUE', 'CANCELLED', 'EXPIRED'];
 
 /** Every status once, in the enum's order, zero where no subscription has it. */
 export function everyStatus(counts: readonly StatusCount[]): StatusCount[] {
   const byStatus = new Map(counts.map((c) => [c.status, c.count]));
-  return STATUSES.map((status) => ({ status, count: byStatus.get(status) ?? 0 }));
+  return SUBSCRIPTION_STATUSES.map((status) => ({ status, count: byStatus.get(status) ?? 0 }));
 }
 
 /** Billing's contribution to PlatformMetrics: for admins and services only, counted once per request. */
