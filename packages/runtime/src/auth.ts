@@ -248,6 +248,11 @@ export function requireAdmin(caller: Caller): void {
   if (caller.role !== 'admin') throw new ForbiddenError('this operation needs the admin role');
 }
 
+/** Admin views and internal reads: admins, and the other subgraphs with a service token; `message` says what is refused. */
+export function requireAdminOrService(caller: Caller, message = 'this operation needs the admin or service role'): void {
+  if (caller.role !== 'admin' && caller.role !== 'service') throw new ForbiddenError(message);
+}
+
 /** Admin and service see every tenant; a merchant its own; a store user its own merchant. */
 export function canReadMerchant(caller: Caller, merchantId: string): boolean {
   if (caller.role === 'admin' || caller.role === 'service') return true;

@@ -1,5 +1,5 @@
-import type { Caller } from './auth';
-import { ForbiddenError, NotFoundError } from './errors';
+import { requireAdminOrService, type Caller } from './auth';
+import { NotFoundError } from './errors';
 
 /**
  * The platform-wide figures entity (`PlatformMetrics @key(fields: "id")`): every owner contributes its own counts
@@ -17,9 +17,7 @@ export interface PlatformMetricsReference {
  * (a tenant learns nothing, not even whether the id exists), and only the one id is known.
  */
 export function platformMetricsReference(caller: Caller, id: string): PlatformMetricsReference {
-  if (caller.role !== 'admin' && caller.role !== 'service') {
-    throw new ForbiddenError('platform-wide figures are for admins and services only');
-  }
+  requireAdminOrService(caller, 'platform-wide figures are for admins and services only');
   if (id !== PLATFORM_METRICS_ID) throw new NotFoundError('PlatformMetrics', id);
   return { id };
 }

@@ -8,9 +8,9 @@ import {
   type EntitlementSource,
   type MerchantPlatform,
   type StoreDirectory,
+  requireAdminOrService,
 } from '@tiergraph/runtime';
 import { z } from 'zod';
-import { requireAdminOrService } from '../access';
 import type { TenancyClient } from '../clients/tenancy-client';
 import type { MerchantFeatureOverrideEntity, MerchantSubscriptionEntity } from '../database/entities';
 import type { DeclarationRegistry } from '../feature-catalog/declaration-registry';

@@ -1,6 +1,5 @@
-import { BadUserInputError, ForbiddenError, parseInput, type Caller } from '@tiergraph/runtime';
+import { BadUserInputError, ForbiddenError, parseInput, requireAdminOrService, type Caller } from '@tiergraph/runtime';
 import { z } from 'zod';
-import { requireAdminOrService } from '../access';
 import { featureDeclarationsInput } from '../inputs';
 import type { DeclarationRegistry, RegisteredFeature } from './declaration-registry';
 import type { FeatureCatalogStore } from './feature-catalog-store';

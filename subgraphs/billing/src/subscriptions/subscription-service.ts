@@ -11,8 +11,8 @@ import {
   type Caller,
   type StoreDirectory,
   type SubscriptionStatus,
+  requireAdminOrService,
 } from '@tiergraph/runtime';
-import { requireAdminOrService } from '../access';
 import type { TenancyClient } from '../clients/tenancy-client';
 import type { MerchantSubscriptionEntity, SubscriptionChange, SubscriptionHistoryEntity } from '../database/entities';
 import { contributedUsage, type ContributedUsage } from '../entitlements/contributions';

@@ -1,6 +1,5 @@
-import { AppError, BadUserInputError, parseInput, requireAdmin, rethrowUniqueViolation, type Caller } from '@tiergraph/runtime';
+import { AppError, BadUserInputError, parseInput, requireAdmin, requireAdminOrService, rethrowUniqueViolation, type Caller } from '@tiergraph/runtime';
 import { z } from 'zod';
-import { requireAdminOrService } from '../access';
 import type { SubscriptionTierEntity, TierFeatureLimitEntity } from '../database/entities';
 import type { FeatureCatalogService } from '../feature-catalog/feature-catalog-service';
 import { createTierInput, tierLimitsInput, updateTierInput } from '../inputs';

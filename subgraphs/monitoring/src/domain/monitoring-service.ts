@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BadUserInputError, ForbiddenError, isUuid, NotFoundError, parseInput, requireAdmin, PLATFORM_METRICS_ID, platformMetricsReference, type Caller, type Logger, type PlatformMetricsReference } from '@tiergraph/runtime';
+import { BadUserInputError, isUuid, NotFoundError, parseInput, requireAdmin, requireAdminOrService, PLATFORM_METRICS_ID, platformMetricsReference, type Caller, type Logger, type PlatformMetricsReference } from '@tiergraph/runtime';
 import type { CapacityConfig } from '../capacity/capacity-config';
 import { snapshotValuesOf, startOfUtcMonth, type PlatformFigures } from '../capacity/figures';
 import { platformHealth, subscriptionCapacity, type GatewayFigures, type PlatformHealth, type SubscriptionCapacity } from '../capacity/health';
@@ -71,9 +71,7 @@ export class MonitoringService {
 
   /** Checked before any lookup, so a tenant learns nothing, not even whether a snapshot exists. */
   private assertCanReadCapacity(): void {
-    if (this.caller.role !== 'admin' && this.caller.role !== 'service') {
-      throw new ForbiddenError('capacity figures are for admins and services only');
-    }
+    requireAdminOrService(this.caller, 'capacity figures are for admins and services only');
   }
 
   private now(): Date {

@@ -12,6 +12,7 @@ import {
   type EntitlementSource,
   type FeatureUsage,
   type MerchantPlatform,
+  requireAdminOrService,
 } from '@tiergraph/runtime';
 import { limitForCreating } from '@tiergraph/plans';
 import { TEAM_MEMBERS } from '../features';
@@ -67,7 +68,7 @@ export class TenancyService {
 
   /** Admin tooling (and the demo seeder) find a merchant by the key people know it by. */
   async merchantByEmail(email: string): Promise<MerchantEntity | null> {
-    if (this.caller.role !== 'admin' && this.caller.role !== 'service') throw new ForbiddenError('looking merchants up by email needs the admin or service role');
+    requireAdminOrService(this.caller, 'looking merchants up by email needs the admin or service role');
     const parsed = parseInput(createMerchantInput.pick({ email: true }), { email });
     return this.store.merchantByEmail(parsed.email);
   }
