@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningSubgraph } from '@tiergraph/runtime';
 import { tenancySubgraph } from '@tiergraph/tenancy';
-import { createTenants, createTestDatabase, errorCodes, postGraphQL, startTestSubgraphs, tokenFor, type TestDatabase, type Tenants } from '@tiergraph/testkit';
+import { createTenants, createTestDatabase, errorCodes, postGraphQL, recordSqlStatements, startTestSubgraphs, tokenFor, type TestDatabase, type Tenants } from '@tiergraph/testkit';
 import { defaultCapacityConfig, type CapacityConfig } from '../capacity/capacity-config';
 import type { PlatformFigures } from '../capacity/figures';
 import type { GatewayFigures } from '../capacity/health';
@@ -213,6 +213,18 @@ describe('monitoring: snapshots, health and authorisation', () => {
     const severities = recommendations.map((r: { severity: string }) => r.severity);
     expect([...severities].sort((a: string, b: string) => ['CRITICAL', 'WARNING', 'INFO'].indexOf(a) - ['CRITICAL', 'WARNING', 'INFO'].indexOf(b))).toEqual(severities);
     expect(recommendations).toEqual(expect.arrayContaining([{ category: 'infrastructure', severity: 'INFO', title: 'Current tier: Starter' }]));
+  });
+
+  it("reads a window of snapshots once per request: the contract's trends and recommendations share the 30 days", async () => {
+    const recorded = recordSqlStatements();
+    let answer;
+    try {
+      answer = await send(`{ growthTrends(days: 30) { snapshotsAvailable } scalingRecommendations { title } }`);
+    } finally {
+      recorded.stop();
+    }
+    expect(answer.errors).toBeUndefined();
+    expect(recorded.statements.filter((s) => /capacity_snapshots/.test(s) && /BETWEEN/.test(s))).toHaveLength(1);
   });
 
   it('explains instead of trending with fewer than two snapshots, and refuses a window out of range', async () => {

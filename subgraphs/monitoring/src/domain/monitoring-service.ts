@@ -57,11 +57,13 @@ export function pointOf(snapshot: CapacitySnapshotEntity): SnapshotPoint {
 
 /**
  * Monitoring's rules for one request: platform-wide figures are for admins and services only. The current figures,
- * the database size and the gateway's metrics are read at most once per request, however many fields need them.
+ * the database size, the gateway's metrics and each window of snapshots are read at most once per request, however
+ * many fields need them.
  */
 export class MonitoringService {
   private current?: Promise<{ figures: PlatformFigures; databaseBytes: number }>;
   private gatewayFigures?: Promise<GatewayFigures>;
+  private readonly windows = new Map<number, Promise<SnapshotPoint[]>>();
 
   constructor(
     private readonly shared: MonitoringShared,
@@ -90,10 +92,15 @@ export class MonitoringService {
     return (this.gatewayFigures ??= this.shared.gateway.figures());
   }
 
-  /** The snapshots of the last `days` UTC days, today included. */
-  private async window(days: number): Promise<SnapshotPoint[]> {
-    const now = this.now();
-    return (await this.shared.store.snapshotsBetween(windowStart(now, days), utcDay(now))).map(pointOf);
+  /** The snapshots of the last `days` UTC days, today included: read once per request and window (trends and the forecast share one). */
+  private window(days: number): Promise<SnapshotPoint[]> {
+    let read = this.windows.get(days);
+    if (!read) {
+      const now = this.now();
+      read = this.shared.store.snapshotsBetween(windowStart(now, days), utcDay(now)).then((rows) => rows.map(pointOf));
+      this.windows.set(days, read);
+    }
+    return read;
   }
 
   platformMetrics(): PlatformMetricsReference {
