@@ -3,7 +3,7 @@ import net from 'node:net';
 import { SUBGRAPH_NAMES, type SubgraphName } from '@tiergraph/runtime';
 import { freePort, postGraphQL, tokenFor } from '@tiergraph/testkit';
 import type { RunningGateway } from '@tiergraph/gateway';
-import { contractOperation, startTestGateway, startTestGraph, type TestGraph } from './graph';
+import { contractCaller, contractOperation, startTestGateway, startTestGraph, type TestGraph } from './graph';
 
 /**
  * A part that fails costs its own fields only (issue 11): a second gateway in front of the same subgraphs, with
@@ -12,6 +12,8 @@ import { contractOperation, startTestGateway, startTestGraph, type TestGraph } f
  */
 let graph: TestGraph;
 let admin: string;
+/** The contract's operations through the healthy graph with the admin token, throwing on any error. */
+const { ok: run } = contractCaller(() => graph, () => admin);
 let hung: net.Server;
 const heldSockets = new Set<net.Socket>();
 let hungUrl: string;
@@ -42,11 +44,6 @@ async function gatewayWithCatalogAt(catalogUrl: string, timeoutMs: number): Prom
 
 async function storeWithProducts(): Promise<{ storeId: string; platformCode: string }> {
   const n = randomUUID().slice(0, 8);
-  const run = async (name: string, variables: Record<string, unknown>) => {
-    const response = await postGraphQL(graph.gateway.url, { query: contractOperation(name), variables }, { token: admin });
-    if (response.errors) throw new Error(JSON.stringify(response.errors));
-    return response.data!;
-  };
   const platform = (await run('CreatePlatform', { input: { code: `f-${n}`, name: 'F' } })).createPlatform;
   const merchant = (await run('CreateMerchant', { input: { name: `Faulty ${n}`, email: `f-${n}@example.com` } })).createMerchant;
   const store = (await run('CreateStore', { input: { merchantId: merchant.id, platformId: platform.id, code: 'main', name: 'Main' } })).createStore;
@@ -108,11 +105,6 @@ describe('a usage contributor that is down costs its own features only', () => {
     ['hung (accepts, never answers)', () => hungUrl, 'timeout'],
   ])('orders %s: MerchantFeatures keeps the subscription and the other features; StoreBilling keeps the store and the other meters', async (_case, ordersUrl, reason) => {
     const n = randomUUID().slice(0, 8);
-    const run = async (name: string, variables: Record<string, unknown>) => {
-      const response = await postGraphQL(graph.gateway.url, { query: contractOperation(name), variables }, { token: admin });
-      if (response.errors) throw new Error(JSON.stringify(response.errors));
-      return response.data!;
-    };
     const platform = (await run('CreatePlatform', { input: { code: `o-${n}`, name: 'O' } })).createPlatform;
     const merchant = (await run('CreateMerchant', { input: { name: `Orderless ${n}`, email: `o-${n}@example.com` } })).createMerchant;
     const store = (await run('CreateStore', { input: { merchantId: merchant.id, platformId: platform.id, code: 'main', name: 'Main' } })).createStore;
