@@ -4,16 +4,13 @@ import { join, relative } from 'node:path';
 import { billingSubgraph } from '@tiergraph/billing';
 import type { RunningSubgraph } from '@tiergraph/runtime';
 import { tenancySubgraph } from '@tiergraph/tenancy';
-import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
-import { createTestDatabase, createWorld, startTestSubgraph, startTestSubgraphs, type TestDatabase, type World } from '@tiergraph/testkit';
+import { createTestDatabase, createWorld, recordSqlStatements, startTestSubgraph, startTestSubgraphs, type TestDatabase, type World } from '@tiergraph/testkit';
 import { DEFAULT_MEDIA_SETTINGS } from '../domain/settings';
 import { FileTree, newStorageKey, variantPath } from '../files/file-tree';
 import { sweepOrphans } from '../files/sweeper';
 import { createMediaSubgraph } from '../index';
 import { MediaStore } from '../store/media-store';
 import { jpeg } from './images';
-
-const originalQuery = PostgresQueryRunner.prototype.query;
 
 let db: TestDatabase;
 let root: string;
@@ -112,19 +109,15 @@ describe('media: what a crash leaves is swept', () => {
     const store = new MediaStore(running.media.dataSource);
     const files = new FileTree(root);
     const crashes = [await crashMidUpload(store, files), await crashMidUpload(store, files), await crashMidUpload(store, files)];
-    const statements: string[] = [];
-    const query = jest.spyOn(PostgresQueryRunner.prototype, 'query').mockImplementation(function (this: PostgresQueryRunner, ...args) {
-      if (/media\.(file_intents|media_files)/.test(String(args[0]))) statements.push(String(args[0]));
-      return originalQuery.apply(this, args);
-    });
+    const recorded = recordSqlStatements();
     let swept: string[];
     try {
       swept = (await store.sweepIntents(0, (key) => files.remove(files.allPathsOf(key)))).sort();
     } finally {
-      query.mockRestore();
+      recorded.stop();
     }
     expect(swept).toEqual(crashes.map((c) => c.key).sort());
-    expect(statements).toHaveLength(2);
+    expect(recorded.statements.filter((s) => /media\.(file_intents|media_files)/.test(s))).toHaveLength(2);
     const disk = await filesOnDisk();
     for (const path of crashes.flatMap((c) => c.paths)) expect(disk).not.toContain(path);
     expect(await intents()).toEqual([]);
