@@ -21,7 +21,7 @@ import type { UsageService } from '../usage/usage-service';
 import { checkedContributions, type ContributedUsage } from './contributions';
 import { summarize, unavailableReason, usageByCode, usageMetrics, type FeatureSummary, type UsageMetric } from './feature-summary';
 import type { OverrideStore } from './override-store';
-import type { Plan, PlanReader } from './plan-reader';
+import type { PlanReader } from './plan-reader';
 
 export interface EntitlementDependencies {
   plans: PlanReader;
@@ -45,11 +45,10 @@ export class EntitlementService {
     private readonly caller: Caller,
   ) {}
 
-  /** `plan`: when the caller has it already (the store's usage reads it to find the subscription); else it is read here. */
-  private async summaryFor(pair: MerchantPlatform, subscription: MerchantSubscriptionEntity | null, usage: ContributedUsage, plan?: Plan): Promise<FeatureSummary[]> {
+  private async summaryFor(pair: MerchantPlatform, subscription: MerchantSubscriptionEntity | null, usage: ContributedUsage): Promise<FeatureSummary[]> {
     const [declarations, { features }, metered] = await Promise.all([
       this.deps.declarations.all(),
-      plan ?? this.deps.plans.planOf(pair, subscription),
+      this.deps.plans.planOf(pair, subscription),
       this.deps.usage.meteredUsage(pair, subscription),
     ]);
     const registered = await this.deps.declarations.byCode();
@@ -71,8 +70,9 @@ export class EntitlementService {
   async usageOfStore(store: StoreParent): Promise<UsageMetric[]> {
     const { merchantId, platformId } = await verifiedStore(this.caller, store, this.deps.stores);
     const pair = { merchantId, platformId };
-    const plan = await this.deps.plans.planOf(pair);
-    return usageMetrics(await this.summaryFor(pair, plan.subscription, store, plan));
+    // the subscription first; then its plan and its metered totals are read side by side
+    const subscription = await this.deps.plans.subscriptionOf(pair);
+    return usageMetrics(await this.summaryFor(pair, subscription, store));
   }
 
   /** Whether the plan includes the feature: an active subscription whose override, else tier, enables it. */

@@ -23,6 +23,11 @@ export interface Plan {
 export class PlanReader {
   constructor(private readonly loaders: PlanLoaders) {}
 
+  /** The merchant's subscription on the platform (null: none), through the request's loader. */
+  subscriptionOf(pair: MerchantPlatform): Promise<MerchantSubscriptionEntity | null> {
+    return this.loaders.subscriptionOf.load(pair);
+  }
+
   /** `subscription`: when the caller has the row already (undefined: load it). */
   async planOf(pair: MerchantPlatform, subscription?: MerchantSubscriptionEntity | null): Promise<Plan> {
     const current = subscription === undefined ? await this.loaders.subscriptionOf.load(pair) : subscription;
