@@ -95,11 +95,7 @@ export class UsageService {
   private async record(raw: unknown[]): Promise<RecordResult[]> {
     const now = this.deps.clock();
     const results: RecordResult[] = raw.map((r) => blank(r));
-    const refuse = (i: number, error: AppError, extra: { current?: number | null; limit?: number | null } = {}) => {
-      const ext = error.extensions as { code: string; field?: string };
-      Object.assign(results[i], { errorCode: ext.code, errorField: ext.field ?? null, errorMessage: error.message, error, ...extra });
-      if (extra.current !== undefined && extra.current !== null) results[i].remaining = remainingOf(extra.current, extra.limit ?? null);
-    };
+    const refuse = (i: number, error: AppError, extra: { current?: number | null; limit?: number | null } = {}) => refuseResult(results[i], error, extra);
 
     const parsed = raw.map((r, i) => {
       const p = eventInput.safeParse(r);
@@ -173,9 +169,7 @@ export class UsageService {
         outcome.code === 'FEATURE_LIMIT_REACHED'
           ? new FeatureLimitReachedError(c.featureCode, outcome.current!, outcome.limit!)
           : new BadUserInputError(outcome.message, outcome.field ?? 'input');
-      const ext = error.extensions as { code: string; field?: string };
-      Object.assign(result, { errorCode: ext.code, errorField: ext.field ?? null, errorMessage: error.message, error, current: outcome.current, limit: outcome.limit });
-      result.remaining = outcome.current === null ? null : remainingOf(outcome.current, outcome.limit);
+      refuseResult(result, error, { current: outcome.current, limit: outcome.limit });
       return;
     }
     Object.assign(result, {
@@ -278,6 +272,13 @@ export class UsageService {
     if (!Number.isInteger(last) || last < 1 || last > 36) throw new BadUserInputError('last must be between 1 and 36', 'last');
     return this.deps.usageStore.history({ merchantId, platformId, featureCode }, last, this.deps.clock());
   }
+}
+
+/** An event's refusal in its result: the error's code, field and message, and what was in use when that is known. */
+function refuseResult(result: RecordResult, error: AppError, extra: { current?: number | null; limit?: number | null }): void {
+  const ext = error.extensions as { code: string; field?: string };
+  Object.assign(result, { errorCode: ext.code, errorField: ext.field ?? null, errorMessage: error.message, error, ...extra });
+  if (extra.current !== undefined && extra.current !== null) result.remaining = remainingOf(extra.current, extra.limit ?? null);
 }
 
 function blank(raw: unknown): RecordResult {
