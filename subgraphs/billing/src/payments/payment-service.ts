@@ -124,9 +124,14 @@ export class PaymentService {
   private async payingStore(storeId: string): Promise<PayingStore> {
     this.client();
     const store = isUuid(storeId) ? await this.deps.stores.get(storeId.toLowerCase()) : null;
-    if (!store || !canReadStore(this.caller, store)) throw new NotFoundError('Store', storeId);
-    if (!canManageStore(this.caller, store)) throw new ForbiddenError("only the store's merchant or an admin manages its billing");
+    this.assertManagesBilling(store, () => new NotFoundError('Store', storeId));
     return store;
+  }
+
+  /** Who may act on a store's billing: NOT_FOUND for what the caller may not even see, FORBIDDEN for a store user. */
+  private assertManagesBilling<T extends { id: string; merchantId: string }>(store: T | null, notFound: () => NotFoundError): asserts store is T {
+    if (!store || !canReadStore(this.caller, store)) throw notFound();
+    if (!canManageStore(this.caller, store)) throw new ForbiddenError("only the store's merchant or an admin manages its billing");
   }
 
   /** A tier a merchant may buy: active and public (admins may also assign the others). */
@@ -315,9 +320,8 @@ export class PaymentService {
   async cancelAddOn(id: string): Promise<StoreAddOnEntity> {
     this.client();
     const [addOn] = isUuid(id) ? await this.deps.store.storeAddOnsByIds([id.toLowerCase()]) : [null];
-    const store = addOn && { id: addOn.storeId, merchantId: addOn.merchantId };
-    if (!addOn || !store || !canReadStore(this.caller, store)) throw new NotFoundError('StoreAddOn', id);
-    if (!canManageStore(this.caller, store)) throw new ForbiddenError("only the store's merchant or an admin manages its billing");
+    if (!addOn) throw new NotFoundError('StoreAddOn', id);
+    this.assertManagesBilling({ id: addOn.storeId, merchantId: addOn.merchantId }, () => new NotFoundError('StoreAddOn', id));
     if (addOn.status === 'cancelled') return addOn;
     // the add-on is billed by its own Stripe subscription: cancelling only here would keep charging
     const stripeSubscription =
