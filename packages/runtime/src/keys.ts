@@ -12,6 +12,15 @@ export interface StoreRef extends MerchantPlatform {
 /** The one string form of a pair: DataLoader cache keys, group keys, cache entries. */
 export const merchantPlatformKey = (pair: MerchantPlatform): string => `${pair.merchantId}:${pair.platformId}`;
 
+/** A store with the merchant it is asked for (a store's reads are checked against its merchant). */
+export interface StoreOfMerchant {
+  storeId: string;
+  merchantId: string;
+}
+
+/** The one string form of a store with its merchant: DataLoader cache keys, group keys. */
+export const storeOfMerchantKey = (k: StoreOfMerchant): string => `${k.storeId}:${k.merchantId}`;
+
 /** Groups rows under the keys asked for, keeping the keys' order (a key without rows gets an empty list). */
 export function groupUnder<T>(keys: readonly string[], rows: readonly T[], keyOf: (row: T) => string): T[][] {
   const groups = new Map<string, T[]>(keys.map((key) => [key, []]));

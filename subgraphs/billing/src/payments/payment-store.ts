@@ -1,14 +1,8 @@
 import DataLoader from 'dataloader';
-import { findByKeys, findGroupedByPairs, groupUnder, loaderQuery, merchantPlatformKey, type MerchantPlatform } from '@tiergraph/runtime';
+import { findByKeys, findGroupedByPairs, groupUnder, loaderQuery, merchantPlatformKey, storeOfMerchantKey, type MerchantPlatform, type StoreOfMerchant } from '@tiergraph/runtime';
 import type { DataSource } from 'typeorm';
 import { AddOnProductEntity, BillingHistoryEntity, StoreAddOnEntity } from '../database/entities';
 
-/** A store add-on's key: by store AND merchant, so a representation naming another merchant's store finds nothing. */
-export interface StoreOfMerchant {
-  storeId: string;
-  merchantId: string;
-}
-const storeOfMerchantKey = (k: StoreOfMerchant) => `${k.storeId}:${k.merchantId}`;
 
 /** The SQL of what Stripe bills: Stripe customers, add-ons and invoices. */
 export class PaymentStore {
@@ -18,6 +12,7 @@ export class PaymentStore {
     return this.db.getRepository(AddOnProductEntity).find({ where: { isActive: true }, order: { displayOrder: 'ASC' } });
   }
 
+  /** A store's add-ons by store AND merchant, so a representation naming another merchant's store finds nothing. */
   async addOnsOfStores(keys: readonly StoreOfMerchant[]): Promise<StoreAddOnEntity[][]> {
     const rows = await this.db
       .getRepository(StoreAddOnEntity)

@@ -6,10 +6,12 @@ import {
   changedTags,
   tag,
   merchantPlatformKey,
+  storeOfMerchantKey,
   storeKeysetPages,
   storePageKey,
   type KeysetPage,
   type MerchantPlatform,
+  type StoreOfMerchant,
   type StorePageRequest,
 } from '@tiergraph/runtime';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -87,7 +89,7 @@ export class CatalogStore {
 
 
   /** The products that are not deleted per store (of the given merchant), one statement per batch: its counter row. */
-  productCountsOfStores(keys: ReadonlyArray<{ storeId: string; merchantId: string }>): Promise<number[]> {
+  productCountsOfStores(keys: readonly StoreOfMerchant[]): Promise<number[]> {
     return aggregatePerPair(this.db, { ...PRODUCT_COUNTERS, columns: ['store_id', 'merchant_id'] }, keys.map((k) => [k.storeId, k.merchantId]));
   }
 
@@ -105,8 +107,8 @@ export class CatalogStore {
       productCountOfMerchant: new DataLoader((keys: readonly MerchantPlatform[]) => this.productCountsOfMerchants(keys), {
         cacheKeyFn: merchantPlatformKey,
       }),
-      productCountOfStore: new DataLoader((keys: ReadonlyArray<{ storeId: string; merchantId: string }>) => this.productCountsOfStores(keys), {
-        cacheKeyFn: (k) => `${k.storeId}:${k.merchantId}`,
+      productCountOfStore: new DataLoader((keys: readonly StoreOfMerchant[]) => this.productCountsOfStores(keys), {
+        cacheKeyFn: storeOfMerchantKey,
       }),
       productPage: new DataLoader((requests: readonly PageRequest[]) => this.productPages(requests), {
         cacheKeyFn: storePageKey,

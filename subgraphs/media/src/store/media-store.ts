@@ -9,10 +9,12 @@ import {
   changedTags,
   tag,
   merchantPlatformKey,
+  storeOfMerchantKey,
   storeKeysetPages,
   storePageKey,
   type KeysetPage,
   type MerchantPlatform,
+  type StoreOfMerchant,
   type PairAggregate,
   type StorePageRequest,
 } from '@tiergraph/runtime';
@@ -132,7 +134,7 @@ export class MediaStore {
   }
 
   /** Files per store (of the given merchant), one statement per batch. */
-  fileCountsOfStores(keys: ReadonlyArray<{ storeId: string; merchantId: string }>): Promise<number[]> {
+  fileCountsOfStores(keys: readonly StoreOfMerchant[]): Promise<number[]> {
     return aggregatePerPair(this.db, { from: 'media.media_files', columns: ['store_id', 'merchant_id'], aggregate: 'count(*)' }, keys.map((k) => [k.storeId, k.merchantId]));
   }
 
@@ -165,8 +167,8 @@ export class MediaStore {
       storageMbOfMerchant: new DataLoader((keys: readonly MerchantPlatform[]) => this.storageMbOfMerchants(keys), {
         cacheKeyFn: merchantPlatformKey,
       }),
-      fileCountOfStore: new DataLoader((keys: ReadonlyArray<{ storeId: string; merchantId: string }>) => this.fileCountsOfStores(keys), {
-        cacheKeyFn: (k) => `${k.storeId}:${k.merchantId}`,
+      fileCountOfStore: new DataLoader((keys: readonly StoreOfMerchant[]) => this.fileCountsOfStores(keys), {
+        cacheKeyFn: storeOfMerchantKey,
       }),
       mediaPage: new DataLoader((requests: readonly MediaPageRequest[]) => this.mediaPages(requests), {
         cacheKeyFn: storePageKey,
