@@ -51,7 +51,7 @@ interface DemoMerchant {
   inactiveStore?: string;
 }
 
-export const DEMO_PLATFORM = { code: 'demo', name: 'Demo Commerce' } as const;
+const DEMO_PLATFORM = { code: 'demo', name: 'Demo Commerce' } as const;
 
 /** Every tier, with usage spread so the capacity pages show headroom, pressure and one merchant near a limit. */
 export const DEMO_MERCHANTS: readonly DemoMerchant[] = [
@@ -313,7 +313,7 @@ async function seedUsage(graphql: GraphQLCall, storeId: string, demo: DemoMercha
  * The 89 days before `today`: each figure grows towards today's value along a gently accelerating curve with a
  * little day-to-day noise (seeded, so every run imports the same history), and never exceeds today's value.
  */
-export function demoHistory(today: Record<string, unknown>, now: Date): Array<Record<string, unknown>> {
+function demoHistory(today: Record<string, unknown>, now: Date): Array<Record<string, unknown>> {
   const next = random(90);
   const figures = [
     'totalStores', 'activeStores', 'trialStores', 'totalSubscriptions', 'activeSubscriptions', 'totalProducts', 'totalOrdersMonth',

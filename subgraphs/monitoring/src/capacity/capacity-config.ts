@@ -24,7 +24,7 @@ const thresholdSchema = z
   .object({ warning: z.number().nonnegative(), critical: z.number().nonnegative() })
   .refine((t) => t.warning < t.critical, { message: 'warning must be below critical' });
 
-export const capacityConfigSchema = z
+const capacityConfigSchema = z
   .object({
     $comment: z.string().optional(),
     infrastructureTiers: z.array(tierSchema).min(1),

@@ -44,7 +44,7 @@ const DAY_MS = 86_400_000;
 const PROJECTION_DAYS = 30;
 
 /** Whole days since 1970-01-01 of a YYYY-MM-DD date. */
-export function dayNumber(date: string): number {
+function dayNumber(date: string): number {
   return Math.round(Date.parse(`${date}T00:00:00Z`) / DAY_MS);
 }
 
