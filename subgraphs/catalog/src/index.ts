@@ -30,4 +30,4 @@ export const catalogSubgraph: SubgraphDefinition<CatalogContext> = {
 };
 
 export { catalogFeatures, entities, migrations };
-export { PRODUCT_COUNTS, repairProductCounts } from './store/counters';
+export { PRODUCT_COUNTS } from './store/counters';

@@ -102,5 +102,5 @@ export function createMediaSubgraph({ cors, storage = developmentStorage() }: Me
 export const mediaSubgraph = createMediaSubgraph({ cors: DEVELOPMENT_CORS });
 
 export { entities, mediaFeatures, migrations };
-export { STORED_BYTES, repairStoredBytes } from './store/counters';
+export { STORED_BYTES } from './store/counters';
 export type { MediaSettings };

@@ -32,4 +32,4 @@ export const ordersSubgraph: SubgraphDefinition<OrdersContext> = {
 };
 
 export { entities, migrations, ordersFeatures };
-export { ORDER_COUNTS, repairOrderCounts } from './store/counters';
+export { ORDER_COUNTS } from './store/counters';

@@ -35,4 +35,4 @@ export const tenancySubgraph: SubgraphDefinition<TenancyContext> = {
 };
 
 export { entities, migrations };
-export { TEAM_MEMBER_COUNTS, repairTeamMemberCounts } from './store/counters';
+export { TEAM_MEMBER_COUNTS } from './store/counters';

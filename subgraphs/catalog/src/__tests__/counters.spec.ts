@@ -1,9 +1,9 @@
 import { billingSubgraph } from '@tiergraph/billing';
-import { ALL_TAGS, TAGS_CHANNEL, usageCounterDrift, type RunningSubgraph } from '@tiergraph/runtime';
+import { repairUsageCounter, ALL_TAGS, TAGS_CHANNEL, usageCounterDrift, type RunningSubgraph } from '@tiergraph/runtime';
 import { Client } from 'pg';
 import { tenancySubgraph } from '@tiergraph/tenancy';
 import { createTestDatabase, createWorld, expectData, overrideLimit, postGraphQL, startTestSubgraphs, withInsertsHeld, type GraphQLResponse, type TestDatabase, type World } from '@tiergraph/testkit';
-import { catalogSubgraph, PRODUCT_COUNTS, repairProductCounts } from '../index';
+import { catalogSubgraph, PRODUCT_COUNTS } from '../index';
 
 /** Issue 12: max_products read from catalog.product_counts, kept in the writing transaction; counter = count(*). */
 const ops = {
@@ -119,9 +119,9 @@ describe('catalog.product_counts', () => {
     listener.on('notification', (message) => notified.push(message.payload));
     await listener.query(`LISTEN ${TAGS_CHANNEL}`);
     try {
-      expect(await repairProductCounts(ds)).toBe(3);
+      expect(await repairUsageCounter(ds, PRODUCT_COUNTS)).toBe(3);
       expect(await usageCounterDrift(ds, PRODUCT_COUNTS)).toEqual([]);
-      expect(await repairProductCounts(ds)).toBe(0);
+      expect(await repairUsageCounter(ds, PRODUCT_COUNTS)).toBe(0);
       await listener.query('SELECT 1'); // notifications sent before this answer have arrived
       expect(notified).toEqual([ALL_TAGS]);
     } finally {

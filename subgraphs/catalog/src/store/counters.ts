@@ -1,5 +1,4 @@
-import { repairUsageCounter, type UsageCounterSpec } from '@tiergraph/runtime';
-import type { DataSource } from 'typeorm';
+import type { UsageCounterSpec } from '@tiergraph/runtime';
 
 /**
  * max_products without scanning: the products that are not deleted, per (merchant, platform, store). A merchant's
@@ -18,7 +17,3 @@ export const PRODUCT_COUNTS: UsageCounterSpec = {
   amount: '1',
 };
 
-/** For a repair job: recomputes catalog.product_counts from the products; answers the rows it corrected (idempotent). */
-export function repairProductCounts(db: DataSource): Promise<number> {
-  return repairUsageCounter(db, PRODUCT_COUNTS);
-}

@@ -2,11 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { billingSubgraph } from '@tiergraph/billing';
-import { usageCounterDrift, type RunningSubgraph } from '@tiergraph/runtime';
+import { repairUsageCounter, usageCounterDrift, type RunningSubgraph } from '@tiergraph/runtime';
 import { tenancySubgraph } from '@tiergraph/tenancy';
 import { createTestDatabase, createWorld, expectData, overrideLimit, postGraphQL, startTestSubgraphs, withInsertsHeld, type TestDatabase, type World } from '@tiergraph/testkit';
 import { DEFAULT_MEDIA_SETTINGS } from '../domain/settings';
-import { createMediaSubgraph, repairStoredBytes, STORED_BYTES } from '../index';
+import { createMediaSubgraph, STORED_BYTES } from '../index';
 import { jpeg } from './images';
 
 /** Issue 12: max_storage_mb read from media.stored_bytes_counts, kept in the writing transaction; counter = sum(rows). */
@@ -101,9 +101,9 @@ describe('media.stored_bytes_counts', () => {
     await ds.query(`UPDATE media.stored_bytes_counts SET n = n * 3 WHERE merchant_id = $1`, [w.m1]);
     await ds.query(`INSERT INTO media.stored_bytes_counts (merchant_id, platform_id, n) VALUES (gen_random_uuid(), $1, 5)`, [w.platformId]);
     expect((await usageCounterDrift(ds, STORED_BYTES)).length).toBe(2);
-    expect(await repairStoredBytes(ds)).toBe(2);
+    expect(await repairUsageCounter(ds, STORED_BYTES)).toBe(2);
     expect(await usageCounterDrift(ds, STORED_BYTES)).toEqual([]);
-    expect(await repairStoredBytes(ds)).toBe(0);
+    expect(await repairUsageCounter(ds, STORED_BYTES)).toBe(0);
     const after = await counted(w.m1);
     expect(after.counter).toBe(after.rows);
   });

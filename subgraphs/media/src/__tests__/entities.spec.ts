@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { RunningSubgraph } from '@tiergraph/runtime';
+import { repairUsageCounter, type RunningSubgraph } from '@tiergraph/runtime';
 import { tenancySubgraph } from '@tiergraph/tenancy';
 import { createTenants, createTestDatabase, errorCodes, postGraphQL, startTestSubgraphs, tokenFor, type TestDatabase, type Tenants, platformMetricsOf, PLATFORM_METRICS_ACCESS } from '@tiergraph/testkit';
-import { mediaSubgraph, repairStoredBytes } from '../index';
+import { mediaSubgraph, STORED_BYTES } from '../index';
 
 const ENTITIES = `query($r: [_Any!]!) {
   _entities(representations: $r) {
@@ -116,7 +116,7 @@ describe('media: the MediaFile entity', () => {
       const { figures } = await platformMetricsOf(running.url, 'mediaFileCount mediaStoredBytes', { merchant: tenants.tokens.merchant1, store: tenants.tokens.store1 });
       expect(figures).toEqual({ id: 'platform', mediaFileCount: 3, mediaStoredBytes: 5_000_205_923 });
     } finally {
-      await repairStoredBytes(running.dataSource);
+      await repairUsageCounter(running.dataSource, STORED_BYTES);
     }
     expect((await platformMetricsOf(running.url, 'mediaStoredBytes', { merchant: tenants.tokens.merchant1, store: tenants.tokens.store1 })).figures).toEqual({ id: 'platform', mediaStoredBytes: 5_000_204_923 });
   });

@@ -1,5 +1,4 @@
-import { repairUsageCounter, type UsageCounterSpec } from '@tiergraph/runtime';
-import type { DataSource } from 'typeorm';
+import type { UsageCounterSpec } from '@tiergraph/runtime';
 
 /**
  * max_storage_mb without scanning: the stored bytes (all variants) of the merchant's files per (merchant, platform)
@@ -17,7 +16,3 @@ export const STORED_BYTES: UsageCounterSpec = {
   amount: 'stored_bytes',
 };
 
-/** For a repair job: recomputes media.stored_bytes_counts from the files; answers the rows it corrected (idempotent). */
-export function repairStoredBytes(db: DataSource): Promise<number> {
-  return repairUsageCounter(db, STORED_BYTES);
-}

@@ -1,9 +1,9 @@
 import { billingSubgraph } from '@tiergraph/billing';
 import { catalogSubgraph } from '@tiergraph/catalog';
-import { usageCounterDrift, type RunningSubgraph } from '@tiergraph/runtime';
+import { repairUsageCounter, usageCounterDrift, type RunningSubgraph } from '@tiergraph/runtime';
 import { tenancySubgraph } from '@tiergraph/tenancy';
 import { createTestDatabase, createWorld, expectData, overrideLimit, postGraphQL, startTestSubgraphs, withInsertsHeld, type GraphQLResponse, type TestDatabase, type World } from '@tiergraph/testkit';
-import { ORDER_COUNTS, ordersSubgraph, repairOrderCounts } from '../index';
+import { ORDER_COUNTS, ordersSubgraph } from '../index';
 import { OrdersStore } from '../store/orders-store';
 
 /** Issue 12: max_orders_per_month from orders.order_counts (per UTC day) plus the partial days; counter = count(*). */
@@ -138,9 +138,9 @@ describe('orders.order_counts', () => {
     await ds.query(`UPDATE orders.order_counts SET n = 9 WHERE merchant_id = $1`, [w.m1]);
     await ds.query(`INSERT INTO orders.order_counts (merchant_id, platform_id, day, n) VALUES ($1, $2, '2020-01-01', 4)`, [w.m1, w.platformId]);
     expect((await usageCounterDrift(ds, ORDER_COUNTS)).length).toBe(2);
-    expect(await repairOrderCounts(ds)).toBe(2);
+    expect(await repairUsageCounter(ds, ORDER_COUNTS)).toBe(2);
     expect(await usageCounterDrift(ds, ORDER_COUNTS)).toEqual([]);
-    expect(await repairOrderCounts(ds)).toBe(0);
+    expect(await repairUsageCounter(ds, ORDER_COUNTS)).toBe(0);
     expect(await counted(w.m1)).toEqual({ counter: 3, rows: 3 });
   });
 });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { RunningSubgraph } from '@tiergraph/runtime';
+import { repairUsageCounter, type RunningSubgraph } from '@tiergraph/runtime';
 import { tenancySubgraph } from '@tiergraph/tenancy';
 import { createTenants, createTestDatabase, errorCodes, postGraphQL, startTestSubgraphs, tokenFor, type TestDatabase, type Tenants, platformMetricsOf, PLATFORM_METRICS_ACCESS } from '@tiergraph/testkit';
-import { ordersSubgraph, repairOrderCounts } from '../index';
+import { ordersSubgraph, ORDER_COUNTS } from '../index';
 
 const ENTITIES = `query($r: [_Any!]!) {
   _entities(representations: $r) {
@@ -123,7 +123,7 @@ describe('orders: the Order entity', () => {
       expect((await platformMetricsOf(running.url, since, { merchant: tenants.tokens.merchant1, store: tenants.tokens.store1 })).figures?.orderCountSince).toBe(baseline + 14);
     } finally {
       await running.dataSource.query(`DELETE FROM orders.orders WHERE id = ANY($1)`, [placed]);
-      await repairOrderCounts(running.dataSource);
+      await repairUsageCounter(running.dataSource, ORDER_COUNTS);
     }
   });
 

@@ -1,5 +1,4 @@
-import { repairUsageCounter, type UsageCounterSpec } from '@tiergraph/runtime';
-import type { DataSource } from 'typeorm';
+import type { UsageCounterSpec } from '@tiergraph/runtime';
 
 /**
  * max_orders_per_month without scanning: the orders per (merchant, platform, UTC day of created_at). Billing owns
@@ -45,7 +44,3 @@ export function ordersInPeriodsSql(keys: string): string {
        ) b`;
 }
 
-/** For a repair job: recomputes orders.order_counts from the orders; answers the rows it corrected (idempotent). */
-export function repairOrderCounts(db: DataSource): Promise<number> {
-  return repairUsageCounter(db, ORDER_COUNTS);
-}

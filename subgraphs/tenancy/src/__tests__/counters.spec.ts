@@ -1,7 +1,7 @@
 import { billingSubgraph } from '@tiergraph/billing';
-import { usageCounterDrift, type RunningSubgraph } from '@tiergraph/runtime';
+import { repairUsageCounter, usageCounterDrift, type RunningSubgraph } from '@tiergraph/runtime';
 import { createTestDatabase, createWorld, expectData, overrideLimit, postGraphQL, startTestSubgraphs, withInsertsHeld, type GraphQLResponse, type TestDatabase, type World } from '@tiergraph/testkit';
-import { repairTeamMemberCounts, TEAM_MEMBER_COUNTS, tenancySubgraph } from '../index';
+import { TEAM_MEMBER_COUNTS, tenancySubgraph } from '../index';
 
 /** Issue 12: max_team_members read from tenancy.team_member_counts, kept in the writing transaction; counter = count(*). */
 const ops = {
@@ -89,9 +89,9 @@ describe('tenancy.team_member_counts', () => {
     await ds.query(`UPDATE tenancy.team_member_counts SET n = 42 WHERE merchant_id = $1`, [w.m1]);
     await ds.query(`INSERT INTO tenancy.team_member_counts (merchant_id, platform_id, n) VALUES (gen_random_uuid(), $1, 5)`, [w.platformId]);
     expect((await usageCounterDrift(ds, TEAM_MEMBER_COUNTS)).length).toBe(2);
-    expect(await repairTeamMemberCounts(ds)).toBe(2);
+    expect(await repairUsageCounter(ds, TEAM_MEMBER_COUNTS)).toBe(2);
     expect(await usageCounterDrift(ds, TEAM_MEMBER_COUNTS)).toEqual([]);
-    expect(await repairTeamMemberCounts(ds)).toBe(0);
+    expect(await repairUsageCounter(ds, TEAM_MEMBER_COUNTS)).toBe(0);
     expect(await counted(w.m1)).toEqual({ counter: 3, rows: 3 });
   });
 });

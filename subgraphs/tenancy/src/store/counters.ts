@@ -1,5 +1,4 @@
-import { repairUsageCounter, type UsageCounterSpec } from '@tiergraph/runtime';
-import type { DataSource } from 'typeorm';
+import type { UsageCounterSpec } from '@tiergraph/runtime';
 
 /**
  * max_team_members without scanning: the active MEMBERs per (merchant, platform) — the feature's scope is MERCHANT,
@@ -17,7 +16,3 @@ export const TEAM_MEMBER_COUNTS: UsageCounterSpec = {
   amount: '1',
 };
 
-/** For a repair job: recomputes tenancy.team_member_counts from the store users; answers the rows it corrected (idempotent). */
-export function repairTeamMemberCounts(db: DataSource): Promise<number> {
-  return repairUsageCounter(db, TEAM_MEMBER_COUNTS);
-}
