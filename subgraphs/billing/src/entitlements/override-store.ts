@@ -18,14 +18,13 @@ export class OverrideStore {
         `DELETE FROM billing.merchant_feature_overrides WHERE merchant_id = $1 AND platform_id = $2 AND NOT (feature_code = ANY($3))`,
         [pair.merchantId, pair.platformId, overrides.map((o) => o.featureCode)],
       );
-      for (const o of overrides) {
-        await manager.query(
-          `INSERT INTO billing.merchant_feature_overrides (merchant_id, platform_id, feature_code, limit_value, is_enabled)
-           VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (merchant_id, platform_id, feature_code) DO UPDATE SET limit_value = EXCLUDED.limit_value, is_enabled = EXCLUDED.is_enabled`,
-          [pair.merchantId, pair.platformId, o.featureCode, o.limitValue, o.enabled],
-        );
-      }
+      // every row in one statement, however many overrides
+      await manager.query(
+        `INSERT INTO billing.merchant_feature_overrides (merchant_id, platform_id, feature_code, limit_value, is_enabled)
+         SELECT $1, $2, * FROM unnest($3::text[], $4::int[], $5::bool[])
+         ON CONFLICT (merchant_id, platform_id, feature_code) DO UPDATE SET limit_value = EXCLUDED.limit_value, is_enabled = EXCLUDED.is_enabled`,
+        [pair.merchantId, pair.platformId, overrides.map((o) => o.featureCode), overrides.map((o) => o.limitValue), overrides.map((o) => o.enabled)],
+      );
       await notifyEntitlementsChanged(manager, pair);
     });
   }

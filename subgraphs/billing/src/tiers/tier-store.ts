@@ -64,13 +64,13 @@ export class TierStore {
         tierId,
         limits.map((l) => l.featureCode),
       ]);
-      for (const l of limits) {
-        await manager.query(
-          `INSERT INTO billing.tier_feature_limits (tier_id, feature_code, limit_value, enabled) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (tier_id, feature_code) DO UPDATE SET limit_value = EXCLUDED.limit_value, enabled = EXCLUDED.enabled`,
-          [tierId, l.featureCode, l.limitValue, l.enabled],
-        );
-      }
+      // every row in one statement, however many limits
+      await manager.query(
+        `INSERT INTO billing.tier_feature_limits (tier_id, feature_code, limit_value, enabled)
+         SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bool[])
+         ON CONFLICT (tier_id, feature_code) DO UPDATE SET limit_value = EXCLUDED.limit_value, enabled = EXCLUDED.enabled`,
+        [tierId, limits.map((l) => l.featureCode), limits.map((l) => l.limitValue), limits.map((l) => l.enabled)],
+      );
       await notifyEntitlementsChanged(manager, { all: true });
     });
   }
