@@ -33,6 +33,10 @@ export interface MixResult {
   /** Checks skipped because another client wrote the same merchant's overrides meanwhile. */
   skipped: number;
   errors: number;
+  /** Merchants read at least once in the slice (with one token: the distinct cache keys it asked for). */
+  distinctMerchants: number;
+  /** Reads of a merchant not read before in the slice (a miss unless the cache was warm). */
+  firstReads: number;
   firstProblems: string[];
 }
 
@@ -96,6 +100,8 @@ export async function runMix(
   let stale = 0;
   let skipped = 0;
   let errors = 0;
+  const readMerchants = new Set<string>();
+  let firstReads = 0;
   const problem = (text: string) => firstProblems.length < 5 && firstProblems.push(text.slice(0, 1200));
 
   const ask = async (body: object, into: number[]) => {
@@ -112,6 +118,7 @@ export async function runMix(
     return parsed;
   };
   const read = async (merchant: MixMerchant): Promise<Map<string, Feature> | null> => {
+    if (!readMerchants.has(merchant.merchantId)) (readMerchants.add(merchant.merchantId), firstReads++);
     const answer = await ask({ operationName: 'MerchantFeatures', query, variables: { merchantId: merchant.merchantId, platformId: merchant.platformId } }, readLatencies);
     const features = (answer.data?.merchant as { subscription?: { features?: Feature[] } } | undefined)?.subscription?.features;
     if (answer.errors?.length || !features) {
@@ -222,6 +229,8 @@ export async function runMix(
     stale,
     skipped,
     errors,
+    distinctMerchants: readMerchants.size,
+    firstReads,
     firstProblems,
   };
 }

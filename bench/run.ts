@@ -183,6 +183,26 @@ interface MixArmResult {
   /** Response cache lookups during the slice (0 with the cache off) and how many were hits. */
   hits: number;
   lookups: number;
+  /** Δ of every response cache counter on the arm's /metrics during the slice (`name{labels}` → Δ), and the entries after it. */
+  cacheCounters: Record<string, number>;
+}
+
+/** Every response cache series on a gateway's /metrics (`name{labels}` → value; none when it has no cache). */
+async function cacheSeries(gateway: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${gateway}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^tiergraph_gateway_response_cache_(\S+) (\S+)$/gm)) out[m[1]] = Number(m[2]);
+  return out;
+}
+
+/** Counters' Δ between two cacheSeries (gauges: the value after). */
+function cacheSeriesDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) {
+    const d = k.includes('_total') ? v - (before[k] ?? 0) : v;
+    if (d) out[k.replace(/_total/, '')] = d;
+  }
+  return out;
 }
 
 /** The response cache's lookup counters on a gateway's /metrics (zeros when it has no cache). */
@@ -417,16 +437,20 @@ async function main(): Promise<number> {
           const processes = allProcesses();
           await waitIdle(processes);
           const lookups0 = await cacheLookups(arm.gateway);
+          const series0 = await cacheSeries(arm.gateway);
           const cpu0 = cpuSnapshot(processes);
           const result = await runMix({ ...target, gateway: arm.gateway }, merchantFeatures, mixMerchants, { connections: opts.connections, durationS: opts.mixDurationS, writeShare: 0.05 });
           const cpu = cpuDelta(cpu0, cpuSnapshot(processes));
           const lookups1 = await cacheLookups(arm.gateway);
+          const cacheCounters = cacheSeriesDelta(series0, await cacheSeries(arm.gateway));
           const hits = lookups1.hit - lookups0.hit;
           const lookups = hits + lookups1.miss - lookups0.miss + lookups1.bypass - lookups0.bypass;
           result.name = `${result.name} (${arm.name})`;
           memory.push({ after: `the mix (${arm.name}, round ${round})`, mib: memorySnapshot(processes) });
           const cpuMs = Object.entries(cpu).filter(([n]) => n !== 'bench').reduce((a, [, v]) => a + v, 0) / Math.max(result.requests, 1);
           say(`  ${result.requestsPerSecond.toFixed(0)} req/s, p95 ${ms(result.all.p95)} ms, CPU ${cpuMs.toFixed(2)} ms/request, stale ${result.stale} of ${result.checked}, cache hits ${hits} of ${lookups} lookups`);
+          say(`  ${result.distinctMerchants} distinct merchants read (${result.firstReads} first reads of a merchant in the slice), writes refused by rule: ${JSON.stringify(result.refused)}`);
+          if (lookups) say(`  response cache during the slice: ${JSON.stringify(cacheCounters)}`);
           // quiet, after the load: from a write straight to catalog (no gateway sees it) to the gateway's fresh answer
           await waitIdle(processes);
           const bypass = await measureBypassStaleness({ ...target, gateway: arm.gateway }, `http://127.0.0.1:${BENCH_PORTS.CATALOG_PORT}/graphql`, merchantFeatures, mixMerchants, opts.quick ? 20 : 50);
@@ -434,7 +458,7 @@ async function main(): Promise<number> {
             `  bypass staleness (write answered → first request answered fresh started): p50 ${ms(bypass.p50)} ms, p95 ${ms(bypass.p95)} ms, max ${ms(bypass.max)} ms; ` +
               `fresh answer received p95 ${ms(bypass.receivedP95)} ms (${bypass.staleAnswers} stale answers in ${bypass.samples} samples, ${bypass.cachedBefore} of them cached before the write, ${bypass.timeouts} timeouts)`,
           );
-          mixArms.push({ arm: arm.name, round, result, cpuMsPerRequest: cpuMs, cpuByProcess: cpu, bypass, hits, lookups });
+          mixArms.push({ arm: arm.name, round, result, cpuMsPerRequest: cpuMs, cpuByProcess: cpu, bypass, hits, lookups, cacheCounters });
           // the cache-on arm carries the issue's targets when there is one
           if (!mix || arm.env.GATEWAY_RESPONSE_CACHE === 'on') mix = result;
         }

@@ -75,6 +75,8 @@ export class ResponseCache {
   private floor = 0;
   private live = false;
   private sweep: NodeJS.Timeout | undefined;
+  /** Set while clear() empties the entries (their evictions count as 'cleared', not one tag's 'invalidated'). */
+  private clearing = false;
   private readonly now: () => number;
   readonly metrics: ReturnType<typeof cacheMetrics>;
 
@@ -97,7 +99,7 @@ export class ResponseCache {
           keys?.delete(key);
           if (keys?.size === 0) this.byTag.delete(t);
         }
-        if (reason !== 'set') this.metrics.evictions.inc({ reason: reason === 'evict' ? 'capacity' : reason === 'expire' ? 'expired' : 'invalidated' });
+        if (reason !== 'set') this.metrics.evictions.inc({ reason: reason === 'evict' ? 'capacity' : reason === 'expire' ? 'expired' : this.clearing ? 'cleared' : 'invalidated' });
       },
     });
     this.invalidatedAt = new LRUCache<string, number>({
@@ -182,8 +184,14 @@ export class ResponseCache {
   clear(reason: string): void {
     this.floor = ++this.seq;
     this.invalidatedAt.clear();
+    this.metrics.clears.inc({ reason });
     if (this.entries.size) this.options.logger.debug({ reason, entries: this.entries.size }, 'response cache cleared');
-    this.entries.clear();
+    this.clearing = true;
+    try {
+      this.entries.clear();
+    } finally {
+      this.clearing = false;
+    }
     this.byTag.clear();
   }
 
@@ -202,7 +210,7 @@ function cacheMetrics(registry: Registry, entries: () => number, bytes: () => nu
   });
   const evictions = new Counter({
     name: 'tiergraph_gateway_response_cache_evictions_total',
-    help: 'Entries that left the response cache, by reason (invalidated, capacity, expired)',
+    help: 'Entries that left the response cache, by reason (invalidated by a tag, cleared with everything, capacity, expired)',
     labelNames: ['reason'],
     registers: [registry],
   });
@@ -218,9 +226,15 @@ function cacheMetrics(registry: Registry, entries: () => number, bytes: () => nu
     labelNames: ['reason'],
     registers: [registry],
   });
+  const clears = new Counter({
+    name: 'tiergraph_gateway_response_cache_clears_total',
+    help: 'Times the whole response cache was cleared, by reason (`*` from an answer or a NOTIFY, listener lost or back, second sweep)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   new Gauge({ name: 'tiergraph_gateway_response_cache_entries', help: 'Entries in the response cache', registers: [registry], collect() { this.set(entries()); } });
   new Gauge({ name: 'tiergraph_gateway_response_cache_bytes', help: 'Approximate bytes of the response cache', registers: [registry], collect() { this.set(bytes()); } });
-  return { lookups, evictions, invalidations, refused };
+  return { lookups, evictions, invalidations, refused, clears };
 }
 
 /** The cache key's scope: what of the verified token can make two answers differ. */
