@@ -125,6 +125,30 @@ describe('the gateway response cache', () => {
     expect((await features(t)).data!.merchant.subscription.tier.code).toBe('enterprise');
   });
 
+  it('a create refused at its limit (its transaction rolled back) evicts nothing: no clear of everything, every entry still answers', async () => {
+    const t = await tenant();
+    const other = await tenant();
+    await ok('SetMerchantFeatureOverrides', { merchantId: t.merchantId, platformId: t.platformId, overrides: [{ featureCode: PRODUCTS, limitValue: 1, isEnabled: true }] });
+    await product(t); // at the limit now
+    const otherBefore = await cached(other);
+    const before = await cached(t);
+    const clears = await metric('tiergraph_gateway_response_cache_clears_total');
+    const refused = await send('CreateProduct', { input: { storeId: t.storeId, sku: randomUUID().slice(0, 12), name: 'P', priceCents: 100 } }, t.merchantToken);
+    expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['FEATURE_LIMIT_REACHED']);
+    // the subgraph said `changed: []`: the gateway did not read the refusal as "may have changed anything"
+    expect(await metric('tiergraph_gateway_response_cache_clears_total')).toBe(clears);
+    const otherAfter = await features(other);
+    expect(cacheOf(otherAfter)).toBe('hit');
+    expect(otherAfter.data).toEqual(otherBefore.data);
+    const after = await features(t);
+    expect(cacheOf(after)).toBe('hit');
+    expect(after.data).toEqual(before.data);
+    // and nothing was written: an uncached read (the admin's first) gives the same count
+    const fresh = await features(t, admin);
+    expect(cacheOf(fresh)).toBe('miss');
+    expect(feature(fresh, PRODUCTS)).toMatchObject({ current: 1, limit: 1 });
+  });
+
   it('a write that bypasses the gateway (to catalog directly, by SQL, to billing directly) evicts by NOTIFY', async () => {
     const t = await tenant();
     const products = feature(await cached(t), PRODUCTS).current;

@@ -16,7 +16,9 @@ import { Counter, Gauge, type Registry } from 'prom-client';
  *   period end) or after the max age (a backstop), whichever is first.
  * - Invalidation: a mutation's fetches name what they changed (`extensions.tags.changed`): evicted the moment each
  *   fetch answers, so before the caller gets the mutation's answer; a mutation fetch that named nothing (or failed)
- *   clears everything, as it may have changed anything. Every other change arrives by NOTIFY (`invalidate`).
+ *   clears everything, as it may have changed anything. `changed: []` is a subgraph's word that it changed nothing (a
+ *   one-field write that rolled back, e.g. a create refused at its limit): it evicts nothing. Every other change
+ *   arrives by NOTIFY (`invalidate`).
  * - Race rule: every invalidation takes the next number of a global sequence and records it per tag (a bounded map;
  *   what it forgets raises a floor). A read records the sequence when it starts and is not stored when any of its tags
  *   (or the floor) was invalidated after that: a write committing while the read was in flight never leaves a stale
