@@ -15,7 +15,7 @@
  *
  *   pnpm bench [--quick] [--skip-generate] [--peer hive] [--ab-env NAME=VALUE]… [--rounds 2] [--duration 15]
  *              [--warmup 20] [--rewarm 3] [--connections 50] [--no-monolith] [--admin-runs 20] [--strict]
- *              [--scenarios features,mix,admin,ingestion] [--mix-duration 20] [--ingest-duration 20] [--ingest-workers 2]
+ *              [--scenarios features,mix,admin,ingestion] [--mix-duration 20] [--mix-warmup 60] [--ingest-duration 20] [--ingest-workers 2]
  */
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -87,6 +87,7 @@ function options() {
       strict: { type: 'boolean', default: false },
       scenarios: { type: 'string', default: SCENARIOS.join(',') },
       'mix-duration': { type: 'string' },
+      'mix-warmup': { type: 'string' },
       'ingest-duration': { type: 'string' },
       'ingest-workers': { type: 'string', default: '2' },
     },
@@ -129,6 +130,8 @@ function options() {
     strict: values.strict!,
     scenarios,
     mixDurationS: int('mix-duration', values['mix-duration'], quick ? 8 : 20, 1),
+    /** The mix's warm-up before every slice runs until stable, at most this long (a cold cache on 1,000 merchants needs ~30 s). */
+    mixWarmupS: int('mix-warmup', values['mix-warmup'], 60, 0),
     ingestDurationS: int('ingest-duration', values['ingest-duration'], quick ? 8 : 20, 1),
     ingestWorkers: int('ingest-workers', values['ingest-workers'], 2, 1),
   };
@@ -183,6 +186,8 @@ interface MixArmResult {
   /** Response cache lookups during the slice (0 with the cache off) and how many were hits. */
   hits: number;
   lookups: number;
+  /** The warm-up before the slice (the same mix, until its throughput is stable): its length, windows and cache hits. */
+  warmup: { seconds: number; stable: boolean; windows: number[]; hits: number; lookups: number; stale: number; errors: number };
   /** Δ of every response cache counter on the arm's /metrics during the slice (`name{labels}` → Δ), and the entries after it. */
   cacheCounters: Record<string, number>;
 }
@@ -214,11 +219,11 @@ async function cacheLookups(gateway: string): Promise<{ hit: number; miss: numbe
 
 function printMixArms(rows: MixArmResult[]): void {
   say('read/write mix side by side (A/B/A/B; CPU: every process of the stack and the peers, per request; bypass: a write straight to catalog until the gateway answers it, quiet):');
-  say('| arm | round | requests | req/s | p50 ms | p95 ms | reads p95 ms | writes p95 ms | CPU ms/request | cache hits / lookups | stale / checked | errors | bypass staleness p50 / p95 / max ms | bypass: fresh answer received p95 ms |');
-  say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|');
-  for (const { arm, round, result: r, cpuMsPerRequest, bypass: b, hits, lookups } of rows) {
+  say('| arm | round | warm-up s (stable?) | requests | req/s | p50 ms | p95 ms | reads p95 ms | writes p95 ms | CPU ms/request | cache hits / lookups | stale / checked | errors | bypass staleness p50 / p95 / max ms | bypass: fresh answer received p95 ms |');
+  say('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|');
+  for (const { arm, round, result: r, cpuMsPerRequest, bypass: b, hits, lookups, warmup: w } of rows) {
     say(
-      `| ${arm} | ${round} | ${r.requests} | ${r.requestsPerSecond.toFixed(0)} | ${ms(r.all.p50)} | ${ms(r.all.p95)} | ${ms(r.reads.p95)} | ${ms(r.writes.p95)} | ${cpuMsPerRequest.toFixed(2)} | ${hits} / ${lookups} | ${r.stale} / ${r.checked} | ${r.errors} | ${ms(b.p50)} / ${ms(b.p95)} / ${ms(b.max)} (${b.staleAnswers} stale answers; ${b.cachedBefore} of ${b.samples} cached before the write; ${b.timeouts} timeouts) | ${ms(b.receivedP95)} |`,
+      `| ${arm} | ${round} | ${w.seconds} (${w.stable ? 'stable' : 'not stable'}) | ${r.requests} | ${r.requestsPerSecond.toFixed(0)} | ${ms(r.all.p50)} | ${ms(r.all.p95)} | ${ms(r.reads.p95)} | ${ms(r.writes.p95)} | ${cpuMsPerRequest.toFixed(2)} | ${hits} / ${lookups} | ${r.stale} / ${r.checked} | ${r.errors} | ${ms(b.p50)} / ${ms(b.p95)} / ${ms(b.max)} (${b.staleAnswers} stale answers; ${b.cachedBefore} of ${b.samples} cached before the write; ${b.timeouts} timeouts) | ${ms(b.receivedP95)} |`,
     );
   }
 }
@@ -431,10 +436,38 @@ async function main(): Promise<number> {
         arms.push({ name, gateway: peer.url.replace(/\/graphql$/, ''), env });
       }
       const rounds = arms.length > 1 ? opts.rounds : 1;
+      const mixWarmed = new Set<string>();
       for (let round = 1; round <= rounds; round++) {
         for (const arm of arms) {
           say(`mix (${arm.name}, round ${round}): ${opts.connections} clients, 95 % MerchantFeatures / 5 % writes (CreateProduct, PlaceOrder, SetMerchantFeatureOverrides), ${opts.mixDurationS} s`);
           const processes = allProcesses();
+          await waitIdle(processes);
+          // warm: the same mix until its throughput is stable (at least 10 s for an arm's first slice); the slice
+          // starts after it, so a cache's first reads of every merchant are the warm-up's, not the slice's
+          const first = !mixWarmed.has(arm.name);
+          mixWarmed.add(arm.name);
+          const warmLookups0 = await cacheLookups(arm.gateway);
+          const warm = await runMix({ ...target, gateway: arm.gateway }, merchantFeatures, mixMerchants, {
+            connections: opts.connections,
+            durationS: opts.mixWarmupS,
+            writeShare: 0.05,
+            untilStable: { windowS: 2, windows: 4, tolerance: 0.1, minS: first ? Math.min(10, opts.mixWarmupS) : 0 },
+          });
+          const warmLookups1 = await cacheLookups(arm.gateway);
+          const warmHits = warmLookups1.hit - warmLookups0.hit;
+          const warmup = {
+            seconds: Math.round(warm.requests / Math.max(warm.requestsPerSecond, 1e-9)),
+            stable: warm.stable ?? false,
+            windows: warm.windows ?? [],
+            hits: warmHits,
+            lookups: warmHits + warmLookups1.miss - warmLookups0.miss + warmLookups1.bypass - warmLookups0.bypass,
+            stale: warm.stale,
+            errors: warm.errors,
+          };
+          say(
+            `  warm-up ${warmup.stable ? 'stable' : 'NOT stable'} after ${warmup.seconds} s (${warmup.windows.map((w) => w.toFixed(0)).join(' ')} req/s)` +
+              `${warmup.lookups ? `, cache hits ${warmup.hits} of ${warmup.lookups}` : ''}, stale ${warm.stale} of ${warm.checked}, errors ${warm.errors}`,
+          );
           await waitIdle(processes);
           const lookups0 = await cacheLookups(arm.gateway);
           const series0 = await cacheSeries(arm.gateway);
@@ -458,7 +491,7 @@ async function main(): Promise<number> {
             `  bypass staleness (write answered → first request answered fresh started): p50 ${ms(bypass.p50)} ms, p95 ${ms(bypass.p95)} ms, max ${ms(bypass.max)} ms; ` +
               `fresh answer received p95 ${ms(bypass.receivedP95)} ms (${bypass.staleAnswers} stale answers in ${bypass.samples} samples, ${bypass.cachedBefore} of them cached before the write, ${bypass.timeouts} timeouts)`,
           );
-          mixArms.push({ arm: arm.name, round, result, cpuMsPerRequest: cpuMs, cpuByProcess: cpu, bypass, hits, lookups, cacheCounters });
+          mixArms.push({ arm: arm.name, round, result, cpuMsPerRequest: cpuMs, cpuByProcess: cpu, bypass, hits, lookups, cacheCounters, warmup });
           // the cache-on arm carries the issue's targets when there is one
           if (!mix || arm.env.GATEWAY_RESPONSE_CACHE === 'on') mix = result;
         }
@@ -564,7 +597,7 @@ async function main(): Promise<number> {
     const errors =
       load.reduce((n, r) => n + r.errors + r.non2xx + r.graphqlErrors + r.sampledBad, 0) +
       (compared?.summaries.reduce((n, s) => n + s.errors, 0) ?? 0) +
-      (mixArms.length ? mixArms.reduce((n, a) => n + a.result.errors + a.result.stale, 0) : mix ? mix.errors + mix.stale : 0) +
+      (mixArms.length ? mixArms.reduce((n, a) => n + a.result.errors + a.result.stale + a.warmup.errors + a.warmup.stale, 0) : mix ? mix.errors + mix.stale : 0) +
       (admin?.errors ?? 0) +
       ingestionWrong;
     const tiergraph = compared?.summaries.find((s) => s.arm === 'tiergraph');
