@@ -173,11 +173,6 @@ export class ResponseCache {
     return true;
   }
 
-  /** Requests leading a fetch right now (for tests). */
-  get leading(): number {
-    return this.inflight.size;
-  }
-
   private get waitMs(): number {
     return this.options.coalesceWaitMs ?? 2000;
   }
