@@ -1,8 +1,9 @@
 /**
  * Side by side in one run (issue 12): MerchantFeatures against several arms — tiergraph's gateway, the monolith
  * bound (bench/monolith.ts), Hive Gateway on the same subgraphs, or tiergraph with one setting changed — alternated
- * A/B/A/B so that the machine's noise hits every arm alike. Every slice: warm-up (until the throughput is stable the
- * first time, a short one after), then a measured slice with CPU per process (bench/procs.ts) and SQL statements
+ * A/B/A/B so that the machine's noise hits every arm alike. Every slice: warm-up until the throughput is stable (an
+ * arm's state can decay between its slices: the response cache's entries expire after 60 s, longer than the other arms'
+ * slices take), then a measured slice with CPU per process (bench/procs.ts) and SQL statements
  * (bench/sql-stats.ts) divided by the requests sent.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -213,7 +214,10 @@ export interface AlternationOptions {
   arms: Arm[];
   rounds: number;
   sliceS: number;
-  /** The first warm-up of an arm (or after a restart) runs until stable or this long; later ones `rewarmS`. */
+  /**
+   * Every warm-up runs until stable or this long: at least 10 s the first time for an arm (or after a restart), at
+   * least `rewarmS` later (and four 2-second windows in any case).
+   */
   warmMaxS: number;
   rewarmS: number;
   connections: number;
@@ -235,12 +239,13 @@ export async function alternate(options: AlternationOptions): Promise<Slice[]> {
       if (await options.ensureStack(arm.stackEnv ?? {})) warmed.clear();
       const target = { gateway: arm.url.replace(/\/graphql$/, ''), token: options.token };
       const first = !warmed.has(arm.name);
-      const warmS = first ? options.warmMaxS : options.rewarmS;
+      const warmS = options.warmMaxS;
+      // later warm-ups run until stable too: 3 s after a cache arm's entries expired measured its cold reads
       const warm = await runMerchantFeatures(target, options.query, options.merchants, {
         name: `warm-up ${arm.name}`,
         connections: options.connections,
         durationS: warmS,
-        ...(first ? { untilStable: { windowS: 2, windows: 4, tolerance: 0.1, minS: Math.min(10, warmS) } } : {}),
+        untilStable: { windowS: 2, windows: 4, tolerance: 0.1, minS: Math.min(first ? 10 : options.rewarmS, warmS) },
       });
       warmed.add(arm.name);
       const processes = options.processes();
@@ -256,7 +261,7 @@ export async function alternate(options: AlternationOptions): Promise<Slice[]> {
       slices.push({
         arm: arm.name,
         round,
-        warmup: { seconds: first ? Math.min(warmSeconds, warmS) : warmS, stable: warm.stable ?? true, windows: warm.windows ?? [] },
+        warmup: { seconds: Math.min(warmSeconds, warmS), stable: warm.stable ?? true, windows: warm.windows ?? [] },
         load,
         cpuMs,
         statements: sql1.statements - sql0.statements,
@@ -266,7 +271,7 @@ export async function alternate(options: AlternationOptions): Promise<Slice[]> {
       const total = Object.entries(cpuMs).filter(([n]) => n !== 'bench').reduce((a, [, v]) => a + v, 0);
       options.say(
         `  round ${round} ${arm.name}: ${load.requestsPerSecond.toFixed(0)} req/s, p95 ${load.p95.toFixed(1)} ms, CPU ${(total / Math.max(load.sent, 1)).toFixed(2)} ms/request` +
-          `${first ? `, warm-up ${warm.stable ? 'stable' : 'not stable'} after ${Math.min(warmSeconds, warmS)} s (${(warm.windows ?? []).map((w) => w.toFixed(0)).join(' ')} req/s)` : ''}` +
+          `, warm-up ${warm.stable ? 'stable' : 'not stable'} after ${Math.min(warmSeconds, warmS)} s (${(warm.windows ?? []).map((w) => w.toFixed(0)).join(' ')} req/s)` +
           `, load average ${slices.at(-1)!.loadAverage.join(' ')}`,
       );
     }

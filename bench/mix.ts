@@ -33,6 +33,13 @@ export interface MixResult {
   /** Checks skipped because another client wrote the same merchant's overrides meanwhile. */
   skipped: number;
   errors: number;
+  /** Merchants read at least once in the slice (with one token: the distinct cache keys it asked for). */
+  distinctMerchants: number;
+  /** Reads of a merchant not read before in the slice (a miss unless the cache was warm). */
+  firstReads: number;
+  /** With `untilStable`: requests/s of each window, and whether it settled before `durationS`. */
+  windows?: number[];
+  stable?: boolean;
   firstProblems: string[];
 }
 
@@ -78,7 +85,17 @@ export async function runMix(
   target: { gateway: string; token: string },
   query: string,
   merchants: MixMerchant[],
-  options: { connections: number; durationS: number; writeShare: number },
+  options: {
+    connections: number;
+    durationS: number;
+    writeShare: number;
+    /**
+     * Warm-up mode (as load.ts's): runs at least `minS`, then until the last `windows` windows of `windowS` seconds are
+     * within `tolerance` of their mean throughput without rising (last − first ≤ tolerance/2 of the mean), or
+     * `durationS` at most.
+     */
+    untilStable?: { windowS: number; windows: number; tolerance: number; minS?: number };
+  },
 ): Promise<MixResult> {
   const agent = subgraphAgent();
   const post = createHttpFetcher({ timeoutMs: 30_000, agent });
@@ -96,6 +113,8 @@ export async function runMix(
   let stale = 0;
   let skipped = 0;
   let errors = 0;
+  const readMerchants = new Set<string>();
+  let firstReads = 0;
   const problem = (text: string) => firstProblems.length < 5 && firstProblems.push(text.slice(0, 1200));
 
   const ask = async (body: object, into: number[]) => {
@@ -112,6 +131,7 @@ export async function runMix(
     return parsed;
   };
   const read = async (merchant: MixMerchant): Promise<Map<string, Feature> | null> => {
+    if (!readMerchants.has(merchant.merchantId)) (readMerchants.add(merchant.merchantId), firstReads++);
     const answer = await ask({ operationName: 'MerchantFeatures', query, variables: { merchantId: merchant.merchantId, platformId: merchant.platformId } }, readLatencies);
     const features = (answer.data?.merchant as { subscription?: { features?: Feature[] } } | undefined)?.subscription?.features;
     if (answer.errors?.length || !features) {
@@ -122,7 +142,26 @@ export async function runMix(
     return new Map(features.map((f) => [f.code, f]));
   };
 
-  const deadline = Date.now() + options.durationS * 1000;
+  let deadline = Date.now() + options.durationS * 1000;
+  const windows: number[] = [];
+  let stable = false;
+  let ticker: NodeJS.Timeout | undefined;
+  if (options.untilStable) {
+    const { windowS, windows: n, tolerance, minS = 0 } = options.untilStable;
+    let seen = 0;
+    ticker = setInterval(() => {
+      const done = readLatencies.length + writeLatencies.length;
+      windows.push((done - seen) / windowS);
+      seen = done;
+      const last = windows.slice(-n);
+      const mean = last.reduce((a, b) => a + b, 0) / last.length;
+      const flat = last.every((w) => Math.abs(w - mean) <= tolerance * mean) && last[last.length - 1] - last[0] <= (tolerance / 2) * mean;
+      if (windows.length * windowS >= minS && last.length === n && mean > 0 && flat) {
+        stable = true;
+        deadline = 0; // every client stops after its request in flight
+      }
+    }, windowS * 1000);
+  }
   const clientLoop = async () => {
     type Seen = { merchant: MixMerchant; features: Map<string, Feature> };
     let last: Seen | null = null as Seen | null;
@@ -205,6 +244,7 @@ export async function runMix(
   };
   const started = performance.now();
   await Promise.all(Array.from({ length: options.connections }, clientLoop));
+  clearInterval(ticker);
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
   const requests = readLatencies.length + writeLatencies.length;
@@ -222,6 +262,9 @@ export async function runMix(
     stale,
     skipped,
     errors,
+    distinctMerchants: readMerchants.size,
+    firstReads,
+    ...(options.untilStable ? { windows, stable } : {}),
     firstProblems,
   };
 }

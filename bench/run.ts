@@ -14,8 +14,8 @@
  * (or, with --strict, when a target is missed). Not part of `pnpm test`.
  *
  *   pnpm bench [--quick] [--skip-generate] [--peer hive] [--ab-env NAME=VALUE]… [--rounds 2] [--duration 15]
- *              [--warmup 20] [--rewarm 3] [--connections 50] [--no-monolith] [--admin-runs 20] [--strict]
- *              [--scenarios features,mix,admin,ingestion] [--mix-duration 20] [--ingest-duration 20] [--ingest-workers 2]
+ *              [--warmup 60] [--rewarm 3] [--connections 50] [--no-monolith] [--admin-runs 20] [--strict]
+ *              [--scenarios features,mix,admin,ingestion] [--mix-duration 20] [--mix-warmup 60] [--ingest-duration 20] [--ingest-workers 2]
  */
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -87,6 +87,7 @@ function options() {
       strict: { type: 'boolean', default: false },
       scenarios: { type: 'string', default: SCENARIOS.join(',') },
       'mix-duration': { type: 'string' },
+      'mix-warmup': { type: 'string' },
       'ingest-duration': { type: 'string' },
       'ingest-workers': { type: 'string', default: '2' },
     },
@@ -118,7 +119,8 @@ function options() {
     scale: quick ? 0.1 : 1,
     skipGenerate: values['skip-generate']!,
     durationS: int('duration', values.duration, quick ? 8 : 15, 1),
-    warmupS: int('warmup', values.warmup, quick ? 10 : 20, 0),
+    // the most a warm-up runs before stable: the cache arm on 1,000 merchants was still rising after 20 s
+    warmupS: int('warmup', values.warmup, quick ? 30 : 60, 0),
     rewarmS: int('rewarm', values.rewarm, 3, 0),
     rounds: int('rounds', values.rounds, 2, 1),
     connections: int('connections', values.connections, 50, 1),
@@ -129,6 +131,8 @@ function options() {
     strict: values.strict!,
     scenarios,
     mixDurationS: int('mix-duration', values['mix-duration'], quick ? 8 : 20, 1),
+    /** The mix's warm-up before every slice runs until stable, at most this long (a cold cache on 1,000 merchants needs ~30 s). */
+    mixWarmupS: int('mix-warmup', values['mix-warmup'], 60, 0),
     ingestDurationS: int('ingest-duration', values['ingest-duration'], quick ? 8 : 20, 1),
     ingestWorkers: int('ingest-workers', values['ingest-workers'], 2, 1),
   };
@@ -183,6 +187,28 @@ interface MixArmResult {
   /** Response cache lookups during the slice (0 with the cache off) and how many were hits. */
   hits: number;
   lookups: number;
+  /** The warm-up before the slice (the same mix, until its throughput is stable): its length, windows and cache hits. */
+  warmup: { seconds: number; stable: boolean; windows: number[]; hits: number; lookups: number; stale: number; errors: number };
+  /** Δ of every response cache counter on the arm's /metrics during the slice (`name{labels}` → Δ), and the entries after it. */
+  cacheCounters: Record<string, number>;
+}
+
+/** Every response cache series on a gateway's /metrics (`name{labels}` → value; none when it has no cache). */
+async function cacheSeries(gateway: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${gateway}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^tiergraph_gateway_response_cache_(\S+) (\S+)$/gm)) out[m[1]] = Number(m[2]);
+  return out;
+}
+
+/** Counters' Δ between two cacheSeries (gauges: the value after). */
+function cacheSeriesDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) {
+    const d = k.includes('_total') ? v - (before[k] ?? 0) : v;
+    if (d) out[k.replace(/_total/, '')] = d;
+  }
+  return out;
 }
 
 /** The response cache's lookup counters on a gateway's /metrics (zeros when it has no cache). */
@@ -194,11 +220,11 @@ async function cacheLookups(gateway: string): Promise<{ hit: number; miss: numbe
 
 function printMixArms(rows: MixArmResult[]): void {
   say('read/write mix side by side (A/B/A/B; CPU: every process of the stack and the peers, per request; bypass: a write straight to catalog until the gateway answers it, quiet):');
-  say('| arm | round | requests | req/s | p50 ms | p95 ms | reads p95 ms | writes p95 ms | CPU ms/request | cache hits / lookups | stale / checked | errors | bypass staleness p50 / p95 / max ms | bypass: fresh answer received p95 ms |');
-  say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|');
-  for (const { arm, round, result: r, cpuMsPerRequest, bypass: b, hits, lookups } of rows) {
+  say('| arm | round | warm-up s (stable?) | requests | req/s | p50 ms | p95 ms | reads p95 ms | writes p95 ms | CPU ms/request | cache hits / lookups | stale / checked | errors | bypass staleness p50 / p95 / max ms | bypass: fresh answer received p95 ms |');
+  say('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|');
+  for (const { arm, round, result: r, cpuMsPerRequest, bypass: b, hits, lookups, warmup: w } of rows) {
     say(
-      `| ${arm} | ${round} | ${r.requests} | ${r.requestsPerSecond.toFixed(0)} | ${ms(r.all.p50)} | ${ms(r.all.p95)} | ${ms(r.reads.p95)} | ${ms(r.writes.p95)} | ${cpuMsPerRequest.toFixed(2)} | ${hits} / ${lookups} | ${r.stale} / ${r.checked} | ${r.errors} | ${ms(b.p50)} / ${ms(b.p95)} / ${ms(b.max)} (${b.staleAnswers} stale answers; ${b.cachedBefore} of ${b.samples} cached before the write; ${b.timeouts} timeouts) | ${ms(b.receivedP95)} |`,
+      `| ${arm} | ${round} | ${w.seconds} (${w.stable ? 'stable' : 'not stable'}) | ${r.requests} | ${r.requestsPerSecond.toFixed(0)} | ${ms(r.all.p50)} | ${ms(r.all.p95)} | ${ms(r.reads.p95)} | ${ms(r.writes.p95)} | ${cpuMsPerRequest.toFixed(2)} | ${hits} / ${lookups} | ${r.stale} / ${r.checked} | ${r.errors} | ${ms(b.p50)} / ${ms(b.p95)} / ${ms(b.max)} (${b.staleAnswers} stale answers; ${b.cachedBefore} of ${b.samples} cached before the write; ${b.timeouts} timeouts) | ${ms(b.receivedP95)} |`,
     );
   }
 }
@@ -364,7 +390,7 @@ async function main(): Promise<number> {
       if (checked.length) say(`${checked.map((a) => a.name).join(', ')}: MerchantFeatures answered byte for byte as tiergraph answers it (one merchant per tier)`);
       say(
         `MerchantFeatures side by side: ${arms.map((a) => a.name).join(' / ')}, ${opts.rounds} round(s), ${opts.connections} connections, ` +
-          `${opts.durationS} s per slice after a warm-up until stable (≤ ${opts.warmupS} s; ${opts.rewarmS} s before later slices)`,
+          `${opts.durationS} s per slice after a warm-up until stable (≤ ${opts.warmupS} s; at least 10 s before an arm's first slice, ${opts.rewarmS} s before later ones)`,
       );
       const before = await scrapeGateway(target.gateway);
       const slices = await alternate({
@@ -411,22 +437,54 @@ async function main(): Promise<number> {
         arms.push({ name, gateway: peer.url.replace(/\/graphql$/, ''), env });
       }
       const rounds = arms.length > 1 ? opts.rounds : 1;
+      const mixWarmed = new Set<string>();
       for (let round = 1; round <= rounds; round++) {
         for (const arm of arms) {
           say(`mix (${arm.name}, round ${round}): ${opts.connections} clients, 95 % MerchantFeatures / 5 % writes (CreateProduct, PlaceOrder, SetMerchantFeatureOverrides), ${opts.mixDurationS} s`);
           const processes = allProcesses();
           await waitIdle(processes);
+          // warm: the same mix until its throughput is stable (at least 10 s for an arm's first slice); the slice
+          // starts after it, so a cache's first reads of every merchant are the warm-up's, not the slice's
+          const first = !mixWarmed.has(arm.name);
+          mixWarmed.add(arm.name);
+          const warmLookups0 = await cacheLookups(arm.gateway);
+          const warm = await runMix({ ...target, gateway: arm.gateway }, merchantFeatures, mixMerchants, {
+            connections: opts.connections,
+            durationS: opts.mixWarmupS,
+            writeShare: 0.05,
+            untilStable: { windowS: 2, windows: 4, tolerance: 0.1, minS: first ? Math.min(10, opts.mixWarmupS) : 0 },
+          });
+          const warmLookups1 = await cacheLookups(arm.gateway);
+          const warmHits = warmLookups1.hit - warmLookups0.hit;
+          const warmup = {
+            seconds: Math.round(warm.requests / Math.max(warm.requestsPerSecond, 1e-9)),
+            stable: warm.stable ?? false,
+            windows: warm.windows ?? [],
+            hits: warmHits,
+            lookups: warmHits + warmLookups1.miss - warmLookups0.miss + warmLookups1.bypass - warmLookups0.bypass,
+            stale: warm.stale,
+            errors: warm.errors,
+          };
+          say(
+            `  warm-up ${warmup.stable ? 'stable' : 'NOT stable'} after ${warmup.seconds} s (${warmup.windows.map((w) => w.toFixed(0)).join(' ')} req/s)` +
+              `${warmup.lookups ? `, cache hits ${warmup.hits} of ${warmup.lookups}` : ''}, stale ${warm.stale} of ${warm.checked}, errors ${warm.errors}`,
+          );
+          await waitIdle(processes);
           const lookups0 = await cacheLookups(arm.gateway);
+          const series0 = await cacheSeries(arm.gateway);
           const cpu0 = cpuSnapshot(processes);
           const result = await runMix({ ...target, gateway: arm.gateway }, merchantFeatures, mixMerchants, { connections: opts.connections, durationS: opts.mixDurationS, writeShare: 0.05 });
           const cpu = cpuDelta(cpu0, cpuSnapshot(processes));
           const lookups1 = await cacheLookups(arm.gateway);
+          const cacheCounters = cacheSeriesDelta(series0, await cacheSeries(arm.gateway));
           const hits = lookups1.hit - lookups0.hit;
           const lookups = hits + lookups1.miss - lookups0.miss + lookups1.bypass - lookups0.bypass;
           result.name = `${result.name} (${arm.name})`;
           memory.push({ after: `the mix (${arm.name}, round ${round})`, mib: memorySnapshot(processes) });
           const cpuMs = Object.entries(cpu).filter(([n]) => n !== 'bench').reduce((a, [, v]) => a + v, 0) / Math.max(result.requests, 1);
           say(`  ${result.requestsPerSecond.toFixed(0)} req/s, p95 ${ms(result.all.p95)} ms, CPU ${cpuMs.toFixed(2)} ms/request, stale ${result.stale} of ${result.checked}, cache hits ${hits} of ${lookups} lookups`);
+          say(`  ${result.distinctMerchants} distinct merchants read (${result.firstReads} first reads of a merchant in the slice), writes refused by rule: ${JSON.stringify(result.refused)}`);
+          if (lookups) say(`  response cache during the slice: ${JSON.stringify(cacheCounters)}`);
           // quiet, after the load: from a write straight to catalog (no gateway sees it) to the gateway's fresh answer
           await waitIdle(processes);
           const bypass = await measureBypassStaleness({ ...target, gateway: arm.gateway }, `http://127.0.0.1:${BENCH_PORTS.CATALOG_PORT}/graphql`, merchantFeatures, mixMerchants, opts.quick ? 20 : 50);
@@ -434,7 +492,7 @@ async function main(): Promise<number> {
             `  bypass staleness (write answered → first request answered fresh started): p50 ${ms(bypass.p50)} ms, p95 ${ms(bypass.p95)} ms, max ${ms(bypass.max)} ms; ` +
               `fresh answer received p95 ${ms(bypass.receivedP95)} ms (${bypass.staleAnswers} stale answers in ${bypass.samples} samples, ${bypass.cachedBefore} of them cached before the write, ${bypass.timeouts} timeouts)`,
           );
-          mixArms.push({ arm: arm.name, round, result, cpuMsPerRequest: cpuMs, cpuByProcess: cpu, bypass, hits, lookups });
+          mixArms.push({ arm: arm.name, round, result, cpuMsPerRequest: cpuMs, cpuByProcess: cpu, bypass, hits, lookups, cacheCounters, warmup });
           // the cache-on arm carries the issue's targets when there is one
           if (!mix || arm.env.GATEWAY_RESPONSE_CACHE === 'on') mix = result;
         }
@@ -540,7 +598,7 @@ async function main(): Promise<number> {
     const errors =
       load.reduce((n, r) => n + r.errors + r.non2xx + r.graphqlErrors + r.sampledBad, 0) +
       (compared?.summaries.reduce((n, s) => n + s.errors, 0) ?? 0) +
-      (mixArms.length ? mixArms.reduce((n, a) => n + a.result.errors + a.result.stale, 0) : mix ? mix.errors + mix.stale : 0) +
+      (mixArms.length ? mixArms.reduce((n, a) => n + a.result.errors + a.result.stale + a.warmup.errors + a.warmup.stale, 0) : mix ? mix.errors + mix.stale : 0) +
       (admin?.errors ?? 0) +
       ingestionWrong;
     const tiergraph = compared?.summaries.find((s) => s.arm === 'tiergraph');

@@ -125,6 +125,30 @@ describe('the gateway response cache', () => {
     expect((await features(t)).data!.merchant.subscription.tier.code).toBe('enterprise');
   });
 
+  it('a create refused at its limit (its transaction rolled back) evicts nothing: no clear of everything, every entry still answers', async () => {
+    const t = await tenant();
+    const other = await tenant();
+    await ok('SetMerchantFeatureOverrides', { merchantId: t.merchantId, platformId: t.platformId, overrides: [{ featureCode: PRODUCTS, limitValue: 1, isEnabled: true }] });
+    await product(t); // at the limit now
+    const otherBefore = await cached(other);
+    const before = await cached(t);
+    const clears = await metric('tiergraph_gateway_response_cache_clears_total');
+    const refused = await send('CreateProduct', { input: { storeId: t.storeId, sku: randomUUID().slice(0, 12), name: 'P', priceCents: 100 } }, t.merchantToken);
+    expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['FEATURE_LIMIT_REACHED']);
+    // the subgraph said `changed: []`: the gateway did not read the refusal as "may have changed anything"
+    expect(await metric('tiergraph_gateway_response_cache_clears_total')).toBe(clears);
+    const otherAfter = await features(other);
+    expect(cacheOf(otherAfter)).toBe('hit');
+    expect(otherAfter.data).toEqual(otherBefore.data);
+    const after = await features(t);
+    expect(cacheOf(after)).toBe('hit');
+    expect(after.data).toEqual(before.data);
+    // and nothing was written: an uncached read (the admin's first) gives the same count
+    const fresh = await features(t, admin);
+    expect(cacheOf(fresh)).toBe('miss');
+    expect(feature(fresh, PRODUCTS)).toMatchObject({ current: 1, limit: 1 });
+  });
+
   it('a write that bypasses the gateway (to catalog directly, by SQL, to billing directly) evicts by NOTIFY', async () => {
     const t = await tenant();
     const products = feature(await cached(t), PRODUCTS).current;
@@ -224,6 +248,71 @@ describe('the gateway response cache', () => {
     const next = await features(t);
     expect(cacheOf(next)).toBe('miss');
     expect(feature(next, PRODUCTS).current).toBe(products + 1);
+  });
+
+  /** Holds billing's overrides table (MerchantFeatures' last read) until the returned release. */
+  async function holdFeatures(): Promise<{ holder: Client; release: () => Promise<void> }> {
+    const holder = new Client({ connectionString: graph.db.url });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE billing.merchant_feature_overrides IN ACCESS EXCLUSIVE MODE');
+    return { holder, release: async () => (await holder.query('COMMIT'), await holder.end()) };
+  }
+
+  it('a miss of a key another request is fetching waits for it and answers its stored entry (one fetch for both)', async () => {
+    const t = await tenant();
+    await features(t); // so the next read is not raced by the setup's NOTIFYs
+    await ok('SetMerchantFeatureOverrides', { merchantId: t.merchantId, platformId: t.platformId, overrides: [{ featureCode: PRODUCTS, limitValue: 50, isEnabled: true }] }); // evicts
+    await new Promise((resolve) => setTimeout(resolve, 50)); // its NOTIFY too
+    const { holder, release } = await holdFeatures();
+    let first: Promise<GraphQLResponse>;
+    let second: Promise<GraphQLResponse>;
+    try {
+      first = features(t);
+      await waitForLockWaiters(holder, 1, 10_000, 'relation');
+      second = features(t);
+      // the second does not fetch: no second waiter on the lock while the first is held
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await holder.query(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'relation'`)).rows[0].n).toBe(1);
+    } finally {
+      await release();
+    }
+    const [a, b] = await Promise.all([first!, second!]);
+    expect(cacheOf(a)).toBe('miss');
+    expect(cacheOf(b)).toBe('hit');
+    expect(b.data).toEqual(a.data);
+    expect(await metric('tiergraph_gateway_response_cache_coalesced_total')).toMatch(/ [1-9]\d*$/);
+  });
+
+  it('a miss that waited for a fetch begun before a write it saw answered does not get that fetch\'s answer', async () => {
+    const t = await tenant();
+    const products = feature(await cached(t), PRODUCTS).current;
+    await ok('SetMerchantFeatureOverrides', { merchantId: t.merchantId, platformId: t.platformId, overrides: [{ featureCode: PRODUCTS, limitValue: 50, isEnabled: true }] }); // evicts
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const { holder, release } = await holdFeatures();
+    let older: Promise<GraphQLResponse>;
+    let newer: Promise<GraphQLResponse>;
+    try {
+      older = features(t); // counts products now, then waits on the lock
+      await waitForLockWaiters(holder, 1, 10_000, 'relation');
+      const notified = await metric('tiergraph_gateway_response_cache_invalidations_total{source="notify"}');
+      await graph.subgraphs.catalog.dataSource.query(
+        `INSERT INTO catalog.products (store_id, merchant_id, platform_id, sku, name, price_cents, currency) VALUES ($1, $2, $3, 'coalesced', 'C', 1, 'EUR')`,
+        [t.storeId, t.merchantId, t.platformId],
+      );
+      const deadline = Date.now() + 5000;
+      while ((await metric('tiergraph_gateway_response_cache_invalidations_total{source="notify"}')) === notified && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      newer = features(t); // begun after the gateway learnt of the write: must show it
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      await release();
+    }
+    expect(feature(await older!, PRODUCTS).current).toBe(products);
+    const fresh = await newer!;
+    expect(cacheOf(fresh)).toBe('miss');
+    expect(feature(fresh, PRODUCTS).current).toBe(products + 1);
   });
 
   it('does not cache an operation a subgraph did not tag, nor an answer with errors', async () => {

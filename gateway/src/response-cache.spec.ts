@@ -87,6 +87,44 @@ describe('ResponseCache', () => {
     expect(timed.cache.store('c', answer(3), ['t'], timed.cache.begin(), timed.now() - 1)).toBe(false);
   });
 
+  it('coalesces misses of one key: one request leads, the others wait for its release (bounded), then look up again', async () => {
+    const { cache } = make({ coalesceWaitMs: 1000 });
+    expect(await cache.awaitLeader('k')).toBe(false); // nobody fetching: no wait
+    const release = cache.lead('k')!;
+    expect(release).toBeDefined();
+    expect(cache.lead('k')).toBeUndefined(); // one leader per key
+    expect(cache.lead('other')).toBeDefined();
+    let waited = false;
+    const waiter = cache.awaitLeader('k').then((had) => (waited = had));
+    await Promise.resolve();
+    expect(waited).toBe(false); // still waiting for the leader
+    cache.store('k', answer(1), ['t'], cache.begin());
+    release();
+    await waiter;
+    expect(waited).toBe(true);
+    expect(cache.get('k')?.result).toEqual(answer(1)); // what the waiter's second lookup finds
+    expect(cache.lead('k')).toBeDefined(); // released: the next miss leads
+
+    // a leader that never releases stops counting after coalesceWaitMs: nobody waits on it any more
+    const stuck = make({ coalesceWaitMs: 1000 });
+    stuck.cache.lead('k');
+    stuck.advance(1000);
+    expect(await stuck.cache.awaitLeader('k')).toBe(false);
+    expect(stuck.cache.lead('k')).toBeDefined();
+  });
+
+  it('a waiter whose leader was refused (a write invalidated its tags meanwhile) finds no entry and fetches itself', async () => {
+    const { cache } = make();
+    const leaderStarted = cache.begin();
+    const release = cache.lead('k')!;
+    const waiter = cache.awaitLeader('k');
+    cache.invalidate(['ms:1:p'], 'response'); // the waiter's own write, answered before it read
+    expect(cache.store('k', answer(1), ['ms:1:p'], leaderStarted)).toBe(false);
+    release();
+    expect(await waiter).toBe(true);
+    expect(cache.get('k')).toBeUndefined(); // so the waiter executes: it never gets the leader's older answer
+  });
+
   it('keys by scope, query, operation name and variables, and scopes by every claim that can change an answer', () => {
     const merchant = scopeOf({ role: 'merchant', userId: 'u', merchantId: 'm1' });
     expect(merchant).not.toBe(scopeOf({ role: 'merchant', userId: 'u', merchantId: 'm2' }));

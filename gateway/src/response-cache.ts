@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
 import { ALL_TAGS, type Caller, type Logger, type TagsExtension } from '@tiergraph/runtime';
 import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -16,12 +16,19 @@ import { Counter, Gauge, type Registry } from 'prom-client';
  *   period end) or after the max age (a backstop), whichever is first.
  * - Invalidation: a mutation's fetches name what they changed (`extensions.tags.changed`): evicted the moment each
  *   fetch answers, so before the caller gets the mutation's answer; a mutation fetch that named nothing (or failed)
- *   clears everything, as it may have changed anything. Every other change arrives by NOTIFY (`invalidate`).
+ *   clears everything, as it may have changed anything. `changed: []` is a subgraph's word that it changed nothing (a
+ *   one-field write that rolled back, e.g. a create refused at its limit): it evicts nothing. Every other change
+ *   arrives by NOTIFY (`invalidate`).
  * - Race rule: every invalidation takes the next number of a global sequence and records it per tag (a bounded map;
  *   what it forgets raises a floor). A read records the sequence when it starts and is not stored when any of its tags
  *   (or the floor) was invalidated after that: a write committing while the read was in flight never leaves a stale
  *   entry.
  * - While the LISTEN connection is down nothing is looked up or stored; losing it clears everything.
+ * - Concurrent misses of one key: the first leads (executes); the others wait for it (at most `coalesceWaitMs`) and
+ *   look up again, then execute themselves if it was not stored. They share nothing but a lookup made after the
+ *   leader's store, which is exactly what a request arriving at that moment would get: the entry passed the race rule
+ *   for everything invalidated since the leader began, so also since the waiter began (it began later), and the key
+ *   is the same, so scope (authorization), operation and variables are the same.
  *
  * Storage and bounds (entries, bytes, TTL) are lru-cache's; the tag index, sequence and plugin are written here, as
  * no library does tag invalidation for Apollo Server (its response-cache plugin has TTLs only).
@@ -33,6 +40,8 @@ export interface ResponseCacheOptions {
   maxAgeMs: number;
   /** How many tags' last invalidation are remembered (older ones raise the floor instead). */
   maxTrackedTags?: number;
+  /** How long a miss waits for another request's fetch of the same key before it fetches itself (default 2,000). */
+  coalesceWaitMs?: number;
   logger: Logger;
   registry: Registry;
   now?: () => number;
@@ -56,6 +65,8 @@ export interface RequestCacheState {
   declared: number;
   expiresAt?: number;
   hit?: boolean;
+  /** Set while this request leads the fetch of its key (see ResponseCache.lead): called once it stored or gave up. */
+  release?: () => void;
 }
 
 export type CacheOutcome = 'hit' | 'miss' | 'bypass';
@@ -75,7 +86,11 @@ export class ResponseCache {
   private floor = 0;
   private live = false;
   private sweep: NodeJS.Timeout | undefined;
+  /** Set while clear() empties the entries (their evictions count as 'cleared', not one tag's 'invalidated'). */
+  private clearing = false;
   private readonly now: () => number;
+  /** key → the fetch one request is making for it, and since when. */
+  private readonly inflight = new Map<string, { done: Promise<void>; since: number }>();
   readonly metrics: ReturnType<typeof cacheMetrics>;
 
   constructor(private readonly options: ResponseCacheOptions) {
@@ -97,7 +112,7 @@ export class ResponseCache {
           keys?.delete(key);
           if (keys?.size === 0) this.byTag.delete(t);
         }
-        if (reason !== 'set') this.metrics.evictions.inc({ reason: reason === 'evict' ? 'capacity' : reason === 'expire' ? 'expired' : 'invalidated' });
+        if (reason !== 'set') this.metrics.evictions.inc({ reason: reason === 'evict' ? 'capacity' : reason === 'expire' ? 'expired' : this.clearing ? 'cleared' : 'invalidated' });
       },
     });
     this.invalidatedAt = new LRUCache<string, number>({
@@ -128,6 +143,38 @@ export class ResponseCache {
 
   begin(): number {
     return this.seq;
+  }
+
+  /**
+   * Marks this request as the one fetching `key`: answers the release to call once its answer was stored (or not),
+   * or undefined when another request leads it already. A leader that never releases stops counting after
+   * coalesceWaitMs.
+   */
+  lead(key: string): (() => void) | undefined {
+    const current = this.inflight.get(key);
+    if (current && this.now() - current.since < this.waitMs) return undefined;
+    let release!: () => void;
+    const record = { done: new Promise<void>((resolve) => (release = resolve)), since: this.now() };
+    this.inflight.set(key, record);
+    return () => {
+      if (this.inflight.get(key) === record) this.inflight.delete(key);
+      release();
+    };
+  }
+
+  /** Waits (at most coalesceWaitMs) for the fetch another request leads for `key`; answers whether there was one. */
+  async awaitLeader(key: string): Promise<boolean> {
+    const current = this.inflight.get(key);
+    if (!current || this.now() - current.since >= this.waitMs) return false;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([current.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.waitMs)).unref())]);
+    clearTimeout(timer);
+    this.metrics.coalesced.inc();
+    return true;
+  }
+
+  private get waitMs(): number {
+    return this.options.coalesceWaitMs ?? 2000;
   }
 
   get(key: string): Entry | undefined {
@@ -182,8 +229,14 @@ export class ResponseCache {
   clear(reason: string): void {
     this.floor = ++this.seq;
     this.invalidatedAt.clear();
+    this.metrics.clears.inc({ reason });
     if (this.entries.size) this.options.logger.debug({ reason, entries: this.entries.size }, 'response cache cleared');
-    this.entries.clear();
+    this.clearing = true;
+    try {
+      this.entries.clear();
+    } finally {
+      this.clearing = false;
+    }
     this.byTag.clear();
   }
 
@@ -202,7 +255,7 @@ function cacheMetrics(registry: Registry, entries: () => number, bytes: () => nu
   });
   const evictions = new Counter({
     name: 'tiergraph_gateway_response_cache_evictions_total',
-    help: 'Entries that left the response cache, by reason (invalidated, capacity, expired)',
+    help: 'Entries that left the response cache, by reason (invalidated by a tag, cleared with everything, capacity, expired)',
     labelNames: ['reason'],
     registers: [registry],
   });
@@ -218,9 +271,20 @@ function cacheMetrics(registry: Registry, entries: () => number, bytes: () => nu
     labelNames: ['reason'],
     registers: [registry],
   });
+  const clears = new Counter({
+    name: 'tiergraph_gateway_response_cache_clears_total',
+    help: 'Times the whole response cache was cleared, by reason (`*` from an answer or a NOTIFY, listener lost or back, second sweep)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   new Gauge({ name: 'tiergraph_gateway_response_cache_entries', help: 'Entries in the response cache', registers: [registry], collect() { this.set(entries()); } });
   new Gauge({ name: 'tiergraph_gateway_response_cache_bytes', help: 'Approximate bytes of the response cache', registers: [registry], collect() { this.set(bytes()); } });
-  return { lookups, evictions, invalidations, refused };
+  const coalesced = new Counter({
+    name: 'tiergraph_gateway_response_cache_coalesced_total',
+    help: 'Misses that waited for another request fetching the same key, then looked up again (a hit if it was stored)',
+    registers: [registry],
+  });
+  return { lookups, evictions, invalidations, refused, clears, coalesced };
 }
 
 /** The cache key's scope: what of the verified token can make two answers differ. */
@@ -290,28 +354,42 @@ export function responseCachePlugin<TContext extends CacheContext>(cache: Respon
             return null;
           }
           state.key = cacheKey(scopeOf(context.caller), queryHash, request.operationName, request.variables);
-          const entry = cache.get(state.key);
+          let entry = cache.get(state.key);
+          // another request is fetching this very key: wait for it and look up again (see the class comment)
+          if (!entry && (await cache.awaitLeader(state.key))) entry = cache.get(state.key);
           cache.metrics.lookups.inc({ result: entry ? 'hit' : 'miss' });
-          if (!entry) return null;
+          if (!entry) {
+            state.release = cache.lead(state.key);
+            return null;
+          }
           state.hit = true;
           return { http: response.http, body: { kind: 'single', singleResult: entry.result } };
         },
-        async willSendResponse({ contextValue: context, response }) {
-          const state = context.cache!;
-          if (state.kind === 'mutation') {
-            // a write that did not say what it changed may have changed anything
-            if (state.fetches > state.declared) cache.invalidate([ALL_TAGS], 'response');
-            return;
+        async willSendResponse(requestContext) {
+          const state = requestContext.contextValue.cache!;
+          try {
+            storeAnswer(cache, state, requestContext.response);
+          } finally {
+            state.release?.();
           }
-          if (state.kind !== 'query' || !state.key) return;
-          response.http.headers.set(CACHE_HEADER, state.hit ? 'hit' : 'miss');
-          if (state.hit || response.body.kind !== 'single') return;
-          const result = response.body.singleResult;
-          if (result.errors?.length || !result.data) return void cache.metrics.refused.inc({ reason: 'errors' });
-          if (state.fetches === 0 || state.declared < state.fetches) return void cache.metrics.refused.inc({ reason: 'untagged' });
-          cache.store(state.key, result as Record<string, unknown>, [...state.reads], state.startSeq, state.expiresAt);
         },
       };
     },
   };
+}
+
+/** After a request: evicts for a mutation that named nothing, stores a query's answer when it may be. */
+function storeAnswer(cache: ResponseCache, state: RequestCacheState, response: GraphQLResponse): void {
+  if (state.kind === 'mutation') {
+    // a write that did not say what it changed may have changed anything
+    if (state.fetches > state.declared) cache.invalidate([ALL_TAGS], 'response');
+    return;
+  }
+  if (state.kind !== 'query' || !state.key) return;
+  response.http.headers.set(CACHE_HEADER, state.hit ? 'hit' : 'miss');
+  if (state.hit || response.body.kind !== 'single') return;
+  const result = response.body.singleResult;
+  if (result.errors?.length || !result.data) return void cache.metrics.refused.inc({ reason: 'errors' });
+  if (state.fetches === 0 || state.declared < state.fetches) return void cache.metrics.refused.inc({ reason: 'untagged' });
+  cache.store(state.key, result as Record<string, unknown>, [...state.reads], state.startSeq, state.expiresAt);
 }

@@ -3,7 +3,7 @@ import { AppError } from './errors';
 import { callSubgraph, type ServiceCredentials } from './internal-client';
 import { merchantPlatformKey, type MerchantPlatform } from './keys';
 import type { EntitlementChange } from './notify';
-import { changedTags, tag } from './response-tags';
+import { changedTags, tag, writeRolledBack } from './response-tags';
 
 /**
  * The mechanism of entitlements: their wire shape, the client that asks billing, the cache invalidated by NOTIFY,
@@ -131,7 +131,15 @@ export async function lockFeature(manager: EntityManager, featureCode: string, p
 export function inFeatureLock<T>(db: DataSource, featureCode: string, pair: MerchantPlatform, work: (manager: EntityManager) => Promise<T>): Promise<T> {
   return db.transaction(async (manager) => {
     await lockFeature(manager, featureCode, pair);
-    const result = await work(manager);
+    let result: T;
+    try {
+      result = await work(manager);
+    } catch (error) {
+      // thrown inside the transaction, before any COMMIT: it rolls back, nothing of this frame is written (a create
+      // refused at the limit, a duplicate): the answer may say it changed nothing, so the gateway keeps its cache
+      writeRolledBack();
+      throw error;
+    }
     // a create within a limit changes what is counted for the pair: this request's answer names it for the gateway's
     // response cache (response-tags.ts), and the counter's trigger NOTIFYs it on commit; a refusal changes nothing
     changedTags(tag.merchantPlatform(pair));

@@ -38,6 +38,22 @@ describe('ResponseTags', () => {
     expect(tags.extension(mutation)).toEqual({ changed: ['ms:m:p', 'store:s'] });
   });
 
+  it('a one-field mutation whose write rolled back says it changed nothing (`changed: []`), never one of two fields or a fragment', () => {
+    const one = operation('mutation { placeOrder(input: {}) { id } }');
+    const tags = new ResponseTags();
+    expect(tags.extension(one)).toBeUndefined(); // silence: the gateway must assume anything changed
+    tags.rolledBack();
+    expect(tags.extension(one)).toEqual({ changed: [] });
+    // a sibling field may have written without naming it: silence again
+    expect(tags.extension(operation('mutation { placeOrder(input: {}) { id } other: deleteProduct(id: 1) }'))).toBeUndefined();
+    expect(tags.extension(operation('mutation { ...F } fragment F on Mutation { placeOrder(input: {}) { id } }'))).toBeUndefined();
+    // what else the request named still goes out
+    tags.change('store:s');
+    expect(tags.extension(one)).toEqual({ changed: ['store:s'] });
+    // and a query's reads are not touched by it
+    expect(new ResponseTags().extension(operation('query { tiers { code } }'))).toBeUndefined();
+  });
+
   it('NOTIFY payloads: tags separated by spaces, `*` when they would not fit', () => {
     expect(tagsPayload(['a', 'b', 'a'])).toBe('a b');
     expect(parseTagsPayload('a b')).toEqual(['a', 'b']);

@@ -51,6 +51,8 @@ export class ResponseTags {
   readonly covered = new Set<string>();
   expiresAt: number | undefined;
   private refused = false;
+  /** A write frame of this request threw inside its transaction, so it rolled back (see rolledBack). */
+  private undone = false;
 
   /** The answer of `info`'s field (and everything below it) depends on `tags`. */
   depends(info: Pick<GraphQLResolveInfo, 'path'>, ...tags: string[]): void {
@@ -76,10 +78,23 @@ export class ResponseTags {
     for (const t of tags) this.changed.add(t);
   }
 
+  /**
+   * A write of this request threw inside its transaction (a create refused at its limit, a unique violation), so
+   * the transaction rolled back and nothing of it was written (its NOTIFYs are dropped with it). A mutation that
+   * names no change would otherwise say nothing, which the gateway must read as "may have changed anything" and
+   * clear its whole cache for; with this, a one-field mutation says `changed: []` instead (see extension).
+   */
+  rolledBack(): void {
+    this.undone = true;
+  }
+
   /** The extension to send, or undefined when there is nothing to say. */
   extension(operation: OperationDefinitionNode | undefined): TagsExtension | undefined {
     const out: TagsExtension = {};
     if (this.changed.size) out.changed = [...this.changed];
+    // "changed nothing" only for a mutation of one root field: GraphQL runs every field of a mutation even when one
+    // fails, so with two a rolled-back one would speak for a sibling that may have written without naming it
+    else if (this.undone && operation?.operation === 'mutation' && rootKeys(operation).length === 1 && rootKeys(operation)[0] !== FRAGMENT) out.changed = [];
     if (operation?.operation === 'query' && !this.refused && this.reads.size && rootKeys(operation).every((k) => this.covered.has(k))) {
       out.reads = [...this.reads];
       if (this.expiresAt !== undefined) out.expiresAt = this.expiresAt;
@@ -88,10 +103,12 @@ export class ResponseTags {
   }
 }
 
+const FRAGMENT = '(fragment)';
+
 function rootKeys(operation: OperationDefinitionNode): string[] {
   const keys: string[] = [];
   for (const selection of operation.selectionSet.selections) {
-    if (selection.kind !== 'Field') return ['(fragment)']; // never covered: the gateway sends plain fields
+    if (selection.kind !== 'Field') return [FRAGMENT]; // never covered: the gateway sends plain fields
     if (selection.name.value === '__typename') continue;
     keys.push(selection.alias?.value ?? selection.name.value);
   }
@@ -106,6 +123,11 @@ function currentResponseTags(): ResponseTags | undefined {
 /** Names tags this request changed, for its answer's extensions (the NOTIFY is the triggers' or notifyTagsChanged's). */
 export function changedTags(...tags: string[]): void {
   currentResponseTags()?.change(...tags);
+}
+
+/** A write of this request rolled back (it threw inside its transaction): see ResponseTags.rolledBack. */
+export function writeRolledBack(): void {
+  currentResponseTags()?.rolledBack();
 }
 
 /** The NOTIFY payload for `tags`: separated by spaces, or `*` when it would not fit. */
