@@ -225,6 +225,22 @@ function preparedReader<T extends ObjectLiteral>(db: DataSource, entity: EntityT
   };
 }
 
+/**
+ * The SELECT list of an entity's columns on the alias `e`, each named by its property (`e."merchant_id" AS
+ * "merchantId", …`, the columns getMany selects): rows read with it through loaderQuery are plain objects with the
+ * entity's properties as pg parses them, no hydration. Only for entities whose columns TypeORM hydrates as pg
+ * parses them (uuid, text, integer, boolean, timestamptz: no transformer, no `date` or JSON column); and only plain
+ * columns (no relations).
+ */
+export function entityColumnsSql(db: DataSource, entity: EntityTarget<ObjectLiteral>): string {
+  const metadata = db.getMetadata(entity);
+  const shape = shapeOf(metadata);
+  if (!shape || shape.columns.some((c) => c.transformer || !PLAIN_TYPES.has(c.type))) throw new Error(`${metadata.name} has columns pg does not read as TypeORM hydrates them`);
+  return shape.select;
+}
+// the column types whose pg value is the hydrated one (PostgresDriver.prepareHydratedValue leaves them as they are)
+const PLAIN_TYPES = new Set<unknown>(['uuid', 'text', 'integer', 'boolean', 'timestamptz']);
+
 /** What TypeORM's getMany makes of a row: an instance of the entity (not constructed), each column's value as the driver hydrates it. */
 function hydrate<T>(db: DataSource, shape: EntityShape, row: Record<string, unknown>): T {
   const entity = shape.metadata.create(undefined, { fromDeserializer: true }) as Record<string, unknown>;

@@ -1,5 +1,14 @@
 import DataLoader from 'dataloader';
-import { findByKeys, findByPairs, findGroupedByKeys, merchantPlatformKey, type MerchantPlatform, type SubscriptionStatus } from '@tiergraph/runtime';
+import {
+  entityColumnsSql,
+  findByKeys,
+  findByPairs,
+  findGroupedByKeys,
+  loaderQuery,
+  merchantPlatformKey,
+  type MerchantPlatform,
+  type SubscriptionStatus,
+} from '@tiergraph/runtime';
 import type { DataSource } from 'typeorm';
 import { MerchantSubscriptionEntity, SubscriptionHistoryEntity } from '../database/entities';
 import { writeSubscription, type HistoryAuthor, type SubscriptionWrite } from './subscription-writer';
@@ -27,6 +36,22 @@ export interface StatsRow {
   mrrCents: number;
 }
 
+/**
+ * The admin list's filter as SQL on the alias `e` with positional parameters: only the conditions given, so each
+ * combination is its own prepared statement with its own plan. The search matches anywhere in the merchant's name,
+ * case-insensitively, `%`, `_` and `\\` taken literally.
+ */
+function filterSql(filter: SubscriptionFilter): { conditions: string[]; values: unknown[] } {
+  const conditions: string[] = [];
+  const values: unknown[] = [];
+  if (filter.status) conditions.push(`e.status = $${values.push(filter.status)}`);
+  if (filter.tierCode) conditions.push(`e.tier_id = (SELECT id FROM billing.subscription_tiers WHERE code = $${values.push(filter.tierCode)})`);
+  if (filter.search) conditions.push(`e.merchant_name ILIKE $${values.push(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`);
+  return { conditions, values };
+}
+
+const whereOf = (conditions: string[]) => (conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '');
+
 /** The SQL of subscriptions and their history: batched reads, the admin list, and writes through the one writer. */
 export class SubscriptionStore {
   constructor(private readonly db: DataSource) {}
@@ -51,28 +76,26 @@ export class SubscriptionStore {
     return writeSubscription(this.db, pair, author, change);
   }
 
+  /**
+   * One page of the admin list, by merchant name then id, after a (merchantName, id) keyset position: one prepared
+   * statement whose rows are plain objects (no entity hydration: a page is up to 1,000 rows).
+   */
   async page(filter: SubscriptionFilter, first: number, after: { merchantName: string; id: string } | null): Promise<SubscriptionPage> {
-    const query = this.filtered(filter).orderBy('s.merchant_name').addOrderBy('s.id').limit(first + 1);
-    if (after) query.andWhere('(s.merchant_name, s.id) > (:afterName, :afterId)', { afterName: after.merchantName, afterId: after.id });
-    const rows = await query.getMany();
+    const { conditions, values } = filterSql(filter);
+    if (after) conditions.push(`(e.merchant_name, e.id) > ($${values.push(after.merchantName)}, $${values.push(after.id)}::uuid)`);
+    const rows = await loaderQuery<MerchantSubscriptionEntity>(
+      this.db,
+      `SELECT ${entityColumnsSql(this.db, MerchantSubscriptionEntity)} FROM billing.merchant_subscriptions e${whereOf(conditions)}
+        ORDER BY e.merchant_name, e.id LIMIT $${values.push(first + 1)}`,
+      values,
+    );
     return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
   }
 
-  count(filter: SubscriptionFilter): Promise<number> {
-    return this.filtered(filter).getCount();
-  }
-
-  private filtered(filter: SubscriptionFilter) {
-    const query = this.db.getRepository(MerchantSubscriptionEntity).createQueryBuilder('s');
-    if (filter.status) query.andWhere('s.status = :status', { status: filter.status });
-    if (filter.tierCode) {
-      query.andWhere('s.tier_id = (SELECT id FROM billing.subscription_tiers WHERE code = :tierCode)', { tierCode: filter.tierCode });
-    }
-    if (filter.search) {
-      const pattern = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      query.andWhere('s.merchant_name ILIKE :pattern', { pattern });
-    }
-    return query;
+  async count(filter: SubscriptionFilter): Promise<number> {
+    const { conditions, values } = filterSql(filter);
+    const [row] = await loaderQuery<{ n: number }>(this.db, `SELECT count(*)::int AS n FROM billing.merchant_subscriptions e${whereOf(conditions)}`, values);
+    return row.n;
   }
 
   async stats(): Promise<StatsRow> {
