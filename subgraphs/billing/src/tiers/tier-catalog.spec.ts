@@ -3,17 +3,21 @@ import { TierCatalog } from './tier-catalog';
 import type { TierStore } from './tier-store';
 
 const TIER = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
+const NEW_TIER = 'cccccccc-cccc-4ccc-8ccc-cccccccccccc';
 
 /** A TierStore whose every read is counted, answering the limit it holds when the read is made. */
 function fakeStore() {
-  const state = { reads: 0, limit: 10, hold: null as null | Promise<void> };
+  const state = { reads: 0, limit: 10, hold: null as null | Promise<void>, newTier: false };
   const store = {
     async everyTier() {
       state.reads++;
       const limit = state.limit;
       if (state.hold) await state.hold;
       return {
-        tiers: [{ id: TIER, code: 'essential', name: 'Essential' } as SubscriptionTierEntity],
+        tiers: [
+          { id: TIER, code: 'essential', name: 'Essential' },
+          ...(state.newTier ? [{ id: NEW_TIER, code: 'newer', name: 'Newer' }] : []),
+        ] as SubscriptionTierEntity[],
         limits: [
           { tierId: TIER, featureCode: 'a_feature', limitValue: limit, enabled: true },
           { tierId: TIER, featureCode: 'b_feature', limitValue: null, enabled: false },
@@ -78,5 +82,17 @@ describe('TierCatalog', () => {
     expect(await loaders.tierById.load('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb')).toBeNull();
     expect((await loaders.limitsOfTier.load(TIER)).map((l) => l.featureCode)).toEqual(['a_feature', 'b_feature']);
     expect(await loaders.limitsOfTier.load('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb')).toEqual([]);
+  });
+
+  it('reads again for a tier it does not have (created after it was read, its NOTIFY not here yet)', async () => {
+    const { store, state } = fakeStore();
+    const catalog = new TierCatalog(store, () => true);
+    expect(await limitOf(catalog)).toBe(10);
+    state.newTier = true;
+    expect((await catalog.createLoaders().tierById.load(NEW_TIER))?.code).toBe('newer');
+    expect(state.reads).toBe(2);
+    // and keeps that read
+    expect((await catalog.createLoaders().tierById.load(NEW_TIER))?.code).toBe('newer');
+    expect(state.reads).toBe(2);
   });
 });

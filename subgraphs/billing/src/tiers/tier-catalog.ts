@@ -59,15 +59,26 @@ export class TierCatalog {
     this.current = undefined;
   }
 
+  /**
+   * A snapshot that has every tier of `ids`: a tier it lacks may have been created after it was read, its NOTIFY not
+   * here yet (a subscription moved onto it meanwhile): then it is read again (an id of no tier costs that read too).
+   */
+  private async snapshotWith(ids: readonly string[]): Promise<TierSnapshot> {
+    const snapshot = await this.snapshot();
+    if (ids.every((id) => snapshot.tiers.has(id.toLowerCase()))) return snapshot;
+    if (this.current) this.invalidate();
+    return this.snapshot();
+  }
+
   /** A request's loaders, as TierStore's (ids matched regardless of case, like findByKeys). */
   createLoaders() {
     return {
       tierById: new DataLoader(async (ids: readonly string[]) => {
-        const { tiers } = await this.snapshot();
+        const { tiers } = await this.snapshotWith(ids);
         return ids.map((id) => tiers.get(id.toLowerCase()) ?? null);
       }),
       limitsOfTier: new DataLoader(async (ids: readonly string[]) => {
-        const { limits } = await this.snapshot();
+        const { limits } = await this.snapshotWith(ids);
         return ids.map((id) => limits.get(id.toLowerCase()) ?? []);
       }),
     };
