@@ -30,8 +30,6 @@ const billingOwnEnvSchema = z.object({
   JOBS_RETRY_DELAY_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   /** CLEANUP_STALE_SUBSCRIPTIONS removes transient data of subscriptions ended longer ago than this. */
   JOBS_CLEANUP_AFTER_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
-  /** TEMPORARY (bench A/B of issue 12): `per-request` reads tiers, limits, overrides and totals as before. */
-  BILLING_PLAN_READS: z.enum(['cached', 'per-request']).default('cached'),
 });
 
 /** One schema for the whole process: a bad shared variable and a bad billing one are reported together. */
@@ -42,14 +40,12 @@ export interface BillingSettings {
   stripe: StripeSettings;
   usage: UsageRules;
   jobs: BillingJobOptions;
-  planReads: 'cached' | 'per-request';
 }
 
 export function billingSettingsOf(parsed: z.infer<typeof billingEnvSchema>): BillingSettings {
   return {
     env: parsed,
     usage: { lateGraceHours: parsed.USAGE_LATE_GRACE_HOURS },
-    planReads: parsed.BILLING_PLAN_READS,
     jobs: {
       schedule: parsed.JOBS_ENABLED
         ? { schedule: parsed.JOBS_SCHEDULE, retryLimit: parsed.JOBS_RETRY_LIMIT, retryDelaySeconds: parsed.JOBS_RETRY_DELAY_SECONDS }

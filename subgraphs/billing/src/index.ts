@@ -44,8 +44,6 @@ export interface BillingOptions {
   clock?: () => Date;
   /** Background jobs: schedules (pg-boss) only when `schedule` is given; runJob works either way. */
   jobs?: BillingJobOptions;
-  /** TEMPORARY (bench A/B of issue 12): `per-request` reads tiers, limits, overrides and totals as before. */
-  planReads?: 'cached' | 'per-request';
 }
 
 export interface BillingJobOptions {
@@ -120,15 +118,13 @@ export function createBillingSubgraph(options: BillingOptions): SubgraphDefiniti
       return (base) => {
         const caller: Caller = base.caller;
         const tierLoaders = stores.tiers.createLoaders();
-        const perRequest = options.planReads === 'per-request';
-        const catalogLoaders = perRequest ? tierLoaders : tierCatalog.createLoaders();
+        const catalogLoaders = tierCatalog.createLoaders();
         const overrideLoaders = stores.overrides.createLoaders();
         const usageLoaders = stores.usage.createLoaders();
         const baseSubscriptionLoaders = stores.subscriptions.createLoaders();
         const subscriptionLoaders = {
           ...baseSubscriptionLoaders,
           ...stores.plans.createLoaders({ subscriptionById: baseSubscriptionLoaders.subscriptionById, overridesOf: overrideLoaders.overridesOf, meteredTotals: usageLoaders.meteredTotals }, clock),
-          ...(perRequest ? { subscriptionWithPlanById: baseSubscriptionLoaders.subscriptionById } : {}),
         };
         // answers read the tiers' limits from the process's catalog; metered usage, which enforces them, from the tables
         const plans = new PlanReader({ ...subscriptionLoaders, ...overrideLoaders, limitsOfTier: catalogLoaders.limitsOfTier });
