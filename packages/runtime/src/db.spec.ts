@@ -3,7 +3,7 @@ import { entities } from '@tiergraph/tenancy';
 import { createTestDatabase, type TestDatabase } from '@tiergraph/testkit';
 import type { DataSource, ObjectLiteral } from 'typeorm';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
-import { createSubgraphDataSource, findByKeys, findByPairs, findGroupedByKeys, findGroupedByPairs, type LoaderSql } from './db';
+import { createSubgraphDataSource, findByKeys, findByKeysWith, findByPairs, findGroupedByKeys, findGroupedByPairs, type LoaderSql } from './db';
 
 const [PlatformEntity] = entities;
 
@@ -92,6 +92,11 @@ describe('the batched loaders read the same rows and objects with prepared state
     ['children per parent, ordered, a select:false column left out (findGroupedByKeys)', (db) =>
       findGroupedByKeys(db, billingEntity('SubscriptionHistoryEntity'), { column: 'subscription_id', property: 'subscriptionId' }, [subscriptionId], [['e.changed_at', 'DESC'], ['e.seq', 'DESC']])],
     ['children per merchant and platform (findGroupedByPairs)', (db) => findGroupedByPairs(db, billingEntity('MerchantFeatureOverrideEntity') as never, [{ merchantId, platformId }], [['e.feature_code', 'ASC']])],
+    ['rows by id with more values read beside them, ids in upper case (findByKeysWith)', (db) =>
+      findByKeysWith(db, billingEntity('MerchantSubscriptionEntity'), 'id', [subscriptionId.toUpperCase(), '00000000-0000-4000-8000-000000000000'], {
+        overrides: `SELECT json_agg(o.feature_code ORDER BY o.feature_code) FROM billing.merchant_feature_overrides o WHERE o.merchant_id = e.merchant_id`,
+        history: `SELECT count(*)::int FROM billing.subscription_history h WHERE h.subscription_id = e.id`,
+      })],
     ['limits of a tier (findGroupedByKeys)', (db) => findGroupedByKeys(db, billingEntity('TierFeatureLimitEntity'), { column: 'tier_id', property: 'tierId' }, [tierId], [['e.feature_code', 'ASC']])],
   ];
 

@@ -105,6 +105,45 @@ export async function findByKeys<T extends ObjectLiteral, K extends keyof T & st
   return keys.map((k) => byKey.get(k) ?? byLowerKey.get(lower(k)) ?? null);
 }
 
+/** A row of findByKeysWith: the entity, and the values of the extra expressions read beside it. */
+export interface RowWith<T, X extends string> {
+  row: T;
+  extras: Record<X, unknown>;
+}
+
+/**
+ * findByKeys with more values per row read in the same statement: `extras` names SQL expressions on the alias `e`
+ * (written by the caller, never input), e.g. a correlated subquery with `json_agg` of the rows that belong to it.
+ * One `= ANY($1)` statement however many keys; in the order of `keys` (null where there is none). Ids (uuids) only.
+ */
+export async function findByKeysWith<T extends ObjectLiteral, K extends keyof T & string, X extends string>(
+  db: DataSource,
+  entity: EntityTarget<T>,
+  key: K,
+  keys: readonly string[],
+  extras: Record<X, string>,
+): Promise<(RowWith<T, X> | null)[]> {
+  const wanted = [...new Set(keys.map((k) => k.toLowerCase()))];
+  const names = Object.keys(extras) as X[];
+  const alias = (name: string) => `extra_${name}`;
+  const prepared = preparedReader(db, entity);
+  let found: Array<RowWith<T, X>>;
+  if (prepared) {
+    const select = names.map((n) => `(${extras[n]}) AS ${quoted(alias(n))}`).join(', ');
+    found = await prepared.selectWith(`e.${quoted(prepared.columnOf(key))} = ANY($1)`, [wanted], select, (raw) =>
+      Object.fromEntries(names.map((n) => [n, raw[alias(n)]])) as Record<X, unknown>,
+    );
+  } else {
+    const query = db.getRepository(entity).createQueryBuilder('e').where(`e.${key} = ANY(:keys)`, { keys: wanted });
+    for (const n of names) query.addSelect(`(${extras[n]})`, alias(n));
+    const { entities, raw } = await query.getRawAndEntities();
+    // no joins: one entity per raw row, in the same order
+    found = entities.map((row, i) => ({ row, extras: Object.fromEntries(names.map((n) => [n, raw[i][alias(n)]])) as Record<X, unknown> }));
+  }
+  const byKey = new Map<unknown, RowWith<T, X>>(found.map((f) => [lower(f.row[key]), f]));
+  return keys.map((k) => byKey.get(k.toLowerCase()) ?? null);
+}
+
 /** How each group is sorted: SQL terms on the alias `e`, e.g. [['e.created_at', 'ASC'], ['e.id', 'ASC']]. */
 export type GroupOrder = ReadonlyArray<readonly [term: string, direction: 'ASC' | 'DESC']>;
 
@@ -166,6 +205,8 @@ export async function loaderQuery<T = Record<string, unknown>>(db: DataSource | 
 interface PreparedReader<T> {
   /** `condition` and `order` on the alias `e`, positional parameters; SQL written by the caller, never input. */
   select(condition: string, values: unknown[], order?: GroupOrder): Promise<T[]>;
+  /** The same with more expressions selected after the entity's columns, each row with what `extrasOf` takes of them. */
+  selectWith<X>(condition: string, values: unknown[], extras: string, extrasOf: (raw: Record<string, unknown>) => X): Promise<Array<{ row: T; extras: X }>>;
   /** The column of a property (as TypeORM's QueryBuilder maps `e.<property>`). */
   columnOf(property: string): string;
 }
@@ -221,6 +262,17 @@ function preparedReader<T extends ObjectLiteral>(db: DataSource, entity: EntityT
       }
       const { rows } = await pool.query({ name: statement.name, text: statement.text, values });
       return rows.map((row) => hydrate<T>(db, shape, row));
+    },
+    async selectWith(condition, values, extras, extrasOf) {
+      const key = `${condition}\u0000\u0000${extras}`;
+      let statement = shape.statements.get(key);
+      if (!statement) {
+        const text = `SELECT ${shape.select}, ${extras} FROM ${shape.from} WHERE ${condition}`;
+        statement = { name: statementNameOf(text), text };
+        shape.statements.set(key, statement);
+      }
+      const { rows } = await pool.query({ name: statement.name, text: statement.text, values });
+      return rows.map((row) => ({ row: hydrate<T>(db, shape, row), extras: extrasOf(row) }));
     },
   };
 }

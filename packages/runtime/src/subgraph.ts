@@ -36,6 +36,11 @@ export interface SubgraphDependencies {
   /** Runs `handler` on every entitlement change notification (and with { all: true } when the listener reconnects). */
   onEntitlementChange: (handler: (change: EntitlementChange) => void) => void;
   /**
+   * Whether the entitlement change listener is connected now (false without one): a process cache invalidated by
+   * onEntitlementChange may be trusted only while it is (when it is lost, `{ all: true }` comes first, then false).
+   */
+  entitlementListenerLive: () => boolean;
+  /**
    * Which merchant and platform each store belongs to, from tenancy and kept in process: one directory per process,
    * the one that also confirms store tokens (`storeOwner`).
    */
@@ -133,12 +138,16 @@ export async function startSubgraph<TContext extends RequestContext>(
     const source = definition.entitlementSource?.({ dataSource, logger }) ?? new BillingEntitlementsClient(urls.billing, serviceToken);
     const cache = new EntitlementCache(source);
     const changeHandlers: Array<(change: EntitlementChange) => void> = [(change) => cache.invalidate(change)];
+    let listenerLive = false;
     if (definition.usesEntitlements) {
       listener = await listenForEntitlementChanges({
         databaseUrl: options.databaseUrl,
         logger,
         onChange: (change) => changeHandlers.forEach((handler) => handler(change)),
-        onConnectionChange: (live) => cache.setLive(live),
+        onConnectionChange: (live) => {
+          listenerLive = live;
+          cache.setLive(live);
+        },
       });
     }
     const stores = new StoreDirectory(urls.tenancy, serviceToken);
@@ -153,6 +162,7 @@ export async function startSubgraph<TContext extends RequestContext>(
       serviceToken,
       entitlements: cache,
       onEntitlementChange: (handler) => changeHandlers.push(handler),
+      entitlementListenerLive: () => listenerLive,
       stores,
       verifyToken,
       onStop: (handler) => stopHandlers.push(handler),

@@ -8,6 +8,7 @@ import { DatabaseEntitlements } from './entitlements/database-entitlements';
 import { EntitlementService } from './entitlements/entitlement-service';
 import { OverrideStore } from './entitlements/override-store';
 import { PlanReader } from './entitlements/plan-reader';
+import { PlanStore } from './entitlements/plan-store';
 import { DeclarationRegistry } from './feature-catalog/declaration-registry';
 import { FeatureCatalogService } from './feature-catalog/feature-catalog-service';
 import { FeatureCatalogStore } from './feature-catalog/feature-catalog-store';
@@ -23,6 +24,7 @@ import { BillingPlatformFiguresStore } from './platform-figures/platform-figures
 import { resolvers } from './resolvers';
 import { SubscriptionService } from './subscriptions/subscription-service';
 import { SubscriptionStore } from './subscriptions/subscription-store';
+import { TierCatalog } from './tiers/tier-catalog';
 import { TierService } from './tiers/tier-service';
 import { TierStore } from './tiers/tier-store';
 import { usageEntities } from './usage/usage-entities';
@@ -59,6 +61,7 @@ function createStores(db: DataSource) {
     tiers: new TierStore(db),
     subscriptions: new SubscriptionStore(db),
     overrides: new OverrideStore(db),
+    plans: new PlanStore(db),
     featureCatalog: new FeatureCatalogStore(db),
     payments: new PaymentStore(db),
     usage: new UsageStore(db),
@@ -80,7 +83,7 @@ export function createBillingSubgraph(options: BillingOptions): SubgraphDefiniti
     usesEntitlements: true,
     entitlementSource: ({ dataSource }) => new DatabaseEntitlements(createStores(dataSource), clock),
     configureApp: (app, deps) => mountStripeWebhooks(app, { ...deps, stripe, settings: options.stripe }),
-    createContext: ({ dataSource, entitlements, urls, serviceToken, onEntitlementChange, databaseUrl, logger, onStop }) => {
+    createContext: ({ dataSource, entitlements, urls, serviceToken, onEntitlementChange, entitlementListenerLive, databaseUrl, logger, onStop }) => {
       const stores = createStores(dataSource);
       const jobs = createBillingJobs({
         db: dataSource,
@@ -98,12 +101,14 @@ export function createBillingSubgraph(options: BillingOptions): SubgraphDefiniti
         });
       }
       const declarations = new DeclarationRegistry(stores.featureCatalog);
+      const tierCatalog = new TierCatalog(stores.tiers, entitlementListenerLive);
       const figures = new BillingPlatformFiguresStore(dataSource);
       onEntitlementChange((change) => {
         if (!('all' in change)) return;
         declarations.invalidate();
+        tierCatalog.invalidate();
         // the gateway's response cache clears on the same NOTIFY, possibly before this process dropped its
-        // declarations: once they are dropped, say so again, so no answer built from the old ones outlives this
+        // declarations and tiers: once they are dropped, say so again, so no answer built from the old ones outlives this
         notifyTagsChanged(dataSource, [ALL_TAGS]).catch((error) => logger.warn({ err: error }, 'could not notify the feature declarations’ reload'));
       });
       const currentEntitlements = new DatabaseEntitlements(stores, clock);
@@ -113,10 +118,19 @@ export function createBillingSubgraph(options: BillingOptions): SubgraphDefiniti
       return (base) => {
         const caller: Caller = base.caller;
         const tierLoaders = stores.tiers.createLoaders();
-        const subscriptionLoaders = stores.subscriptions.createLoaders();
-        const plans = new PlanReader({ ...subscriptionLoaders, ...stores.overrides.createLoaders(), ...tierLoaders });
+        const catalogLoaders = tierCatalog.createLoaders();
+        const overrideLoaders = stores.overrides.createLoaders();
+        const usageLoaders = stores.usage.createLoaders();
+        const baseSubscriptionLoaders = stores.subscriptions.createLoaders();
+        const subscriptionLoaders = {
+          ...baseSubscriptionLoaders,
+          ...stores.plans.createLoaders({ subscriptionById: baseSubscriptionLoaders.subscriptionById, overridesOf: overrideLoaders.overridesOf, meteredTotals: usageLoaders.meteredTotals }, clock),
+        };
+        // answers read the tiers' limits from the process's catalog; metered usage, which enforces them, from the tables
+        const plans = new PlanReader({ ...subscriptionLoaders, ...overrideLoaders, limitsOfTier: catalogLoaders.limitsOfTier });
+        const currentPlans = new PlanReader({ ...subscriptionLoaders, ...overrideLoaders, ...tierLoaders });
         const featureCatalog = new FeatureCatalogService({ store: stores.featureCatalog, declarations }, caller);
-        const tiers = new TierService({ store: stores.tiers, loaders: tierLoaders, featureCatalog }, caller);
+        const tiers = new TierService({ store: stores.tiers, loaders: tierLoaders, catalog: tierCatalog, catalogLoaders, featureCatalog }, caller);
         const subscriptions = new SubscriptionService(
           { store: stores.subscriptions, loaders: subscriptionLoaders, tiers, tenancy, stores: storeDirectory, clock },
           caller,
@@ -124,8 +138,8 @@ export function createBillingSubgraph(options: BillingOptions): SubgraphDefiniti
         const usage = new UsageService(
           {
             usageStore: stores.usage,
-            loaders: stores.usage.createLoaders(),
-            plans,
+            loaders: usageLoaders,
+            plans: currentPlans,
             tierStore: stores.tiers,
             tierLoaders,
             declarations,

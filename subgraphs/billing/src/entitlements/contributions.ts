@@ -58,3 +58,6 @@ export const contributedUsage = (from: ContributedUsage): ContributedUsage => ({
   tenancyUsage: from.tenancyUsage,
   mediaUsage: from.mediaUsage,
 });
+
+/** Whether a reference carries any contribution (null included): the gateway sends them only for `features`. */
+export const bringsContributions = (reference: object): boolean => Object.keys(CONTRIBUTORS).some((field) => field in reference);

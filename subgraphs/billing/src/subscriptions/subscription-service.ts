@@ -15,19 +15,21 @@ import {
 } from '@tiergraph/runtime';
 import type { TenancyClient } from '../clients/tenancy-client';
 import type { MerchantSubscriptionEntity, SubscriptionChange, SubscriptionHistoryEntity } from '../database/entities';
-import { contributedUsage, type ContributedUsage } from '../entitlements/contributions';
+import { bringsContributions, contributedUsage, type ContributedUsage } from '../entitlements/contributions';
 import { pageArgs, updateSubscriptionInput } from '../inputs';
 import type { StoreParent, SubscriptionParent } from '../references';
 import type { TierService } from '../tiers/tier-service';
 import { firstPeriod, subscriptionPeriod, type Period } from './periods';
 import { historyEntry, tierChangeOf, type HistoryChange } from './subscription-rules';
+import type { PlanRowLoaders } from '../entitlements/plan-store';
 import type { SubscriptionFilter, SubscriptionLoaders, SubscriptionStore } from './subscription-store';
 
 const DAY_MS = 86_400_000;
 
 export interface SubscriptionDependencies {
   store: SubscriptionStore;
-  loaders: SubscriptionLoaders;
+  /** With `subscriptionWithPlanById`: a reference for `features` reads its plan's rows with the subscription (plan-store.ts). */
+  loaders: SubscriptionLoaders & PlanRowLoaders;
   tiers: TierService;
   tenancy: TenancyClient;
   stores: StoreDirectory;
@@ -79,7 +81,7 @@ export class SubscriptionService {
 
       const next: Partial<MerchantSubscriptionEntity> = { merchantName: name };
       if (tier && tier.id !== current.tierId) {
-        const from = await this.deps.tiers.tierOf(current);
+        const from = await this.deps.tiers.currentTierOf(current);
         entry(tierChangeOf(from, tier), { fromTierCode: from.code, toTierCode: tier.code });
         next.tierId = tier.id;
       }
@@ -128,7 +130,9 @@ export class SubscriptionService {
   /** A reference by either key; the usage a plan brings for `features` stays on the returned object. */
   async referencedSubscription(reference: { id?: string; merchantId?: string; platformId?: string } & ContributedUsage): Promise<SubscriptionParent | null> {
     let subscription: MerchantSubscriptionEntity | null = null;
-    if (reference.id) subscription = isUuid(reference.id) ? await this.deps.loaders.subscriptionById.load(reference.id) : null;
+    // the usage the owners contributed comes only with `features` (@requires): its overrides and metered totals in the same statement
+    const byId = bringsContributions(reference) ? this.deps.loaders.subscriptionWithPlanById : this.deps.loaders.subscriptionById;
+    if (reference.id) subscription = isUuid(reference.id) ? await byId.load(reference.id) : null;
     else if (reference.merchantId && reference.platformId && isUuid(reference.merchantId) && isUuid(reference.platformId)) {
       subscription = await this.deps.loaders.subscriptionOf.load(merchantPlatform(reference.merchantId, reference.platformId));
     }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { SubscriptionTierEntity, TierFeatureLimitEntity } from '../database/entities';
 import type { FeatureCatalogService } from '../feature-catalog/feature-catalog-service';
 import { createTierInput, tierLimitsInput, updateTierInput } from '../inputs';
+import type { TierCatalog, TierCatalogLoaders } from './tier-catalog';
 import type { TierLoaders, TierStore } from './tier-store';
 
 export class TierNotFoundError extends AppError {
@@ -15,7 +16,11 @@ const TIER_UNIQUE: Record<string, [string, string]> = { subscription_tiers_code_
 
 export interface TierDependencies {
   store: TierStore;
+  /** Straight from the tables: for writes and what they decide. */
   loaders: TierLoaders;
+  /** The process's tiers and limits (TierCatalog), dropped on every change: for answers. */
+  catalog: TierCatalog;
+  catalogLoaders: TierCatalogLoaders;
   featureCatalog: FeatureCatalogService;
 }
 
@@ -37,25 +42,38 @@ export class TierService {
     return tier;
   }
 
-  /** A tier a subscription refers to (null only if the row were broken: the foreign key keeps it). */
+  /** A tier a subscription refers to, from the tables (null only if the row were broken: the foreign key keeps it). */
   tierById(id: string): Promise<SubscriptionTierEntity | null> {
     return this.deps.loaders.tierById.load(id);
   }
 
-  async tierOf(subscription: { id: string; tierId: string }): Promise<SubscriptionTierEntity> {
-    const tier = await this.tierById(subscription.tierId);
-    if (!tier) throw new Error(`subscription ${subscription.id} refers to a missing tier`);
-    return tier;
+  /** The subscription's tier for an answer, from the process's catalog. */
+  tierOf(subscription: { id: string; tierId: string }): Promise<SubscriptionTierEntity> {
+    return existing(subscription, this.deps.catalogLoaders.tierById.load(subscription.tierId));
+  }
+
+  /** The subscription's tier from the tables, for a write that decides by it. */
+  currentTierOf(subscription: { id: string; tierId: string }): Promise<SubscriptionTierEntity> {
+    return existing(subscription, this.tierById(subscription.tierId));
   }
 
   limitsOf(tier: { id: string }): Promise<TierFeatureLimitEntity[]> {
-    return this.deps.loaders.limitsOfTier.load(tier.id);
+    return this.deps.catalogLoaders.limitsOfTier.load(tier.id);
+  }
+
+  /** A write of tiers, and the process's catalog dropped once it is over (committed or not), before it answers. */
+  private async changing<T>(write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } finally {
+      this.deps.catalog.invalidate();
+    }
   }
 
   async createTier(input: unknown): Promise<SubscriptionTierEntity> {
     requireAdmin(this.caller);
     const values = parseInput(createTierInput, input);
-    return this.deps.store
+    return this.changing(this.deps.store
       .insertTier({
         ...values,
         description: values.description ?? null,
@@ -67,7 +85,7 @@ export class TierService {
         stripePriceMonthlyId: values.stripePriceMonthlyId ?? null,
         stripePriceAnnualId: values.stripePriceAnnualId ?? null,
       })
-      .catch((error) => rethrowUniqueViolation(error, TIER_UNIQUE));
+      .catch((error) => rethrowUniqueViolation(error, TIER_UNIQUE)));
   }
 
   async updateTier(code: string, input: unknown): Promise<SubscriptionTierEntity> {
@@ -77,14 +95,14 @@ export class TierService {
       if (values[required] === null) throw new BadUserInputError(`${required} cannot be null`, required);
     }
     const changes = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
-    const tier = await this.deps.store.updateTier(code, changes);
+    const tier = await this.changing(this.deps.store.updateTier(code, changes));
     if (!tier) throw new TierNotFoundError(code);
     return tier;
   }
 
   async deleteTier(code: string): Promise<boolean> {
     requireAdmin(this.caller);
-    const outcome = await this.deps.store.deleteTier(code);
+    const outcome = await this.changing(this.deps.store.deleteTier(code));
     if (outcome === 'not-found') throw new TierNotFoundError(code);
     if (outcome === 'in-use') throw new BadUserInputError(`tier ${code} is used by subscriptions: move them to another tier first`, 'code');
     return true;
@@ -95,8 +113,14 @@ export class TierService {
     const { limits: rows } = parseInput(z.object({ limits: tierLimitsInput }), { limits });
     const tier = await this.tier(tierCode);
     await this.deps.featureCatalog.assertDeclared(rows.map((r) => r.featureCode), 'limits');
-    await this.deps.store.replaceTierLimits(tier.id, rows.map((r) => ({ featureCode: r.featureCode, limitValue: r.limitValue ?? null, enabled: r.enabled })));
+    await this.changing(this.deps.store.replaceTierLimits(tier.id, rows.map((r) => ({ featureCode: r.featureCode, limitValue: r.limitValue ?? null, enabled: r.enabled }))));
     const [saved] = await this.deps.store.limitsOfTiers([tier.id]);
     return saved;
   }
+}
+
+async function existing(subscription: { id: string }, tier: Promise<SubscriptionTierEntity | null>): Promise<SubscriptionTierEntity> {
+  const found = await tier;
+  if (!found) throw new Error(`subscription ${subscription.id} refers to a missing tier`);
+  return found;
 }

@@ -21,6 +21,15 @@ export class TierStore {
     });
   }
 
+  /** Every tier and every tier's limits (each tier's in feature-code order), what TierCatalog keeps. */
+  async everyTier(): Promise<{ tiers: SubscriptionTierEntity[]; limits: TierFeatureLimitEntity[] }> {
+    const [tiers, limits] = await Promise.all([
+      this.db.getRepository(SubscriptionTierEntity).find(),
+      this.db.getRepository(TierFeatureLimitEntity).find({ order: { featureCode: 'ASC' } }),
+    ]);
+    return { tiers, limits };
+  }
+
   limitsOfTiers(tierIds: readonly string[]): Promise<TierFeatureLimitEntity[][]> {
     return findGroupedByKeys(this.db, TierFeatureLimitEntity, { column: 'tier_id', property: 'tierId' }, tierIds, [['e.feature_code', 'ASC']]);
   }

@@ -1,0 +1,88 @@
+import DataLoader from 'dataloader';
+import type { SubscriptionTierEntity, TierFeatureLimitEntity } from '../database/entities';
+import type { TierStore } from './tier-store';
+
+/** Every tier by id and every tier's limits (feature-code order), as read at one moment. */
+interface TierSnapshot {
+  tiers: Map<string, SubscriptionTierEntity>;
+  limits: Map<string, TierFeatureLimitEntity[]>;
+}
+
+/**
+ * The tiers and their feature limits, kept in this process (a handful of rows, rarely written, read by every
+ * subscription's answer). Invalidated exactly: every write of those tables NOTIFYs `{ all: true }` on the
+ * entitlements channel in its transaction (TierStore, and a trigger for any other writer: plain SQL, another
+ * process), and this process's own writes drop it once committed, before they answer. While the change listener is
+ * down nothing is kept: every read goes to the database.
+ *
+ * The promise of a read is kept, so concurrent misses share one read, and an invalidation also drops a read in
+ * flight (its callers get what it read; the next read starts anew). For answers only: limits are enforced from the
+ * database (DatabaseEntitlements, and metered usage through its own PlanReader).
+ */
+export class TierCatalog {
+  private current: Promise<TierSnapshot> | undefined;
+
+  constructor(
+    private readonly store: TierStore,
+    /** Whether the entitlement change listener is connected (subgraph.ts entitlementListenerLive). */
+    private readonly live: () => boolean,
+  ) {}
+
+  private snapshot(): Promise<TierSnapshot> {
+    if (!this.live()) {
+      this.current = undefined;
+      return this.read();
+    }
+    if (!this.current) {
+      const reading = this.read();
+      this.current = reading;
+      reading.catch(() => {
+        if (this.current === reading) this.current = undefined;
+      });
+    }
+    return this.current;
+  }
+
+  private async read(): Promise<TierSnapshot> {
+    const { tiers, limits } = await this.store.everyTier();
+    const byTier = new Map<string, TierFeatureLimitEntity[]>();
+    for (const limit of limits) {
+      const list = byTier.get(limit.tierId);
+      if (list) list.push(limit);
+      else byTier.set(limit.tierId, [limit]);
+    }
+    return { tiers: new Map(tiers.map((t) => [t.id, t])), limits: byTier };
+  }
+
+  /** Drops what is kept (a change was notified, or this process wrote tiers). */
+  invalidate(): void {
+    this.current = undefined;
+  }
+
+  /**
+   * A snapshot that has every tier of `ids`: a tier it lacks may have been created after it was read, its NOTIFY not
+   * here yet (a subscription moved onto it meanwhile): then it is read again (an id of no tier costs that read too).
+   */
+  private async snapshotWith(ids: readonly string[]): Promise<TierSnapshot> {
+    const snapshot = await this.snapshot();
+    if (ids.every((id) => snapshot.tiers.has(id.toLowerCase()))) return snapshot;
+    if (this.current) this.invalidate();
+    return this.snapshot();
+  }
+
+  /** A request's loaders, as TierStore's (ids matched regardless of case, like findByKeys). */
+  createLoaders() {
+    return {
+      tierById: new DataLoader(async (ids: readonly string[]) => {
+        const { tiers } = await this.snapshotWith(ids);
+        return ids.map((id) => tiers.get(id.toLowerCase()) ?? null);
+      }),
+      limitsOfTier: new DataLoader(async (ids: readonly string[]) => {
+        const { limits } = await this.snapshotWith(ids);
+        return ids.map((id) => limits.get(id.toLowerCase()) ?? []);
+      }),
+    };
+  }
+}
+
+export type TierCatalogLoaders = ReturnType<TierCatalog['createLoaders']>;
