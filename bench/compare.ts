@@ -158,7 +158,7 @@ export async function startGatewayPeer(root: string, dataDir: string, secret: st
     ['--import', 'tsx', join('gateway', 'src', 'main.ts')],
     {
       ...process.env,
-      NODE_ENV: 'development',
+      NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
       AUTH_JWT_SECRET: secret,
       SUBGRAPH_HMAC_SECRET: BENCH_SUBGRAPH_HMAC_SECRET,

@@ -16,9 +16,9 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_JWT_SECRET, signToken } from '@tiergraph/runtime';
+import { signToken } from '@tiergraph/runtime';
 import sharp from 'sharp';
-import { BENCH_PORTS, startStack } from './stack';
+import { BENCH_JWT_SECRET, BENCH_PORTS, startStack } from './stack';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -118,9 +118,9 @@ async function main(): Promise<void> {
   say(`CPU per step (mean of ${runs}): header ${header.cpuMs.toFixed(1)} ms; medium 800 px WebP ${medium.cpuMs.toFixed(1)} ms CPU (${medium.wallMs.toFixed(1)} ms wall, ${(sizes.medium / 1024).toFixed(0)} KiB); thumb 200 px WebP ${thumb.cpuMs.toFixed(1)} ms CPU (${thumb.wallMs.toFixed(1)} ms wall, ${(sizes.thumb / 1024).toFixed(1)} KiB)`);
 
   say(`starting the stack (scripts/start.ts, gateway ${GATEWAY}, media :${PORTS.MEDIA_PORT}, DATA_DIR=.data/media-bench)`);
-  const stack = await startStack(ROOT, { secret: DEFAULT_JWT_SECRET, say, ports: PORTS, dataDir: join('.data', 'media-bench') });
+  const stack = await startStack(ROOT, { secret: BENCH_JWT_SECRET, say, ports: PORTS, dataDir: join('.data', 'media-bench') });
   try {
-    const admin = await signToken(DEFAULT_JWT_SECRET, { role: 'admin', sub: 'media-bench' }, '1h');
+    const admin = await signToken(BENCH_JWT_SECRET, { role: 'admin', sub: 'media-bench' }, '1h');
     const n = randomBytes(4).toString('hex');
     const platform = (await graph(`mutation($i: CreatePlatformInput!) { createPlatform(input: $i) { id } }`, { i: { code: `mb-${n}`, name: 'Media bench' } }, admin)).createPlatform;
     const merchant = (await graph(`mutation($i: CreateMerchantInput!) { createMerchant(input: $i) { id } }`, { i: { name: `Bench ${n}`, email: `bench-${n}@example.com` } }, admin)).createMerchant;
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
       { m: merchant.id, p: platform.id, i: { tierCode: 'enterprise', status: 'ACTIVE', billingCycle: 'MONTHLY' } },
       admin,
     );
-    const token = await signToken(DEFAULT_JWT_SECRET, { role: 'store', sub: 'bench', merchantId: merchant.id, storeId: store.id }, '1h');
+    const token = await signToken(BENCH_JWT_SECRET, { role: 'store', sub: 'bench', merchantId: merchant.id, storeId: store.id }, '1h');
     const mediaPid = pidListeningOn(PORTS.MEDIA_PORT);
     const uploadOnce = async () => {
       const form = new FormData();

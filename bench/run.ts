@@ -22,7 +22,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_JWT_SECRET, signToken } from '@tiergraph/runtime';
+import { signToken } from '@tiergraph/runtime';
 import { Client } from 'pg';
 import {
   checkMerchantFeatures,
@@ -37,7 +37,7 @@ import {
   type MerchantKey,
   type SubgraphFetchRow,
 } from './load';
-import { BENCH_DATA_DIR, BENCH_DATABASE_URL, BENCH_GATEWAY, BENCH_PORTS, startStack, type RunningStack } from './stack';
+import { BENCH_DATA_DIR, BENCH_DATABASE_URL, BENCH_GATEWAY, BENCH_JWT_SECRET, BENCH_PORTS, startStack, type RunningStack } from './stack';
 import {
   alternate,
   printArms,
@@ -262,7 +262,7 @@ function printFetches(title: string, { requests, rows }: { requests: number; row
 
 async function main(): Promise<number> {
   const opts = options();
-  const secret = DEFAULT_JWT_SECRET;
+  const secret = BENCH_JWT_SECRET;
   if (!existsSync(CONTRACT_OPERATIONS)) throw new Error(`the contract's operations are not at ${CONTRACT_OPERATIONS}`);
   const merchantFeatures = contractOperation(CONTRACT_OPERATIONS, 'MerchantFeatures');
   const adminSubscriptions = contractOperation(CONTRACT_OPERATIONS, 'AdminSubscriptions');

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -26,6 +27,11 @@ export const BENCH_DATA_DIR = join('.data', 'bench');
  * Gateway's config), which sign their subgraph requests with it as tiergraph's gateway does.
  */
 export const BENCH_SUBGRAPH_HMAC_SECRET = 'tiergraph-bench-subgraph-hmac-secret-local-only';
+/**
+ * The bench's JWT secret, new for every run: the stack runs with NODE_ENV=production as docker-compose does, and
+ * production refuses the development default (the bench mints every token it sends with this one).
+ */
+export const BENCH_JWT_SECRET = `tiergraph-bench-${randomBytes(16).toString('hex')}`;
 
 export const BENCH_DATABASE_URL = `postgres://postgres:postgres@127.0.0.1:${BENCH_PORTS.EMBEDDED_PG_PORT}/tiergraph`;
 export const BENCH_GATEWAY = `http://127.0.0.1:${BENCH_PORTS.GATEWAY_PORT}`;
@@ -70,7 +76,9 @@ export async function startStack(
   const log = createWriteStream(logFile, { flags: 'a' });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    NODE_ENV: 'development',
+    // as deployed (docker-compose.yml): graphql-js skips its development checks, production settings apply;
+    // `--ab-env NODE_ENV=development` measures the difference
+    NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
     AUTH_JWT_SECRET: options.secret,
     SUBGRAPH_HMAC_SECRET: BENCH_SUBGRAPH_HMAC_SECRET,
