@@ -1,6 +1,6 @@
 import { billingSubgraph } from '@tiergraph/billing';
 import { Client } from 'pg';
-import { createWorld, postGraphQL, recordSqlStatements, startTestSubgraph, tokenFor, TEST_SUBGRAPH_HMAC_SECRET, type World } from '@tiergraph/testkit';
+import { createWorld, eventually, postGraphQL, recordSqlStatements, startTestSubgraph, tokenFor, TEST_SUBGRAPH_HMAC_SECRET, type World } from '@tiergraph/testkit';
 import { contractCaller, startTestGraph, type TestGraph } from './graph';
 
 let graph: TestGraph;
@@ -76,9 +76,10 @@ describe('MerchantFeatures, uncached by the gateway', () => {
       `UPDATE billing.tier_feature_limits SET limit_value = 4321 WHERE feature_code = 'max_products' AND tier_id = (SELECT id FROM billing.subscription_tiers WHERE code = 'essential')`,
     );
     try {
-      expect((await featuresOf(world.m2)).features.max_products.limit).toBe(4321);
+      // the NOTIFY is delivered on commit: the next request may overtake it by a moment, never by more
+      expect((await eventually(() => featuresOf(world.m2), (a) => a.features.max_products.limit === 4321, 2000)).features.max_products.limit).toBe(4321);
       await sql.query(`UPDATE billing.subscription_tiers SET name = 'Essential (renamed)' WHERE code = 'essential'`);
-      expect((await featuresOf(world.m2)).tier).toEqual({ code: 'essential', name: 'Essential (renamed)' });
+      expect((await eventually(() => featuresOf(world.m2), (a) => a.tier.name !== 'Essential', 2000)).tier).toEqual({ code: 'essential', name: 'Essential (renamed)' });
     } finally {
       await sql.query(`UPDATE billing.subscription_tiers SET name = 'Essential' WHERE code = 'essential'`);
       await sql.query(
@@ -86,7 +87,7 @@ describe('MerchantFeatures, uncached by the gateway', () => {
         [before],
       );
     }
-    expect((await featuresOf(world.m2)).features.max_products.limit).toBe(before);
+    expect((await eventually(() => featuresOf(world.m2), (a) => a.features.max_products.limit === before, 2000)).features.max_products.limit).toBe(before);
   });
 
   it('sees tier limits set through another billing process, and through its own at once', async () => {
@@ -104,7 +105,8 @@ describe('MerchantFeatures, uncached by the gateway', () => {
     try {
       expect((await featuresOf(world.m2)).features.max_products.limit).toBe(await essentialLimit('max_products'));
       expect((await setLimits(other.url, 555)).errors).toBeUndefined();
-      expect((await featuresOf(world.m2)).features.max_products.limit).toBe(555);
+      // another process's write reaches this billing by NOTIFY, delivered on commit
+      expect((await eventually(() => featuresOf(world.m2), (a) => a.features.max_products.limit === 555, 2000)).features.max_products.limit).toBe(555);
       // through the gateway's own billing: dropped before the answer
       await ok('SetTierFeatureLimits', { tierCode: 'essential', limits: withProducts(556) });
       expect((await featuresOf(world.m2)).features.max_products.limit).toBe(556);

@@ -108,3 +108,17 @@ export async function registerDeclarations(billingUrl: string, owner: string, fe
   );
   if (response.errors?.length) throw new Error(`registering ${owner}'s features failed: ${JSON.stringify(response.errors)}`);
 }
+
+/**
+ * Reads until `check` holds (every 20 ms, at most `timeoutMs`), for what arrives by NOTIFY from another process or
+ * plain SQL: delivered on commit, so the very next request may come before it. Throws with the last value read.
+ */
+export async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (check(value)) return value;
+    if (Date.now() > deadline) throw new Error(`not seen within ${timeoutMs} ms; last read: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
