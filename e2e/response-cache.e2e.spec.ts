@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { postGraphQL, tokenFor, waitForLockWaiters, type GraphQLResponse } from '@tiergraph/testkit';
+import { eventually as readUntil, postGraphQL, tokenFor, waitForLockWaiters, type GraphQLResponse } from '@tiergraph/testkit';
 import { Client } from 'pg';
 import { contractCaller, contractOperation, startTestGraph, type TestGraph } from './graph';
 
@@ -46,14 +46,8 @@ async function cached(t: Tenant, token = t.merchantToken): Promise<GraphQLRespon
 }
 
 /** Polls (bounded) until `check` passes on a fresh MerchantFeatures; answers the passing response. */
-async function eventually(t: Tenant, check: (r: GraphQLResponse) => boolean, timeoutMs = 5000): Promise<GraphQLResponse> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await features(t);
-    if (check(r)) return r;
-    if (Date.now() > deadline) throw new Error(`still stale after ${timeoutMs} ms: ${JSON.stringify(r.data)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+function eventually(t: Tenant, check: (r: GraphQLResponse) => boolean, timeoutMs = 5000): Promise<GraphQLResponse> {
+  return readUntil(() => features(t), check, timeoutMs);
 }
 
 async function product(t: Tenant, token = t.merchantToken): Promise<string> {
@@ -183,7 +177,7 @@ describe('the gateway response cache', () => {
     expect(override.errors).toBeUndefined();
     await eventually(t, (r) => feature(r, PRODUCTS).limit === 3);
 
-    // a tier renamed at billing directly: the `tiers` tag by NOTIFY
+    // a tier renamed at billing directly: the `tiers` tag by NOTIFY (and `*` from the tier tables' trigger)
     await ok('UpdateMerchantSubscription', { merchantId: t.merchantId, platformId: t.platformId, input: { tierCode: 'business' } });
     await cached(t);
     const rename = (name: string) =>
@@ -194,7 +188,13 @@ describe('the gateway response cache', () => {
       );
     expect((await rename('Business (renamed)')).errors).toBeUndefined();
     await eventually(t, (r) => r.data!.merchant.subscription.tier.name === 'Business (renamed)');
-    await rename('Business');
+    // the tier tables' trigger also NOTIFYs `*` on the entitlements channel (billing's process tier catalog): the
+    // gateway clears everything, and again a second later; wait for that second clear, which would refuse a later
+    // test's read in flight
+    const sweep = 'tiergraph_gateway_response_cache_clears_total{reason="second sweep after *"}';
+    const swept = await metric(sweep);
+    expect((await rename('Business')).errors).toBeUndefined();
+    await readUntil(() => metric(sweep), (now) => now !== swept, 5000);
   });
 
   it('leaves no stale entry after concurrent writes and reads', async () => {
