@@ -37,7 +37,7 @@ export interface SubgraphDependencies {
   onEntitlementChange: (handler: (change: EntitlementChange) => void) => void;
   /**
    * Whether the entitlement change listener is connected now (false without one): a process cache invalidated by
-   * onEntitlementChange may be trusted only while it is (when it is lost, `{ all: true }` comes first, then false).
+   * onEntitlementChange may be trusted only while it is (when it is lost, it is false first, then `{ all: true }` comes).
    */
   entitlementListenerLive: () => boolean;
   /**

@@ -24,11 +24,12 @@ export interface PlanRowTargets {
 const OVERRIDES = `SELECT coalesce(json_agg(json_build_object('id', o.id, 'merchantId', o.merchant_id, 'platformId', o.platform_id,
     'featureCode', o.feature_code, 'limitValue', o.limit_value, 'isEnabled', o.is_enabled) ORDER BY o.feature_code), '[]'::json)
   FROM billing.merchant_feature_overrides o WHERE o.merchant_id = e.merchant_id AND o.platform_id = e.platform_id`;
-// the period's start in ms (periods are computed in ms), `used` as text as the totals loader reads it
+// the period's start in ms (periods are computed in ms, so a stored start with microseconds is compared at ms too),
+// `used` as text as the totals loader reads it
 const METERED_TOTALS = `SELECT coalesce(json_agg(json_build_object('periodStart', floor(extract(epoch FROM u.period_start) * 1000)::bigint,
     'code', u.feature_code, 'used', u.used::text)), '[]'::json)
   FROM billing.usage_period_totals u
- WHERE u.merchant_id = e.merchant_id AND u.platform_id = e.platform_id AND u.period_start >= e.current_period_start`;
+ WHERE u.merchant_id = e.merchant_id AND u.platform_id = e.platform_id AND u.period_start >= date_trunc('milliseconds', e.current_period_start)`;
 
 type OverrideJson = Pick<MerchantFeatureOverrideEntity, 'id' | 'merchantId' | 'platformId' | 'featureCode' | 'limitValue' | 'isEnabled'>;
 type TotalJson = { periodStart: number; code: string; used: string };

@@ -10,10 +10,11 @@ interface TierSnapshot {
 
 /**
  * The tiers and their feature limits, kept in this process (a handful of rows, rarely written, read by every
- * subscription's answer). Invalidated exactly: every write of those tables NOTIFYs `{ all: true }` on the
- * entitlements channel in its transaction (TierStore, and a trigger for any other writer: plain SQL, another
- * process), and this process's own writes drop it once committed, before they answer. While the change listener is
- * down nothing is kept: every read goes to the database.
+ * subscription's answer). Invalidated on every change: the tables' trigger (migration TierChangeNotify) NOTIFYs
+ * `{ all: true }` on the entitlements channel in the writing transaction, whoever writes (TierStore, plain SQL, another
+ * process), so other processes drop it when the NOTIFY arrives, moments after the commit; this process's own writes
+ * drop it once committed, before they answer. While the change listener is down nothing is kept: every read goes to
+ * the database.
  *
  * The promise of a read is kept, so concurrent misses share one read, and an invalidation also drops a read in
  * flight (its callers get what it read; the next read starts anew). For answers only: limits are enforced from the
@@ -64,9 +65,12 @@ export class TierCatalog {
    * here yet (a subscription moved onto it meanwhile): then it is read again (an id of no tier costs that read too).
    */
   private async snapshotWith(ids: readonly string[]): Promise<TierSnapshot> {
-    const snapshot = await this.snapshot();
-    if (ids.every((id) => snapshot.tiers.has(id.toLowerCase()))) return snapshot;
-    if (this.current) this.invalidate();
+    const reading = this.snapshot();
+    const snapshot = await reading;
+    // a read made while the listener is down was made just now for this request: what it lacks does not exist
+    if (!this.live() || ids.every((id) => snapshot.tiers.has(id.toLowerCase()))) return snapshot;
+    // only the read that lacked them is dropped: one begun since (an invalidation, another caller) is newer already
+    if (this.current === reading) this.invalidate();
     return this.snapshot();
   }
 

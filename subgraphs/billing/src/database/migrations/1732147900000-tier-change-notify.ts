@@ -1,4 +1,3 @@
-import { ENTITLEMENTS_CHANNEL } from '@tiergraph/runtime';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 const TABLES = ['subscription_tiers', 'tier_feature_limits'];
@@ -8,6 +7,8 @@ const TABLES = ['subscription_tiers', 'tier_feature_limits'];
  * transaction (delivered on commit): billing's processes keep the tiers and their limits in memory (tier-catalog.ts),
  * so a change made by another process, a job or plain SQL must reach them too, not only the writes of TierStore.
  * PostgreSQL folds it with TierStore's own notification of the same payload.
+ *
+ * The channel is written out (runtime's ENTITLEMENTS_CHANNEL as it was when this ran): a migration stays as it ran.
  */
 export class TierChangeNotify1732147900000 implements MigrationInterface {
   name = 'TierChangeNotify1732147900000';
@@ -16,7 +17,7 @@ export class TierChangeNotify1732147900000 implements MigrationInterface {
     await q.query(
       `CREATE FUNCTION billing.notify_tiers_changed() RETURNS trigger LANGUAGE plpgsql AS $fn$
          BEGIN
-           PERFORM pg_notify('${ENTITLEMENTS_CHANNEL}', '{"all":true}');
+           PERFORM pg_notify('tiergraph_entitlements', '{"all":true}');
            RETURN NULL;
          END
        $fn$`,
