@@ -243,8 +243,11 @@ export async function runMix(
     }
   };
   const started = performance.now();
-  await Promise.all(Array.from({ length: options.connections }, clientLoop));
-  clearInterval(ticker);
+  try {
+    await Promise.all(Array.from({ length: options.connections }, clientLoop));
+  } finally {
+    clearInterval(ticker);
+  }
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
   const requests = readLatencies.length + writeLatencies.length;

@@ -26,9 +26,10 @@ import { Counter, Gauge, type Registry } from 'prom-client';
  * - While the LISTEN connection is down nothing is looked up or stored; losing it clears everything.
  * - Concurrent misses of one key: the first leads (executes); the others wait for it (at most `coalesceWaitMs`) and
  *   look up again, then execute themselves if it was not stored. They share nothing but a lookup made after the
- *   leader's store, which is exactly what a request arriving at that moment would get: the entry passed the race rule
- *   for everything invalidated since the leader began, so also since the waiter began (it began later), and the key
- *   is the same, so scope (authorization), operation and variables are the same.
+ *   leader's store, which is exactly what a request arriving at that moment would get: an entry in the cache at a
+ *   moment is fresh for every write acknowledged before that moment (the race rule and the evictions see to it), so
+ *   for every write acknowledged before the waiter began, whichever of the two began first; and the key is the same,
+ *   so scope (authorization), operation and variables are the same.
  *
  * Storage and bounds (entries, bytes, TTL) are lru-cache's; the tag index, sequence and plugin are written here, as
  * no library does tag invalidation for Apollo Server (its response-cache plugin has TTLs only).
@@ -165,7 +166,12 @@ export class ResponseCache {
   /** Waits (at most coalesceWaitMs) for the fetch another request leads for `key`; answers whether there was one. */
   async awaitLeader(key: string): Promise<boolean> {
     const current = this.inflight.get(key);
-    if (!current || this.now() - current.since >= this.waitMs) return false;
+    if (!current) return false;
+    if (this.now() - current.since >= this.waitMs) {
+      // a leader that never released (its request ended without willSendResponse): forget it
+      this.inflight.delete(key);
+      return false;
+    }
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([current.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.waitMs)).unref())]);
     clearTimeout(timer);
