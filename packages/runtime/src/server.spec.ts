@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { freePort } from '@tiergraph/testkit';
@@ -121,4 +122,43 @@ describe('POST /graphql served directly (without express) answers as the express
   it('reads sizes as express does', () => {
     expect([bytesOf('1mb'), bytesOf('100kb'), bytesOf('512b'), bytesOf(7)]).toEqual([1048576, 102400, 512, 7]);
   });
+});
+
+describe('stopOnSignals', () => {
+  /** A process that stops on signals with `stop` (JS source of an async function), after printing "ready". */
+  function child(stopSource: string): Promise<{ code: number | null; output: string; ms: number }> {
+    const script = `
+      const { stopOnSignals } = require(${JSON.stringify(require.resolve('./server'))});
+      const { createLogger } = require(${JSON.stringify(require.resolve('./logger'))});
+      stopOnSignals(${stopSource}, createLogger('stop-test', 'info'), 300);
+      setInterval(() => undefined, 1000); // something keeps it running, as a server does
+      console.log('ready');`;
+    const proc = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    return new Promise((resolve) => {
+      let sentAt = 0;
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (!sentAt && output.includes('ready')) {
+          sentAt = Date.now();
+          proc.kill('SIGTERM');
+        }
+      };
+      proc.stdout.on('data', onData);
+      proc.stderr.on('data', onData);
+      proc.once('exit', (code) => resolve({ code, output, ms: Date.now() - sentAt }));
+    });
+  }
+
+  it('exits with 0 once stopping is done', async () => {
+    const { code, output } = await child('async () => undefined');
+    expect(code).toBe(0);
+    expect(output).not.toContain('did not finish in time');
+  }, 30_000);
+
+  it('exits with 1 when stopping never finishes (a graceful stop waiting on a database that is gone), after its deadline', async () => {
+    const { code, output } = await child('() => new Promise(() => undefined)');
+    expect(code).toBe(1);
+    expect(output).toContain('stopping did not finish in time');
+  }, 30_000);
 });

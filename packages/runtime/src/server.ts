@@ -324,15 +324,26 @@ export function listen(server: http.Server, port: number, host = '0.0.0.0'): Pro
 export const STOP_WITH_PARENT_VAR = 'TIERGRAPH_STOP_WITH_PARENT';
 
 /**
- * Stops on SIGINT/SIGTERM/SIGHUP, once, and exits with 0 (1 when stopping failed); under a supervisor, also when the
- * supervisor is gone (see STOP_WITH_PARENT_VAR).
+ * How long stopping may take before the process exits anyway (with 1): as long as `pnpm start` waits before its
+ * SIGKILL. An orphaned service stops while its PostgreSQL stops too, and a graceful stop waiting on the database
+ * (pg-boss waits up to 30 s for its jobs) would otherwise keep it running without a supervisor.
  */
-export function stopOnSignals(stop: () => Promise<void>, logger: Logger): void {
+export const STOP_DEADLINE_MS = 10_000;
+
+/**
+ * Stops on SIGINT/SIGTERM/SIGHUP, once, and exits with 0 (1 when stopping failed or passed its deadline); under a
+ * supervisor, also when the supervisor is gone (see STOP_WITH_PARENT_VAR).
+ */
+export function stopOnSignals(stop: () => Promise<void>, logger: Logger, deadlineMs = STOP_DEADLINE_MS): void {
   let stopping = false;
   const handler = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, signal === 'parent gone' ? 'the supervisor is gone; stopping' : 'stopping');
+    setTimeout(() => {
+      logger.error({ signal, deadlineMs }, 'stopping did not finish in time; exiting without it');
+      process.exit(1);
+    }, deadlineMs).unref();
     stop().then(
       () => process.exit(0),
       (error) => {
