@@ -8,7 +8,7 @@ let admin: string;
 let world: World;
 /** Plain SQL, on a connection of the test's own (no subgraph's code runs, nothing notified by hand). */
 let sql: Client;
-const { ok } = contractCaller(() => graph, () => admin);
+const { ok, send } = contractCaller(() => graph, () => admin);
 
 type Feature = { code: string; limit: number | null; current: number | null; isOverride: boolean };
 const featuresOf = async (merchantId: string) => {
@@ -114,5 +114,25 @@ describe('MerchantFeatures, uncached by the gateway', () => {
       await setLimits(graph.subgraphs.billing.url, limits.find((l) => l.featureCode === 'max_products')!.limitValue);
       await other.stop();
     }
+  });
+
+  it('enforces a limit from the tables, not from the tier catalog that answers (a change the catalog never heard of)', async () => {
+    const code = 'ai_tokens_per_month';
+    const before = await essentialLimit(code);
+    expect((await featuresOf(world.m2)).features[code]).toMatchObject({ limit: before, current: 0 }); // kept by billing's process now
+    const setLimit = `UPDATE billing.tier_feature_limits SET limit_value = $1 WHERE feature_code = $2 AND tier_id = (SELECT id FROM billing.subscription_tiers WHERE code = 'essential')`;
+    // with this session's triggers off, no NOTIFY: billing's tier catalog keeps the old limit
+    await sql.query('SET session_replication_role = replica');
+    await sql.query(setLimit, [5, code]);
+    await sql.query('SET session_replication_role = DEFAULT');
+    try {
+      const refused = await send('RecordUsage', { input: { storeId: world.s2, featureCode: code, quantity: 6, idempotencyKey: 'over-the-new-limit' } });
+      expect(refused.errors?.[0].extensions).toMatchObject({ code: 'FEATURE_LIMIT_REACHED', limit: 5 });
+      // the premise: the answers' catalog had not heard of it, so the refusal above did not come from it
+      expect((await featuresOf(world.m2)).features[code]).toMatchObject({ limit: before, current: 0 });
+    } finally {
+      await sql.query(setLimit, [before, code]); // with the trigger: the catalog drops what it kept
+    }
+    expect((await eventually(() => featuresOf(world.m2), (a) => a.features[code].limit === before, 2000)).features[code].current).toBe(0);
   });
 });
