@@ -95,4 +95,18 @@ describe('TierCatalog', () => {
     expect((await catalog.createLoaders().tierById.load(NEW_TIER))?.code).toBe('newer');
     expect(state.reads).toBe(2);
   });
+
+  it('reads once for a tier it lacks while the listener is down (that read was made for the request), and reads again for one a kept snapshot lacks', async () => {
+    const { store, state } = fakeStore();
+    let live = false;
+    const catalog = new TierCatalog(store, () => live);
+    expect(await catalog.createLoaders().tierById.load(NEW_TIER)).toBeNull();
+    expect(state.reads).toBe(1);
+    live = true;
+    expect(await catalog.createLoaders().tierById.load(TIER)).not.toBeNull(); // kept from here on
+    expect(state.reads).toBe(2);
+    expect(await catalog.createLoaders().tierById.load(NEW_TIER)).toBeNull(); // a kept snapshot lacks it: read again
+    expect(state.reads).toBe(3);
+  });
 });
+

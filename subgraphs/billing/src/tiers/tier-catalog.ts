@@ -65,10 +65,11 @@ export class TierCatalog {
    * here yet (a subscription moved onto it meanwhile): then it is read again (an id of no tier costs that read too).
    */
   private async snapshotWith(ids: readonly string[]): Promise<TierSnapshot> {
+    // a read made while the listener is down is made now, for this request: what it lacks does not exist
+    const fresh = !this.live();
     const reading = this.snapshot();
     const snapshot = await reading;
-    // a read made while the listener is down was made just now for this request: what it lacks does not exist
-    if (!this.live() || ids.every((id) => snapshot.tiers.has(id.toLowerCase()))) return snapshot;
+    if (fresh || ids.every((id) => snapshot.tiers.has(id.toLowerCase()))) return snapshot;
     // only the read that lacked them is dropped: one begun since (an invalidation, another caller) is newer already
     if (this.current === reading) this.invalidate();
     return this.snapshot();
