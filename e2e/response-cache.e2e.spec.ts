@@ -235,10 +235,7 @@ describe('the gateway response cache', () => {
         `INSERT INTO catalog.products (store_id, merchant_id, platform_id, sku, name, price_cents, currency) VALUES ($1, $2, $3, 'race', 'R', 1, 'EUR')`,
         [t.storeId, t.merchantId, t.platformId],
       );
-      const deadline = Date.now() + 5000;
-      while ((await metric('tiergraph_gateway_response_cache_invalidations_total{source="notify"}')) === notified && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await readUntil(() => metric('tiergraph_gateway_response_cache_invalidations_total{source="notify"}'), (now) => now !== notified, 5000);
       await holder.query('COMMIT');
       const stale = await inFlight;
       expect(feature(stale, PRODUCTS).current).toBe(products); // counted before the write
@@ -300,10 +297,7 @@ describe('the gateway response cache', () => {
         `INSERT INTO catalog.products (store_id, merchant_id, platform_id, sku, name, price_cents, currency) VALUES ($1, $2, $3, 'coalesced', 'C', 1, 'EUR')`,
         [t.storeId, t.merchantId, t.platformId],
       );
-      const deadline = Date.now() + 5000;
-      while ((await metric('tiergraph_gateway_response_cache_invalidations_total{source="notify"}')) === notified && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await readUntil(() => metric('tiergraph_gateway_response_cache_invalidations_total{source="notify"}'), (now) => now !== notified, 5000);
       newer = features(t); // begun after the gateway learnt of the write: must show it
       await new Promise((resolve) => setTimeout(resolve, 100));
     } finally {
