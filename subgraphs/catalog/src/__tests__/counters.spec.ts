@@ -104,7 +104,7 @@ describe('catalog.product_counts', () => {
     expect(await counted(w.m1)).toEqual({ counter: 2, rows: 2 });
   });
 
-  it('is rebuilt from the rows by repairProductCounts, idempotently', async () => {
+  it('is rebuilt from the rows by repairUsageCounter, idempotently', async () => {
     const w = await createWorld(urls());
     for (let i = 0; i < 3; i++) await newProduct(w, i ? w.s1 : w.s1b);
     const ds = running.catalog.dataSource;

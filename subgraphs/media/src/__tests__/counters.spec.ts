@@ -93,7 +93,7 @@ describe('media.stored_bytes_counts', () => {
     expect(await counted(w.m1)).toEqual(before);
   });
 
-  it('is rebuilt from the rows by repairStoredBytes, idempotently', async () => {
+  it('is rebuilt from the rows by repairUsageCounter, idempotently', async () => {
     const w = await world();
     const photo = await jpeg(200, 150);
     for (let i = 0; i < 2; i++) expect((await upload(w, i ? w.s1 : w.s1b, photo, `r${i}.jpg`)).status).toBe(201);

@@ -129,7 +129,7 @@ describe('orders.order_counts', () => {
     expect(await counted(w.m1)).toEqual({ counter: 1, rows: 1 });
   });
 
-  it('is rebuilt from the rows by repairOrderCounts, idempotently', async () => {
+  it('is rebuilt from the rows by repairUsageCounter, idempotently', async () => {
     const w = await createWorld(urls());
     await overrideLimit(urls().billing, w.m1, w.platformId, 'max_orders_per_month', 10);
     const a = await product(w, w.s1);

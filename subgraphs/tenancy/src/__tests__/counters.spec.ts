@@ -81,7 +81,7 @@ describe('tenancy.team_member_counts', () => {
     expect(await counted(w.m1)).toEqual({ counter: 0, rows: 0 });
   });
 
-  it('is rebuilt from the rows by repairTeamMemberCounts, idempotently', async () => {
+  it('is rebuilt from the rows by repairUsageCounter, idempotently', async () => {
     const w = await createWorld(urls());
     await overrideLimit(urls().billing, w.m1, w.platformId, 'max_team_members', 10);
     for (let i = 0; i < 3; i++) await expectData(addUser(w, w.s1));
