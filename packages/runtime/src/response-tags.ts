@@ -16,7 +16,7 @@ import { requestScope } from './server';
  *   that do not pass a gateway: webhooks, jobs, SQL).
  *
  * A tag is a short string: `ms:<merchantId>:<platformId>` (one merchant's subscription on one platform and every
- * usage counted for it), `merchant:<id>` (tenancy's merchant row), `store:<id>`, `tiers` (the tier table and its
+ * usage counted for it), `merchant:<id>` (tenancy's merchant row), `store:<id>`, `platform:<id>` (a platform row), `tiers` (the tier table and its
  * limits), `features` (the feature catalog). `*` means everything.
  */
 
@@ -31,6 +31,7 @@ export const tag = {
   merchantPlatform: (pair: MerchantPlatform) => `ms:${merchantPlatformKey(pair)}`,
   merchant: (merchantId: string) => `merchant:${merchantId}`,
   store: (storeId: string) => `store:${storeId}`,
+  platform: (platformId: string) => `platform:${platformId}`,
   tiers: 'tiers',
   features: 'features',
 } as const;

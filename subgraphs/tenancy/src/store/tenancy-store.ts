@@ -110,7 +110,7 @@ export class TenancyStore {
   async insertPlatform(values: { code: string; name: string }): Promise<PlatformEntity> {
     const repo = this.db.getRepository(PlatformEntity);
     const platform = await repo.save(repo.create(values));
-    changedTags(`platform:${platform.id}`);
+    changedTags(tag.platform(platform.id));
     return platform;
   }
 
