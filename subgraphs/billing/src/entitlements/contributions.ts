@@ -60,4 +60,5 @@ export const contributedUsage = (from: ContributedUsage): ContributedUsage => ({
 });
 
 /** Whether a reference carries any contribution (null included): the gateway sends them only for `features`. */
-export const bringsContributions = (reference: object): boolean => Object.keys(CONTRIBUTORS).some((field) => field in reference);
+const CONTRIBUTED_FIELDS = Object.keys(CONTRIBUTORS);
+export const bringsContributions = (reference: object): boolean => CONTRIBUTED_FIELDS.some((field) => field in reference);
