@@ -92,11 +92,12 @@ export class ResponseTags {
   /** The extension to send, or undefined when there is nothing to say. */
   extension(operation: OperationDefinitionNode | undefined): TagsExtension | undefined {
     const out: TagsExtension = {};
+    const keys = operation ? rootKeys(operation) : [];
     if (this.changed.size) out.changed = [...this.changed];
     // "changed nothing" only for a mutation of one root field: GraphQL runs every field of a mutation even when one
     // fails, so with two a rolled-back one would speak for a sibling that may have written without naming it
-    else if (this.undone && operation?.operation === 'mutation' && rootKeys(operation).length === 1 && rootKeys(operation)[0] !== FRAGMENT) out.changed = [];
-    if (operation?.operation === 'query' && !this.refused && this.reads.size && rootKeys(operation).every((k) => this.covered.has(k))) {
+    else if (this.undone && operation?.operation === 'mutation' && keys.length === 1 && keys[0] !== FRAGMENT) out.changed = [];
+    if (operation?.operation === 'query' && !this.refused && this.reads.size && keys.every((k) => this.covered.has(k))) {
       out.reads = [...this.reads];
       if (this.expiresAt !== undefined) out.expiresAt = this.expiresAt;
     }
@@ -118,7 +119,7 @@ function rootKeys(operation: OperationDefinitionNode): string[] {
 
 /** The current request's collector, for code that is not handed the context (stores, writers). */
 function currentResponseTags(): ResponseTags | undefined {
-  return (requestScope.getStore() as { tags?: ResponseTags } | undefined)?.tags;
+  return requestScope.getStore()?.tags;
 }
 
 /** Names tags this request changed, for its answer's extensions (the NOTIFY is the triggers' or notifyTagsChanged's). */
