@@ -70,8 +70,6 @@ export interface RequestCacheState {
   release?: () => void;
 }
 
-export type CacheOutcome = 'hit' | 'miss' | 'bypass';
-
 export const CACHE_HEADER = 'x-tiergraph-cache';
 /** How long after an invalidation of everything the cache is cleared once more (see invalidate). */
 const SECOND_SWEEP_MS = 1000;

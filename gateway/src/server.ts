@@ -29,6 +29,7 @@ import {
   type SubgraphName,
 } from '@tiergraph/runtime';
 import express from 'express';
+import type { Registry } from 'prom-client';
 import { AuthenticatedDataSource, type GatewayContext } from './authenticated-data-source';
 import type { GatewayEnv } from './env';
 import { NullOnFailedEntityFetch } from './failed-entity-fetch';
@@ -181,7 +182,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
  * (counter triggers, billing's usage and every notifyTagsChanged) and on billing's entitlements channel (subscriptions,
  * overrides; `{ all: true }` for tiers and the feature catalog), so changes that do not pass this gateway evict too.
  */
-async function startResponseCache(env: GatewayEnv, logger: Logger, registry: ResponseCacheRegistry): Promise<{ responseCache?: ResponseCache; listener?: ChangeListener }> {
+async function startResponseCache(env: GatewayEnv, logger: Logger, registry: Registry): Promise<{ responseCache?: ResponseCache; listener?: ChangeListener }> {
   if (env.GATEWAY_RESPONSE_CACHE !== 'on') return {};
   const responseCache = new ResponseCache({
     maxEntries: env.GATEWAY_RESPONSE_CACHE_MAX_ENTRIES,
@@ -204,4 +205,3 @@ async function startResponseCache(env: GatewayEnv, logger: Logger, registry: Res
   logger.info({ maxEntries: env.GATEWAY_RESPONSE_CACHE_MAX_ENTRIES, maxMb: env.GATEWAY_RESPONSE_CACHE_MAX_MB, maxAgeMs: env.GATEWAY_RESPONSE_CACHE_MAX_AGE_MS }, 'response cache on');
   return { responseCache, listener };
 }
-type ResponseCacheRegistry = ReturnType<typeof createGatewayMetrics>['registry'];
