@@ -331,6 +331,8 @@ export async function measureBypassStaleness(
     const m = (candidates.length ? candidates : merchants)[i % (candidates.length || merchants.length)];
     await products(m);
     const before = await products(m);
+    // -1: the read failed, and any answer after the write would count as fresh
+    if (before < 0) throw new Error(`MerchantFeatures for merchant ${m.merchantId} answered no max_products before the bypass write`);
     if (lastHit) cachedBefore++;
     const written = await post(catalogUrl, {
       method: 'POST',

@@ -180,6 +180,8 @@ function printLoad(results: LoadResult[]): void {
 interface MixArmResult {
   arm: string;
   round: number;
+  /** The arm runs with GATEWAY_RESPONSE_CACHE=on. */
+  cacheOn: boolean;
   result: MixResult;
   cpuMsPerRequest: number;
   cpuByProcess: Record<string, number>;
@@ -492,7 +494,7 @@ async function main(): Promise<number> {
             `  bypass staleness (write answered → first request answered fresh started): p50 ${ms(bypass.p50)} ms, p95 ${ms(bypass.p95)} ms, max ${ms(bypass.max)} ms; ` +
               `fresh answer received p95 ${ms(bypass.receivedP95)} ms (${bypass.staleAnswers} stale answers in ${bypass.samples} samples, ${bypass.cachedBefore} of them cached before the write, ${bypass.timeouts} timeouts)`,
           );
-          mixArms.push({ arm: arm.name, round, result, cpuMsPerRequest: cpuMs, cpuByProcess: cpu, bypass, hits, lookups, cacheCounters, warmup });
+          mixArms.push({ arm: arm.name, round, cacheOn: arm.env.GATEWAY_RESPONSE_CACHE === 'on', result, cpuMsPerRequest: cpuMs, cpuByProcess: cpu, bypass, hits, lookups, cacheCounters, warmup });
           // the cache-on arm carries the issue's targets when there is one
           if (!mix || arm.env.GATEWAY_RESPONSE_CACHE === 'on') mix = result;
         }
@@ -582,7 +584,8 @@ async function main(): Promise<number> {
     const bodies = [
       ...(compared?.slices.flatMap((s) => s.load.firstErrorBodies.map((b) => `${s.arm}: ${b}`)) ?? []),
       ...load.flatMap((r) => r.firstErrorBodies),
-      ...(mixArms.length ? mixArms.flatMap((a) => a.result.firstProblems.map((p) => `${a.arm}: ${p}`)) : (mix?.firstProblems ?? [])),
+      // mix is only ever one of mixArms' results
+      ...mixArms.flatMap((a) => a.result.firstProblems.map((p) => `${a.arm}: ${p}`)),
       ...(admin?.firstErrorBodies ?? []),
       ...(ingestion?.firstErrorBodies ?? []),
     ];
@@ -598,7 +601,7 @@ async function main(): Promise<number> {
     const errors =
       load.reduce((n, r) => n + r.errors + r.non2xx + r.graphqlErrors + r.sampledBad, 0) +
       (compared?.summaries.reduce((n, s) => n + s.errors, 0) ?? 0) +
-      (mixArms.length ? mixArms.reduce((n, a) => n + a.result.errors + a.result.stale + a.warmup.errors + a.warmup.stale, 0) : mix ? mix.errors + mix.stale : 0) +
+      mixArms.reduce((n, a) => n + a.result.errors + a.result.stale + a.warmup.errors + a.warmup.stale, 0) +
       (admin?.errors ?? 0) +
       ingestionWrong;
     const tiergraph = compared?.summaries.find((s) => s.arm === 'tiergraph');
@@ -620,9 +623,14 @@ async function main(): Promise<number> {
         ? [
             { what: `mix p95 ≤ ${TARGETS.merchantFeaturesP95Ms} ms at ${mix.connections} connections`, value: mix.all.p95, unit: 'ms', ok: mix.all.p95 <= TARGETS.merchantFeaturesP95Ms },
             { what: 'mix: no stale read after a gateway-routed write', value: mix.stale, unit: 'stale', ok: mix.stale === 0 },
-            ...mixArms
-              .filter((a) => a.result === mix)
-              .map((a) => ({ what: `mix (${a.arm}): staleness after a write that bypasses the gateway, p95 ≤ 50 ms`, value: a.bypass.p95, unit: 'ms', ok: a.bypass.p95 <= 50 && a.bypass.timeouts === 0 })),
+            // every round of the cache-on arm (without one: the arm that carries the targets); with the cache, a sample
+            // counts only when the read before the write was a hit, else it would not test the cache's eviction
+            ...(mixArms.some((a) => a.cacheOn) ? mixArms.filter((a) => a.cacheOn) : mixArms.filter((a) => a.result === mix)).map((a) => ({
+              what: `mix (${a.arm}, round ${a.round}): staleness after a write that bypasses the gateway, p95 ≤ 50 ms${a.cacheOn ? ` (${a.bypass.cachedBefore} of ${a.bypass.samples} cached before the write)` : ''}`,
+              value: a.bypass.p95,
+              unit: 'ms',
+              ok: a.bypass.p95 <= 50 && a.bypass.timeouts === 0 && (!a.cacheOn || a.bypass.cachedBefore === a.bypass.samples),
+            })),
             ...(monolith
               ? [{ what: `mix throughput ≥ ${TARGETS.mixOfMonolith * 100} % of the monolith bound (MerchantFeatures)`, value: (mix.requestsPerSecond / monolith.requestsPerSecond) * 100, unit: '%', ok: mix.requestsPerSecond >= TARGETS.mixOfMonolith * monolith.requestsPerSecond }]
               : []),
@@ -653,7 +661,7 @@ async function main(): Promise<number> {
           compared: compared && { ...compared, slices: compared.slices.map((s) => ({ ...s, load: { ...s.load, latencies: undefined } })) },
           load: load.map((r) => ({ ...r, latencies: undefined })),
           mix,
-          mixArms: mixArms.map((a) => ({ ...a, result: { ...a.result } })),
+          mixArms,
           memory,
           admin,
           adminCost,
