@@ -216,7 +216,6 @@ interface EntityShape {
   select: string;
   columns: ColumnMetadata[];
   metadata: EntityMetadata;
-  statements: Map<string, { name: string; text: string }>;
 }
 const shapes = new WeakMap<EntityMetadata, EntityShape | null>();
 
@@ -235,7 +234,6 @@ function shapeOf(metadata: EntityMetadata): EntityShape | null {
         select: columns.map((c) => `e.${quoted(c.databaseName)} AS ${quoted(c.propertyName)}`).join(', '),
         columns,
         metadata,
-        statements: new Map(),
       }
     : null;
   shapes.set(metadata, shape);
@@ -245,33 +243,17 @@ function shapeOf(metadata: EntityMetadata): EntityShape | null {
 function preparedReader<T extends ObjectLiteral>(db: DataSource, entity: EntityTarget<T>): PreparedReader<T> | null {
   if ((loaderSqlOf.get(db) ?? 'prepared') !== 'prepared') return null;
   const shape = shapeOf(db.getMetadata(entity));
-  if (!shape) return null;
-  const pool = poolOf(db);
-  if (!pool) return null;
+  if (!shape || !poolOf(db)) return null;
   return {
     columnOf: (property) => shape.metadata.findColumnWithPropertyName(property)?.databaseName ?? property,
+    // the text names its prepared statement (loaderQuery), so building it per batch is all a statement costs here
     async select(condition, values, order = []) {
-      const orderSql = order.map(([term, direction]) => `${term} ${direction}`).join(', ');
-      const key = `${condition}\u0000${orderSql}`;
-      let statement = shape.statements.get(key);
-      if (!statement) {
-        const orderBy = orderSql ? ` ORDER BY ${orderSql}` : '';
-        const text = `SELECT ${shape.select} FROM ${shape.from} WHERE ${condition}${orderBy}`;
-        statement = { name: statementNameOf(text), text };
-        shape.statements.set(key, statement);
-      }
-      const { rows } = await pool.query({ name: statement.name, text: statement.text, values });
+      const orderBy = order.length ? ` ORDER BY ${order.map(([term, direction]) => `${term} ${direction}`).join(', ')}` : '';
+      const rows = await loaderQuery(db, `SELECT ${shape.select} FROM ${shape.from} WHERE ${condition}${orderBy}`, values);
       return rows.map((row) => hydrate<T>(db, shape, row));
     },
     async selectWith(condition, values, extras, extrasOf) {
-      const key = `${condition}\u0000\u0000${extras}`;
-      let statement = shape.statements.get(key);
-      if (!statement) {
-        const text = `SELECT ${shape.select}, ${extras} FROM ${shape.from} WHERE ${condition}`;
-        statement = { name: statementNameOf(text), text };
-        shape.statements.set(key, statement);
-      }
-      const { rows } = await pool.query({ name: statement.name, text: statement.text, values });
+      const rows = await loaderQuery(db, `SELECT ${shape.select}, ${extras} FROM ${shape.from} WHERE ${condition}`, values);
       return rows.map((row) => ({ row: hydrate<T>(db, shape, row), extras: extrasOf(row) }));
     },
   };
