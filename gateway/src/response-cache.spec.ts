@@ -74,6 +74,8 @@ describe('ResponseCache', () => {
     expect(bySize.store('big', { data: { s: 'x'.repeat(500) } }, ['t'], bySize.begin())).toBe(false);
     for (const k of ['a', 'b', 'c', 'd', 'e', 'f']) bySize.store(k, { data: { s: 'x'.repeat(40) } }, ['t'], bySize.begin());
     expect(bySize.size).toBeLessThan(6);
+    // and bounded by evicting the oldest, not by refusing what fits: the newest entry is kept
+    expect(bySize.get('f')).toBeDefined();
 
     const timed = make({ maxAgeMs: 1000 });
     timed.cache.store('a', answer(1), ['t'], timed.cache.begin());
