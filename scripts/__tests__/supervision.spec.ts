@@ -1,5 +1,5 @@
 import { postGraphQL, tokenFor } from '@tiergraph/testkit';
-import { eventually, freshEnv, isAlive, kill, killAll, portAnswers, reportedPids, startSystem, waitFor, type Started } from './system';
+import { describeProcess, eventually, freshEnv, isAlive, kill, killAll, portAnswers, reportedPids, startSystem, waitFor, type Started } from './system';
 
 /**
  * `pnpm start` supervises (issue 11): a crashed service is restarted while the others keep serving, a crash loop
@@ -109,7 +109,13 @@ describe('pnpm start supervises its services', () => {
       const pids = reportedPids(started);
       process.kill(started.child.pid!, 'SIGKILL');
       await started.exited;
-      for (const pid of pids) await eventually(`pid ${pid} gone after start.ts died`, () => !isAlive(pid), 20_000);
+      const killedAt = Date.now();
+      for (const pid of pids) {
+        await eventually(`pid ${pid} gone after start.ts died`, () => !isAlive(pid), 20_000).catch((error: Error) => {
+          throw new Error(`${error.message}: ${describeProcess(pid)}; start.ts printed, to the end:\n${started.output().slice(-3000)}`);
+        });
+      }
+      console.log(`supervision: every process gone ${((Date.now() - killedAt) / 1000).toFixed(1)} s after start.ts was killed`);
       expect(await portAnswers(Number(env.GATEWAY_PORT))).toBe(false);
       expect(await portAnswers(Number(env.EMBEDDED_PG_PORT))).toBe(false);
     } finally {

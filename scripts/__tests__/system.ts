@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,12 +53,35 @@ export function reportedPids(started: Started): number[] {
   ];
 }
 
+/** What a process is and what it waits on (from /proc), for a failure message: `pid 123 (node …/billing…, S, wchan ep_poll)`. */
+export function describeProcess(pid: number): string {
+  const read = (file: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const command = read('cmdline').split('\0').filter(Boolean).join(' ').slice(0, 160);
+  const state = read('status').match(/^State:\s+(.*)$/m)?.[1] ?? 'gone';
+  return `pid ${pid} (${command || 'unknown'}; state ${state}; wchan ${read('wchan') || '?'})`;
+}
+
+/**
+ * Whether the process still runs. A zombie does not: it has exited and waits only for its parent to collect it. An
+ * orphan's parent is init, which here collects its zombies in its own time (0.5–1 s after the exit on an idle machine).
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  if (!existsSync('/proc/self/status')) return true; // no /proc (macOS): a zombie counts as alive there
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false; // gone between the two looks
   }
 }
 
