@@ -41,6 +41,8 @@ RUN --mount=type=cache,id=tiergraph-pnpm-store,target=/pnpm/store \
 # runtime: the installed tree from deps plus the sources, run as the unprivileged `node` user.
 FROM base AS runtime
 ENV NODE_ENV=production
+# V8's young generation at 32 MiB, as `pnpm start` runs each service (SERVICE_SEMI_SPACE_MB in the README)
+ENV NODE_OPTIONS=--max-semi-space-size=32
 WORKDIR /app
 # The whole /app of deps: manifests, root node_modules (.pnpm virtual store) and every
 # workspace package's node_modules (relative symlinks into the root one, preserved by COPY).

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { checkMerchantFeatures, percentile, runMerchantFeatures, type LoadResult, type MerchantKey } from './load';
 import { cpuDelta, cpuSnapshot, type CpuSnapshot, type Processes } from './procs';
 import type { SqlStats } from './sql-stats';
+import { DEFAULT_SEMI_SPACE_MB, semiSpaceFlags } from '../scripts/lib/node-flags';
 import { BENCH_DATABASE_URL, BENCH_PORT_OFFSET, BENCH_PORTS, BENCH_SUBGRAPH_HMAC_SECRET } from './stack';
 
 export interface Arm {
@@ -106,6 +107,9 @@ async function waitListening(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`nothing answered at ${url} within ${timeoutMs / 1000} s`);
 }
 
+/** The peers' node processes get the young generation the stack's services get (scripts/lib/node-flags.ts). */
+const PEER_NODE_FLAGS = semiSpaceFlags(Number(process.env.SERVICE_SEMI_SPACE_MB ?? DEFAULT_SEMI_SPACE_MB));
+
 export const PEER_PORTS = { gatewayB: 4110 + BENCH_PORT_OFFSET, hive: 4120 + BENCH_PORT_OFFSET, monolith: 4130 + BENCH_PORT_OFFSET } as const;
 
 export async function startMonolithPeer(root: string, databaseUrl: string, dataDir: string, pool: number): Promise<Peer> {
@@ -115,7 +119,7 @@ export async function startMonolithPeer(root: string, databaseUrl: string, dataD
     'monolith',
     url,
     process.execPath,
-    ['--import', 'tsx', join('bench', 'monolith.ts')],
+    [...PEER_NODE_FLAGS, '--import', 'tsx', join('bench', 'monolith.ts')],
     { ...process.env, DATABASE_URL: databaseUrl, MONOLITH_PORT: String(PEER_PORTS.monolith), MONOLITH_POOL: String(pool) },
     join(root, dataDir, 'monolith.log'),
   );
@@ -139,7 +143,8 @@ export async function startHivePeer(root: string, dataDir: string): Promise<Peer
     url,
     join(root, 'node_modules', '.bin', 'hive-gateway'),
     ['supergraph', supergraph, '-c', join('bench', 'hive-gateway.config.mjs'), '-p', String(PEER_PORTS.hive), '-h', '127.0.0.1'],
-    { ...process.env, NODE_ENV: 'production', SUBGRAPH_HMAC_SECRET: BENCH_SUBGRAPH_HMAC_SECRET },
+    // a node script: its flags through NODE_OPTIONS
+    { ...process.env, NODE_ENV: 'production', SUBGRAPH_HMAC_SECRET: BENCH_SUBGRAPH_HMAC_SECRET, NODE_OPTIONS: [process.env.NODE_OPTIONS, ...PEER_NODE_FLAGS].filter(Boolean).join(' ') },
     join(root, dataDir, 'hive-gateway.log'),
   );
   await waitListening(url, 60_000);
@@ -155,7 +160,7 @@ export async function startGatewayPeer(root: string, dataDir: string, secret: st
     'gateway B',
     url,
     process.execPath,
-    ['--import', 'tsx', join('gateway', 'src', 'main.ts')],
+    [...PEER_NODE_FLAGS, '--import', 'tsx', join('gateway', 'src', 'main.ts')],
     {
       ...process.env,
       NODE_ENV: 'production',

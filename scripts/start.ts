@@ -17,6 +17,7 @@ import {
 import { z } from 'zod';
 import { assertPortFree, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './lib/embedded-postgres';
 import { migrateAll } from './lib/migrate';
+import { DEFAULT_SEMI_SPACE_MB, semiSpaceFlags } from './lib/node-flags';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -39,6 +40,8 @@ const startEnvSchema = refuseDefaultSecretInProduction(
     STARTUP_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
     /** Extra node flags for every service process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (not allowed in NODE_OPTIONS). */
     SERVICE_NODE_FLAGS: z.string().default(''),
+    /** V8's young generation per service, MiB (0: V8's own): scripts/lib/node-flags.ts. */
+    SERVICE_SEMI_SPACE_MB: z.coerce.number().int().min(0).max(1024).default(DEFAULT_SEMI_SPACE_MB),
     /** A service that crashes more often than this within RESTART_WINDOW_MS is given up on, and everything stops. */
     MAX_RESTARTS: z.coerce.number().int().min(0).default(5),
     RESTART_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
@@ -250,9 +253,10 @@ async function main(): Promise<void> {
         );
       }, delay);
     };
+    const nodeFlags = [...semiSpaceFlags(env.SERVICE_SEMI_SPACE_MB), ...env.SERVICE_NODE_FLAGS.split(/\s+/).filter(Boolean)];
     const launch = (name: ServiceName, entry: string) => {
       if (shuttingDown) throw new ShuttingDown();
-      const child = spawn(process.execPath, [...env.SERVICE_NODE_FLAGS.split(/\s+/).filter(Boolean), '--import', 'tsx', entry], {
+      const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', entry], {
         cwd: ROOT,
         env: childEnv,
         // standard input: a pipe start.ts never writes to; its end closing tells the service start.ts is gone

@@ -3,7 +3,7 @@ import { entities } from '@tiergraph/tenancy';
 import { createTestDatabase, type TestDatabase } from '@tiergraph/testkit';
 import type { DataSource, ObjectLiteral } from 'typeorm';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
-import { createSubgraphDataSource, findByKeys, findByKeysWith, findByPairs, findGroupedByKeys, findGroupedByPairs, type LoaderSql } from './db';
+import { createSubgraphDataSource, entityFromJson, entityJsonSql, findByKeys, findByKeysWith, findByPairs, findGroupedByKeys, findGroupedByPairs, type LoaderSql } from './db';
 
 const [PlatformEntity] = entities;
 
@@ -112,5 +112,22 @@ describe('the batched loaders read the same rows and objects with prepared state
     // same values, same classes (toStrictEqual compares prototypes), the same undefined for what is not selected
     expect(prepared).toStrictEqual(viaTypeorm);
     for (const row of rows(prepared)) expect(Object.keys(row as object).sort()).toEqual(Object.keys(rows(viaTypeorm)[0] as object).sort());
+  });
+
+  it('child rows folded into a sub-select as JSON come back as the entities getMany reads (entityJsonSql, entityFromJson)', async () => {
+    const db = dbs.typeorm;
+    const Override = billingEntity('MerchantFeatureOverrideEntity');
+    const [{ folded }] = await db.query(
+      `SELECT (SELECT json_agg(${entityJsonSql(db, Override, 'o')} ORDER BY o.feature_code) FROM billing.merchant_feature_overrides o WHERE o.merchant_id = $1) AS folded`,
+      [merchantId],
+    );
+    const viaTypeorm = await db.getRepository(Override).createQueryBuilder('e').where('e.merchant_id = :merchantId', { merchantId }).orderBy('e.feature_code').getMany();
+    expect(viaTypeorm).toHaveLength(2);
+    // same values (a NULL limit included), same class, same keys
+    expect((folded as Array<Record<string, unknown>>).map((o) => entityFromJson(db, Override, o))).toStrictEqual(viaTypeorm);
+  });
+
+  it('refuses to fold an entity with a column JSON would turn into text (a timestamptz)', () => {
+    expect(() => entityJsonSql(dbs.typeorm, billingEntity('SubscriptionHistoryEntity'), 'h')).toThrow(/SubscriptionHistoryEntity has columns JSON does not carry/);
   });
 });

@@ -275,6 +275,31 @@ export function entityColumnsSql(db: DataSource, entity: EntityTarget<ObjectLite
 // the column types whose pg value is the hydrated one (PostgresDriver.prepareHydratedValue leaves them as they are)
 const PLAIN_TYPES = new Set<unknown>(['uuid', 'text', 'integer', 'boolean', 'timestamptz']);
 
+/**
+ * One row of `entity` on `alias` as a JSON object, each column under its property (`json_build_object('merchantId',
+ * o."merchant_id", …)`, the columns getMany selects), for a sub-select that folds child rows into their parent's row
+ * (`json_agg`); `entityFromJson` makes the entity of one. Only entities whose every column JSON carries as TypeORM
+ * hydrates it (uuid, text, integer, boolean: a timestamptz would come back as text) and only plain columns.
+ */
+export function entityJsonSql(db: DataSource, entity: EntityTarget<ObjectLiteral>, alias: string): string {
+  const shape = jsonShapeOf(db, entity);
+  return `json_build_object(${shape.columns.map((c) => `'${c.propertyName}', ${alias}.${quoted(c.databaseName)}`).join(', ')})`;
+}
+
+/** The entity of an object built by entityJsonSql, as getMany would have made it. */
+export function entityFromJson<T extends ObjectLiteral>(db: DataSource, entity: EntityTarget<T>, json: Record<string, unknown>): T {
+  return hydrate<T>(db, jsonShapeOf(db, entity), json);
+}
+
+function jsonShapeOf(db: DataSource, entity: EntityTarget<ObjectLiteral>): EntityShape {
+  const metadata = db.getMetadata(entity);
+  const shape = shapeOf(metadata);
+  if (!shape || shape.columns.some((c) => c.transformer || !JSON_TYPES.has(c.type))) throw new Error(`${metadata.name} has columns JSON does not carry as TypeORM hydrates them`);
+  return shape;
+}
+// the column types whose JSON value is the hydrated one
+const JSON_TYPES = new Set<unknown>(['uuid', 'text', 'integer', 'boolean']);
+
 /** What TypeORM's getMany makes of a row: an instance of the entity (not constructed), each column's value as the driver hydrates it. */
 function hydrate<T>(db: DataSource, shape: EntityShape, row: Record<string, unknown>): T {
   const entity = shape.metadata.create(undefined, { fromDeserializer: true }) as Record<string, unknown>;

@@ -8,6 +8,7 @@ import { DatabaseEntitlements } from './entitlements/database-entitlements';
 import { EntitlementService } from './entitlements/entitlement-service';
 import { OverrideStore } from './entitlements/override-store';
 import { PlanReader } from './entitlements/plan-reader';
+import { subscriptionPeriod } from './subscriptions/periods';
 import { PlanStore } from './entitlements/plan-store';
 import { DeclarationRegistry } from './feature-catalog/declaration-registry';
 import { FeatureCatalogService } from './feature-catalog/feature-catalog-service';
@@ -57,14 +58,16 @@ export interface BillingJobOptions {
 
 /** Every concept's store, one per process. */
 function createStores(db: DataSource) {
+  const overrides = new OverrideStore(db);
+  const usage = new UsageStore(db);
   return {
     tiers: new TierStore(db),
     subscriptions: new SubscriptionStore(db),
-    overrides: new OverrideStore(db),
-    plans: new PlanStore(db),
+    overrides,
+    plans: new PlanStore(db, { overrides, usage }),
     featureCatalog: new FeatureCatalogStore(db),
     payments: new PaymentStore(db),
-    usage: new UsageStore(db),
+    usage,
   };
 }
 
@@ -124,7 +127,7 @@ export function createBillingSubgraph(options: BillingOptions): SubgraphDefiniti
         const baseSubscriptionLoaders = stores.subscriptions.createLoaders();
         const subscriptionLoaders = {
           ...baseSubscriptionLoaders,
-          ...stores.plans.createLoaders({ subscriptionById: baseSubscriptionLoaders.subscriptionById, overridesOf: overrideLoaders.overridesOf, meteredTotals: usageLoaders.meteredTotals }, clock),
+          ...stores.plans.createLoaders({ subscriptionById: baseSubscriptionLoaders.subscriptionById, overridesOf: overrideLoaders.overridesOf, meteredTotals: usageLoaders.meteredTotals }, (subscription) => subscriptionPeriod(subscription, clock()).start),
         };
         // answers read the tiers' limits from the process's catalog; metered usage, which enforces them, from the tables
         const plans = new PlanReader({ ...subscriptionLoaders, ...overrideLoaders, limitsOfTier: catalogLoaders.limitsOfTier });

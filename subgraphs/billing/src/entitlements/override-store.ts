@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { findGroupedByPairs, merchantPlatformKey, notifyEntitlementsChanged, type MerchantPlatform } from '@tiergraph/runtime';
+import { entityFromJson, entityJsonSql, findGroupedByPairs, merchantPlatformKey, notifyEntitlementsChanged, type MerchantPlatform } from '@tiergraph/runtime';
 import type { DataSource } from 'typeorm';
 import { MerchantFeatureOverrideEntity } from '../database/entities';
 import type { LimitRow } from '../tiers/tier-store';
@@ -8,8 +8,22 @@ import type { LimitRow } from '../tiers/tier-store';
 export class OverrideStore {
   constructor(private readonly db: DataSource) {}
 
+  /** Each pair's overrides, in feature-code order. */
   overridesOf(pairs: readonly MerchantPlatform[]): Promise<MerchantFeatureOverrideEntity[][]> {
     return findGroupedByPairs(this.db, MerchantFeatureOverrideEntity, pairs, [['e.feature_code', 'ASC']]);
+  }
+
+  /**
+   * The overrides of the subscription row on `alias` as one JSON array, in overridesOf's order: a sub-select for a read
+   * of subscriptions that brings their overrides along (PlanStore); `overridesFromJson` reads its value.
+   */
+  overridesOfSubscriptionSql(alias: string): string {
+    return `SELECT coalesce(json_agg(${entityJsonSql(this.db, MerchantFeatureOverrideEntity, 'o')} ORDER BY o.feature_code), '[]'::json)
+      FROM billing.merchant_feature_overrides o WHERE o.merchant_id = ${alias}.merchant_id AND o.platform_id = ${alias}.platform_id`;
+  }
+
+  overridesFromJson(json: unknown): MerchantFeatureOverrideEntity[] {
+    return (json as Array<Record<string, unknown>>).map((o) => entityFromJson(this.db, MerchantFeatureOverrideEntity, o));
   }
 
   replaceOverrides(pair: MerchantPlatform, overrides: LimitRow[]): Promise<void> {

@@ -159,6 +159,28 @@ export class UsageStore {
 
   // ───────────── reads ─────────────
 
+  /**
+   * The metered totals of the subscription row on `alias` for every period from its stored period's start on, as one
+   * JSON array: a sub-select for a read of subscriptions that brings them along (PlanStore); `meteredTotalsFromJson`
+   * reads its value. The start is compared in ms, as periods are computed (periods.ts): a stored start with
+   * microseconds still matches.
+   */
+  meteredTotalsOfSubscriptionSql(alias: string): string {
+    return `SELECT coalesce(json_agg(json_build_object('periodStart', floor(extract(epoch FROM u.period_start) * 1000)::bigint,
+        'code', u.feature_code, 'used', u.used::text)), '[]'::json)
+      FROM billing.usage_period_totals u
+     WHERE u.merchant_id = ${alias}.merchant_id AND u.platform_id = ${alias}.platform_id
+       AND u.period_start >= date_trunc('milliseconds', ${alias}.current_period_start)`;
+  }
+
+  /** Each period's totals, as meteredTotals answers them (`used` as text there too: a bigint). */
+  meteredTotalsFromJson(json: unknown): Array<{ periodStart: Date; usage: FeatureUsage }> {
+    return (json as Array<{ periodStart: number; code: string; used: string }>).map((t) => ({
+      periodStart: new Date(Number(t.periodStart)),
+      usage: { code: t.code, current: Number(t.used) },
+    }));
+  }
+
   /** The metered totals of each merchant's period, for the FeatureSummary (one statement per batch). */
   async meteredTotals(keys: readonly MeteredKey[]): Promise<FeatureUsage[][]> {
     const rows: Array<{ merchant_id: string; platform_id: string; period_start: Date; feature_code: string; used: string }> = await this.db.query(
