@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { checkMerchantFeatures, percentile, runMerchantFeatures, type LoadResult, type MerchantKey } from './load';
 import { cpuDelta, cpuSnapshot, type CpuSnapshot, type Processes } from './procs';
 import type { SqlStats } from './sql-stats';
-import { DEFAULT_SEMI_SPACE_MB, semiSpaceFlags } from '../scripts/lib/node-flags';
+import { parseEnv } from '@tiergraph/runtime';
+import { z } from 'zod';
+import { semiSpaceEnvShape, semiSpaceFlags } from '../scripts/lib/node-flags';
 import { BENCH_DATABASE_URL, BENCH_PORT_OFFSET, BENCH_PORTS, BENCH_SUBGRAPH_HMAC_SECRET } from './stack';
 
 export interface Arm {
@@ -107,8 +109,11 @@ async function waitListening(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`nothing answered at ${url} within ${timeoutMs / 1000} s`);
 }
 
-/** The peers' node processes get the young generation the stack's services get (scripts/lib/node-flags.ts). */
-const PEER_NODE_FLAGS = semiSpaceFlags(Number(process.env.SERVICE_SEMI_SPACE_MB ?? DEFAULT_SEMI_SPACE_MB));
+/**
+ * The peers' node processes get the young generation the stack's services get as started (scripts/lib/node-flags.ts,
+ * read as start.ts reads it); an --ab-env arm that changes it changes the stack only.
+ */
+const PEER_NODE_FLAGS = semiSpaceFlags(parseEnv(z.object(semiSpaceEnvShape), process.env).SERVICE_SEMI_SPACE_MB);
 
 export const PEER_PORTS = { gatewayB: 4110 + BENCH_PORT_OFFSET, hive: 4120 + BENCH_PORT_OFFSET, monolith: 4130 + BENCH_PORT_OFFSET } as const;
 

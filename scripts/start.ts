@@ -17,7 +17,7 @@ import {
 import { z } from 'zod';
 import { assertPortFree, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './lib/embedded-postgres';
 import { migrateAll } from './lib/migrate';
-import { DEFAULT_SEMI_SPACE_MB, semiSpaceFlags } from './lib/node-flags';
+import { semiSpaceEnvShape, semiSpaceFlags } from './lib/node-flags';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -41,7 +41,7 @@ const startEnvSchema = refuseDefaultSecretInProduction(
     /** Extra node flags for every service process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (not allowed in NODE_OPTIONS). */
     SERVICE_NODE_FLAGS: z.string().default(''),
     /** V8's young generation per service, MiB (0: V8's own): scripts/lib/node-flags.ts. */
-    SERVICE_SEMI_SPACE_MB: z.coerce.number().int().min(0).max(1024).default(DEFAULT_SEMI_SPACE_MB),
+    ...semiSpaceEnvShape,
     /** A service that crashes more often than this within RESTART_WINDOW_MS is given up on, and everything stops. */
     MAX_RESTARTS: z.coerce.number().int().min(0).default(5),
     RESTART_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),

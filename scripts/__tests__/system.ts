@@ -62,8 +62,10 @@ export function describeProcess(pid: number): string {
       return '';
     }
   };
-  const command = read('cmdline').split('\0').filter(Boolean).join(' ').slice(0, 160);
-  const state = read('status').match(/^State:\s+(.*)$/m)?.[1] ?? 'gone';
+  const status = read('status');
+  // a zombie has no command line left: its name then
+  const command = read('cmdline').split('\0').filter(Boolean).join(' ').slice(0, 160) || status.match(/^Name:\s+(.*)$/m)?.[1];
+  const state = status.match(/^State:\s+(.*)$/m)?.[1] ?? 'gone';
   return `pid ${pid} (${command || 'unknown'}; state ${state}; wchan ${read('wchan') || '?'})`;
 }
 
@@ -79,7 +81,9 @@ export function isAlive(pid: number): boolean {
   }
   if (!existsSync('/proc/self/status')) return true; // no /proc (macOS): a zombie counts as alive there
   try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    // a zombie leader whose other threads still exit may still hold its sockets: gone once it is the last thread
+    return !(/^State:\s+Z/m.test(status) && /^Threads:\s+1$/m.test(status));
   } catch {
     return false; // gone between the two looks
   }

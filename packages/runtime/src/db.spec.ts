@@ -124,7 +124,7 @@ describe('the batched loaders read the same rows and objects with prepared state
     const viaTypeorm = await db.getRepository(Override).createQueryBuilder('e').where('e.merchant_id = :merchantId', { merchantId }).orderBy('e.feature_code').getMany();
     expect(viaTypeorm).toHaveLength(2);
     // same values (a NULL limit included), same class, same keys
-    expect((folded as Array<Record<string, unknown>>).map((o) => entityFromJson(db, Override, o))).toStrictEqual(viaTypeorm);
+    expect((folded as Array<Record<string, unknown>>).map(entityFromJson(db, Override))).toStrictEqual(viaTypeorm);
   });
 
   it('refuses to fold an entity with a column JSON would turn into text (a timestamptz)', () => {

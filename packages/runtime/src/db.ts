@@ -278,7 +278,7 @@ const PLAIN_TYPES = new Set<unknown>(['uuid', 'text', 'integer', 'boolean', 'tim
 /**
  * One row of `entity` on `alias` as a JSON object, each column under its property (`json_build_object('merchantId',
  * o."merchant_id", …)`, the columns getMany selects), for a sub-select that folds child rows into their parent's row
- * (`json_agg`); `entityFromJson` makes the entity of one. Only entities whose every column JSON carries as TypeORM
+ * (`json_agg`); `entityFromJson` reads one back. Only entities whose every column JSON carries as TypeORM
  * hydrates it (uuid, text, integer, boolean: a timestamptz would come back as text) and only plain columns.
  */
 export function entityJsonSql(db: DataSource, entity: EntityTarget<ObjectLiteral>, alias: string): string {
@@ -286,9 +286,10 @@ export function entityJsonSql(db: DataSource, entity: EntityTarget<ObjectLiteral
   return `json_build_object(${shape.columns.map((c) => `'${c.propertyName}', ${alias}.${quoted(c.databaseName)}`).join(', ')})`;
 }
 
-/** The entity of an object built by entityJsonSql, as getMany would have made it. */
-export function entityFromJson<T extends ObjectLiteral>(db: DataSource, entity: EntityTarget<T>, json: Record<string, unknown>): T {
-  return hydrate<T>(db, jsonShapeOf(db, entity), json);
+/** What makes the entity of an object built by entityJsonSql, as getMany would have made it (the entity checked once). */
+export function entityFromJson<T extends ObjectLiteral>(db: DataSource, entity: EntityTarget<T>): (json: Record<string, unknown>) => T {
+  const shape = jsonShapeOf(db, entity);
+  return (json) => hydrate<T>(db, shape, json);
 }
 
 function jsonShapeOf(db: DataSource, entity: EntityTarget<ObjectLiteral>): EntityShape {

@@ -127,7 +127,10 @@ export function createBillingSubgraph(options: BillingOptions): SubgraphDefiniti
         const baseSubscriptionLoaders = stores.subscriptions.createLoaders();
         const subscriptionLoaders = {
           ...baseSubscriptionLoaders,
-          ...stores.plans.createLoaders({ subscriptionById: baseSubscriptionLoaders.subscriptionById, overridesOf: overrideLoaders.overridesOf, meteredTotals: usageLoaders.meteredTotals }, (subscription) => subscriptionPeriod(subscription, clock()).start),
+          ...stores.plans.createLoaders({ subscriptionById: baseSubscriptionLoaders.subscriptionById, overridesOf: overrideLoaders.overridesOf, meteredTotals: usageLoaders.meteredTotals }, (subscriptions) => {
+            const now = clock();
+            return subscriptions.map((subscription) => subscriptionPeriod(subscription, now).start);
+          }),
         };
         // answers read the tiers' limits from the process's catalog; metered usage, which enforces them, from the tables
         const plans = new PlanReader({ ...subscriptionLoaders, ...overrideLoaders, limitsOfTier: catalogLoaders.limitsOfTier });

@@ -18,13 +18,17 @@ export class OverrideStore {
    * of subscriptions that brings their overrides along (PlanStore); `overridesFromJson` reads its value.
    */
   overridesOfSubscriptionSql(alias: string): string {
-    return `SELECT coalesce(json_agg(${entityJsonSql(this.db, MerchantFeatureOverrideEntity, 'o')} ORDER BY o.feature_code), '[]'::json)
-      FROM billing.merchant_feature_overrides o WHERE o.merchant_id = ${alias}.merchant_id AND o.platform_id = ${alias}.platform_id`;
+    // an inner alias no caller uses: `alias` must name the outer row
+    return `SELECT coalesce(json_agg(${(this.overrideJson ??= entityJsonSql(this.db, MerchantFeatureOverrideEntity, 'override_'))} ORDER BY override_.feature_code), '[]'::json)
+      FROM billing.merchant_feature_overrides override_ WHERE override_.merchant_id = ${alias}.merchant_id AND override_.platform_id = ${alias}.platform_id`;
   }
+  private overrideJson?: string;
 
   overridesFromJson(json: unknown): MerchantFeatureOverrideEntity[] {
-    return (json as Array<Record<string, unknown>>).map((o) => entityFromJson(this.db, MerchantFeatureOverrideEntity, o));
+    const read = (this.overrideFromJson ??= entityFromJson(this.db, MerchantFeatureOverrideEntity));
+    return (json as Array<Record<string, unknown>>).map(read);
   }
+  private overrideFromJson?: (json: Record<string, unknown>) => MerchantFeatureOverrideEntity;
 
   replaceOverrides(pair: MerchantPlatform, overrides: LimitRow[]): Promise<void> {
     return this.db.transaction(async (manager) => {

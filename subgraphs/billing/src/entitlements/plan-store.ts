@@ -42,18 +42,19 @@ export class PlanStore {
 
   /**
    * A request's `subscriptionWithPlanById`: the subscription, with the request's loaders of its row, overrides and the
-   * metered totals of the period `currentPeriodStart` names (the caller's rule: periods.ts) filled from the same
+   * metered totals of the period `currentPeriodStarts` names (the caller's rule, periods.ts, at one moment per batch) filled from the same
    * statement (a loader asked for another key reads as before: a period that ended in between reads its own totals).
    */
-  createLoaders(targets: PlanRowTargets, currentPeriodStart: (subscription: MerchantSubscriptionEntity) => Date) {
+  createLoaders(targets: PlanRowTargets, currentPeriodStarts: (subscriptions: MerchantSubscriptionEntity[]) => Date[]) {
     return {
       subscriptionWithPlanById: new DataLoader(async (ids: readonly string[]) => {
         const rows = await this.subscriptionsWithPlans(ids);
-        for (const row of rows) {
-          if (!row) continue;
+        const found = rows.filter((row): row is SubscriptionPlanRow => row !== null);
+        const periodStarts = currentPeriodStarts(found.map((row) => row.subscription));
+        for (const [i, row] of found.entries()) {
           const { subscription } = row;
           const pair = { merchantId: subscription.merchantId, platformId: subscription.platformId };
-          const periodStart = currentPeriodStart(subscription);
+          const periodStart = periodStarts[i];
           targets.subscriptionById.prime(subscription.id, subscription);
           targets.overridesOf.prime(pair, row.overrides);
           targets.meteredTotals.prime(

@@ -166,11 +166,12 @@ export class UsageStore {
    * microseconds still matches.
    */
   meteredTotalsOfSubscriptionSql(alias: string): string {
-    return `SELECT coalesce(json_agg(json_build_object('periodStart', floor(extract(epoch FROM u.period_start) * 1000)::bigint,
-        'code', u.feature_code, 'used', u.used::text)), '[]'::json)
-      FROM billing.usage_period_totals u
-     WHERE u.merchant_id = ${alias}.merchant_id AND u.platform_id = ${alias}.platform_id
-       AND u.period_start >= date_trunc('milliseconds', ${alias}.current_period_start)`;
+    // an inner alias no caller uses: `alias` must name the outer row
+    return `SELECT coalesce(json_agg(json_build_object('periodStart', floor(extract(epoch FROM total_.period_start) * 1000)::bigint,
+        'code', total_.feature_code, 'used', total_.used::text)), '[]'::json)
+      FROM billing.usage_period_totals total_
+     WHERE total_.merchant_id = ${alias}.merchant_id AND total_.platform_id = ${alias}.platform_id
+       AND total_.period_start >= date_trunc('milliseconds', ${alias}.current_period_start)`;
   }
 
   /** Each period's totals, as meteredTotals answers them (`used` as text there too: a bigint). */
