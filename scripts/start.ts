@@ -9,6 +9,7 @@ import {
   parseEnvOrExit,
   portSchema,
   refuseDefaultSecretInProduction,
+  STOP_DEADLINE_MS,
   STOP_WITH_PARENT_VAR,
   SUBGRAPH_NAMES,
   subgraphSignatureEnvShape,
@@ -18,6 +19,7 @@ import { z } from 'zod';
 import { assertPortFree, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './lib/embedded-postgres';
 import { migrateAll } from './lib/migrate';
 import { semiSpaceEnvShape, semiSpaceFlags } from './lib/node-flags';
+import { signalWhenWeDie } from './lib/watchdog';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -266,7 +268,11 @@ async function main(): Promise<void> {
       });
       children.set(name, child);
       prefixOutput(name, child);
+      // If start.ts dies without stopping it, the closed standard input tells the service to stop itself; this
+      // watcher outside it makes sure it does: SIGTERM, then SIGKILL once the service's own stop deadline is past.
+      const watchdog = child.pid === undefined ? undefined : signalWhenWeDie(child.pid, { signal: 'TERM', group: true, killAfterS: STOP_DEADLINE_MS / 1000 + 2 });
       child.once('exit', (code, signal) => {
+        watchdog?.release();
         if (shuttingDown) return;
         const why = `exited unexpectedly (${signal ?? `code ${code}`})`;
         if (supervising) restart(name, entry, why);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,7 +66,14 @@ export function describeProcess(pid: number): string {
   // a zombie has no command line left: its name then
   const command = read('cmdline').split('\0').filter(Boolean).join(' ').slice(0, 160) || status.match(/^Name:\s+(.*)$/m)?.[1];
   const state = status.match(/^State:\s+(.*)$/m)?.[1] ?? 'gone';
-  return `pid ${pid} (${command || 'unknown'}; state ${state}; wchan ${read('wchan') || '?'})`;
+  // what each thread waits in (a stuck main thread and a busy worker look alike from outside otherwise)
+  let threads: string[] = [];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`).map((tid) => read(`task/${tid}/wchan`) || '?');
+  } catch {
+    // gone
+  }
+  return `pid ${pid} (${command || 'unknown'}; state ${state}; wchan ${read('wchan') || '?'}; its threads wait in: ${threads.join(', ') || '?'})`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { signalWhenWeDie } from './watchdog';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -327,22 +328,6 @@ async function initialise(binDir: string, dataDir: string, user: PostgresUser | 
   }
 }
 
-/**
- * A watcher that sends the server SIGINT (fast shutdown) when this process's end of its pipe closes, that is when
- * this process is gone, however it went; ended (doing nothing) once the server is stopped normally.
- */
-function stopWhenWeDie(server: ChildProcess): { release(): void } {
-  const watcher = spawn('sh', ['-c', 'read _ignored; kill -INT "$1" 2>/dev/null', 'sh', String(server.pid)], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-    detached: true,
-  });
-  watcher.on('error', () => undefined);
-  watcher.unref();
-  // once the server stopped normally the watcher goes without a word: closing its pipe would make it signal a pid
-  // that is no longer the server's
-  return { release: () => void watcher.kill('SIGKILL') };
-}
-
 /** Spawns postgres and resolves once it accepts connections; rejects (one line) if it exits or errs first. */
 function serve(
   binDir: string,
@@ -413,7 +398,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const dataDir = dataDirFor(user, options, notice);
   if (!existsSync(join(dataDir, 'PG_VERSION'))) await initialise(binDir, dataDir, user, log);
   const server = await serve(binDir, dataDir, options.port, user, log, options.ownProcessGroup ?? false);
-  const watcher = options.ownProcessGroup ? stopWhenWeDie(server) : undefined;
+  // gone however this process went: PostgreSQL's fast shutdown (no SIGKILL: the postmaster cleans up after itself)
+  const watcher = options.ownProcessGroup ? signalWhenWeDie(server.pid!, { signal: 'INT' }) : undefined;
   const urlFor = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`;
   return {
     port: options.port,
