@@ -64,18 +64,19 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
  * sent (undefined: none) and the body's bytes (a string is taken as UTF-8).
  */
 export function signatureOf(secret: string, body: string | Buffer, authorization: string | undefined, timestampSeconds = seconds(Date.now())): string {
-  return `t=${timestampSeconds},sha256=${macOf(keyOf(secret), timestampSeconds, authorization, body).toString('hex')}`;
+  return headerOf(keyOf(secret), timestampSeconds, authorization, body);
+}
+
+function headerOf(key: KeyObject, timestampSeconds: number, authorization: string | undefined, body: string | Buffer): string {
+  return `t=${timestampSeconds},sha256=${macOf(key, timestampSeconds, authorization, body).toString('hex')}`;
 }
 
 /** Signs requests for one process (the gateway, a subgraph's internal calls): the body and the Authorization it goes with. */
 export type RequestSigner = (body: string | Buffer, authorization: string | undefined) => string;
 
 export function requestSigner(secret: string, now: () => number = Date.now): RequestSigner {
-  const key = keyOf(secret);
-  return (body, authorization) => {
-    const t = seconds(now());
-    return `t=${t},sha256=${macOf(key, t, authorization, body).toString('hex')}`;
-  };
+  const key = keyOf(secret); // looked up once, not per request
+  return (body, authorization) => headerOf(key, seconds(now()), authorization, body);
 }
 
 /**
