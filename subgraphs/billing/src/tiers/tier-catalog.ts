@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { groupUnder } from '@tiergraph/runtime';
 import type { SubscriptionTierEntity, TierFeatureLimitEntity } from '../database/entities';
 import type { TierStore } from './tier-store';
 
@@ -46,13 +47,9 @@ export class TierCatalog {
 
   private async read(): Promise<TierSnapshot> {
     const { tiers, limits } = await this.store.everyTier();
-    const byTier = new Map<string, TierFeatureLimitEntity[]>();
-    for (const limit of limits) {
-      const list = byTier.get(limit.tierId);
-      if (list) list.push(limit);
-      else byTier.set(limit.tierId, [limit]);
-    }
-    return { tiers: new Map(tiers.map((t) => [t.id, t])), limits: byTier };
+    const ids = tiers.map((t) => t.id);
+    const grouped = groupUnder(ids, limits, (limit) => limit.tierId);
+    return { tiers: new Map(tiers.map((t) => [t.id, t])), limits: new Map(ids.map((id, i) => [id, grouped[i]])) };
   }
 
   /** Drops what is kept (a change was notified, or this process wrote tiers). */
