@@ -59,6 +59,25 @@ const metric = async (name: string) => {
   return text.split('\n').filter((l) => l.startsWith(name)).join('\n');
 };
 
+/** Holds billing's overrides table (MerchantFeatures' last read) until the returned release. */
+async function holdFeatures(): Promise<{ holder: Client; release: () => Promise<void> }> {
+  const holder = new Client({ connectionString: graph.db.url });
+  await holder.connect();
+  await holder.query('BEGIN');
+  await holder.query('LOCK TABLE billing.merchant_feature_overrides IN ACCESS EXCLUSIVE MODE');
+  return { holder, release: async () => (await holder.query('COMMIT'), await holder.end()) };
+}
+
+/** A product written straight to catalog's table (no gateway, no subgraph code), once the gateway has its NOTIFY. */
+async function productBehindTheGateway(t: Tenant, sku: string): Promise<void> {
+  const notified = await metric('tiergraph_gateway_response_cache_invalidations_total{source="notify"}');
+  await graph.subgraphs.catalog.dataSource.query(
+    `INSERT INTO catalog.products (store_id, merchant_id, platform_id, sku, name, price_cents, currency) VALUES ($1, $2, $3, $4, 'P', 1, 'EUR')`,
+    [t.storeId, t.merchantId, t.platformId, sku],
+  );
+  await readUntil(() => metric('tiergraph_gateway_response_cache_invalidations_total{source="notify"}'), (now) => now !== notified, 5000);
+}
+
 beforeAll(async () => {
   graph = await startTestGraph({}, (db) => ({ GATEWAY_RESPONSE_CACHE: 'on', DATABASE_URL: db.url }));
   admin = await tokenFor({ role: 'admin' });
@@ -157,10 +176,7 @@ describe('the gateway response cache', () => {
 
     // SQL no service sees: the counter's trigger NOTIFYs
     await cached(t);
-    await graph.subgraphs.catalog.dataSource.query(
-      `INSERT INTO catalog.products (store_id, merchant_id, platform_id, sku, name, price_cents, currency) VALUES ($1, $2, $3, 'sql', 'S', 1, 'EUR')`,
-      [t.storeId, t.merchantId, t.platformId],
-    );
+    await productBehindTheGateway(t, 'sql');
     await eventually(t, (r) => feature(r, PRODUCTS).current === products + 2);
 
     // billing directly (an admin tool, a webhook's path): the entitlements NOTIFY
@@ -222,39 +238,21 @@ describe('the gateway response cache', () => {
     const products = feature(await cached(t), PRODUCTS).current;
     await ok('SetMerchantFeatureOverrides', { merchantId: t.merchantId, platformId: t.platformId, overrides: [{ featureCode: PRODUCTS, limitValue: 100, isEnabled: true }] }); // evicts
     // hold billing's last fetch (features reads the overrides) after catalog has counted
-    const holder = new Client({ connectionString: graph.db.url });
-    await holder.connect();
+    const { holder, release } = await holdFeatures();
+    let inFlight: Promise<GraphQLResponse>;
     try {
-      await holder.query('BEGIN');
-      await holder.query('LOCK TABLE billing.merchant_feature_overrides IN ACCESS EXCLUSIVE MODE');
-      const inFlight = features(t);
+      inFlight = features(t);
       await waitForLockWaiters(holder, 1, 10_000, 'relation');
       // a write straight to the database while the read waits: its NOTIFY evicts, and must also keep the read out
-      const notified = await metric('tiergraph_gateway_response_cache_invalidations_total{source="notify"}');
-      await graph.subgraphs.catalog.dataSource.query(
-        `INSERT INTO catalog.products (store_id, merchant_id, platform_id, sku, name, price_cents, currency) VALUES ($1, $2, $3, 'race', 'R', 1, 'EUR')`,
-        [t.storeId, t.merchantId, t.platformId],
-      );
-      await readUntil(() => metric('tiergraph_gateway_response_cache_invalidations_total{source="notify"}'), (now) => now !== notified, 5000);
-      await holder.query('COMMIT');
-      const stale = await inFlight;
-      expect(feature(stale, PRODUCTS).current).toBe(products); // counted before the write
+      await productBehindTheGateway(t, 'race');
     } finally {
-      await holder.end();
+      await release();
     }
+    expect(feature(await inFlight!, PRODUCTS).current).toBe(products); // counted before the write
     const next = await features(t);
     expect(cacheOf(next)).toBe('miss');
     expect(feature(next, PRODUCTS).current).toBe(products + 1);
   });
-
-  /** Holds billing's overrides table (MerchantFeatures' last read) until the returned release. */
-  async function holdFeatures(): Promise<{ holder: Client; release: () => Promise<void> }> {
-    const holder = new Client({ connectionString: graph.db.url });
-    await holder.connect();
-    await holder.query('BEGIN');
-    await holder.query('LOCK TABLE billing.merchant_feature_overrides IN ACCESS EXCLUSIVE MODE');
-    return { holder, release: async () => (await holder.query('COMMIT'), await holder.end()) };
-  }
 
   it('a miss of a key another request is fetching waits for it and answers its stored entry (one fetch for both)', async () => {
     const t = await tenant();
@@ -292,12 +290,7 @@ describe('the gateway response cache', () => {
     try {
       older = features(t); // counts products now, then waits on the lock
       await waitForLockWaiters(holder, 1, 10_000, 'relation');
-      const notified = await metric('tiergraph_gateway_response_cache_invalidations_total{source="notify"}');
-      await graph.subgraphs.catalog.dataSource.query(
-        `INSERT INTO catalog.products (store_id, merchant_id, platform_id, sku, name, price_cents, currency) VALUES ($1, $2, $3, 'coalesced', 'C', 1, 'EUR')`,
-        [t.storeId, t.merchantId, t.platformId],
-      );
-      await readUntil(() => metric('tiergraph_gateway_response_cache_invalidations_total{source="notify"}'), (now) => now !== notified, 5000);
+      await productBehindTheGateway(t, 'coalesced');
       newer = features(t); // begun after the gateway learnt of the write: must show it
       await new Promise((resolve) => setTimeout(resolve, 100));
     } finally {
