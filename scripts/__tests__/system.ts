@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_PORTS } from '@tiergraph/runtime';
-import { freePort, TEST_JWT_SECRET } from '@tiergraph/testkit';
+import { eventually as readUntil, freePort, TEST_JWT_SECRET } from '@tiergraph/testkit';
 
 /** `pnpm start` run by the tests: the process, what it printed so far, and its exit. */
 export interface Started {
@@ -143,14 +143,11 @@ export async function waitFor(started: Started, pattern: RegExp, timeoutMs: numb
   throw new Error(`did not see ${pattern} within ${timeoutMs} ms; output:\n${started.output()}`);
 }
 
-/** Polls until `check` holds, or throws after `timeoutMs` naming `what`. */
+/** Polls until `check` holds (the test kit's `eventually`), or throws after `timeoutMs` naming `what`. */
 export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms`);
+  await readUntil(async () => check(), (held) => held, timeoutMs).catch(() => {
+    throw new Error(`${what}: not within ${timeoutMs} ms`);
+  });
 }
 
 export function portAnswers(port: number): Promise<boolean> {
