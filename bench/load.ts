@@ -49,6 +49,42 @@ export interface MerchantKey {
   tierCode: string;
 }
 
+/**
+ * When a warm-up is done: after at least `minS`, once the last `windows` windows of `windowS` seconds each are within
+ * `tolerance` of their mean throughput without rising (last − first ≤ tolerance/2 of the mean).
+ */
+export interface UntilStable {
+  windowS: number;
+  windows: number;
+  tolerance: number;
+  minS?: number;
+}
+
+/**
+ * Counts `completed()` every `windowS` and calls `onStable` once (see UntilStable); `windows` holds each window's
+ * requests/s. `stop()` ends the counting (call it when the run ends, however it ends).
+ */
+export function watchStability(until: UntilStable, completed: () => number, onStable: () => void): { windows: number[]; stable: () => boolean; stop: () => void } {
+  const { windowS, windows: n, tolerance, minS = 0 } = until;
+  const windows: number[] = [];
+  let stable = false;
+  let seen = 0;
+  const ticker = setInterval(() => {
+    const done = completed();
+    windows.push((done - seen) / windowS);
+    seen = done;
+    const last = windows.slice(-n);
+    const mean = last.reduce((a, b) => a + b, 0) / last.length;
+    // flat: every window near the mean, and no rise from the first of them to the last (JIT still warming)
+    const flat = last.every((w) => Math.abs(w - mean) <= tolerance * mean) && last[last.length - 1] - last[0] <= (tolerance / 2) * mean;
+    if (!stable && windows.length * windowS >= minS && last.length === n && mean > 0 && flat) {
+      stable = true;
+      onStable();
+    }
+  }, windowS * 1000);
+  return { windows, stable: () => stable, stop: () => clearInterval(ticker) };
+}
+
 export interface LoadResult extends LatencySummary {
   name: string;
   connections: number;
@@ -100,11 +136,8 @@ export async function runMerchantFeatures(
     name: string;
     connections: number;
     durationS: number;
-    /**
-     * Warm-up mode: runs at least `minS`, then until the last `windows` windows of `windowS` seconds each are within
-     * `tolerance` of their mean throughput without rising (last − first ≤ tolerance/2 of the mean), or for `durationS` at most.
-     */
-    untilStable?: { windowS: number; windows: number; tolerance: number; minS?: number };
+    /** Warm-up mode: until throughput is stable (UntilStable), or for `durationS` at most. */
+    untilStable?: UntilStable;
   },
 ): Promise<LoadResult> {
   const latencies: number[] = [];
@@ -156,31 +189,13 @@ export async function runMerchantFeatures(
   events.on('reqMismatch', (body: string) => {
     if (firstErrorBodies.length < 3) firstErrorBodies.push(body.slice(0, 1500));
   });
-  const windows: number[] = [];
-  let stable = false;
-  let ticker: NodeJS.Timeout | undefined;
-  if (options.untilStable) {
-    const { windowS, windows: n, tolerance } = options.untilStable;
-    let seen = 0;
-    ticker = setInterval(() => {
-      windows.push((latencies.length - seen) / windowS);
-      seen = latencies.length;
-      const last = windows.slice(-n);
-      const mean = last.reduce((a, b) => a + b, 0) / last.length;
-      // flat: every window near the mean, and no rise from the first of them to the last (JIT still warming)
-      const flat = last.every((w) => Math.abs(w - mean) <= tolerance * mean) && last[last.length - 1] - last[0] <= (tolerance / 2) * mean;
-      if (windows.length * windowS >= (options.untilStable?.minS ?? 0) && last.length === n && mean > 0 && flat) {
-        stable = true;
-        (instance as unknown as { stop: () => void }).stop();
-      }
-    }, windowS * 1000);
-  }
+  const stability = options.untilStable && watchStability(options.untilStable, () => latencies.length, () => (instance as unknown as { stop: () => void }).stop());
   const result = await instance;
-  clearInterval(ticker);
+  stability?.stop();
   return {
     sent: result.requests.sent,
     latencies,
-    ...(options.untilStable ? { windows, stable } : {}),
+    ...(stability ? { windows: stability.windows, stable: stability.stable() } : {}),
     name: options.name,
     connections: options.connections,
     durationS: options.durationS,

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { createHttpFetcher, subgraphAgent } from '../gateway/src/http-fetcher';
-import { summarize, type LatencySummary, type MerchantKey } from './load';
+import { summarize, watchStability, type LatencySummary, type MerchantKey, type UntilStable } from './load';
 
 export interface MixMerchant extends MerchantKey {
   storeId: string;
@@ -89,12 +89,8 @@ export async function runMix(
     connections: number;
     durationS: number;
     writeShare: number;
-    /**
-     * Warm-up mode (as load.ts's): runs at least `minS`, then until the last `windows` windows of `windowS` seconds are
-     * within `tolerance` of their mean throughput without rising (last − first ≤ tolerance/2 of the mean), or
-     * `durationS` at most.
-     */
-    untilStable?: { windowS: number; windows: number; tolerance: number; minS?: number };
+    /** Warm-up mode (as load.ts's): until throughput is stable (UntilStable), or `durationS` at most. */
+    untilStable?: UntilStable;
   },
 ): Promise<MixResult> {
   const agent = subgraphAgent();
@@ -143,25 +139,8 @@ export async function runMix(
   };
 
   let deadline = Date.now() + options.durationS * 1000;
-  const windows: number[] = [];
-  let stable = false;
-  let ticker: NodeJS.Timeout | undefined;
-  if (options.untilStable) {
-    const { windowS, windows: n, tolerance, minS = 0 } = options.untilStable;
-    let seen = 0;
-    ticker = setInterval(() => {
-      const done = readLatencies.length + writeLatencies.length;
-      windows.push((done - seen) / windowS);
-      seen = done;
-      const last = windows.slice(-n);
-      const mean = last.reduce((a, b) => a + b, 0) / last.length;
-      const flat = last.every((w) => Math.abs(w - mean) <= tolerance * mean) && last[last.length - 1] - last[0] <= (tolerance / 2) * mean;
-      if (windows.length * windowS >= minS && last.length === n && mean > 0 && flat) {
-        stable = true;
-        deadline = 0; // every client stops after its request in flight
-      }
-    }, windowS * 1000);
-  }
+  // every client stops after its request in flight once the throughput is stable
+  const stability = options.untilStable && watchStability(options.untilStable, () => readLatencies.length + writeLatencies.length, () => (deadline = 0));
   const clientLoop = async () => {
     type Seen = { merchant: MixMerchant; features: Map<string, Feature> };
     let last: Seen | null = null as Seen | null;
@@ -246,7 +225,7 @@ export async function runMix(
   try {
     await Promise.all(Array.from({ length: options.connections }, clientLoop));
   } finally {
-    clearInterval(ticker);
+    stability?.stop();
   }
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
@@ -267,7 +246,7 @@ export async function runMix(
     errors,
     distinctMerchants: readMerchants.size,
     firstReads,
-    ...(options.untilStable ? { windows, stable } : {}),
+    ...(stability ? { windows: stability.windows, stable: stability.stable() } : {}),
     firstProblems,
   };
 }

@@ -215,8 +215,8 @@ function cacheSeriesDelta(before: Record<string, number>, after: Record<string, 
 
 /** The response cache's lookup counters on a gateway's /metrics (zeros when it has no cache). */
 async function cacheLookups(gateway: string): Promise<{ hit: number; miss: number; bypass: number }> {
-  const text = await (await fetch(`${gateway}/metrics`)).text();
-  const of = (result: string) => Number(new RegExp(`^tiergraph_gateway_response_cache_lookups_total\\{result="${result}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  const series = await cacheSeries(gateway);
+  const of = (result: string) => series[`lookups_total{result="${result}"}`] ?? 0;
   return { hit: of('hit'), miss: of('miss'), bypass: of('bypass') };
 }
 
