@@ -212,6 +212,8 @@ export async function runMerchantFeatures(
 
 export interface AdminPageResult extends LatencySummary {
   name: string;
+  /** Every timed run, ms (left out of the results file). */
+  latencies?: number[];
   totalCount: number;
   edges: number;
   bytes: number;
@@ -263,7 +265,20 @@ export async function runAdminPage(target: GraphQLTarget, query: string, options
       if (firstErrorBodies.length < 3) firstErrorBodies.push(`${problem}: ${text.slice(0, 1500)}`);
     }
   }
-  return { name: `AdminSubscriptions first: ${options.first}`, ...summarize(latencies), totalCount, edges, bytes, errors, firstErrorBodies };
+  return { name: `AdminSubscriptions first: ${options.first}`, ...summarize(latencies), latencies, totalCount, edges, bytes, errors, firstErrorBodies };
+}
+
+/** Several slices of the same page as one: every run's latency, every error. */
+export function poolAdminRuns(slices: AdminPageResult[]): AdminPageResult {
+  const latencies = slices.flatMap((s) => s.latencies ?? []);
+  const last = slices[slices.length - 1];
+  return {
+    ...last,
+    ...summarize(latencies),
+    latencies,
+    errors: slices.reduce((n, s) => n + s.errors, 0),
+    firstErrorBodies: slices.flatMap((s) => s.firstErrorBodies).slice(0, 3),
+  };
 }
 
 // ───────────── the gateway's /metrics: subgraph fetch histogram and requests per operation ─────────────

@@ -27,6 +27,7 @@ import { Client } from 'pg';
 import {
   checkMerchantFeatures,
   contractOperation,
+  poolAdminRuns,
   runAdminPage,
   runMerchantFeatures,
   scrapeGateway,
@@ -177,6 +178,15 @@ function printLoad(results: LoadResult[]): void {
   }
 }
 
+interface AdminArmResult {
+  arm: string;
+  round: number;
+  result: AdminPageResult;
+  /** CPU of every process per page (warm-up runs included, as in the statements), ms. */
+  cpuMsPerPage: Record<string, number>;
+  statementsPerPage: number;
+}
+
 interface MixArmResult {
   arm: string;
   round: number;
@@ -239,6 +249,19 @@ function printMix(r: MixResult): void {
   say(`| reads | ${r.reads.requests} | | ${ms(r.reads.p50)} | ${ms(r.reads.p95)} | ${ms(r.reads.p99)} | ${ms(r.reads.max)} |`);
   say(`| writes ${JSON.stringify(r.writes.byKind)} | ${r.writes.requests} | | ${ms(r.writes.p50)} | ${ms(r.writes.p95)} | ${ms(r.writes.p99)} | ${ms(r.writes.max)} |`);
   say(`reads checked after a write: ${r.checked}, stale: ${r.stale}, not checkable (another client's override came between): ${r.skipped}; refused by rule: ${JSON.stringify(r.refused)}; errors: ${r.errors}`);
+}
+
+function printAdminArms(rows: AdminArmResult[]): void {
+  say('AdminSubscriptions first: 1000 side by side (A/B/A/B; CPU: every process of the stack and the peers, per page):');
+  say('| arm | round | runs | p50 ms | p95 ms | max ms | CPU ms/page | by process | statements/page | errors |');
+  say('|---|---:|---:|---:|---:|---:|---:|---|---:|---:|');
+  for (const { arm, round, result: r, cpuMsPerPage, statementsPerPage } of rows) {
+    const measured = Object.entries(cpuMsPerPage).filter(([n, v]) => n !== 'bench' && v >= 0.5);
+    const all = measured.reduce((a, [, v]) => a + v, 0);
+    say(
+      `| ${arm} | ${round} | ${r.requests} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.max)} | ${all.toFixed(0)} | ${measured.map(([n, v]) => `${n} ${v.toFixed(0)}`).join(', ')} | ${statementsPerPage.toFixed(1)} | ${r.errors} |`,
+    );
+  }
 }
 
 function printAdmin(r: AdminPageResult): void {
@@ -502,27 +525,52 @@ async function main(): Promise<number> {
     }
     let admin: AdminPageResult | null = null;
     let adminCost: { cpuMsPerPage: Record<string, number>; statementsPerPage: number; statementsByPageSize: Record<number, number> } | null = null;
+    const adminArms: AdminArmResult[] = [];
     if (opts.scenarios.has('admin')) {
-      say(`AdminSubscriptions first: 1000: 2 warm-up runs, then ${opts.adminRuns} timed runs one after the other`);
-      const before = await scrapeGateway(target.gateway);
-      const processes = stackProcesses(stack.pid);
-      const [cpu0, sql0] = [cpuSnapshot(processes), await sql!.snapshot()];
-      admin = await runAdminPage(target, adminSubscriptions, { runs: opts.adminRuns, warmup: 2, first: 1000 });
-      const [cpu, sql1] = [cpuDelta(cpu0, cpuSnapshot(processes)), await sql!.snapshot()];
-      fetchRows['AdminSubscriptions first: 1000'] = subgraphFetchDelta(before, await scrapeGateway(target.gateway), 'AdminSubscriptions');
-      const pages = opts.adminRuns + 2;
-      adminCost = {
-        cpuMsPerPage: Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, ms / pages])),
-        statementsPerPage: (sql1.statements - sql0.statements) / pages,
-        statementsByPageSize: {},
-      };
-      // statements must not grow with the page: one page each of 10, 100 and 1,000 rows
-      for (const first of [10, 100, 1000]) {
-        const s0 = await sql!.snapshot();
-        const page = await runAdminPage(target, adminSubscriptions, { runs: 1, warmup: 0, first });
-        if (page.errors) admin.errors += page.errors;
-        adminCost.statementsByPageSize[first] = (await sql!.snapshot()).statements - s0.statements;
+      // tiergraph as started and one arm per --ab-env (a gateway setting: gateway B beside it; any other: the stack
+      // restarted with it), alternated A/B/A/B so the machine's noise hits every arm; the targets are tiergraph's
+      const arms: Array<{ name: string; gateway: string; stackEnv: Record<string, string> }> = [{ name: 'tiergraph', gateway: target.gateway, stackEnv: {} }];
+      for (const env of opts.abEnv) {
+        const name = `tiergraph ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+        if (!Object.keys(env).every((n) => n.startsWith('GATEWAY_'))) arms.push({ name, gateway: target.gateway, stackEnv: env });
+        else {
+          let peer = peers.find((p) => p.name === 'gateway B');
+          if (!peer) peers.push((peer = await startGatewayPeer(ROOT, BENCH_DATA_DIR, secret, env)));
+          arms.push({ name, gateway: peer.url.replace(/\/graphql$/, ''), stackEnv: {} });
+        }
       }
+      const rounds = arms.length > 1 ? opts.rounds : 1;
+      const tiergraphRuns: AdminPageResult[] = [];
+      for (let round = 1; round <= rounds; round++) {
+        for (const arm of arms) {
+          say(`AdminSubscriptions first: 1000 (${arm.name}, round ${round}): 2 warm-up runs, then ${opts.adminRuns} timed runs one after the other`);
+          await ensureStack(arm.stackEnv);
+          const armTarget = { ...target, gateway: arm.gateway };
+          const before = await scrapeGateway(arm.gateway);
+          const processes = allProcesses();
+          await waitIdle(processes);
+          const [cpu0, sql0] = [cpuSnapshot(processes), await sql!.snapshot()];
+          const result = await runAdminPage(armTarget, adminSubscriptions, { runs: opts.adminRuns, warmup: 2, first: 1000 });
+          const [cpu, sql1] = [cpuDelta(cpu0, cpuSnapshot(processes)), await sql!.snapshot()];
+          const pages = opts.adminRuns + 2;
+          const cpuMsPerPage = Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, ms / pages]));
+          adminArms.push({ arm: arm.name, round, result, cpuMsPerPage, statementsPerPage: (sql1.statements - sql0.statements) / pages });
+          if (arm.name !== 'tiergraph') continue;
+          tiergraphRuns.push(result);
+          if (round > 1) continue;
+          fetchRows['AdminSubscriptions first: 1000'] = subgraphFetchDelta(before, await scrapeGateway(arm.gateway), 'AdminSubscriptions');
+          adminCost = { cpuMsPerPage, statementsPerPage: (sql1.statements - sql0.statements) / pages, statementsByPageSize: {} };
+          // statements must not grow with the page: one page each of 10, 100 and 1,000 rows
+          for (const first of [10, 100, 1000]) {
+            const s0 = await sql!.snapshot();
+            const page = await runAdminPage(armTarget, adminSubscriptions, { runs: 1, warmup: 0, first });
+            if (page.errors) result.errors += page.errors;
+            adminCost.statementsByPageSize[first] = (await sql!.snapshot()).statements - s0.statements;
+          }
+        }
+      }
+      await ensureStack({});
+      admin = poolAdminRuns(tiergraphRuns);
     }
     let ingestion: IngestResult | null = null;
     if (opts.scenarios.has('ingestion')) {
@@ -564,6 +612,10 @@ async function main(): Promise<number> {
       say();
       printMix(mix);
     }
+    if (adminArms.length > 1) {
+      say();
+      printAdminArms(adminArms);
+    }
     if (admin) {
       say();
       printAdmin(admin);
@@ -586,7 +638,7 @@ async function main(): Promise<number> {
       ...load.flatMap((r) => r.firstErrorBodies),
       // mix is only ever one of mixArms' results
       ...mixArms.flatMap((a) => a.result.firstProblems.map((p) => `${a.arm}: ${p}`)),
-      ...(admin?.firstErrorBodies ?? []),
+      ...adminArms.flatMap((a) => a.result.firstErrorBodies.map((b) => `${a.arm}: ${b}`)),
       ...(ingestion?.firstErrorBodies ?? []),
     ];
     if (bodies.length) {
@@ -602,7 +654,7 @@ async function main(): Promise<number> {
       load.reduce((n, r) => n + r.errors + r.non2xx + r.graphqlErrors + r.sampledBad, 0) +
       (compared?.summaries.reduce((n, s) => n + s.errors, 0) ?? 0) +
       mixArms.reduce((n, a) => n + a.result.errors + a.result.stale + a.warmup.errors + a.warmup.stale, 0) +
-      (admin?.errors ?? 0) +
+      adminArms.reduce((n, a) => n + a.result.errors, 0) +
       ingestionWrong;
     const tiergraph = compared?.summaries.find((s) => s.arm === 'tiergraph');
     const hive = compared?.summaries.find((s) => s.arm === 'hive');
@@ -663,8 +715,9 @@ async function main(): Promise<number> {
           mix,
           mixArms,
           memory,
-          admin,
+          admin: admin && { ...admin, latencies: undefined },
           adminCost,
+          adminArms: adminArms.map((a) => ({ ...a, result: { ...a.result, latencies: undefined } })),
           ingestion,
           subgraphFetches: fetchRows,
           checks,

@@ -11,6 +11,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Caller, TokenVerifier } from './auth';
 import { maskInternalError } from './errors';
+import { compiledExecution, type SubgraphExecutor } from './executor';
 import type { Logger } from './logger';
 import { DEFAULT_QUERY_LIMITS, queryProtection, type QueryLimits } from './query-limits';
 import { SIGNATURE_HEADER, SIGNATURE_VERDICT, signatureRequirementPlugin, signatureVerifier, type SignatureVerdict } from './request-signature';
@@ -75,6 +76,8 @@ export interface SubgraphServerOptions<TContext extends RequestContext> {
    * per-field work (SUBGRAPH_CACHE_CONTROL).
    */
   cacheControl?: boolean;
+  /** How a parsed, validated operation is executed: graphql-jit (`compiled`, default) or graphql-js; executor.ts. */
+  executor?: SubgraphExecutor;
 }
 
 export type GraphQLHandler = 'direct' | 'express';
@@ -127,7 +130,7 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     : [];
 
   const apollo = new ApolloServer<TContext>({
-    schema: options.schema,
+    ...((options.executor ?? 'compiled') === 'compiled' ? { gateway: compiledExecution(options.schema) } : { schema: options.schema }),
     introspection: options.introspection,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,

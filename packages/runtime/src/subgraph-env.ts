@@ -45,6 +45,8 @@ export function subgraphEnvSchema(name: SubgraphName) {
     SUBGRAPH_GRAPHQL_HANDLER: z.enum(['direct', 'express']).default('direct'),
     /** Apollo Server's per-field cache-control plugin: `off` (default; no schema has cache hints) or `on`; server.ts. */
     SUBGRAPH_CACHE_CONTROL: z.enum(['off', 'on']).default('off'),
+    /** A parsed, validated operation runs compiled by graphql-jit (`compiled`) or in graphql-js (`graphql-js`); executor.ts. */
+    SUBGRAPH_EXECUTOR: z.enum(['compiled', 'graphql-js']).default('compiled'),
     MIGRATE_ON_START: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
     /**
      * The address the subgraph listens on: loopback by default, as only the gateway (and the other subgraphs)

@@ -9,6 +9,7 @@ import { createSubgraphDataSource, runMigrations, type LoaderSql } from './db';
 import { BillingEntitlementsClient, EntitlementCache, type EntitlementSource } from './entitlements';
 import type { FeatureDeclaration } from './features';
 import { AppError } from './errors';
+import type { SubgraphExecutor } from './executor';
 import { callSubgraph, StoreDirectory, withSigner, type ServiceCredentials } from './internal-client';
 import { requestSigner } from './request-signature';
 import { listenForEntitlementChanges, type ChangeListener, type EntitlementChange } from './notify';
@@ -101,6 +102,8 @@ export interface StartSubgraphOptions {
   signatureSecret?: string;
   /** Apollo Server's per-field cache-control plugin (server.ts; default off). */
   cacheControl?: boolean;
+  /** How operations are executed (executor.ts; default compiled). */
+  executor?: SubgraphExecutor;
   /** How the batched loaders read (db.ts LoaderSql; default prepared). */
   loaderSql?: LoaderSql;
 }
@@ -175,6 +178,7 @@ export async function startSubgraph<TContext extends RequestContext>(
       graphqlHandler: options.graphqlHandler,
       signatureSecret: options.signatureSecret,
       cacheControl: options.cacheControl,
+      executor: options.executor,
       schema: buildSchemaOf(definition as unknown as SubgraphDefinition<RequestContext>),
       dataSource,
       verifyToken,
@@ -271,6 +275,7 @@ export async function runSubgraphMain<TContext extends RequestContext>(definitio
       graphqlHandler: env.SUBGRAPH_GRAPHQL_HANDLER,
       signatureSecret: env.SUBGRAPH_HMAC_SECRET,
       cacheControl: env.SUBGRAPH_CACHE_CONTROL === 'on',
+      executor: env.SUBGRAPH_EXECUTOR,
       loaderSql: env.DB_LOADER_SQL,
     });
     stopOnSignals(running.stop, logger);

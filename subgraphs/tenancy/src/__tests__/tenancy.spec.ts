@@ -306,7 +306,15 @@ describe('authorisation: each role against each operation', () => {
     expect(await refused(ops.merchant, { id: w.m2.id }, w.tokens.merchant1)).toEqual({ codes: ['FORBIDDEN'], data: { merchant: null } });
     expect(await refused(ops.store, { id: w.s2.id }, w.tokens.merchant1)).toEqual({ codes: ['FORBIDDEN'], data: { store: null } });
     expect(await refused(ops.store, { id: w.s1b.id }, w.tokens.store1)).toEqual({ codes: ['FORBIDDEN'], data: { store: null } });
-    expect(await refused(ops.merchantUsers, { merchantId: w.m1.id }, w.tokens.store1)).toEqual({ codes: ['FORBIDDEN'], data: { merchant: null } });
+    // a store user sees its merchant but neither of the merchant-wide fields: each answers its own FORBIDDEN
+    const storeUserOnUsers = await call(ops.merchantUsers, { merchantId: w.m1.id }, w.tokens.store1);
+    expect({ data: storeUserOnUsers.data ?? null, errors: storeUserOnUsers.errors?.map((e) => [e.extensions?.code, e.path?.join('.')]).sort() }).toEqual({
+      data: { merchant: null },
+      errors: [
+        ['FORBIDDEN', 'merchant.userStats'],
+        ['FORBIDDEN', 'merchant.users'],
+      ],
+    });
     expect(await refused(ops.merchantUsers, { merchantId: w.m1.id }, w.tokens.merchant2)).toEqual({ codes: ['FORBIDDEN'], data: { merchant: null } });
 
     const asMerchant = await ok(ops.merchant, { id: w.m1.id }, w.tokens.merchant1);
