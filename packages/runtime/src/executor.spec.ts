@@ -1,17 +1,14 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { freePort } from '@tiergraph/testkit';
+import { startBareSubgraphServer, testAuth } from '@tiergraph/testkit';
 import { parse } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
-import type { DataSource } from 'typeorm';
-import { createTokenVerifier, signToken } from './auth';
+import { signToken } from './auth';
 import { BadUserInputError } from './errors';
 import type { SubgraphExecutor } from './executor';
-import { createLogger } from './logger';
-import { startSubgraphServer, type RunningServer } from './server';
+import type { RunningServer } from './server';
 
 // The compiled executor must answer as graphql-js does, through the whole subgraph server (validation, plugins,
 // formatError): both executors serve the same schema and every answer is compared.
-const SECRET = 'a-secret-of-sufficient-length-1';
 const later = (value: unknown) => new Promise((resolve) => setImmediate(() => resolve(value)));
 const items = [
   { id: 'a', size: 1, at: new Date('2026-01-02T03:04:05.000Z') },
@@ -58,25 +55,13 @@ const schema = buildSubgraphSchema([
     },
   },
 ]);
-const dataSource = { isInitialized: false, query: async () => [] } as unknown as DataSource;
 
 const servers: Partial<Record<SubgraphExecutor, RunningServer>> = {};
 let token: string;
 beforeAll(async () => {
-  token = await signToken(SECRET, { role: 'admin' });
+  token = await signToken(testAuth.AUTH_JWT_SECRET, { role: 'admin' });
   for (const executor of ['compiled', 'graphql-js'] as const) {
-    servers[executor] = await startSubgraphServer({
-      name: 'test',
-      port: await freePort(),
-      host: '127.0.0.1',
-      schema,
-      dataSource,
-      verifyToken: createTokenVerifier({ AUTH_JWT_SECRET: SECRET }),
-      logger: createLogger('test', 'silent'),
-      introspection: false,
-      buildContext: (base) => ({ ...base, log: [] as string[] }),
-      executor,
-    });
+    servers[executor] = await startBareSubgraphServer({ schema, buildContext: (base) => ({ ...base, log: [] as string[] }), executor });
   }
 });
 afterAll(async () => {

@@ -1,36 +1,19 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { freePort } from '@tiergraph/testkit';
+import { startBareSubgraphServer, testAuth } from '@tiergraph/testkit';
 import { parse } from 'graphql';
-import type { DataSource } from 'typeorm';
-import { createTokenVerifier, signToken } from './auth';
-import { createLogger } from './logger';
-import { bytesOf, startSubgraphServer, type GraphQLHandler, type RunningServer } from './server';
+import { signToken } from './auth';
+import { bytesOf, type GraphQLHandler, type RunningServer } from './server';
 
-const SECRET = 'a-secret-of-sufficient-length-1';
 const schema = buildSubgraphSchema([
   {
     typeDefs: parse(`type Query { me: String! echo(text: String!): String! }`),
     resolvers: { Query: { me: (_: unknown, __: unknown, ctx: { caller: { userId: string }; requestId: string }) => `${ctx.caller.userId} ${ctx.requestId}`, echo: (_: unknown, a: { text: string }) => a.text } },
   },
 ]);
-const dataSource = { isInitialized: false, query: async () => [] } as unknown as DataSource;
-
-async function serve(graphqlHandler: GraphQLHandler): Promise<RunningServer> {
-  return startSubgraphServer({
-    name: 'test',
-    port: await freePort(),
-    host: '127.0.0.1',
-    schema,
-    dataSource,
-    verifyToken: createTokenVerifier({ AUTH_JWT_SECRET: SECRET }),
-    logger: createLogger('test', 'silent'),
-    introspection: false,
-    buildContext: (base) => base,
-    bodyLimit: '2kb',
-    graphqlHandler,
-  });
+function serve(graphqlHandler: GraphQLHandler): Promise<RunningServer> {
+  return startBareSubgraphServer({ schema, bodyLimit: '2kb', graphqlHandler });
 }
 
 async function post(url: string, body: string, headers: Record<string, string> = {}) {
@@ -43,7 +26,7 @@ describe('POST /graphql served directly (without express) answers as the express
   let token: string;
   beforeAll(async () => {
     servers = { direct: await serve('direct'), express: await serve('express') };
-    token = await signToken(SECRET, { role: 'admin', sub: 'u1' });
+    token = await signToken(testAuth.AUTH_JWT_SECRET, { role: 'admin', sub: 'u1' });
   });
   afterAll(async () => {
     await servers.direct.stop();

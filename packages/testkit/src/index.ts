@@ -6,8 +6,12 @@ import net from 'node:net';
 import { Client } from 'pg';
 import pino from 'pino';
 import {
+  createTokenVerifier,
   startSubgraph,
+  startSubgraphServer,
   type RequestContext,
+  type RunningServer,
+  type SubgraphServerOptions,
   type RunningSubgraph,
   type SubgraphDefinition,
   type SubgraphName,
@@ -126,6 +130,24 @@ export function startTestSubgraph<TContext extends RequestContext>(
     urls: options.urls,
     awaitFeatureRegistration: options.awaitFeatureRegistration,
     signatureSecret: options.signatureSecret,
+  });
+}
+
+/**
+ * A subgraph server without a database (runtime's own specs: a schema of their own behind the real server), tokens
+ * checked with testAuth; `options` are the spec's own (the handler, the executor, the body limit, its context).
+ */
+export async function startBareSubgraphServer(options: Pick<SubgraphServerOptions<RequestContext>, 'schema'> & Partial<SubgraphServerOptions<any>>): Promise<RunningServer> {
+  return startSubgraphServer({
+    name: 'test',
+    port: await freePort(),
+    host: '127.0.0.1',
+    dataSource: { isInitialized: false, query: async () => [] } as unknown as SubgraphServerOptions<RequestContext>['dataSource'],
+    verifyToken: createTokenVerifier(testAuth),
+    logger: silentLogger,
+    introspection: false,
+    buildContext: (base) => base,
+    ...options,
   });
 }
 
