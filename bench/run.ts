@@ -353,6 +353,22 @@ async function main(): Promise<number> {
     say(`data: ${merchants.length} subscriptions, ${Object.entries(counts).map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`).join(', ')}`);
 
     const target = { gateway: BENCH_GATEWAY, token: await signToken(secret, { role: 'admin', sub: 'bench' }, '2h') };
+    /** Settings of the gateway alone run on gateway B beside the stack's gateway; any other restarts the stack. */
+    const gatewayOnly = (env: Record<string, string>) => Object.keys(env).every((n) => n.startsWith('GATEWAY_'));
+    let gatewayBEnv: string | undefined;
+    /**
+     * The arm of one --ab-env, for every scenario: gateway B started with its settings the first time an arm needs it
+     * (it has one port, so one such arm per run), or the stack's gateway with the stack restarted with them.
+     */
+    const abArm = async (env: Record<string, string>): Promise<{ name: string; gateway: string; stackEnv: Record<string, string> }> => {
+      const name = `tiergraph ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+      if (!gatewayOnly(env)) return { name, gateway: target.gateway, stackEnv: env };
+      let peer = peers.find((p) => p.name === 'gateway B');
+      if (peer && gatewayBEnv !== JSON.stringify(env)) throw new Error(`one --ab-env of GATEWAY_ settings per run: gateway B already runs with ${gatewayBEnv}`);
+      if (!peer) peers.push((peer = await startGatewayPeer(ROOT, BENCH_DATA_DIR, secret, env)));
+      gatewayBEnv = JSON.stringify(env);
+      return { name, gateway: peer.url.replace(/\/graphql$/, ''), stackEnv: {} };
+    };
 
     const load: LoadResult[] = [];
     const fetchRows: Record<string, { requests: number; rows: SubgraphFetchRow[] }> = {};
@@ -394,12 +410,8 @@ async function main(): Promise<number> {
         arms.push({ name: 'hive', url: peers.at(-1)!.url });
       }
       for (const env of opts.abEnv) {
-        const name = `tiergraph ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`;
-        // gateway settings only: a second gateway beside the first; anything else: the whole stack restarts with it
-        if (Object.keys(env).every((n) => n.startsWith('GATEWAY_'))) {
-          peers.push(await startGatewayPeer(ROOT, BENCH_DATA_DIR, secret, env));
-          arms.push({ name, url: peers.at(-1)!.url });
-        } else arms.push({ name, url: `${BENCH_GATEWAY}/graphql`, stackEnv: env });
+        const arm = await abArm(env);
+        arms.push(gatewayOnly(env) ? { name: arm.name, url: `${arm.gateway}/graphql` } : { name: arm.name, url: `${arm.gateway}/graphql`, stackEnv: arm.stackEnv });
       }
       for (const arm of arms.slice(1)) {
         if (arm.stackEnv) continue;
@@ -454,13 +466,7 @@ async function main(): Promise<number> {
       // tiergraph as started, and beside it a second gateway per --ab-env of GATEWAY_ settings (e.g.
       // GATEWAY_RESPONSE_CACHE=on), alternated A/B/A/B; settings of the whole stack are for the features scenario
       const arms: Array<{ name: string; gateway: string; env: Record<string, string> }> = [{ name: 'tiergraph', gateway: target.gateway, env: {} }];
-      for (const env of opts.abEnv) {
-        if (!Object.keys(env).every((n) => n.startsWith('GATEWAY_'))) continue;
-        const name = `tiergraph ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`;
-        let peer = peers.find((p) => p.name === 'gateway B');
-        if (!peer) peers.push((peer = await startGatewayPeer(ROOT, BENCH_DATA_DIR, secret, env)));
-        arms.push({ name, gateway: peer.url.replace(/\/graphql$/, ''), env });
-      }
+      for (const env of opts.abEnv.filter(gatewayOnly)) arms.push({ ...(await abArm(env)), env });
       const rounds = arms.length > 1 ? opts.rounds : 1;
       const mixWarmed = new Set<string>();
       for (let round = 1; round <= rounds; round++) {
@@ -530,15 +536,7 @@ async function main(): Promise<number> {
       // tiergraph as started and one arm per --ab-env (a gateway setting: gateway B beside it; any other: the stack
       // restarted with it), alternated A/B/A/B so the machine's noise hits every arm; the targets are tiergraph's
       const arms: Array<{ name: string; gateway: string; stackEnv: Record<string, string> }> = [{ name: 'tiergraph', gateway: target.gateway, stackEnv: {} }];
-      for (const env of opts.abEnv) {
-        const name = `tiergraph ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`;
-        if (!Object.keys(env).every((n) => n.startsWith('GATEWAY_'))) arms.push({ name, gateway: target.gateway, stackEnv: env });
-        else {
-          let peer = peers.find((p) => p.name === 'gateway B');
-          if (!peer) peers.push((peer = await startGatewayPeer(ROOT, BENCH_DATA_DIR, secret, env)));
-          arms.push({ name, gateway: peer.url.replace(/\/graphql$/, ''), stackEnv: {} });
-        }
-      }
+      for (const env of opts.abEnv) arms.push(await abArm(env));
       const rounds = arms.length > 1 ? opts.rounds : 1;
       const tiergraphRuns: AdminPageResult[] = [];
       for (let round = 1; round <= rounds; round++) {
