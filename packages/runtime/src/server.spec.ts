@@ -4,12 +4,20 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { startBareSubgraphServer, testAuth } from '@tiergraph/testkit';
 import { parse } from 'graphql';
 import { signToken } from './auth';
-import { bytesOf, type GraphQLHandler, type RunningServer } from './server';
+import { bytesOf, mayWrite, requestScope, type GraphQLHandler, type RunningServer } from './server';
 
 const schema = buildSubgraphSchema([
   {
-    typeDefs: parse(`type Query { me: String! echo(text: String!): String! }`),
-    resolvers: { Query: { me: (_: unknown, __: unknown, ctx: { caller: { userId: string }; requestId: string }) => `${ctx.caller.userId} ${ctx.requestId}`, echo: (_: unknown, a: { text: string }) => a.text } },
+    typeDefs: parse(`type Query { me: String! echo(text: String!): String! scoped: String } type Mutation { scoped: String }`),
+    resolvers: {
+      Query: {
+        me: (_: unknown, __: unknown, ctx: { caller: { userId: string }; requestId: string }) => `${ctx.caller.userId} ${ctx.requestId}`,
+        echo: (_: unknown, a: { text: string }) => a.text,
+        // the request id requestScope holds for code without the context, after an await (null: no scope)
+        scoped: async () => (await new Promise((r) => setImmediate(r)), requestScope.getStore()?.requestId ?? null),
+      },
+      Mutation: { scoped: async () => (await new Promise((r) => setImmediate(r)), requestScope.getStore()?.requestId ?? null) },
+    },
   },
 ]);
 function serve(graphqlHandler: GraphQLHandler): Promise<RunningServer> {
@@ -41,6 +49,23 @@ describe('POST /graphql served directly (without express) answers as the express
   ])('%s', async (_what, body, headers) => {
     const [direct, viaExpress] = [await post(servers.direct.url, body(), headers()), await post(servers.express.url, body(), headers())];
     expect(direct).toEqual(viaExpress);
+  });
+
+  it('runs a request that may write in requestScope, and a read without it (direct); express scopes every request', async () => {
+    const scopedOf = async (url: string, query: string, requestId: string) =>
+      ((await post(url, JSON.stringify({ query }), { authorization: `Bearer ${token}`, 'x-request-id': requestId })).body.data as { scoped: string | null }).scoped;
+    expect(await scopedOf(servers.direct.url, 'mutation { scoped }', 'w-1')).toBe('w-1');
+    expect(await scopedOf(servers.direct.url, '{ scoped }', 'r-1')).toBeNull();
+    expect(await scopedOf(servers.express.url, '{ scoped }', 'r-2')).toBe('r-2');
+    // after every scoped request has ended, nothing is left in scope
+    expect(requestScope.getStore()).toBeUndefined();
+    expect([mayWrite({ query: '{ a }' }), mayWrite({ query: 'query A { a } mutation B { b }' }), mayWrite({ extensions: {} }), mayWrite([{ query: '{ a }' }]), mayWrite(null)]).toEqual([
+      false,
+      true,
+      true,
+      true,
+      true,
+    ]);
   });
 
   it('gives a request without a well-formed id one of its own', async () => {

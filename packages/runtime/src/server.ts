@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -32,16 +32,79 @@ export function requestIdOf(req: Request): string {
   return given && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-/** The current request's id, for code (formatError, logs) that is not handed the context. */
-export const requestScope = new AsyncLocalStorage<{ requestId: string; tags?: ResponseTags }>();
+interface Scope {
+  requestId: string;
+  tags?: ResponseTags;
+}
+
+/**
+ * The current request's id and tags collector, for code that is not handed the context: a store naming what its
+ * write changed (response-tags.ts), formatError, REST routes.
+ *
+ * AsyncLocalStorage costs every promise of the whole process while it is enabled (Node 20 propagates it with promise
+ * hooks): about 12 % of billing's time for an `_entities` answer of 1,000 subscriptions (bench/RESULTS.md). So it is
+ * enabled only while a request that may write runs in it: every request express serves (REST routes, the gateway)
+ * and every GraphQL request whose text has a mutation (mayWrite). A read runs outside it, and code under a read finds
+ * no scope (nothing under a read names a change; formatError takes the request id from the error, see
+ * requestIdOfErrors).
+ */
+class RequestScope {
+  private readonly storage = new AsyncLocalStorage<Scope>();
+  private running = 0;
+
+  /** Runs `fn` in `scope` until `res` closes (its answer is out, or the connection went). */
+  run<T>(scope: Scope, res: { once(event: 'close', listener: () => void): unknown }, fn: () => T): T {
+    this.running++;
+    res.once('close', () => {
+      if (--this.running === 0) this.storage.disable();
+    });
+    return this.storage.run(scope, fn);
+  }
+
+  getStore(): Scope | undefined {
+    return this.running > 0 ? this.storage.getStore() : undefined;
+  }
+}
+
+export const requestScope = new RequestScope();
+
+/** Whether a GraphQL request body may write: anything but one operation text without a mutation. */
+export function mayWrite(body: unknown): boolean {
+  const query = body && typeof body === 'object' && !Array.isArray(body) ? (body as { query?: unknown }).query : undefined;
+  return typeof query !== 'string' || /\bmutation\b/.test(query);
+}
 
 /** Express middleware: gives every request an id (the caller's `x-request-id` when well-formed) and echoes it. */
 export function withRequestId(req: Request, res: express.Response, next: express.NextFunction): void {
   const requestId = requestIdOf(req);
   res.setHeader('x-request-id', requestId);
   // a collector of its own, so a store under the express handler can name what it changed (response-tags.ts)
-  requestScope.run({ requestId, tags: new ResponseTags() }, next);
+  requestScope.run({ requestId, tags: new ResponseTags() }, res, next);
 }
+
+/**
+ * The request id of every error Apollo Server is about to format, set by requestIdPlugin from the request's context
+ * (Apollo Server hands formatError the same error objects, but not the context): a read runs outside requestScope.
+ */
+const requestIdOfErrors = new WeakMap<object, string>();
+function rememberRequestId(error: unknown, requestId: string): void {
+  if (error && typeof error === 'object') requestIdOfErrors.set(error, requestId);
+}
+/** The error's request id, or that of the error it wraps (Apollo Server wraps a failed context's error). */
+function requestIdOfError(error: unknown): string | undefined {
+  if (!error || typeof error !== 'object') return undefined;
+  const original = (error as { originalError?: unknown }).originalError;
+  return requestIdOfErrors.get(error) ?? (original && typeof original === 'object' ? requestIdOfErrors.get(original) : undefined);
+}
+const requestIdPlugin: ApolloServerPlugin<RequestContext> = {
+  async requestDidStart({ contextValue }) {
+    return {
+      async didEncounterErrors({ errors }) {
+        for (const error of errors) rememberRequestId(error, contextValue.requestId);
+      },
+    };
+  },
+};
 
 export interface SubgraphServerOptions<TContext extends RequestContext> {
   name: string;
@@ -144,11 +207,12 @@ export async function startSubgraphServer<TContext extends RequestContext>(
       ApolloServerPluginInlineTraceDisabled(),
       ...(options.cacheControl ? [] : [ApolloServerPluginCacheControlDisabled()]),
       responseTagsPlugin<TContext>(),
+      requestIdPlugin as ApolloServerPlugin<TContext>,
     ],
     formatError: (formatted, error) =>
       maskInternalError(
         formatted,
-        requestScope.getStore()?.requestId,
+        requestScope.getStore()?.requestId ?? requestIdOfError(error),
         ({ requestId }) => logger.error({ err: error, requestId }, 'internal error'),
         error,
       ),
@@ -166,7 +230,11 @@ export async function startSubgraphServer<TContext extends RequestContext>(
   });
   options.configureApp?.(app);
   const contextOf = async (requestId: string, authorization: string | undefined, signature: SignatureVerdict) => {
-    const caller = await options.verifyToken(authorization);
+    // a refused token (or a failed lookup behind it) is formatted without any plugin having seen the request
+    const caller = await options.verifyToken(authorization).catch((error: unknown) => {
+      rememberRequestId(error, requestId);
+      throw error;
+    });
     // the same collector as requestScope's where the request runs in it (direct), so stores can name what they change
     const tags = requestScope.getStore()?.tags ?? new ResponseTags();
     const context = options.buildContext({ caller, requestId, logger: logger.child({ requestId }), tags });
@@ -272,7 +340,7 @@ function directGraphQLHandler<TContext extends RequestContext>(
         if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
       }
       const query = req.url!.indexOf('?');
-      requestScope.run({ requestId, tags: new ResponseTags() }, () => {
+      const answer = () =>
         apollo
           .executeHTTPGraphQLRequest({
             httpGraphQLRequest: { method: 'POST', headers, search: query < 0 ? '' : req.url!.slice(query), body },
@@ -293,7 +361,9 @@ function directGraphQLHandler<TContext extends RequestContext>(
             if (!res.headersSent) refuse(res, 500, 'INTERNAL_SERVER_ERROR', 'internal error');
             else res.destroy();
           });
-      });
+      // a request that may write runs in requestScope, so its stores can name what they changed; a read runs without
+      if (mayWrite(body)) requestScope.run({ requestId, tags: new ResponseTags() }, res, answer);
+      else answer();
     });
   };
 }
