@@ -117,7 +117,10 @@ function rootKeys(operation: OperationDefinitionNode): string[] {
   return keys;
 }
 
-/** The current request's collector, for code that is not handed the context (stores, writers). */
+/**
+ * The current request's collector, for code that is not handed the context (stores, writers). Only a request that may
+ * write runs in requestScope (server.ts): under a read there is none, and a read names no change.
+ */
 function currentResponseTags(): ResponseTags | undefined {
   return requestScope.getStore()?.tags;
 }
