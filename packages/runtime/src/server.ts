@@ -52,6 +52,11 @@ class RequestScope {
   private readonly storage = new AsyncLocalStorage<Scope>();
   private running = 0;
 
+  /** Scoped requests not yet closed; at 0 the storage is disabled. */
+  get active(): number {
+    return this.running;
+  }
+
   /** Runs `fn` in `scope` until `res` closes (its answer is out, or the connection went). */
   run<T>(scope: Scope, res: { once(event: 'close', listener: () => void): unknown }, fn: () => T): T {
     this.running++;
@@ -96,13 +101,15 @@ function requestIdOfError(error: unknown): string | undefined {
   const original = (error as { originalError?: unknown }).originalError;
   return requestIdOfErrors.get(error) ?? (original && typeof original === 'object' ? requestIdOfErrors.get(original) : undefined);
 }
+// one listener for every request: what it needs comes with the call
+const requestIdListener = {
+  async didEncounterErrors({ contextValue, errors }: { contextValue: RequestContext; errors: readonly object[] }) {
+    for (const error of errors) rememberRequestId(error, contextValue.requestId);
+  },
+};
 const requestIdPlugin: ApolloServerPlugin<RequestContext> = {
-  async requestDidStart({ contextValue }) {
-    return {
-      async didEncounterErrors({ errors }) {
-        for (const error of errors) rememberRequestId(error, contextValue.requestId);
-      },
-    };
+  async requestDidStart() {
+    return requestIdListener;
   },
 };
 
