@@ -213,7 +213,7 @@ export async function runMerchantFeatures(
 export interface AdminPageResult extends LatencySummary {
   name: string;
   /** Every timed run, ms (left out of the results file). */
-  latencies?: number[];
+  latencies: number[];
   totalCount: number;
   edges: number;
   bytes: number;
@@ -270,7 +270,7 @@ export async function runAdminPage(target: GraphQLTarget, query: string, options
 
 /** Several slices of the same page as one: every run's latency, every error. */
 export function poolAdminRuns(slices: AdminPageResult[]): AdminPageResult {
-  const latencies = slices.flatMap((s) => s.latencies ?? []);
+  const latencies = slices.flatMap((s) => s.latencies);
   const last = slices[slices.length - 1];
   return {
     ...last,

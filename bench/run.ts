@@ -360,14 +360,14 @@ async function main(): Promise<number> {
      * The arm of one --ab-env, for every scenario: gateway B started with its settings the first time an arm needs it
      * (it has one port, so one such arm per run), or the stack's gateway with the stack restarted with them.
      */
-    const abArm = async (env: Record<string, string>): Promise<{ name: string; gateway: string; stackEnv: Record<string, string> }> => {
+    const abArm = async (env: Record<string, string>): Promise<{ name: string; gateway: string; stackEnv?: Record<string, string> }> => {
       const name = `tiergraph ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`;
       if (!gatewayOnly(env)) return { name, gateway: target.gateway, stackEnv: env };
       let peer = peers.find((p) => p.name === 'gateway B');
       if (peer && gatewayBEnv !== JSON.stringify(env)) throw new Error(`one --ab-env of GATEWAY_ settings per run: gateway B already runs with ${gatewayBEnv}`);
       if (!peer) peers.push((peer = await startGatewayPeer(ROOT, BENCH_DATA_DIR, secret, env)));
       gatewayBEnv = JSON.stringify(env);
-      return { name, gateway: peer.url.replace(/\/graphql$/, ''), stackEnv: {} };
+      return { name, gateway: peer.url.replace(/\/graphql$/, '') };
     };
 
     const load: LoadResult[] = [];
@@ -410,8 +410,8 @@ async function main(): Promise<number> {
         arms.push({ name: 'hive', url: peers.at(-1)!.url });
       }
       for (const env of opts.abEnv) {
-        const arm = await abArm(env);
-        arms.push(gatewayOnly(env) ? { name: arm.name, url: `${arm.gateway}/graphql` } : { name: arm.name, url: `${arm.gateway}/graphql`, stackEnv: arm.stackEnv });
+        const { name, gateway, stackEnv } = await abArm(env);
+        arms.push({ name, url: `${gateway}/graphql`, stackEnv });
       }
       for (const arm of arms.slice(1)) {
         if (arm.stackEnv) continue;
@@ -464,7 +464,7 @@ async function main(): Promise<number> {
     if (opts.scenarios.has('mix')) {
       const mixMerchants = await mixMerchantsOf(BENCH_DATABASE_URL, merchants);
       // tiergraph as started, and beside it a second gateway per --ab-env of GATEWAY_ settings (e.g.
-      // GATEWAY_RESPONSE_CACHE=on), alternated A/B/A/B; settings of the whole stack are for the features scenario
+      // GATEWAY_RESPONSE_CACHE=on), alternated A/B/A/B; settings of the whole stack are for the features and admin scenarios
       const arms: Array<{ name: string; gateway: string; env: Record<string, string> }> = [{ name: 'tiergraph', gateway: target.gateway, env: {} }];
       for (const env of opts.abEnv.filter(gatewayOnly)) arms.push({ ...(await abArm(env)), env });
       const rounds = arms.length > 1 ? opts.rounds : 1;
@@ -535,14 +535,14 @@ async function main(): Promise<number> {
     if (opts.scenarios.has('admin')) {
       // tiergraph as started and one arm per --ab-env (a gateway setting: gateway B beside it; any other: the stack
       // restarted with it), alternated A/B/A/B so the machine's noise hits every arm; the targets are tiergraph's
-      const arms: Array<{ name: string; gateway: string; stackEnv: Record<string, string> }> = [{ name: 'tiergraph', gateway: target.gateway, stackEnv: {} }];
+      const arms: Array<{ name: string; gateway: string; stackEnv?: Record<string, string> }> = [{ name: 'tiergraph', gateway: target.gateway }];
       for (const env of opts.abEnv) arms.push(await abArm(env));
       const rounds = arms.length > 1 ? opts.rounds : 1;
       const tiergraphRuns: AdminPageResult[] = [];
       for (let round = 1; round <= rounds; round++) {
         for (const arm of arms) {
           say(`AdminSubscriptions first: 1000 (${arm.name}, round ${round}): 2 warm-up runs, then ${opts.adminRuns} timed runs one after the other`);
-          await ensureStack(arm.stackEnv);
+          await ensureStack(arm.stackEnv ?? {});
           const armTarget = { ...target, gateway: arm.gateway };
           const before = await scrapeGateway(arm.gateway);
           const processes = allProcesses();
@@ -552,12 +552,13 @@ async function main(): Promise<number> {
           const [cpu, sql1] = [cpuDelta(cpu0, cpuSnapshot(processes)), await sql!.snapshot()];
           const pages = opts.adminRuns + 2;
           const cpuMsPerPage = Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, ms / pages]));
-          adminArms.push({ arm: arm.name, round, result, cpuMsPerPage, statementsPerPage: (sql1.statements - sql0.statements) / pages });
+          const statementsPerPage = (sql1.statements - sql0.statements) / pages;
+          adminArms.push({ arm: arm.name, round, result, cpuMsPerPage, statementsPerPage });
           if (arm.name !== 'tiergraph') continue;
           tiergraphRuns.push(result);
           if (round > 1) continue;
           fetchRows['AdminSubscriptions first: 1000'] = subgraphFetchDelta(before, await scrapeGateway(arm.gateway), 'AdminSubscriptions');
-          adminCost = { cpuMsPerPage, statementsPerPage: (sql1.statements - sql0.statements) / pages, statementsByPageSize: {} };
+          adminCost = { cpuMsPerPage, statementsPerPage, statementsByPageSize: {} };
           // statements must not grow with the page: one page each of 10, 100 and 1,000 rows
           for (const first of [10, 100, 1000]) {
             const s0 = await sql!.snapshot();

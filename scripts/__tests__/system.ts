@@ -78,7 +78,7 @@ export function describeProcess(pid: number): string {
 
 /**
  * Whether the process still runs. A zombie does not: it has exited and waits only for its parent to collect it. An
- * orphan's parent is init, which here collects its zombies in its own time (0.5–1 s after the exit on an idle machine).
+ * orphan's parent is init, which here collects its zombies in batches, 1–3 s after the exit even on an idle machine.
  */
 export function isAlive(pid: number): boolean {
   try {
